@@ -1,0 +1,36 @@
+"""Provenance records written next to every output: package versions, seeds, options."""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+#: Distributions whose versions change numbers or file layouts.
+TRACKED_DISTRIBUTIONS = (
+    "sme-intl-survey",
+    "numpy",
+    "scipy",
+    "pandas",
+    "semopy",
+    "statsmodels",
+    "pydantic",
+    "pyyaml",
+    "pyxform",
+    "pyreadstat",
+    "openpyxl",
+)
+
+
+def package_versions(names: tuple[str, ...] = TRACKED_DISTRIBUTIONS) -> dict[str, str]:
+    """Return ``{distribution: version}`` for the installed distributions in ``names``.
+
+    Distributions that are not installed are reported as ``"not installed"``;
+    the Python version is included under ``"python"``.
+    """
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
