@@ -1,0 +1,517 @@
+"""Fit CFA and SEM models written in lavaan syntax, with lavaan's numbers.
+
+:func:`fit` runs the pipeline in small numbered steps (as lavaan's
+``lav_lavaan_step*``), each a function below that says what it takes and gives:
+
+1. options    - check estimator / missing / group options
+2. parse      - model syntax -> statements (:mod:`analysis.syntax`)
+3. data       - data frame -> numeric arrays per group + exclusion log
+4. partable   - statements -> parameter table with lavaan's defaults
+5. samplestats- arrays -> moments, missing-data patterns, h1 (EM)
+6. estimate   - Newton/Fisher scoring on the ML or FIML discrepancy
+7. vcov       - standard errors (expected / observed information, sandwich)
+8. test       - chi-square, Yuan-Bentler scaled chi-square
+9. baseline   - independence model for CFI/TLI
+10. measures  - fit indices
+11. table     - the parameter table every output reads
+
+The result is an immutable :class:`FitResult` holding the specification, the
+options, the estimates and a ``summary()``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis import constants as C
+from analysis.data_prep import PreparedData, prepare_data
+from analysis.defined import compile_definitions, delta_method, evaluate_definitions
+from analysis.fit_indices import cfi, rmsea, rmsea_ci, rmsea_pvalue, srmr_bentler, tli
+from analysis.objective import FIMLObjective, MLObjective
+from analysis.optimize import OptimResult, minimize
+from analysis.partable import ParTable, build_partable, independence_partable
+from analysis.ram import RamModel
+from analysis.robust import (
+    ScaledTest,
+    first_order,
+    h1_trace,
+    h1_trace_complete,
+    sandwich,
+    saturated_information,
+    yuan_bentler_mplus,
+)
+from analysis.samplestats import GroupData, group_data
+from analysis.standardize import standardize
+from analysis.start import start_values
+from analysis.syntax import ParsedModel, parse_model
+from smesurvey.errors import (
+    ConvergenceError,
+    EstimationError,
+    HeywoodCaseError,
+    HeywoodCaseWarning,
+    IdentificationError,
+    NotPositiveDefiniteError,
+    SmeSurveyWarning,
+)
+
+ESTIMATORS = ("ML", "MLR")
+MISSING = ("listwise", "fiml")
+ON_HEYWOOD = ("warn", "error")
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Options a fit was run with (lavaan's names in the comments)."""
+
+    estimator: str = "ML"  # estimator
+    missing: str = "listwise"  # missing: "listwise" or "fiml" (lavaan "ml")
+    group: str | None = None  # group
+    group_equal: tuple[str, ...] = ()  # group.equal
+    group_partial: tuple[str, ...] = ()  # group.partial
+    std_lv: bool = False  # std.lv
+    meanstructure: bool = False  # meanstructure (resolved)
+    information: str = "expected"  # information: expected (ML) / observed (MLR, FIML)
+    se: str = "standard"  # se: standard / robust.huber.white
+    test: str = "standard"  # test: standard / yuan.bentler.mplus
+    on_heywood: str = "warn"
+
+
+@dataclass(frozen=True)
+class Estimation:
+    """Everything needed to evaluate, refit or perturb a fitted model (the fast refit path)."""
+
+    partable: ParTable
+    model: RamModel
+    groups: tuple[GroupData, ...]
+    objective: MLObjective | FIMLObjective
+    theta: np.ndarray
+    optim: OptimResult
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise EstimationError(f"The '{name}' parameter of fit must be one of {set(choices)}. Got {value!r}.")
+
+
+# -- step 1 ---------------------------------------------------------------------------
+def step01_options(estimator: str, missing: str, group: str | None, group_equal: Sequence[str],
+                   group_partial: Sequence[str], std_lv: bool, on_heywood: str,
+                   ngroups: int, has_intercepts: bool) -> FitOptions:
+    """Resolve options to lavaan's defaults for this estimator and missing-data treatment."""
+    robust = estimator == "MLR"
+    fiml = missing == "fiml"
+    meanstructure = fiml or ngroups > 1 or has_intercepts
+    return FitOptions(
+        estimator=estimator, missing=missing, group=group, group_equal=tuple(group_equal),
+        group_partial=tuple(group_partial), std_lv=std_lv, meanstructure=meanstructure,
+        information="observed" if (robust or fiml) else "expected",
+        se="robust.huber.white" if robust else "standard",
+        test="yuan.bentler.mplus" if robust else "standard", on_heywood=on_heywood)
+
+
+# -- step 5 ---------------------------------------------------------------------------
+def step05_samplestats(prepared: PreparedData, fiml: bool, source: str) -> tuple[GroupData, ...]:
+    """Moments per group; checks that each sample covariance matrix is positive definite."""
+    groups = []
+    for label, x in zip(prepared.group_labels, prepared.arrays):
+        gd = group_data(x) if fiml else group_data(x[~np.isnan(x).any(axis=1)])
+        eig, vec = np.linalg.eigh(gd.cov)
+        if eig[0] <= 1e-10 * max(eig[-1], 1e-300):
+            weights = np.abs(vec[:, 0])
+            culprits = [prepared.variables[i] for i in np.argsort(-weights)[:4] if weights[i] > 0.1]
+            where = source + (f", group '{label}'" if label else "")
+            raise NotPositiveDefiniteError(
+                f"{where}: the sample covariance matrix is not positive definite (smallest eigenvalue "
+                f"{eig[0]:.3g}); variables {', '.join(culprits)} are (nearly) linearly dependent. "
+                "Drop one of them, or check for duplicated or sum-score columns")
+        groups.append(gd)
+    return tuple(groups)
+
+
+def _ndat(partable: ParTable, groups: Sequence[GroupData]) -> int:
+    """Number of sample moments the model reproduces (covariate moments excluded, fixed.x)."""
+    nx = len(partable.variables.ov_x)
+    total = 0
+    for gd in groups:
+        p = len(gd.mean)
+        total += p * (p + 1) // 2 - nx * (nx + 1) // 2
+        if partable.meanstructure:
+            total += p - nx
+    return total
+
+
+# -- step 6 ---------------------------------------------------------------------------
+def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructure: bool,
+                    fiml: bool, theta0: np.ndarray | None = None) -> Estimation:
+    """Minimise the ML (or FIML) discrepancy; raise on non-convergence."""
+    model = RamModel(partable, [(gd.cov, gd.mean) for gd in groups])
+    objective = (FIMLObjective if fiml else MLObjective)(model, list(groups), meanstructure)
+    start = start_values(partable, list(groups)) if theta0 is None else theta0
+    res = minimize(objective, start)
+    if not res.converged:
+        raise ConvergenceError(
+            f"the model did not converge ({res.message}, {res.iterations} iterations). Try: check the "
+            "model for identification, fix a problematic variance, give start values "
+            "(start(0.5)*x), or simplify the model")
+    return Estimation(partable, model, tuple(groups), objective, res.theta, res)
+
+
+def _heywood_rows(table: pd.DataFrame, est: np.ndarray) -> list[str]:
+    idx = np.flatnonzero(((table["op"] == "~~") & (table["lhs"] == table["rhs"])).to_numpy()
+                         & (table["free"].to_numpy() > 0) & (est < 0))
+    return [f"{table['lhs'].iat[i]} ~~ {table['rhs'].iat[i]} = {est[i]:.4g} (group {table['group'].iat[i]})"
+            for i in idx]
+
+
+# -- step 7 ---------------------------------------------------------------------------
+def step07_vcov(est: Estimation, options: FitOptions) -> tuple[np.ndarray, np.ndarray, list[np.ndarray] | None]:
+    """Covariance matrix of the free parameters, the inverted information and (MLR) B0 per group."""
+    obj, theta = est.objective, est.theta
+    n = obj.ntotal
+    info = obj.information(theta) if options.information == "expected" else obj.hessian(theta) / 2.0
+    try:
+        e_inv = np.linalg.inv(info)
+        if not np.all(np.isfinite(e_inv)) or np.min(np.linalg.eigvalsh(info)) <= 1e-12 * np.max(np.abs(info)):
+            raise np.linalg.LinAlgError
+    except np.linalg.LinAlgError:
+        raise IdentificationError(
+            "the information matrix is singular, so standard errors cannot be computed: the model is "
+            "probably not identified (too few indicators per factor, a parameter that cannot be "
+            "separated from another). Fix a parameter or add constraints") from None
+    if options.se == "robust.huber.white":
+        b0 = first_order(obj.scores(theta))
+        return sandwich(e_inv, b0, obj.weights, n), e_inv, b0
+    return e_inv / n, e_inv, None
+
+
+# -- step 8 ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TestResult:
+    chisq: float
+    df: int
+    pvalue: float
+    scaled: ScaledTest | None
+
+
+def step08_test(est: Estimation, options: FitOptions, df: int, e_inv: np.ndarray,
+                b0: list[np.ndarray] | None) -> TestResult:
+    """Likelihood-ratio chi-square against the saturated model; Yuan-Bentler scaling for MLR."""
+    obj = est.objective
+    f = obj.value(est.theta)
+    f_h1 = obj.h1_value() if isinstance(obj, FIMLObjective) else 0.0
+    chisq = max(obj.ntotal * (f - f_h1), 0.0)
+    pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan")
+    scaled = None
+    if options.test == "yuan.bentler.mplus":
+        traces = []
+        v = est.partable.variables
+        for gd in est.groups:
+            if gd.has_missing or v.ov_x:
+                traces.append(h1_trace(saturated_information(gd, v.ov, v.ov_x, options.meanstructure)))
+            else:
+                traces.append(h1_trace_complete(gd, options.meanstructure))
+        scaled = yuan_bentler_mplus(chisq, df, traces, b0, obj.weights, e_inv)
+    return TestResult(chisq, df, pvalue, scaled)
+
+
+# -- step 9 ---------------------------------------------------------------------------
+def step09_baseline(est: Estimation, options: FitOptions) -> tuple[TestResult, Estimation]:
+    """Fit the independence model with the same estimator (for CFI, TLI)."""
+    pt = independence_partable(est.partable.variables, est.partable.ngroups, options.meanstructure)
+    fiml = options.missing == "fiml"
+    base = step06_estimate(pt, est.groups, options.meanstructure, fiml)
+    df = _ndat(pt, est.groups) - pt.npar
+    _, e_inv, b0 = step07_vcov(base, options)
+    return step08_test(base, options, df, e_inv, b0), base
+
+
+# -- step 11 --------------------------------------------------------------------------
+def _row_estimates(est: Estimation) -> np.ndarray:
+    """Estimate of every parameter-table row (free, fixed, or covariate value from the data)."""
+    t = est.partable.table
+    out = np.empty(len(t))
+    loc = est.model.row_location
+    for g in range(est.partable.ngroups):
+        a, s, m = est.model.matrices(est.theta, g)
+        for i in np.flatnonzero(t["group"].to_numpy() == g + 1):
+            kind, r, c = loc[i]
+            out[i] = a[r, c] if kind == 0 else (s[r, c] if kind == 1 else m[r])
+    return out
+
+
+def step11_table(est: Estimation, vcov: np.ndarray, options: FitOptions) -> pd.DataFrame:
+    """Assemble lavaan's ``parameterEstimates(standardized=TRUE, ci=TRUE)`` table."""
+    pt = est.partable
+    t = pt.table
+    free = t["free"].to_numpy()
+    values = _row_estimates(est)
+    se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    se = np.where(free > 0, se_free[np.maximum(free - 1, 0)], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(free > 0, values / se, np.nan)
+    p = 2 * stats.norm.sf(np.abs(z))
+    q = stats.norm.ppf(0.975)
+    lower = np.where(free > 0, values - q * se, values)
+    upper = np.where(free > 0, values + q * se, values)
+    names = est.model.groups[0].names
+    latent = set(pt.variables.lv)
+    sig_all = [est.model.implied(est.theta, g).sigma_all for g in range(pt.ngroups)]
+    std_lv = standardize(t, values, names, latent, sig_all, observed_too=False)
+    std_all = standardize(t, values, names, latent, sig_all, observed_too=True)
+    label = t["label"].to_numpy()
+    frame = pd.DataFrame({
+        C.LHS: t["lhs"], C.OP: t["op"], C.RHS: t["rhs"], C.GROUP: t["group"], C.LABEL: label,
+        C.EST: values, C.SE: se, C.Z: z, C.PVALUE: p, C.CI_LOWER: lower, C.CI_UPPER: upper,
+        C.STD_LV: std_lv, C.STD_ALL: std_all,
+    })
+    if pt.definitions:
+        frame = pd.concat([frame, _defined_rows(est, vcov, values, std_lv, std_all)], ignore_index=True)
+    return frame
+
+
+def _label_values(t: pd.DataFrame, values: np.ndarray) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for lab, v in zip(t["label"], values):
+        if lab and lab not in out:
+            out[lab] = float(v)
+    for lab, v in zip(t["plabel"], values):
+        out.setdefault(lab, float(v))
+    return out
+
+
+def _defined_rows(est: Estimation, vcov, values, std_lv, std_all) -> pd.DataFrame:
+    pt = est.partable
+    t = pt.table
+    labels = [x for x in t["label"] if x] + list(t["plabel"])
+    defs = compile_definitions(pt.definitions, list(dict.fromkeys(labels)))
+    free = t["free"].to_numpy()
+    fixed_vals = values.copy()
+
+    def at(theta: np.ndarray) -> np.ndarray:
+        vals = np.where(free > 0, theta[np.maximum(free - 1, 0)], fixed_vals)
+        ev = evaluate_definitions(defs, _label_values(t, vals))
+        return np.array([ev[d.name] for d in defs])
+
+    val, se = delta_method(at, est.theta, vcov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = val / se
+    q = stats.norm.ppf(0.975)
+    ev_lv = evaluate_definitions(defs, _label_values(t, std_lv))
+    ev_all = evaluate_definitions(defs, _label_values(t, std_all))
+    return pd.DataFrame({
+        C.LHS: [d.name for d in defs], C.OP: C.DEFINED, C.RHS: [d.expression for d in defs],
+        C.GROUP: 0, C.LABEL: [d.name for d in defs], C.EST: val, C.SE: se, C.Z: z,
+        C.PVALUE: 2 * stats.norm.sf(np.abs(z)), C.CI_LOWER: val - q * se, C.CI_UPPER: val + q * se,
+        C.STD_LV: [ev_lv[d.name] for d in defs], C.STD_ALL: [ev_all[d.name] for d in defs],
+    })
+
+
+# -- step 10 --------------------------------------------------------------------------
+def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base_test: TestResult,
+                    base: Estimation, e_inv: np.ndarray, npar: int) -> dict[str, float]:
+    """lavaan's ``fitMeasures()`` names and values."""
+    obj = est.objective
+    n = obj.ntotal
+    ngroups = est.partable.ngroups
+    logl = obj.loglik(est.theta)
+    h1_logl = float(sum(gd.h1_loglik for gd in est.groups))
+    x2, df = test.chisq, test.df
+    x2b, dfb = base_test.chisq, base_test.df
+    fm: dict[str, float] = {
+        "npar": npar, "fmin": obj.value(est.theta) / 2 - (obj.h1_value() / 2 if isinstance(obj, FIMLObjective) else 0),
+        "chisq": x2, "df": df, "pvalue": test.pvalue,
+        "baseline.chisq": x2b, "baseline.df": dfb, "baseline.pvalue": base_test.pvalue,
+        "cfi": cfi(x2, df, x2b, dfb), "tli": tli(x2, df, x2b, dfb),
+        "logl": logl, "unrestricted.logl": h1_logl,
+        "aic": -2 * logl + 2 * npar, "bic": -2 * logl + npar * np.log(n),
+        "ntotal": n, "bic2": -2 * logl + npar * np.log((n + 2) / 24),
+        "rmsea": rmsea(x2, df, n, ngroups),
+    }
+    fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = rmsea_ci(x2, df, n, ngroups)
+    fm["rmsea.ci.level"] = 0.90
+    fm["rmsea.pvalue"] = rmsea_pvalue(x2, df, n, ngroups, h0=0.05)
+    if test.scaled is not None:
+        sc, scb = test.scaled, base_test.scaled
+        c, cb = sc.scaling_factor, scb.scaling_factor
+        fm.update({
+            "chisq.scaled": sc.chisq, "df.scaled": df, "pvalue.scaled": sc.pvalue,
+            "chisq.scaling.factor": c,
+            "baseline.chisq.scaled": scb.chisq, "baseline.df.scaled": dfb,
+            "baseline.pvalue.scaled": scb.pvalue, "baseline.chisq.scaling.factor": cb,
+            "cfi.scaled": cfi(sc.chisq, df, scb.chisq, dfb), "tli.scaled": tli(sc.chisq, df, scb.chisq, dfb),
+            "scaling.factor.h1": sc.scaling_factor_h1, "scaling.factor.h0": sc.scaling_factor_h0,
+            "rmsea.scaled": rmsea(x2, sc.trace_ugamma, n, ngroups),
+        })
+        if options.missing != "fiml":
+            fm["cfi.robust"] = cfi(x2, df, x2b, dfb, c, cb)
+            fm["tli.robust"] = tli(x2, df, x2b, dfb, c, cb)
+            fm["rmsea.robust"] = rmsea(x2, df, n, ngroups, c)
+            lo, hi = rmsea_ci(sc.chisq, df, n, ngroups, c)
+            fm["rmsea.ci.lower.robust"], fm["rmsea.ci.upper.robust"] = lo, hi
+            fm["rmsea.pvalue.robust"] = rmsea_pvalue(sc.chisq, df, n, ngroups, c, h0=0.05)
+    srmr = 0.0
+    for g, gd in enumerate(est.groups):
+        imp = est.model.implied(est.theta, g)
+        srmr += gd.n / n * srmr_bentler(gd.cov, gd.mean, imp.sigma, imp.mu, options.meanstructure)
+    fm["srmr"] = srmr
+    return fm
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """An immutable fitted model: specification, options, estimates, fit and diagnostics.
+
+    Attributes
+    ----------
+    model : str
+        The lavaan syntax as given.
+    options : FitOptions
+    parameters : DataFrame
+        lavaan's ``parameterEstimates(standardized=TRUE, ci=TRUE)`` columns
+        (:data:`analysis.constants.PARAMETER_COLUMNS`); ``group`` is 1-based,
+        0 for defined (``:=``) parameters.
+    fit_measures : dict
+        lavaan's ``fitMeasures()`` names (``chisq, df, cfi, rmsea, srmr, ...``).
+    nobs : tuple of int
+        Cases used per group.
+    group_labels : tuple of str
+    excluded : DataFrame
+        Rows left out (``row``, ``reason``).
+    vcov : ndarray
+        Covariance matrix of the free parameters (in ``free`` order).
+    warnings : tuple of str
+        Problems found after convergence (Heywood cases, ...).
+    """
+
+    model: str
+    options: FitOptions
+    parameters: pd.DataFrame
+    fit_measures: dict
+    nobs: tuple[int, ...]
+    group_labels: tuple[str, ...]
+    excluded: pd.DataFrame
+    vcov: np.ndarray
+    warnings: tuple[str, ...]
+    estimation: Estimation = field(repr=False)
+
+    @property
+    def partable(self) -> ParTable:
+        return self.estimation.partable
+
+    @property
+    def converged(self) -> bool:
+        return self.estimation.optim.converged
+
+    def implied(self, group: int = 1) -> tuple[pd.DataFrame, pd.Series]:
+        """Model-implied covariance matrix and means of the observed variables of ``group`` (1-based)."""
+        imp = self.estimation.model.implied(self.estimation.theta, group - 1)
+        ov = list(self.partable.variables.ov)
+        return pd.DataFrame(imp.sigma, index=ov, columns=ov), pd.Series(imp.mu, index=ov)
+
+    def modindices(self, sort: bool = True, minimum: float = 0.0) -> pd.DataFrame:
+        """Modification indices (lavaan's ``modindices()``): columns lhs, op, rhs, group, mi, epc, sepc.lv, sepc.all."""
+        from analysis.modindices import modification_indices
+
+        return modification_indices(self, sort=sort, minimum=minimum)
+
+    def summary(self) -> str:
+        """A lavaan-style text summary: notes on the options, test statistics, fit, parameters."""
+        from analysis.report_text import fit_summary
+
+        return fit_summary(self)
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        from html import escape
+
+        return "<pre>" + escape(self.summary()) + "</pre>"
+
+
+def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
+        missing: str = "listwise", group: str | None = None, group_equal: Sequence[str] = (),
+        group_partial: Sequence[str] = (), std_lv: bool = False, on_heywood: str = "warn",
+        source: str = "data") -> FitResult:
+    """Fit a CFA / SEM model by maximum likelihood, matching lavaan 0.6.14.
+
+    Parameters
+    ----------
+    model : str
+        lavaan syntax (``=~ ~ ~~ ~1 :=``, labels, ``c()`` modifiers).
+    data : DataFrame
+        One row per case; columns named as in the model. Not modified.
+    estimator : {"ML", "MLR"}
+        ML: expected-information standard errors and the normal-theory chi-square
+        (observed information with ``missing="fiml"``). MLR: Huber-White
+        standard errors from the observed information, Yuan-Bentler (Mplus)
+        scaled chi-square, robust CFI/TLI/RMSEA.
+    missing : {"listwise", "fiml"}
+        Listwise deletion (rows logged in ``result.excluded``) or
+        full-information ML under MAR (lavaan's ``missing="ml"``).
+    group : str, optional
+        Column with the groups of a multi-group model.
+    group_equal : sequence of str
+        Parameter types held equal across groups (``loadings``, ``intercepts``,
+        ``residuals``, ``means``, ``lv.variances``, ``lv.covariances``,
+        ``regressions``, ``residual.covariances``).
+    group_partial : sequence of str
+        Exceptions to ``group_equal`` (``"visual =~ x2"``).
+    std_lv : bool
+        Scale latent variables by fixing their variances to 1.
+    on_heywood : {"warn", "error"}
+        Negative variance estimates give a :class:`HeywoodCaseWarning`, or raise.
+    source : str
+        Name of the data used in error messages (e.g. a file path).
+
+    Returns
+    -------
+    FitResult
+    """
+    _check_choice("estimator", estimator, ESTIMATORS)
+    _check_choice("missing", missing, MISSING)
+    _check_choice("on_heywood", on_heywood, ON_HEYWOOD)
+    syntax = model if isinstance(model, str) else ""
+    parsed = parse_model(model) if isinstance(model, str) else model          # step 2
+    probe = build_partable(parsed, 1)
+    prepared = prepare_data(data, probe.variables.ov, group=group, missing=missing, source=source)  # step 3
+    ngroups = len(prepared.group_labels)
+    options = step01_options(estimator, missing, group, group_equal, group_partial, std_lv,
+                             on_heywood, ngroups, any(s.op == "~1" for s in parsed.statements))
+    pt = build_partable(parsed, ngroups, meanstructure=options.meanstructure, std_lv=std_lv,
+                        group_equal=group_equal, group_partial=group_partial)  # step 4
+    groups = step05_samplestats(prepared, missing == "fiml", source)  # step 5
+    df = _ndat(pt, groups) - pt.npar
+    if df < 0:
+        raise IdentificationError(
+            f"the model has more free parameters ({pt.npar}) than sample moments ({_ndat(pt, groups)}), "
+            f"so df = {df} < 0 and it is not identified; fix or constrain parameters, or add indicators")
+    est = step06_estimate(pt, groups, options.meanstructure, missing == "fiml")  # step 6
+    values = _row_estimates(est)
+    problems = []
+    heywood = _heywood_rows(pt.table, values)
+    if heywood:
+        msg = ("Heywood case: negative variance estimate(s) " + "; ".join(heywood)
+               + ". The solution is improper: check for an under-identified factor, too few "
+               "indicators, or a misspecified model")
+        if on_heywood == "error":
+            raise HeywoodCaseError(msg)
+        warnings.warn(msg, HeywoodCaseWarning, stacklevel=2)
+        problems.append(msg)
+    for g in range(ngroups):
+        sig_all = est.model.implied(est.theta, g).sigma_all
+        nlv = len(pt.variables.lv)
+        if nlv and np.linalg.eigvalsh(sig_all[-nlv:, -nlv:])[0] < -1e-10:
+            msg = f"the covariance matrix of the latent variables is not positive definite (group {g + 1})"
+            warnings.warn(msg, SmeSurveyWarning, stacklevel=2)
+            problems.append(msg)
+    vcov, e_inv, b0 = step07_vcov(est, options)  # step 7
+    test = step08_test(est, options, df, e_inv, b0)  # step 8
+    base_test, base = step09_baseline(est, options)  # step 9
+    measures = step10_measures(est, options, test, base_test, base, e_inv, pt.npar)  # step 10
+    table = step11_table(est, vcov, options)  # step 11
+    return FitResult(syntax, options, table, measures, tuple(gd.n for gd in groups),
+                     prepared.group_labels, prepared.excluded, vcov, tuple(problems), est)

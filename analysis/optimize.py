@@ -1,0 +1,101 @@
+"""Minimise a discrepancy function: Newton / Fisher scoring with a line search, L-BFGS-B as fallback.
+
+Why not semopy's default: its SLSQP run stops early (estimates off by up to
+1e-2 on PoliticalDemocracy). Here each step uses the exact analytic Hessian
+when it is positive definite (Newton: quadratic convergence near the
+optimum) and twice the expected information otherwise (Fisher scoring, the
+classic SEM algorithm, always a descent direction). Iteration stops on the
+Newton decrement ``g' H^-1 g``, a scale-free criterion: at convergence the
+objective is within ``tol`` of its minimum, so chi-square is exact to far
+more digits than are printed. When this stalls (a singular information
+matrix, a step that finds no descent) scipy's L-BFGS-B takes over and
+Newton then polishes its result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize as scipy_minimize
+
+
+@dataclass(frozen=True)
+class OptimResult:
+    """Where the optimiser stopped and why."""
+
+    theta: np.ndarray
+    value: float
+    iterations: int
+    converged: bool
+    message: str
+
+
+def _newton(objective, theta, max_iter, tol):
+    f = objective.value(theta)
+    if not np.isfinite(f):
+        return theta, f, 0, False, "the starting values give a non-positive-definite implied covariance matrix"
+    for it in range(1, max_iter + 1):
+        g = objective.gradient(theta)
+        hess = objective.hessian(theta)
+        step = None
+        if np.all(np.isfinite(hess)):
+            try:
+                chol = np.linalg.cholesky(hess)
+                step = np.linalg.solve(chol.T, np.linalg.solve(chol, g))
+            except np.linalg.LinAlgError:
+                step = None
+        if step is None:  # Hessian indefinite far from the optimum: Fisher scoring
+            hess = 2.0 * objective.information(theta)
+            if not (np.all(np.isfinite(g)) and np.all(np.isfinite(hess))):
+                return theta, f, it, False, "gradient or information not finite"
+            try:
+                step = np.linalg.solve(hess, g)
+            except np.linalg.LinAlgError:
+                step, *_ = np.linalg.lstsq(hess, g, rcond=None)
+        decrement = float(g @ step)
+        if not np.isfinite(decrement) or decrement < 0:
+            return theta, f, it, False, "information matrix not positive definite"
+        if decrement < tol:
+            return theta, f, it, True, "converged (Newton decrement below tolerance)"
+        t = 1.0
+        while t > 1e-10:
+            candidate = theta - t * step
+            fc = objective.value(candidate)
+            if np.isfinite(fc) and fc <= f - 1e-4 * t * decrement:
+                break
+            t /= 2.0
+        else:
+            # no descent along the scoring direction: accept convergence if already flat
+            if decrement < 1e3 * tol:
+                return theta, f, it, True, "converged (no further descent possible)"
+            return theta, f, it, False, "line search failed"
+        theta, f = candidate, fc
+    return theta, f, max_iter, False, f"no convergence after {max_iter} Newton/scoring iterations"
+
+
+def minimize(objective, theta0: np.ndarray, *, max_iter: int = 500, tol: float = 1e-14) -> OptimResult:
+    """Minimise ``objective`` (``value``, ``gradient``, ``hessian``, ``information``) from ``theta0``.
+
+    ``tol`` bounds the Newton decrement ``g' H^-1 g``, i.e. twice the
+    predicted remaining decrease of ``f``.
+    """
+    theta, f, it, ok, msg = _newton(objective, np.asarray(theta0, dtype=float), max_iter, tol)
+    if ok:
+        return OptimResult(theta, f, it, True, msg)
+    # fallback: quasi-Newton from wherever scoring stopped (or the start), then polish
+    x0 = theta if np.isfinite(f) else np.asarray(theta0, dtype=float)
+
+    def fun(x):
+        v = objective.value(x)
+        if not np.isfinite(v):
+            return 1e10, np.zeros_like(x)
+        return v, objective.gradient(x)
+
+    res = scipy_minimize(fun, x0, jac=True, method="L-BFGS-B",
+                         options={"maxiter": 20 * max_iter, "ftol": 1e-15, "gtol": 1e-10})
+    theta2, f2, it2, ok2, msg2 = _newton(objective, res.x, 50, tol)
+    total = it + res.nit + it2
+    if ok2:
+        return OptimResult(theta2, f2, total, True, f"converged after L-BFGS-B fallback ({msg})")
+    return OptimResult(theta2, f2, total, False, f"{msg}; L-BFGS-B: {res.message}; polish: {msg2}")
