@@ -58,6 +58,21 @@ def _evaluate(node: ast.AST, env: Mapping[str, float]) -> float:
     raise ValueError(type(node).__name__)
 
 
+def _placeholder(m: re.Match, known: set[str], where: str, mapping: dict[str, str], used: list[str]) -> str:
+    """Replace a label in an expression by a Python-safe placeholder (numbers and functions stay)."""
+    tok = m.group(0)
+    if m.group("num") is not None or tok in _FUNCTIONS:
+        return tok
+    if tok not in known:
+        raise ModelSyntaxError(
+            f"{where}: '{tok}' is not a parameter label; label the parameter in the model "
+            f"(e.g. 'y ~ {tok}*x') or define it first")
+    if tok not in mapping:
+        mapping[tok] = f"_v{len(mapping)}"
+        used.append(tok)
+    return mapping[tok]
+
+
 def compile_definitions(definitions: Sequence[Definition], labels: Sequence[str]) -> list[CompiledDefinition]:
     """Check and compile ``:=`` lines; each may use labels and earlier defined names."""
     known = set(labels)
@@ -68,21 +83,8 @@ def compile_definitions(definitions: Sequence[Definition], labels: Sequence[str]
             raise ModelSyntaxError(f"{where}: '{d.name}' is already a label or defined parameter; choose another name")
         mapping: dict[str, str] = {}
         used: list[str] = []
-
-        def substitute(m: re.Match) -> str:
-            tok = m.group(0)
-            if m.group("num") is not None or tok in _FUNCTIONS:
-                return tok
-            if tok not in known:
-                raise ModelSyntaxError(
-                    f"{where}: '{tok}' is not a parameter label; label the parameter in the model "
-                    f"(e.g. 'y ~ {tok}*x') or define it first")
-            if tok not in mapping:
-                mapping[tok] = f"_v{len(mapping)}"
-                used.append(tok)
-            return mapping[tok]
-
-        text = _TOKEN.sub(substitute, d.expression.replace("^", "**"))
+        text = _TOKEN.sub(lambda m, w=where, mp=mapping, u=used: _placeholder(m, known, w, mp, u),
+                          d.expression.replace("^", "**"))
         try:
             tree = ast.parse(text, mode="eval")
             _evaluate(tree, {v: 1.0 for v in mapping.values()})

@@ -32,13 +32,27 @@ from scipy import stats
 from analysis import constants as C
 from analysis.data_prep import PreparedData, prepare_data
 from analysis.defined import compile_definitions, delta_method, evaluate_definitions
-from analysis.fit_indices import cfi, rmsea, rmsea_ci, rmsea_pvalue, srmr_bentler, tli
+from analysis.fit_indices import (
+    cfi,
+    ifi,
+    nfi,
+    pnfi,
+    rfi,
+    rmsea,
+    rmsea_ci,
+    rmsea_notclose_pvalue,
+    rmsea_pvalue,
+    rni,
+    srmr_bentler,
+    tli,
+)
 from analysis.objective import FIMLObjective, MLObjective
 from analysis.optimize import OptimResult, minimize
 from analysis.partable import ParTable, build_partable, independence_partable
 from analysis.ram import RamModel
 from analysis.robust import (
     ScaledTest,
+    fiml_corrected,
     first_order,
     h1_trace,
     h1_trace_complete,
@@ -57,6 +71,7 @@ from smesurvey.errors import (
     HeywoodCaseWarning,
     IdentificationError,
     NotPositiveDefiniteError,
+    OptionError,
     SmeSurveyWarning,
 )
 
@@ -96,7 +111,7 @@ class Estimation:
 
 def _check_choice(name: str, value, choices) -> None:
     if value not in choices:
-        raise EstimationError(f"The '{name}' parameter of fit must be one of {set(choices)}. Got {value!r}.")
+        raise OptionError(f"The '{name}' parameter of fit must be one of {sorted(choices)}. Got {value!r}.")
 
 
 # -- step 1 ---------------------------------------------------------------------------
@@ -328,6 +343,8 @@ def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base
         "chisq": x2, "df": df, "pvalue": test.pvalue,
         "baseline.chisq": x2b, "baseline.df": dfb, "baseline.pvalue": base_test.pvalue,
         "cfi": cfi(x2, df, x2b, dfb), "tli": tli(x2, df, x2b, dfb),
+        "nnfi": tli(x2, df, x2b, dfb), "rfi": rfi(x2, df, x2b, dfb), "nfi": nfi(x2, df, x2b, dfb),
+        "pnfi": pnfi(x2, df, x2b, dfb), "ifi": ifi(x2, df, x2b, dfb), "rni": rni(x2, df, x2b, dfb),
         "logl": logl, "unrestricted.logl": h1_logl,
         "aic": -2 * logl + 2 * npar, "bic": -2 * logl + npar * np.log(n),
         "ntotal": n, "bic2": -2 * logl + npar * np.log((n + 2) / 24),
@@ -336,6 +353,9 @@ def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base
     fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = rmsea_ci(x2, df, n, ngroups)
     fm["rmsea.ci.level"] = 0.90
     fm["rmsea.pvalue"] = rmsea_pvalue(x2, df, n, ngroups, h0=0.05)
+    fm["rmsea.close.h0"] = 0.05
+    fm["rmsea.notclose.pvalue"] = rmsea_notclose_pvalue(x2, df, n, ngroups, h0=0.08)
+    fm["rmsea.notclose.h0"] = 0.08
     if test.scaled is not None:
         sc, scb = test.scaled, base_test.scaled
         c, cb = sc.scaling_factor, scb.scaling_factor
@@ -355,6 +375,14 @@ def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base
             lo, hi = rmsea_ci(sc.chisq, df, n, ngroups, c)
             fm["rmsea.ci.lower.robust"], fm["rmsea.ci.upper.robust"] = lo, hi
             fm["rmsea.pvalue.robust"] = rmsea_pvalue(sc.chisq, df, n, ngroups, c, h0=0.05)
+    if options.missing == "fiml" and not est.partable.variables.ov_x:
+        fc = fiml_corrected(est, base, df, dfb, scaled=test.scaled is not None)
+        fm["cfi.robust"] = cfi(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null)
+        fm["tli.robust"] = tli(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null)
+        fm["rmsea.robust"] = rmsea(fc.xx3, fc.df3, n, ngroups, fc.c_hat3)
+        lo, hi = rmsea_ci(fc.xx3_scaled, fc.df3, n, ngroups, fc.c_hat3)
+        fm["rmsea.ci.lower.robust"], fm["rmsea.ci.upper.robust"] = lo, hi
+        fm["rmsea.pvalue.robust"] = rmsea_pvalue(fc.xx3_scaled, fc.df3, n, ngroups, fc.c_hat3, h0=0.05)
     srmr = 0.0
     for g, gd in enumerate(est.groups):
         imp = est.model.implied(est.theta, g)
@@ -515,3 +543,21 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     table = step11_table(est, vcov, options)  # step 11
     return FitResult(syntax, options, table, measures, tuple(gd.n for gd in groups),
                      prepared.group_labels, prepared.excluded, vcov, tuple(problems), est)
+
+
+def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
+          theta0: np.ndarray | None = None) -> Estimation | None:
+    """Refit the same model to new data (one array per group, columns = the model's variables).
+
+    The fast path for bootstrap and Monte Carlo studies: the parameter table and
+    its bookkeeping are reused, the optimiser starts from ``theta0`` (default:
+    the original estimates - a warm start), and nothing but the estimates is
+    computed. Returns ``None`` when the sample cannot be fitted (non-positive-
+    definite moments or no convergence) so that callers can count failures.
+    """
+    try:
+        groups = [group_data(x) if fiml else group_data(x[~np.isnan(x).any(axis=1)]) for x in arrays]
+        return step06_estimate(est.partable, groups, est.objective.meanstructure, fiml,
+                               est.theta if theta0 is None else theta0)
+    except (EstimationError, np.linalg.LinAlgError, ValueError):
+        return None

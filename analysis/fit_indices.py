@@ -105,3 +105,50 @@ def srmr_bentler(sample_cov: np.ndarray, sample_mean: np.ndarray, implied_cov: n
         ss += float(np.sum(rm ** 2))
         count += len(sd)
     return float(np.sqrt(ss / count))
+
+
+def nfi(x2: float, df: float, x2_null: float, df_null: float) -> float:
+    """Normed fit index (Bentler-Bonett)."""
+    if df > df_null or np.isclose(x2_null, 0.0):
+        return float("nan")
+    return (x2_null - x2) / x2_null if df > 0 else 1.0
+
+
+def rfi(x2: float, df: float, x2_null: float, df_null: float) -> float:
+    """Relative fit index (Bollen's rho1)."""
+    if df > df_null:
+        return float("nan")
+    if df > 0 and df_null > 0:
+        t1, t2 = x2_null / df_null - x2 / df, x2_null / df_null
+        return 1.0 if (t1 < 0 or t2 < 0) else t1 / t2
+    return 1.0
+
+
+def ifi(x2: float, df: float, x2_null: float, df_null: float) -> float:
+    """Incremental fit index (Bollen's delta2)."""
+    t1, t2 = x2_null - x2, x2_null - df
+    if t2 < 0:
+        return 1.0
+    return float("nan") if np.isclose(t2, 0.0) else t1 / t2
+
+
+def rni(x2: float, df: float, x2_null: float, df_null: float) -> float:
+    """Relative noncentrality index."""
+    t1, t2 = x2 - df, x2_null - df_null
+    return float("nan") if np.isclose(t2, 0.0) else 1.0 - t1 / t2
+
+
+def pnfi(x2: float, df: float, x2_null: float, df_null: float) -> float:
+    """Parsimony-adjusted NFI."""
+    if df_null > 0 and x2_null > 0:
+        return (df / df_null) * (x2_null - x2) / x2_null
+    return float("nan")
+
+
+def rmsea_notclose_pvalue(x2: float, df: float, n: int, groups: int = 1, c_hat: float = 1.0,
+                          h0: float = 0.08) -> float:
+    """p-value of the test of not-close fit, H0: RMSEA >= ``h0`` (lavaan's ``rmsea.notclose.pvalue``)."""
+    if df <= 0 or not np.all(np.isfinite([x2, df, c_hat])):
+        return float("nan")
+    ncp = (n * df / c_hat * h0 ** 2) / groups
+    return float(stats.ncx2.cdf(x2, df, ncp))

@@ -120,9 +120,9 @@ def _second_derivative_term(model: RamModel, g: int, imp: Implied, omega: np.nda
     out[np.ix_(ia, ia)] = aa
     iS = np.flatnonzero(kind == 1)
     if len(iS):
-        k, l = row[iS], col[iS]
-        half = np.where(k == l, 0.5, 1.0)
-        as_ = 2.0 * (B[np.ix_(j1, k)] * gog[np.ix_(i1, l)] + B[np.ix_(j1, l)] * gog[np.ix_(i1, k)]) * half
+        ks, ls = row[iS], col[iS]
+        half = np.where(ks == ls, 0.5, 1.0)
+        as_ = 2.0 * (B[np.ix_(j1, ks)] * gog[np.ix_(i1, ls)] + B[np.ix_(j1, ls)] * gog[np.ix_(i1, ks)]) * half
         out[np.ix_(ia, iS)] = as_
         out[np.ix_(iS, ia)] = as_.T
     im = np.flatnonzero(kind == 2)

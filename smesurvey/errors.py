@@ -19,6 +19,12 @@ class SmeSurveyError(Exception):
     code = "SME000"
 
 
+class OptionError(SmeSurveyError):
+    """A function or command was called with an option value it does not accept."""
+
+    code = "SME010"
+
+
 class DefinitionError(SmeSurveyError):
     """A definition file (instrument, hypothesis registry, population model) is invalid.
 

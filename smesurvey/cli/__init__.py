@@ -27,7 +27,7 @@ app = typer.Typer(
 err_console = Console(stderr=True, highlight=False)
 
 #: Command modules, in the order their commands appear in --help.
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("fit",)
 
 
 def _register() -> None:
@@ -39,28 +39,21 @@ def _register() -> None:
         importlib.import_module(f"smesurvey.cli.{module}")
 
 
+@app.callback()
+def _root() -> None:
+    """Survey instrument, synthetic data and SEM analysis for research on SME internationalisation."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit status (0 ok, 2 on a user error)."""
+    """Run the CLI; return the exit status (0 ok, 2 on a user error or bad usage)."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="smesurvey", standalone_mode=True)
     except SmeSurveyError as exc:
-        err_console.print(f"error [{exc.code}]: {exc}", markup=False)
+        err_console.print(f"error [{exc.code}]: {exc}", markup=False, soft_wrap=True)
         return 2
-    except typer.Exit as exc:  # raised by --help and explicit exits
-        return exc.exit_code
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    except Exception as exc:  # click usage errors arrive as ClickException
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            err_console.print("aborted")
-            return 1
-        raise
+    except SystemExit as exc:  # click ends every standalone run with sys.exit(code)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0
 
 
