@@ -163,12 +163,12 @@ def _ndat(partable: ParTable, groups: Sequence[GroupData]) -> int:
 
 # -- step 6 ---------------------------------------------------------------------------
 def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructure: bool,
-                    fiml: bool, theta0: np.ndarray | None = None) -> Estimation:
+                    fiml: bool, theta0: np.ndarray | None = None, max_iter: int = 500) -> Estimation:
     """Minimise the ML (or FIML) discrepancy; raise on non-convergence."""
     model = RamModel(partable, [(gd.cov, gd.mean) for gd in groups])
     objective = (FIMLObjective if fiml else MLObjective)(model, list(groups), meanstructure)
     start = start_values(partable, list(groups)) if theta0 is None else theta0
-    res = minimize(objective, start)
+    res = minimize(objective, start, max_iter=max_iter)
     if not res.converged:
         raise ConvergenceError(
             f"the model did not converge ({res.message}, {res.iterations} iterations). Try: check the "
@@ -463,7 +463,7 @@ class FitResult:
 def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         missing: str = "listwise", group: str | None = None, group_equal: Sequence[str] = (),
         group_partial: Sequence[str] = (), std_lv: bool = False, on_heywood: str = "warn",
-        source: str = "data") -> FitResult:
+        max_iter: int = 500, source: str = "data") -> FitResult:
     """Fit a CFA / SEM model by maximum likelihood, matching lavaan 0.6.14.
 
     Parameters
@@ -492,6 +492,8 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         Scale latent variables by fixing their variances to 1.
     on_heywood : {"warn", "error"}
         Negative variance estimates give a :class:`HeywoodCaseWarning`, or raise.
+    max_iter : int
+        Iteration limit of the optimiser (lavaan's ``control=list(iter.max=)``).
     source : str
         Name of the data used in error messages (e.g. a file path).
 
@@ -517,7 +519,7 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         raise IdentificationError(
             f"the model has more free parameters ({pt.npar}) than sample moments ({_ndat(pt, groups)}), "
             f"so df = {df} < 0 and it is not identified; fix or constrain parameters, or add indicators")
-    est = step06_estimate(pt, groups, options.meanstructure, missing == "fiml")  # step 6
+    est = step06_estimate(pt, groups, options.meanstructure, missing == "fiml", max_iter=max_iter)  # step 6
     values = _row_estimates(est)
     problems = []
     heywood = _heywood_rows(pt.table, values)

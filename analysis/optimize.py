@@ -94,7 +94,7 @@ def minimize(objective, theta0: np.ndarray, *, max_iter: int = 500, tol: float =
 
     res = scipy_minimize(fun, x0, jac=True, method="L-BFGS-B",
                          options={"maxiter": 20 * max_iter, "ftol": 1e-15, "gtol": 1e-10})
-    theta2, f2, it2, ok2, msg2 = _newton(objective, res.x, 50, tol)
+    theta2, f2, it2, ok2, msg2 = _newton(objective, res.x, min(50, max_iter), tol)
     total = it + res.nit + it2
     if ok2:
         return OptimResult(theta2, f2, total, True, f"converged after L-BFGS-B fallback ({msg})")

@@ -187,8 +187,8 @@ def fiml_corrected(model_est, base_est, df: int, df_null: int, scaled: bool) -> 
             k = np.trace(u @ wmi_all @ wc_all @ wmi_all @ u @ gamma_all)
         else:
             k = np.trace(wc_all @ wmi_all @ u @ wmi_all)
-        return xx, k / dfx
+        return xx, (k / dfx if dfx > 0 else float("nan"))
 
     xx3, c3 = parts(model_est, df)
     xx3_null, c3_null = parts(base_est, df_null)
-    return FimlCorrected(xx3, df, c3, xx3 / c3, xx3_null, df_null, c3_null)
+    return FimlCorrected(xx3, df, c3, xx3 / c3 if np.isfinite(c3) else float("nan"), xx3_null, df_null, c3_null)

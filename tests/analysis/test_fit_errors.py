@@ -1,0 +1,107 @@
+"""Each failure is a named exception whose message says what, where and what to try."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.fit import fit
+from smesurvey.errors import (
+    ConvergenceError,
+    DataError,
+    HeywoodCaseError,
+    HeywoodCaseWarning,
+    IdentificationError,
+    NotPositiveDefiniteError,
+    OptionError,
+)
+from tests.analysis.conftest import HS_MODEL, POLDEM_MODEL
+
+
+def exact_sample(cov: np.ndarray, n: int, seed: int = 0) -> pd.DataFrame:
+    """Data whose ML sample covariance is exactly ``cov``."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, len(cov)))
+    z -= z.mean(axis=0)
+    z = z @ np.linalg.inv(np.linalg.cholesky(z.T @ z / n)).T
+    x = z @ np.linalg.cholesky(cov).T
+    return pd.DataFrame(x, columns=[f"x{i + 1}" for i in range(len(cov))])
+
+
+HEYWOOD = np.array([[1.0, 0.8, 0.8], [0.8, 1.0, 0.5], [0.8, 0.5, 1.0]])  # lambda1^2 = .64/.5 > 1
+
+
+def test_heywood_case_warns_and_is_recorded():
+    with pytest.warns(HeywoodCaseWarning, match="x1 ~~ x1"):
+        res = fit("F =~ x1 + x2 + x3", exact_sample(HEYWOOD, 200))
+    assert any("Heywood" in w for w in res.warnings)
+    est = res.parameters.set_index(["lhs", "op", "rhs"])["est"]
+    assert est[("x1", "~~", "x1")] < 0
+
+
+def test_heywood_case_can_be_an_error():
+    with pytest.raises(HeywoodCaseError, match="negative variance"):
+        fit("F =~ x1 + x2 + x3", exact_sample(HEYWOOD, 200), on_heywood="error")
+
+
+def test_non_convergence(poldem_data):
+    with pytest.raises(ConvergenceError, match="did not converge"):
+        fit(POLDEM_MODEL, poldem_data, max_iter=1)
+
+
+def test_sample_covariance_not_positive_definite(hs_data):
+    data = hs_data.assign(x3=hs_data["x1"] + hs_data["x2"])
+    with pytest.raises(NotPositiveDefiniteError, match="linearly dependent"):
+        fit(HS_MODEL, data)
+
+
+def test_negative_degrees_of_freedom(hs_data):
+    with pytest.raises(IdentificationError, match="df = -2"):
+        fit("F =~ x1 + x2\nx1 ~~ x2", hs_data)
+
+
+def test_latent_variable_without_scale(hs_data):
+    with pytest.raises(IdentificationError, match="'visual'.*no scale"):
+        fit("visual =~ NA*x1 + x2 + x3", hs_data)
+
+
+def test_empirically_unidentified_model_is_reported(hs_data):
+    # two factors with two indicators each and a zero covariance: information singular
+    model = "A =~ x1 + x2\nB =~ x4 + x5\nA ~~ 0*B"
+    with pytest.raises(IdentificationError, match="information matrix is singular"), \
+            pytest.warns(HeywoodCaseWarning):
+        fit(model, hs_data)
+
+
+def test_variables_not_in_data_are_named_with_a_suggestion(hs_data):
+    with pytest.raises(DataError, match=r"'x10'.*did you mean"):
+        fit("visual =~ x1 + x2 + x10", hs_data)
+
+
+def test_too_few_complete_rows(hs_data):
+    with pytest.raises(DataError, match="only 3 usable row"):
+        fit(HS_MODEL, hs_data.head(3))
+
+
+def test_constant_column(hs_data):
+    with pytest.raises(DataError, match="'x2' is constant"):
+        fit(HS_MODEL, hs_data.assign(x2=4.0))
+
+
+def test_non_numeric_column(hs_data):
+    data = hs_data.astype({"x2": object})
+    data.loc[5, "x2"] = "n/a"
+    with pytest.raises(DataError, match="'x2' has non-numeric values.*row 5"):
+        fit(HS_MODEL, data)
+
+
+def test_bad_option_lists_the_choices(hs_data):
+    with pytest.raises(OptionError, match=r"'estimator'.*\['ML', 'MLR'\].*'mlr2'"):
+        fit(HS_MODEL, hs_data, estimator="mlr2")
+
+
+def test_listwise_exclusions_are_logged_and_input_untouched(hs_missing):
+    before = hs_missing.copy()
+    res = fit(HS_MODEL, hs_missing)
+    assert len(res.excluded) + res.nobs[0] == len(hs_missing)
+    assert res.excluded["reason"].str.startswith("missing value in").all()
+    pd.testing.assert_frame_equal(hs_missing, before)

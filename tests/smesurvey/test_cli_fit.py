@@ -1,0 +1,52 @@
+import json
+
+import pandas as pd
+import pytest
+
+from smesurvey.cli import main
+from tests.analysis.conftest import HS_MODEL, REFERENCE
+
+
+@pytest.fixture()
+def model_file(tmp_path):
+    p = tmp_path / "hs.lav"
+    p.write_text(HS_MODEL)
+    return p
+
+
+def test_fit_writes_lavaan_tables(tmp_path, model_file):
+    out = tmp_path / "out"
+    rc = main(["fit", str(model_file), str(REFERENCE / "HolzingerSwineford1939.csv"), "--out", str(out),
+               "--estimator", "MLR", "--quiet", "--modindices"])
+    assert rc == 0
+    params = pd.read_csv(out / "parameters.csv", keep_default_na=False, na_values=[""])
+    assert list(params.columns) == ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
+                                    "ci.lower", "ci.upper", "std.lv", "std.all"]
+    fm = json.loads((out / "fit.json").read_text())
+    ref = pd.read_csv(REFERENCE / "hs1939_cfa_MLR_fit.csv").set_index("measure")["value"]
+    assert fm["chisq.scaled"] == pytest.approx(ref["chisq.scaled"], rel=1e-4)
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["options"]["estimator"] == "MLR" and "numpy" in prov["versions"]
+    assert (out / "modindices.csv").exists() and len(pd.read_csv(out / "modindices.csv")) > 10
+
+
+def test_multigroup_options(tmp_path, model_file):
+    out = tmp_path / "mg"
+    rc = main(["fit", str(model_file), str(REFERENCE / "HolzingerSwineford1939.csv"), "--out", str(out),
+               "--group", "school", "--group-equal", "loadings", "--quiet"])
+    assert rc == 0
+    fm = json.loads((out / "fit.json").read_text())
+    assert fm["df"] == 54
+
+
+def test_bad_input_prints_one_line_and_exits_2(tmp_path, model_file, capsys):
+    rc = main(["fit", str(model_file), str(REFERENCE / "PoliticalDemocracy.csv"), "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.count("\n") == 1 and "x4" in err and "Traceback" not in err
+
+
+def test_unknown_estimator_exits_2(tmp_path, model_file, capsys):
+    rc = main(["fit", str(model_file), str(REFERENCE / "HolzingerSwineford1939.csv"), "--out",
+               str(tmp_path), "--estimator", "WLSMV"])
+    assert rc == 2 and "WLSMV" in capsys.readouterr().err
