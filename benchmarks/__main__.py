@@ -1,0 +1,6 @@
+"""Run every benchmark in this folder."""
+
+from benchmarks import fit_speed
+
+if __name__ == "__main__":
+    fit_speed.main()
