@@ -46,7 +46,8 @@ def _numeric_column(data: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | None = None,
-                 missing: str = "listwise", source: str = "data") -> PreparedData:
+                 missing: str = "listwise", covariates: Sequence[str] = (),
+                 source: str = "data") -> PreparedData:
     """Select, check and split ``data`` for a model with observed ``variables``.
 
     Parameters
@@ -59,7 +60,11 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
         Column defining groups (order of first appearance, as lavaan).
     missing : {"listwise", "fiml"}
         Listwise: rows with any missing value on ``variables`` are excluded.
-        FIML: only rows with no observed value on ``variables`` are excluded.
+        FIML: only rows with no observed value on ``variables`` are excluded,
+        and rows missing an exogenous covariate (lavaan does the same with
+        ``fixed.x=TRUE``: covariates are conditioned on, so they must be observed).
+    covariates : sequence of str
+        The model's exogenous observed covariates (a subset of ``variables``).
     source : str
         Name used in messages (e.g. the CSV path).
     """
@@ -94,6 +99,14 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
                              + (" ..." if len(cols) > 5 else "")))
         keep &= ~drop
     else:
+        xcols = [variables.index(c) for c in covariates]
+        if xcols:
+            drop = nan[:, xcols].any(axis=1) & keep
+            for i in np.flatnonzero(drop):
+                cols = [variables[j] for j in xcols if nan[i, j]]
+                excluded.append((data.index[i], "missing value in covariate " + ", ".join(cols)
+                                 + " (covariates are conditioned on and must be observed)"))
+            keep &= ~drop
         drop = nan.all(axis=1) & keep
         for i in np.flatnonzero(drop):
             excluded.append((data.index[i], "no observed value on the model's variables"))

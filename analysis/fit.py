@@ -60,7 +60,7 @@ from analysis.robust import (
     saturated_information,
     yuan_bentler_mplus,
 )
-from analysis.samplestats import GroupData, group_data
+from analysis.samplestats import LOG2PI, GroupData, group_data
 from analysis.standardize import standardize
 from analysis.start import start_values
 from analysis.syntax import ParsedModel, parse_model
@@ -328,14 +328,31 @@ def _defined_rows(est: Estimation, vcov, values, std_lv, std_all) -> pd.DataFram
 
 
 # -- step 10 --------------------------------------------------------------------------
+def _covariate_loglik(est: Estimation) -> float:
+    """Saturated log-likelihood of the exogenous covariates (observed in every used row)."""
+    ov = list(est.partable.variables.ov)
+    idx = [ov.index(x) for x in est.partable.variables.ov_x]
+    if not idx:
+        return 0.0
+    total = 0.0
+    for gd in est.groups:
+        x = gd.data[:, idx]
+        centred = x - x.mean(axis=0)
+        cov = centred.T @ centred / len(x)
+        total += -0.5 * len(x) * (len(idx) * LOG2PI + np.linalg.slogdet(cov)[1] + len(idx))
+    return float(total)
+
+
 def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base_test: TestResult,
                     base: Estimation, e_inv: np.ndarray, npar: int) -> dict[str, float]:
     """lavaan's ``fitMeasures()`` names and values."""
     obj = est.objective
     n = obj.ntotal
     ngroups = est.partable.ngroups
-    logl = obj.loglik(est.theta)
-    h1_logl = float(sum(gd.h1_loglik for gd in est.groups))
+    # with fixed.x the likelihood is conditional on the covariates (lavaan subtracts loglik.x)
+    logl_x = _covariate_loglik(est)
+    logl = obj.loglik(est.theta) - logl_x
+    h1_logl = float(sum(gd.h1_loglik for gd in est.groups)) - logl_x
     x2, df = test.chisq, test.df
     x2b, dfb = base_test.chisq, base_test.df
     fm: dict[str, float] = {
@@ -375,7 +392,7 @@ def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base
             lo, hi = rmsea_ci(sc.chisq, df, n, ngroups, c)
             fm["rmsea.ci.lower.robust"], fm["rmsea.ci.upper.robust"] = lo, hi
             fm["rmsea.pvalue.robust"] = rmsea_pvalue(sc.chisq, df, n, ngroups, c, h0=0.05)
-    if options.missing == "fiml" and not est.partable.variables.ov_x:
+    if options.missing == "fiml":
         fc = fiml_corrected(est, base, df, dfb, scaled=test.scaled is not None)
         fm["cfi.robust"] = cfi(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null)
         fm["tli.robust"] = tli(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null)
@@ -507,7 +524,8 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     syntax = model if isinstance(model, str) else ""
     parsed = parse_model(model) if isinstance(model, str) else model          # step 2
     probe = build_partable(parsed, 1)
-    prepared = prepare_data(data, probe.variables.ov, group=group, missing=missing, source=source)  # step 3
+    prepared = prepare_data(data, probe.variables.ov, group=group, missing=missing,
+                            covariates=probe.variables.ov_x, source=source)  # step 3
     ngroups = len(prepared.group_labels)
     options = step01_options(estimator, missing, group, group_equal, group_partial, std_lv,
                              on_heywood, ngroups, any(s.op == "~1" for s in parsed.statements))

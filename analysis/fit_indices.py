@@ -48,17 +48,21 @@ def tli(x2: float, df: float, x2_null: float, df_null: float,
 
 def rmsea(x2: float, df: float, n: int, groups: int = 1, c_hat: float = 1.0) -> float:
     """Root mean square error of approximation (lavaan: divides by N, times sqrt(G))."""
-    if not np.all(np.isfinite([x2, df, c_hat])):
-        return float("nan")
     if df <= 0:
         return 0.0
+    if not np.all(np.isfinite([x2, df, c_hat])):
+        return float("nan")
     return float(np.sqrt(max(x2 / n / df - c_hat / n, 0.0)) * np.sqrt(groups))
 
 
 def rmsea_ci(x2: float, df: float, n: int, groups: int = 1, c_hat: float = 1.0,
              level: float = 0.90) -> tuple[float, float]:
     """Confidence interval of RMSEA (lavaan's ``lav_fit_rmsea_ci``)."""
-    if not np.all(np.isfinite([x2, df, n, c_hat])):
+    if not np.all(np.isfinite([x2, df, n])):
+        return float("nan"), float("nan")
+    if df < 1:
+        return 0.0, 0.0
+    if not np.isfinite(c_hat):
         return float("nan"), float("nan")
     upper_p = 1 - (1 - level) / 2
     lower_p = (1 - level) / 2

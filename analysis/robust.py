@@ -144,17 +144,27 @@ class FimlCorrected:
     c_hat3_null: float
 
 
+def _kept(mat: np.ndarray, keep: np.ndarray, invert: bool = False) -> np.ndarray:
+    """``mat`` with the rows/columns of covariate moments set to zero (inverting the rest),
+    as lavaan's h1 information with ``x.idx`` and ``lav_matrix_symmetric_inverse``."""
+    out = np.zeros_like(mat)
+    block = mat[np.ix_(keep, keep)]
+    out[np.ix_(keep, keep)] = np.linalg.inv(block) if invert else block
+    return out
+
+
 def _h1_blocks(groups, variables, weights):
     wm, wmi, wc, gamma = [], [], [], []
     for w, gd in zip(weights, groups):
         info = saturated_information(gd, variables.ov, variables.ov_x, True)
         complete = saturated_information(
             GroupData(gd.data, gd.n, gd.mean, gd.cov), variables.ov, variables.ov_x, True)
-        inv = np.linalg.inv(info.observed)
-        wm.append(w * info.observed)
+        k = info.keep
+        inv = _kept(info.observed, k, invert=True)
+        wm.append(w * _kept(info.observed, k))
         wmi.append(inv / w)
-        wc.append(w * complete.observed)
-        gamma.append(inv @ info.first_order @ inv / w)
+        wc.append(w * _kept(complete.observed, k))
+        gamma.append(inv @ _kept(info.first_order, k) @ inv / w)
     return wm, wmi, wc, gamma
 
 
