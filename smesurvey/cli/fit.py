@@ -45,6 +45,10 @@ def fit_command(
                                          "e.g. loadings,intercepts."),
     std_lv: bool = typer.Option(False, "--std-lv", help="Scale latent variables by fixing their variances to 1."),
     modindices: bool = typer.Option(False, "--modindices", help="Also write modindices.csv."),
+    bootstrap: int = typer.Option(0, "--bootstrap", help="Bootstrap resamples for percentile and "
+                                  "bias-corrected CIs of every free and defined parameter (bootstrap.csv); 0 = none."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the bootstrap resampling."),
+    jobs: int = typer.Option(-1, "--jobs", help="Parallel workers for the bootstrap (-1 = all cores)."),
     quiet: bool = typer.Option(False, "--quiet", help="Do not print the summary."),
 ) -> None:
     """Fit MODEL_FILE to DATA_FILE and write parameters.csv (lavaan's parameterEstimates
@@ -66,12 +70,26 @@ def fit_command(
     result.excluded.to_csv(out / "excluded.csv", index=False)
     if modindices:
         result.modindices().to_csv(out / "modindices.csv", index=False)
+    if bootstrap:
+        from rich.progress import Progress
+
+        from analysis.bootstrap import bootstrap as run_bootstrap
+
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task("bootstrap", total=bootstrap)
+            boot = run_bootstrap(result, bootstrap, seed=seed, n_jobs=jobs,
+                                 progress=lambda done, total: bar.update(task, completed=done))
+        boot.table.to_csv(out / "bootstrap.csv", index=False)
+        if boot.n_failed:
+            err_console.print(f"warning: {boot.n_failed} of {bootstrap} bootstrap samples could not be "
+                              "fitted and were left out", markup=False, soft_wrap=True)
     write_json(out / "provenance.json", {
         "command": "smesurvey fit",
         "model_file": str(model_file), "model_sha256": sha256(model_file),
         "data_file": str(data_file), "data_sha256": sha256(data_file),
         "options": {"estimator": result.options.estimator, "missing": result.options.missing,
-                    "group": group, "group_equal": equal, "std_lv": std_lv},
+                    "group": group, "group_equal": equal, "std_lv": std_lv,
+                    "bootstrap": bootstrap, "seed": seed if bootstrap else None},
         "nobs": list(result.nobs), "excluded_rows": len(result.excluded),
         "versions": package_versions(),
     })

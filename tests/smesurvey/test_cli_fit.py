@@ -50,3 +50,16 @@ def test_unknown_estimator_exits_2(tmp_path, model_file, capsys):
     rc = main(["fit", str(model_file), str(REFERENCE / "HolzingerSwineford1939.csv"), "--out",
                str(tmp_path), "--estimator", "WLSMV"])
     assert rc == 2 and "WLSMV" in capsys.readouterr().err
+
+
+def test_bootstrap_option_writes_intervals(tmp_path):
+    model = tmp_path / "med.lav"
+    model.write_text("y2 ~ a*y1\ny3 ~ b*y2 + c*y1\nind := a*b")
+    out = tmp_path / "boot"
+    rc = main(["fit", str(model), str(REFERENCE / "PoliticalDemocracy.csv"), "--out", str(out),
+               "--bootstrap", "30", "--seed", "4", "--jobs", "1", "--quiet"])
+    assert rc == 0
+    boot = pd.read_csv(out / "bootstrap.csv")
+    ind = boot[boot["lhs"] == "ind"].iloc[0]
+    assert ind["ci.lower"] < ind["est"] < ind["ci.upper"]
+    assert {"ci.lower.bc", "ci.upper.bc", "boot.se"} <= set(boot.columns)
