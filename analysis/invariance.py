@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.fit import FitResult, fit
+from analysis.nested import chisq_difference
 from smesurvey.errors import OptionError
 
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -43,20 +43,6 @@ class InvarianceResult:
 
     table: pd.DataFrame
     fits: dict[str, FitResult]
-
-
-def chisq_difference(restricted: FitResult, free: FitResult) -> tuple[float, int, float]:
-    """Chi-square difference test of nested models (scaled for MLR, Satorra-Bentler 2001)."""
-    f0, f1 = restricted.fit_measures, free.fit_measures
-    ddf = int(f0["df"] - f1["df"])
-    if ddf <= 0:
-        return float("nan"), ddf, float("nan")
-    diff = f0["chisq"] - f1["chisq"]
-    if "chisq.scaling.factor" in f0 and "chisq.scaling.factor" in f1:
-        cd = (f0["df"] * f0["chisq.scaling.factor"] - f1["df"] * f1["chisq.scaling.factor"]) / ddf
-        diff = diff / cd if cd > 0 else float("nan")
-    diff = max(diff, 0.0)
-    return float(diff), ddf, float(stats.chi2.sf(diff, ddf))
 
 
 def measurement_invariance(model: str, data: pd.DataFrame, group: str, *,
