@@ -30,14 +30,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Coefficient(_Strict):
-    """A path: ``predictor`` (one name, or two for a product/square) and its size per world."""
+class WorldValue(_Strict):
+    """A number that is either the same in both worlds (``value``) or differs (``theory``/``null``)."""
 
-    predictor: str | list[str]
     value: float | None = None
     theory: float | None = None
     null: float | None = None
     hypothesis: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_key(cls, data):
+        # YAML reads an unquoted `null:` key as None; accept it as the null world's value
+        if isinstance(data, dict) and None in data:
+            data = {("null" if k is None else k): v for k, v in data.items()}
+        return data
 
     @model_validator(mode="after")
     def _one_kind(self):
@@ -47,16 +54,30 @@ class Coefficient(_Strict):
         if self.value is None and not (self.theory is not None and self.null is not None):
             raise ValueError("give 'value', or both 'theory' and 'null'")
         if pair and not self.hypothesis:
-            raise ValueError("a coefficient that differs between worlds must name its 'hypothesis'")
-        preds = [self.predictor] if isinstance(self.predictor, str) else self.predictor
-        if not 1 <= len(preds) <= 2:
-            raise ValueError("'predictor' is one variable or a list of two (a product)")
+            raise ValueError("a number that differs between worlds must name its 'hypothesis'")
         return self
 
     def in_world(self, world: str) -> float:
         if self.value is not None:
             return self.value
         return self.theory if world == "theory" else self.null
+
+    @property
+    def hypotheses(self) -> tuple[str, ...]:
+        return tuple(h.strip() for h in self.hypothesis.split(",")) if self.hypothesis else ()
+
+
+class Coefficient(WorldValue):
+    """A path: ``predictor`` (one name, or two for a product/square) and its size per world."""
+
+    predictor: str | list[str]
+
+    @model_validator(mode="after")
+    def _predictors(self):
+        preds = [self.predictor] if isinstance(self.predictor, str) else self.predictor
+        if not 1 <= len(preds) <= 2:
+            raise ValueError("'predictor' is one variable or a list of two (a product)")
+        return self
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -86,7 +107,7 @@ class MatrixSpec(_Strict):
     loading: float = Field(gt=0, lt=1)
     firm_sd: float = Field(ge=0, lt=1)
     thresholds: str = "importance_skew"
-    cell_means: dict[str, Coefficient]
+    cell_means: dict[str, WorldValue]
 
 
 class ModuleModel(_Strict):
