@@ -1,0 +1,40 @@
+"""``smesurvey demo``: the main job, as a list of steps (later issues add data generation and analysis)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from smesurvey.cli import app
+
+
+def step_instrument(out: Path) -> list[Path]:
+    """Questionnaire preview, codebook and every platform export into ``out/instrument``."""
+    from instrument import load_instrument
+    from instrument.export import FORMATS, default_filename, export
+
+    inst = load_instrument()
+    written = []
+    for fmt in FORMATS:
+        written += export(inst, fmt, out / "instrument" / default_filename(fmt))
+    return written
+
+
+STEPS: list[tuple[str, Callable[[Path], list[Path]]]] = [
+    ("instrument exports", step_instrument),
+]
+
+
+@app.command("demo")
+def demo_command(out: Path = typer.Option(Path("out"), "--out", help="Output folder.")) -> None:
+    """Run the main job: every step writes into OUT and reports what it wrote."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, step in STEPS:
+        t0 = time.perf_counter()
+        paths = step(out)
+        typer.echo(f"[{name}] {len(paths)} files in {time.perf_counter() - t0:.1f} s")
+        for p in paths:
+            typer.echo(f"  {p}")

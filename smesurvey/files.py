@@ -1,0 +1,63 @@
+"""Writing files reproducibly: the same content gives the same bytes.
+
+Spreadsheet and SPSS writers stamp the current time into their files
+(openpyxl: ``docProps/core.xml`` and every zip entry; ReadStat: the ``.sav``
+header's creation date and time). These helpers fix those stamps so that the
+same seed and inputs give byte-identical outputs.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+FIXED_ISO = "2026-01-01T00:00:00Z"
+
+
+def save_workbook(workbook, path: str | Path) -> Path:
+    """Save an openpyxl workbook with fixed timestamps (byte-identical for identical content)."""
+    buf = io.BytesIO()
+    workbook.save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                              rb"\g<1>" + FIXED_ISO.encode() + rb"\g<2>", data)
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, data)
+    path = Path(path)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+# SPSS .sav header: rec_type[4] prod_name[60] layout_code[4] nominal_case_size[4]
+# compression[4] weight_index[4] ncases[4] bias[8] creation_date[9] creation_time[8]
+_SAV_DATE = slice(92, 101)
+_SAV_TIME = slice(101, 109)
+
+
+def fix_sav_timestamp(path: str | Path) -> Path:
+    """Overwrite the creation date and time in a ``.sav`` header with fixed values."""
+    path = Path(path)
+    data = bytearray(path.read_bytes())
+    if data[:4] not in (b"$FL2", b"$FL3"):
+        raise ValueError(f"{path}: not an SPSS .sav file")
+    data[_SAV_DATE] = b"01 Jan 26"
+    data[_SAV_TIME] = b"00:00:00"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def write_text(path: str | Path, content: str) -> Path:
+    """Write UTF-8 text with Unix newlines."""
+    path = Path(path)
+    path.write_text(content, encoding="utf-8", newline="\n")
+    return path

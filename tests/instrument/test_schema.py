@@ -1,0 +1,88 @@
+"""The schema rejects each kind of bad definition with a message naming file, construct/item and problem."""
+
+import pytest
+
+from instrument import load_instrument
+from smesurvey.errors import DefinitionError
+
+
+def problems(tiny) -> list[str]:
+    with pytest.raises(DefinitionError) as exc:
+        load_instrument(tiny.write())
+    return exc.value.problems
+
+
+def test_tiny_definition_is_valid(tiny):
+    inst = load_instrument(tiny.write())
+    assert [v.name for v in inst.variables(paradata=False)] == [
+        "firm_size", "aa_1", "aa_2", "aa_3", "bb_1", "bb_2", "bb_3", "attn_1"]
+
+
+def test_duplicate_item_id(tiny):
+    tiny.constructs["bb"]["items"][0]["id"] = "aa_1"
+    assert any("constructs/bb.yaml" in p and "duplicate variable id 'aa_1'" in p for p in problems(tiny))
+
+
+def test_duplicate_construct_id(tiny):
+    tiny.constructs["bb"]["id"] = "AA"
+    assert any("constructs/bb.yaml: id: construct 'AA' is already defined in constructs/aa.yaml" in p
+               for p in problems(tiny))
+
+
+def test_unknown_response_scale(tiny):
+    tiny.constructs["aa"]["scale"] = "agree99"
+    assert any("constructs/aa.yaml: scale: unknown response scale 'agree99'" in p for p in problems(tiny))
+
+
+def test_missing_english_text(tiny):
+    tiny.constructs["aa"]["items"][2]["text"] = {"fi": "vain suomeksi"}
+    assert any("constructs/aa.yaml: items.2.text: English text ('en') is missing" in p for p in problems(tiny))
+
+
+def test_fewer_than_three_items(tiny):
+    del tiny.constructs["bb"]["items"][2]
+    assert any("constructs/bb.yaml: items:" in p and "at least 3 items" in p for p in problems(tiny))
+
+
+def test_second_order_with_unknown_member(tiny):
+    tiny.questionnaire["second_order"][0]["members"] = ["AA", "ZZ"]
+    assert any("second_order.0 (SO): unknown member construct(s) ['ZZ']" in p for p in problems(tiny))
+
+
+def test_hypothesis_naming_a_missing_construct(tiny):
+    tiny.hypotheses["hypotheses"][0]["constructs"].append("NOPE")
+    assert any("hypotheses.yaml: hypotheses.0 (H1): constructs: 'NOPE' does not exist" in p for p in problems(tiny))
+
+
+def test_construct_without_seed_passage(tiny):
+    tiny.constructs["aa"]["passage"] = None
+    assert any("constructs/aa.yaml" in p and "seed file and the passage" in p for p in problems(tiny))
+
+
+def test_bad_variable_name_and_origin(tiny):
+    tiny.constructs["aa"]["items"][0]["id"] = "AA-1"
+    tiny.constructs["aa"]["origin"] = "borrowed"
+    ps = problems(tiny)
+    assert any("items.0.id" in p and "not a valid variable name" in p for p in ps)
+    assert any("origin" in p and "adapted from" in p for p in ps)
+
+
+def test_all_problems_reported_together(tiny):
+    tiny.constructs["aa"]["scale"] = "nope"
+    tiny.hypotheses["hypotheses"][0]["constructs"] = ["XX"]
+    assert len(problems(tiny)) >= 2
+
+
+def test_bad_yaml_is_reported_with_file(tiny):
+    tiny.write()
+    (tiny.root / "constructs" / "aa.yaml").write_text("id: [unclosed", encoding="utf-8")
+    with pytest.raises(DefinitionError, match=r"constructs/aa.yaml: not valid YAML"):
+        load_instrument(tiny.root)
+
+
+def test_translations_need_no_code_change(tiny):
+    tiny.constructs["aa"]["items"][0]["text"]["fi"] = "Ensimmäinen väite"
+    inst = load_instrument(tiny.write())
+    assert inst.languages == ("en", "fi")
+    assert inst.variable("aa_1").label("fi") == "Ensimmäinen väite"
+    assert inst.variable("aa_2").label("fi") == "AA item 2"  # falls back to English
