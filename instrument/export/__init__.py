@@ -19,7 +19,16 @@ from smesurvey.errors import OptionError
 
 
 def _registry() -> dict[str, tuple[Callable[[Instrument, Path], list[Path]], str]]:
-    from instrument.export import codebook, html, lavaan, limesurvey, markdown, qualtrics, redcap, xlsform
+    from instrument.export import (
+        codebook,
+        html,
+        lavaan,
+        limesurvey,
+        markdown,
+        qualtrics,
+        redcap,
+        xlsform,
+    )
 
     return {
         "xlsform": (xlsform.write, ".xlsx"),

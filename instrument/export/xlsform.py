@@ -50,7 +50,7 @@ def _question(v: Variable, langs) -> dict:
         if v.max is not None:
             parts.append(f". <= {v.max}")
         extra["constraint"] = " and ".join(parts)
-        for lang, col in zip(langs, _lang_cols("constraint_message", langs)):
+        for col in _lang_cols("constraint_message", langs):
             extra[col] = f"{v.min} - {v.max}"
     if v.relevant:
         extra["relevant"] = " and ".join(f"${{{k}}} = {val}" for k, val in v.relevant.items())
