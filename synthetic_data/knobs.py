@@ -116,12 +116,12 @@ def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping
     careless = kind == "careless"
     straight = kind == "straightliner"
     if lik:
-        block = out[lik].to_numpy(dtype=float)
+        block = out[lik].to_numpy(dtype=float, copy=True)
         rand = streams[1].integers(1, 8, size=block.shape)
         block[careless] = rand[careless]
         value = streams[1].integers(1, 8, size=n)
         block[straight] = value[straight][:, None]
-        out[lik] = block
+        out = out.assign(**{c: block[:, j] for j, c in enumerate(lik)})
     for col, expected in attention.items():
         chance = streams[2].integers(1, 8, size=n)
         fail = (streams[2].random(n) < knobs.attention_fail) & ~careless & ~straight
@@ -130,7 +130,7 @@ def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping
         answers[careless] = chance[careless]
         answers[straight] = value[straight] if lik else chance[straight]
         answers[fail] = wrong[fail]
-        out[col] = answers
+        out = out.assign(**{col: answers})
     order = [c for c in questions if c in out.columns]
     finished = np.ones(n, dtype=bool)
     stop_at = np.full(n, len(order))
@@ -138,17 +138,22 @@ def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping
         quits = streams[3].random(n) < knobs.partial
         stop_at[quits] = streams[3].integers(int(0.2 * len(order)), len(order), size=quits.sum())
         finished[quits] = False
-        positions = np.arange(len(order))
-        tail = positions[None, :] >= stop_at[:, None]
-        values = out[order].to_numpy(dtype=object)
-        values[tail] = np.nan
-        out[order] = pd.DataFrame(values, columns=order, index=out.index).infer_objects()
+        columns = {}
+        for j, col in enumerate(order):
+            gone = stop_at <= j
+            if gone.any():
+                values = out[col].to_numpy(copy=True)
+                values = values.astype(object) if values.dtype == object else values.astype(float)
+                values[gone] = None if values.dtype == object else np.nan
+                columns[col] = values
+        if columns:
+            out = out.assign(**columns)
     if lik and (knobs.mcar > 0 or knobs.mar > 0):
-        block = out[lik].to_numpy(dtype=float)
+        block = out[lik].to_numpy(dtype=float, copy=True)
         p_mar = knobs.mar * 2 * stats.norm.cdf(-np.asarray(size, dtype=float))  # mean about `mar`
         miss = (streams[4].random(block.shape) < knobs.mcar) | (streams[5].random(block.shape) < p_mar[:, None])
         block[miss] = np.nan
-        out[lik] = block
+        out = out.assign(**{c: block[:, j] for j, c in enumerate(lik)})
     seconds = np.full(n, np.nan)
     if knobs.durations:
         answered = out[order].notna().sum(axis=1).to_numpy() if order else np.zeros(n)
@@ -156,6 +161,7 @@ def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping
         per_item[careless] *= 0.3
         per_item[straight] *= 0.35
         seconds = np.round(30 + answered * per_item).astype(float)
+    out = out.copy()  # one consolidated block (the column updates above fragment the frame)
     respondents = pd.DataFrame({"type": kind, "finished": finished, "stopped_at": stop_at,
                                 "duration_sec": seconds}, index=out.index)
     return out, respondents

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from smesurvey.errors import DefinitionError, OptionError
 from synthetic_data.system import Equation, LatentSystem, Term, build_system
@@ -91,10 +91,16 @@ class ConstructSpec(_Strict):
     thresholds: str = "agree_skew"
     shifts: list[float] | None = None  # per-item shift of the threshold profile (skew varies by item)
 
+    @field_validator("loadings")
+    @classmethod
+    def _ranges(cls, v):
+        bad = [x for x in v if not 0 < abs(x) < 1]
+        if bad:
+            raise ValueError(f"standardized loadings must lie strictly between -1 and 1 (and not be 0); got {bad}")
+        return v
+
     @model_validator(mode="after")
-    def _ranges(self):
-        if any(not 0 < abs(x) < 1 for x in self.loadings):
-            raise ValueError("standardized loadings must lie strictly between -1 and 1 (and not be 0)")
+    def _shifts(self):
         if self.shifts is not None and len(self.shifts) != len(self.loadings):
             raise ValueError("'shifts' needs one value per loading")
         return self
@@ -148,7 +154,7 @@ def _validate(model_cls, data, name: str):
         problems = []
         for err in exc.errors():
             loc = ".".join(str(x) for x in err["loc"])
-            problems.append(f"{name}: {loc}: {err['msg']}")
+            problems.append(f"{name}: {loc}: {err['msg'].removeprefix('Value error, ')}")
         raise DefinitionError(problems) from None
 
 

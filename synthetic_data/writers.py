@@ -1,0 +1,229 @@
+"""Write generated data as a plain file or in a survey platform's own export layout.
+
+* ``csv``, ``xlsx``, ``sav`` - one column per codebook variable (the SPSS file
+  carries variable labels, value labels and ``-99`` as user-missing);
+* ``qualtrics`` - a Qualtrics "Data & Analysis" CSV export: three header rows
+  (export tags, question texts, ``{"ImportId": ...}``), Qualtrics' metadata
+  columns (``StartDate`` ... ``UserLanguage``), then the questions;
+* ``limesurvey`` - a LimeSurvey response export (CSV, question codes, answer
+  codes): ``id, submitdate, lastpage, startlanguage, seed, startdate,
+  datestamp``, array items as ``QUESTION[subquestion]``;
+* ``kobo`` - a KoboToolbox CSV export (``;``-separated, group paths in the
+  headers, ``start``/``end`` and the ``_id``/``_uuid``/``_submission_time``...
+  system columns).
+
+Timestamps are derived from the seed (a fieldwork window in spring of the
+survey year), so the same seed gives byte-identical files. A later capability
+reads these layouts back.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+from openpyxl import Workbook
+
+from instrument import Instrument
+from instrument.export.limesurvey import limesurvey_code
+from instrument.export.xlsform import group_name
+from instrument.model import MISSING_CODE
+from smesurvey.errors import OptionError
+from smesurvey.files import fix_sav_timestamp, save_workbook, write_text
+from synthetic_data.generate import GeneratedData
+
+DATA_FORMATS = ("csv", "xlsx", "sav", "qualtrics", "limesurvey", "kobo")
+SUFFIX = {"csv": ".csv", "xlsx": ".xlsx", "sav": ".sav", "qualtrics": ".csv", "limesurvey": ".csv",
+          "kobo": ".csv"}
+
+
+def _timestamps(gen: GeneratedData) -> tuple[list[datetime], list[datetime]]:
+    """Start and end times: a 6-week fieldwork window from 1 March, seeded by the data's seed."""
+    n = len(gen.data)
+    rng = np.random.default_rng(np.random.SeedSequence([gen.sidecar["seed"], 7_000_003]))
+    start0 = datetime(gen.sidecar["survey_year"], 3, 1, 8, 0, 0)
+    offsets = np.sort(rng.integers(0, 42 * 24 * 3600, size=n))
+    dur = np.nan_to_num(gen.data["duration_sec"].to_numpy(dtype=float), nan=600.0)
+    starts = [start0 + timedelta(seconds=int(o)) for o in offsets]
+    ends = [s + timedelta(seconds=int(d)) for s, d in zip(starts, dur)]
+    return starts, ends
+
+
+def _csv(frame: pd.DataFrame, sep: str = ",") -> str:
+    return frame.to_csv(index=False, sep=sep, lineterminator="\n")
+
+
+def write_plain_csv(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
+    return write_text(path, _csv(gen.data))
+
+
+def write_xlsx(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("data")
+    ws.append(list(gen.data.columns))
+    for row in gen.data.itertuples(index=False):
+        ws.append([None if pd.isna(x) else (int(x) if isinstance(x, np.integer) else x) for x in row])
+    return save_workbook(wb, path)
+
+
+def write_sav(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
+    frame = gen.data.copy()
+    labels, value_labels, missing = {}, {}, {}
+    for v in instrument.variables():
+        if v.name not in frame.columns:
+            continue
+        labels[v.name] = v.label()[:256]
+        if v.type != "text":
+            frame[v.name] = frame[v.name].astype("float64")
+            vl = {float(k): lab for k, lab in instrument.value_labels(v).items()}
+            if vl:
+                vl[float(MISSING_CODE)] = "No answer"
+                value_labels[v.name] = vl
+            missing[v.name] = [MISSING_CODE]
+    pyreadstat.write_sav(frame, str(path), column_labels=labels, variable_value_labels=value_labels,
+                         missing_ranges=missing, file_label=f"synthetic {gen.sidecar['world']} seed {gen.sidecar['seed']}")
+    return fix_sav_timestamp(path)
+
+
+QUALTRICS_META = ("StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)", "Finished",
+                  "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
+                  "ExternalReference", "LocationLatitude", "LocationLongitude", "DistributionChannel", "UserLanguage")
+
+
+def _response_id(seed: int, i: int) -> str:
+    digest = hashlib.sha256(f"{seed}:{i}".encode()).hexdigest()
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    return "R_" + "".join(alphabet[int(digest[k:k + 2], 16) % 62] for k in range(0, 30, 2))
+
+
+def write_qualtrics(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
+    d = gen.data
+    starts, ends = _timestamps(gen)
+    fmt = "%Y-%m-%d %H:%M:%S"
+    finished = gen.respondents["finished"].to_numpy()
+    questions = [c for c in d.columns if c not in ("respondent_id", "duration_sec")]
+    answered = d[questions].notna().mean(axis=1).to_numpy()
+    meta = {
+        "StartDate": [s.strftime(fmt) for s in starts], "EndDate": [e.strftime(fmt) for e in ends],
+        "Status": 0, "IPAddress": "", "Progress": np.where(finished, 100, np.round(100 * answered)).astype(int),
+        "Duration (in seconds)": d["duration_sec"], "Finished": finished.astype(int),
+        "RecordedDate": [e.strftime(fmt) for e in ends],
+        "ResponseId": [_response_id(gen.sidecar["seed"], i) for i in range(len(d))],
+        "RecipientLastName": "", "RecipientFirstName": "", "RecipientEmail": "",
+        "ExternalReference": d["respondent_id"], "LocationLatitude": "", "LocationLongitude": "",
+        "DistributionChannel": "anonymous", "UserLanguage": "EN",
+    }
+    body = pd.concat([pd.DataFrame(meta, index=d.index), d[questions]], axis=1)
+    texts = {v.name: v.label() for v in instrument.variables()}
+    row2 = [c for c in QUALTRICS_META] + [texts.get(c, c) for c in questions]
+    row3 = [json.dumps({"ImportId": c}) for c in QUALTRICS_META] + \
+        [json.dumps({"ImportId": f"QID_{c}"}) for c in questions]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(list(body.columns))
+    w.writerow(row2)
+    w.writerow(row3)
+    buf.write(body.to_csv(index=False, header=False, lineterminator="\n"))
+    return write_text(path, buf.getvalue())
+
+
+def limesurvey_column(instrument: Instrument, name: str) -> str:
+    """Column heading of a variable in a LimeSurvey response export (question code, array items as Q[SQ])."""
+    for section in instrument.sections():
+        for b in section.blocks:
+            if name in {v.name for v in b.variables}:
+                if b.kind in ("grid", "matrix") and len(b.variables) > 1:
+                    return f"{b.construct}[{limesurvey_code(name)}]"
+                return limesurvey_code(name)
+    return limesurvey_code(name)
+
+
+def write_limesurvey(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
+    d = gen.data
+    starts, ends = _timestamps(gen)
+    fmt = "%Y-%m-%d %H:%M:%S"
+    finished = gen.respondents["finished"].to_numpy()
+    n_groups = len(instrument.sections())
+    stop = gen.respondents["stopped_at"].to_numpy()
+    n_q = max(int(stop.max()), 1)
+    lastpage = np.where(finished, n_groups, np.maximum(1, np.round(n_groups * stop / n_q))).astype(int)
+    questions = [c for c in d.columns if c not in ("respondent_id", "duration_sec")]
+    out = pd.DataFrame({
+        "id": np.arange(1, len(d) + 1),
+        "submitdate": [e.strftime(fmt) if f else "" for e, f in zip(ends, finished)],
+        "lastpage": lastpage, "startlanguage": "en", "seed": [1000 + i for i in range(len(d))],
+        "startdate": [s.strftime(fmt) for s in starts], "datestamp": [e.strftime(fmt) for e in ends],
+    })
+    body = d[questions].copy()
+    body.columns = [limesurvey_column(instrument, c) for c in questions]
+    out = pd.concat([out, body.reset_index(drop=True)], axis=1)
+    out["interviewtime"] = d["duration_sec"].to_numpy()
+    return write_text(path, out.to_csv(index=False, quoting=csv.QUOTE_ALL, lineterminator="\n"))
+
+
+def write_kobo(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
+    d = gen.data
+    starts, ends = _timestamps(gen)
+    iso = "%Y-%m-%dT%H:%M:%S.000+00:00"
+    headers = {}
+    for section in instrument.sections():
+        for b in section.blocks:
+            for v in b.variables:
+                headers[v.name] = f"{group_name(section)}/{v.name}"
+    questions = [c for c in d.columns if c not in ("respondent_id", "duration_sec")]
+    body = d[questions].copy()
+    body.columns = [headers[c] for c in questions]
+    uuid = [hashlib.sha256(f"{gen.sidecar['seed']}/{i}".encode()).hexdigest() for i in range(len(d))]
+    out = pd.concat([pd.DataFrame({"start": [s.strftime(iso) for s in starts],
+                                   "end": [e.strftime(iso) for e in ends]}), body.reset_index(drop=True)], axis=1)
+    system = pd.DataFrame({
+        "_id": np.arange(100001, 100001 + len(d)),
+        "_uuid": [f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:32]}" for u in uuid],
+        "_submission_time": [e.strftime("%Y-%m-%dT%H:%M:%S") for e in ends],
+        "_validation_status": "", "_notes": "", "_status": "submitted_via_web", "_submitted_by": "",
+        "__version__": "v1", "_tags": "", "_index": np.arange(1, len(d) + 1)})
+    out = pd.concat([out, system], axis=1)
+    return write_text(path, _csv(out, sep=";"))
+
+
+WRITERS = {"csv": write_plain_csv, "xlsx": write_xlsx, "sav": write_sav, "qualtrics": write_qualtrics,
+           "limesurvey": write_limesurvey, "kobo": write_kobo}
+
+
+def write_data(gen: GeneratedData, path: str | Path, fmt: str | None = None,
+               instrument: Instrument | None = None) -> list[Path]:
+    """Write ``gen`` to ``path`` in ``fmt`` (default: from the suffix; ``.csv`` -> plain CSV) plus the
+    sidecar ``<path>.sidecar.json``. Returns both paths."""
+    from instrument import load_instrument
+
+    path = Path(path)
+    fmt = fmt or {".xlsx": "xlsx", ".sav": "sav"}.get(path.suffix.lower(), "csv")
+    if fmt not in WRITERS:
+        raise OptionError(f"unknown data format '{fmt}'; choose one of: {', '.join(DATA_FORMATS)}")
+    inst = (instrument or load_instrument()).select(gen.sidecar["modules"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    WRITERS[fmt](gen, inst, path)
+    side = dict(gen.sidecar)
+    side["format"] = fmt
+    side["file"] = path.name
+    side["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    sidecar = path.with_name(path.name + ".sidecar.json")
+    write_text(sidecar, json.dumps(side, indent=2, sort_keys=True, default=_json_default) + "\n")
+    return [path, sidecar]
+
+
+def _json_default(x):
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return float(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    raise TypeError(type(x))
