@@ -1,6 +1,8 @@
 """Run every benchmark in this folder."""
 
-from benchmarks import fit_speed
+from benchmarks import fit_speed, generate_speed
 
 if __name__ == "__main__":
-    fit_speed.main()
+    fit_speed.main([])
+    print()
+    generate_speed.main([])

@@ -23,8 +23,21 @@ def step_instrument(out: Path) -> list[Path]:
     return written
 
 
+DEMO_WORLD, DEMO_N, DEMO_SEED = "theory", 600, 20261123
+
+
+def step_generate(out: Path) -> list[Path]:
+    """Theory-world synthetic data (N = 600, fixed seed): CSV + sidecar into ``out/data``."""
+    from synthetic_data.generate import generate
+    from synthetic_data.writers import write_data
+
+    gen = generate(world=DEMO_WORLD, n=DEMO_N, seed=DEMO_SEED)
+    return write_data(gen, out / "data" / f"{DEMO_WORLD}_n{DEMO_N}_seed{DEMO_SEED}.csv")
+
+
 STEPS: list[tuple[str, Callable[[Path], list[Path]]]] = [
     ("instrument exports", step_instrument),
+    ("synthetic data", step_generate),
 ]
 
 

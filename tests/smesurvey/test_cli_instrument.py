@@ -29,4 +29,5 @@ def test_bad_format_and_bad_definition_exit_2(tmp_path, capsys):
 def test_demo_writes_every_export(tmp_path):
     assert main(["demo", "--out", str(tmp_path)]) == 0
     names = {p.name for p in (tmp_path / "instrument").iterdir()}
+    assert (tmp_path / "data" / "theory_n600_seed20261123.csv").exists()
     assert {"questionnaire.html", "codebook.csv", "codebook.sav", "xlsform.xlsx", "measurement_model.lav"} <= names
