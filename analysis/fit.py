@@ -163,12 +163,13 @@ def _ndat(partable: ParTable, groups: Sequence[GroupData]) -> int:
 
 # -- step 6 ---------------------------------------------------------------------------
 def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructure: bool,
-                    fiml: bool, theta0: np.ndarray | None = None, max_iter: int = 500) -> Estimation:
+                    fiml: bool, theta0: np.ndarray | None = None, max_iter: int = 500,
+                    tol: float = 1e-14) -> Estimation:
     """Minimise the ML (or FIML) discrepancy; raise on non-convergence."""
     model = RamModel(partable, [(gd.cov, gd.mean) for gd in groups])
     objective = (FIMLObjective if fiml else MLObjective)(model, list(groups), meanstructure)
     start = start_values(partable, list(groups)) if theta0 is None else theta0
-    res = minimize(objective, start, max_iter=max_iter)
+    res = minimize(objective, start, max_iter=max_iter, tol=tol)
     if not res.converged:
         raise ConvergenceError(
             f"the model did not converge ({res.message}, {res.iterations} iterations). Try: check the "
@@ -214,8 +215,22 @@ class TestResult:
     scaled: ScaledTest | None
 
 
+def h1_information(groups: Sequence[GroupData], variables, options: FitOptions) -> list | None:
+    """Saturated-model information of each group (what the robust statistics need), computed once.
+
+    ``None`` when no robust statistic needs it (ML with complete data); for
+    complete data without covariates the Yuan-Bentler trace has a closed form,
+    so the (costly) matrices are only built with missing data or covariates.
+    """
+    needs = options.test == "yuan.bentler.mplus" or options.missing == "fiml"
+    if not needs:
+        return None
+    return [saturated_information(gd, variables.ov, variables.ov_x, options.meanstructure)
+            if (gd.has_missing or variables.ov_x) else None for gd in groups]
+
+
 def step08_test(est: Estimation, options: FitOptions, df: int, e_inv: np.ndarray,
-                b0: list[np.ndarray] | None) -> TestResult:
+                b0: list[np.ndarray] | None, h1: list | None = None) -> TestResult:
     """Likelihood-ratio chi-square against the saturated model; Yuan-Bentler scaling for MLR."""
     obj = est.objective
     f = obj.value(est.theta)
@@ -225,10 +240,9 @@ def step08_test(est: Estimation, options: FitOptions, df: int, e_inv: np.ndarray
     scaled = None
     if options.test == "yuan.bentler.mplus":
         traces = []
-        v = est.partable.variables
-        for gd in est.groups:
-            if gd.has_missing or v.ov_x:
-                traces.append(h1_trace(saturated_information(gd, v.ov, v.ov_x, options.meanstructure)))
+        for g, gd in enumerate(est.groups):
+            if h1 is not None and h1[g] is not None:
+                traces.append(h1_trace(h1[g]))
             else:
                 traces.append(h1_trace_complete(gd, options.meanstructure))
         scaled = yuan_bentler_mplus(chisq, df, traces, b0, obj.weights, e_inv)
@@ -236,14 +250,14 @@ def step08_test(est: Estimation, options: FitOptions, df: int, e_inv: np.ndarray
 
 
 # -- step 9 ---------------------------------------------------------------------------
-def step09_baseline(est: Estimation, options: FitOptions) -> tuple[TestResult, Estimation]:
+def step09_baseline(est: Estimation, options: FitOptions, h1: list | None = None) -> tuple[TestResult, Estimation]:
     """Fit the independence model with the same estimator (for CFI, TLI)."""
     pt = independence_partable(est.partable.variables, est.partable.ngroups, options.meanstructure)
     fiml = options.missing == "fiml"
     base = step06_estimate(pt, est.groups, options.meanstructure, fiml)
     df = _ndat(pt, est.groups) - pt.npar
     _, e_inv, b0 = step07_vcov(base, options)
-    return step08_test(base, options, df, e_inv, b0), base
+    return step08_test(base, options, df, e_inv, b0, h1), base
 
 
 # -- step 11 --------------------------------------------------------------------------
@@ -344,7 +358,7 @@ def _covariate_loglik(est: Estimation) -> float:
 
 
 def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base_test: TestResult,
-                    base: Estimation, e_inv: np.ndarray, npar: int) -> dict[str, float]:
+                    base: Estimation, e_inv: np.ndarray, npar: int, h1: list | None = None) -> dict[str, float]:
     """lavaan's ``fitMeasures()`` names and values."""
     obj = est.objective
     n = obj.ntotal
@@ -393,7 +407,7 @@ def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base
             fm["rmsea.ci.lower.robust"], fm["rmsea.ci.upper.robust"] = lo, hi
             fm["rmsea.pvalue.robust"] = rmsea_pvalue(sc.chisq, df, n, ngroups, c, h0=0.05)
     if options.missing == "fiml":
-        fc = fiml_corrected(est, base, df, dfb, scaled=test.scaled is not None)
+        fc = fiml_corrected(est, base, df, dfb, scaled=test.scaled is not None, h1=h1)
         fm["cfi.robust"] = cfi(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null)
         fm["tli.robust"] = tli(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null)
         fm["rmsea.robust"] = rmsea(fc.xx3, fc.df3, n, ngroups, fc.c_hat3)
@@ -557,27 +571,30 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
             warnings.warn(msg, SmeSurveyWarning, stacklevel=2)
             problems.append(msg)
     vcov, e_inv, b0 = step07_vcov(est, options)  # step 7
-    test = step08_test(est, options, df, e_inv, b0)  # step 8
-    base_test, base = step09_baseline(est, options)  # step 9
-    measures = step10_measures(est, options, test, base_test, base, e_inv, pt.npar)  # step 10
+    h1 = h1_information(groups, pt.variables, options)
+    test = step08_test(est, options, df, e_inv, b0, h1)  # step 8
+    base_test, base = step09_baseline(est, options, h1)  # step 9
+    measures = step10_measures(est, options, test, base_test, base, e_inv, pt.npar, h1)  # step 10
     table = step11_table(est, vcov, options)  # step 11
     return FitResult(syntax, options, table, measures, tuple(gd.n for gd in groups),
                      prepared.group_labels, prepared.excluded, vcov, tuple(problems), est)
 
 
 def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
-          theta0: np.ndarray | None = None) -> Estimation | None:
+          theta0: np.ndarray | None = None, tol: float = 1e-10) -> Estimation | None:
     """Refit the same model to new data (one array per group, columns = the model's variables).
 
     The fast path for bootstrap and Monte Carlo studies: the parameter table and
     its bookkeeping are reused, the optimiser starts from ``theta0`` (default:
     the original estimates - a warm start), and nothing but the estimates is
-    computed. Returns ``None`` when the sample cannot be fitted (non-positive-
+    computed; ``tol`` (Newton decrement) defaults to 1e-10, which leaves
+    estimates accurate to about 1e-5 - ample for bootstrap and Monte Carlo
+    distributions. Returns ``None`` when the sample cannot be fitted (non-positive-
     definite moments or no convergence) so that callers can count failures.
     """
     try:
-        groups = [group_data(x) if fiml else group_data(x[~np.isnan(x).any(axis=1)]) for x in arrays]
+        groups = [group_data(x, h1=False) if fiml else group_data(x[~np.isnan(x).any(axis=1)]) for x in arrays]
         return step06_estimate(est.partable, groups, est.objective.meanstructure, fiml,
-                               est.theta if theta0 is None else theta0)
+                               est.theta if theta0 is None else theta0, tol=tol)
     except (EstimationError, np.linalg.LinAlgError, ValueError):
         return None

@@ -5,7 +5,9 @@ Why not semopy's default: its SLSQP run stops early (estimates off by up to
 when it is positive definite (Newton: quadratic convergence near the
 optimum) and twice the expected information otherwise (Fisher scoring, the
 classic SEM algorithm, always a descent direction). Iteration stops on the
-Newton decrement ``g' H^-1 g``, a scale-free criterion: at convergence the
+Newton decrement ``g' H^-1 g``, a scale-free criterion (``H`` is the
+objective's ``step_matrix``: the exact Hessian for complete data, a cheaper
+information-based matrix for FIML): at convergence the
 objective is within ``tol`` of its minimum, so chi-square is exact to far
 more digits than are printed. When this stalls (a singular information
 matrix, a step that finds no descent) scipy's L-BFGS-B takes over and
@@ -37,7 +39,7 @@ def _newton(objective, theta, max_iter, tol):
         return theta, f, 0, False, "the starting values give a non-positive-definite implied covariance matrix"
     for it in range(1, max_iter + 1):
         g = objective.gradient(theta)
-        hess = objective.hessian(theta)
+        hess = objective.step_matrix(theta)
         step = None
         if np.all(np.isfinite(hess)):
             try:
@@ -75,7 +77,7 @@ def _newton(objective, theta, max_iter, tol):
 
 
 def minimize(objective, theta0: np.ndarray, *, max_iter: int = 500, tol: float = 1e-14) -> OptimResult:
-    """Minimise ``objective`` (``value``, ``gradient``, ``hessian``, ``information``) from ``theta0``.
+    """Minimise ``objective`` (``value``, ``gradient``, ``step_matrix``, ``information``) from ``theta0``.
 
     ``tol`` bounds the Newton decrement ``g' H^-1 g``, i.e. twice the
     predicted remaining decrease of ``f``.

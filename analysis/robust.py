@@ -64,7 +64,7 @@ def saturated_information(gd: GroupData, ov: tuple[str, ...], ov_x: tuple[str, .
             theta[r.free - 1] = gd.cov[index[r.lhs], index[r.rhs]]
     if gd.has_missing:
         obj = FIMLObjective(model, [gd], True)
-        a1 = obj.hessian(theta) / 2.0
+        a1 = saturated_fiml_hessian(gd) / 2.0
     else:
         obj = MLObjective(model, [gd], meanstructure)
         a1 = obj.information(theta)
@@ -153,10 +153,11 @@ def _kept(mat: np.ndarray, keep: np.ndarray, invert: bool = False) -> np.ndarray
     return out
 
 
-def _h1_blocks(groups, variables, weights):
+def _h1_blocks(groups, variables, weights, h1=None):
     wm, wmi, wc, gamma = [], [], [], []
-    for w, gd in zip(weights, groups):
-        info = saturated_information(gd, variables.ov, variables.ov_x, True)
+    for g, (w, gd) in enumerate(zip(weights, groups)):
+        info = h1[g] if h1 is not None and h1[g] is not None else \
+            saturated_information(gd, variables.ov, variables.ov_x, True)
         complete = saturated_information(
             GroupData(gd.data, gd.n, gd.mean, gd.cov), variables.ov, variables.ov_x, True)
         k = info.keep
@@ -174,7 +175,7 @@ def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
     return block_diag(*blocks)
 
 
-def fiml_corrected(model_est, base_est, df: int, df_null: int, scaled: bool) -> FimlCorrected:
+def fiml_corrected(model_est, base_est, df: int, df_null: int, scaled: bool, h1=None) -> FimlCorrected:
     """Zhang & Savalei's FIML-corrected chi-square and scaling (versions V3 with MLR, V6 with ML).
 
     ``model_est`` and ``base_est`` are :class:`analysis.fit.Estimation` objects of the
@@ -183,7 +184,7 @@ def fiml_corrected(model_est, base_est, df: int, df_null: int, scaled: bool) -> 
     groups = list(model_est.groups)
     weights = model_est.objective.weights
     n = model_est.objective.ntotal
-    wm, wmi, wc, gamma = _h1_blocks(groups, model_est.partable.variables, weights)
+    wm, wmi, wc, gamma = _h1_blocks(groups, model_est.partable.variables, weights, h1)
     wm_all, wmi_all, wc_all, gamma_all = (_block_diag(b) for b in (wm, wmi, wc, gamma))
 
     def parts(est, dfx):
@@ -202,3 +203,56 @@ def fiml_corrected(model_est, base_est, df: int, df_null: int, scaled: bool) -> 
     xx3, c3 = parts(model_est, df)
     xx3_null, c3_null = parts(base_est, df_null)
     return FimlCorrected(xx3, df, c3, xx3 / c3 if np.isfinite(c3) else float("nan"), xx3_null, df_null, c3_null)
+
+
+def _vech_pairs(p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row/column of each vech element in the saturated parameter order (column by column)."""
+    a, b = [], []
+    for j in range(p):
+        for i in range(j, p):
+            a.append(i)
+            b.append(j)
+    return np.array(a), np.array(b)
+
+
+def saturated_fiml_hessian(gd: GroupData) -> np.ndarray:
+    """Hessian of ``-2 logL / N`` of the saturated model under missing data, at ``(gd.mean, gd.cov)``.
+
+    Parameters in saturated order (means, then vech(Sigma) column by column).
+    The general rank-2 formulas of :mod:`analysis.objective` reduce, for unit
+    vectors, to gathers from ``W = Sigma_oo^-1`` (zero-padded) and
+    ``Z = W S~ W``: ``T(P,Q)[k,l] = h_k h_l (Q[b_k,a_l] P[b_l,a_k] + Q[b_k,b_l]
+    P[a_l,a_k] + Q[a_k,a_l] P[b_l,b_k] + Q[a_k,b_l] P[a_l,b_k])`` - written out
+    because the generic path costs O(p^6) per pattern here (q = p(p+3)/2).
+    """
+    p = len(gd.mean)
+    a, b = _vech_pairs(p)
+    h = np.where(a == b, 0.5, 1.0)
+    hh = np.outer(h, h)
+    q = p + len(a)
+    hess = np.zeros((q, q))
+    mu, sigma = gd.mean, gd.cov
+    ia, ib = np.ix_(a, a), np.ix_(b, b)
+    iba, iab = np.ix_(b, a), np.ix_(a, b)
+
+    def trace_products(P, Q):
+        return hh * (Q[iba] * P[iba].T + Q[ib] * P[ia].T + Q[ia] * P[ib].T + Q[iab] * P[iab].T)
+
+    for pat in gd.patterns:
+        o = pat.observed
+        w = np.zeros((p, p))
+        w[np.ix_(o, o)] = np.linalg.inv(sigma[np.ix_(o, o)])
+        d = np.zeros(p)
+        d[o] = pat.mean - mu[o]
+        s = np.zeros((p, p))
+        s[np.ix_(o, o)] = pat.cov + np.outer(d[o], d[o])
+        z = w @ s @ w
+        cov_block = trace_products(w, 2.0 * z - w)  # = 2 T(W, Z) - T(W, W): T is linear in its second argument
+        wd = w @ d
+        # mean-mean: 2 W; cov-mean: 2 (C + C'), C[k, j] = (W d)[a_k] h_k W[b_k, j] + (W d)[b_k] h_k W[a_k, j]
+        c = (wd[a] * h)[:, None] * w[b] + (wd[b] * h)[:, None] * w[a]
+        hess[:p, :p] += pat.n * 2.0 * w
+        hess[p:, :p] += pat.n * 2.0 * c
+        hess[:p, p:] += pat.n * 2.0 * c.T
+        hess[p:, p:] += pat.n * cov_block
+    return hess / gd.n

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 LOG2PI = np.log(2 * np.pi)
 
@@ -28,6 +29,43 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class RowGroups:
+    """Rows of incomplete data grouped by how many values they miss (for vectorised FIML).
+
+    ``filled`` is the data with missing cells set to 0; ``by_k[k] = (rows, missing)``
+    lists the rows missing exactly ``k`` values (``k <= MAX_VECTOR_K``) and the
+    column indices they miss (``len(rows) x k``); rows missing more are in ``rest``
+    as ordinary patterns.
+    """
+
+    filled: np.ndarray
+    complete: np.ndarray  # rows with nothing missing
+    by_k: dict[int, tuple[np.ndarray, np.ndarray]]
+    rest: tuple[Pattern, ...]
+
+
+MAX_VECTOR_K = 4
+
+
+def row_groups(x: np.ndarray) -> RowGroups:
+    """Group the rows of ``x`` (NaN = missing) by their number of missing values."""
+    miss = np.isnan(x)
+    k = miss.sum(axis=1)
+    by_k = {}
+    for kk in range(1, MAX_VECTOR_K + 1):
+        rows = np.flatnonzero(k == kk)
+        if len(rows):
+            cols = np.nonzero(miss[rows])[1].reshape(len(rows), kk)
+            by_k[kk] = (rows, cols)
+    many = np.flatnonzero(k > MAX_VECTOR_K)
+    rest = ()
+    if len(many):
+        sub = missing_patterns(x[many])
+        rest = tuple(Pattern(pt.observed, many[pt.rows], pt.n, pt.mean, pt.cov) for pt in sub)
+    return RowGroups(np.where(miss, 0.0, x), np.flatnonzero(k == 0), by_k, rest)
+
+
+@dataclass(frozen=True)
 class GroupData:
     """One group's data and sample statistics.
 
@@ -41,10 +79,11 @@ class GroupData:
     cov: np.ndarray
     patterns: tuple[Pattern, ...] | None = None
     h1_loglik: float = float("nan")
+    rows: RowGroups | None = None  # incomplete data only: rows grouped for vectorised FIML
 
     @property
     def has_missing(self) -> bool:
-        return self.patterns is not None
+        return self.rows is not None
 
 
 def missing_patterns(x: np.ndarray) -> tuple[Pattern, ...]:
@@ -122,18 +161,29 @@ def em_saturated(x: np.ndarray, patterns: tuple[Pattern, ...], tol: float = 1e-1
     return mean, cov, ll
 
 
-def group_data(x: np.ndarray) -> GroupData:
-    """Sample statistics of one group (``x``: cases x variables, NaN = missing)."""
+def group_data(x: np.ndarray, h1: bool = True) -> GroupData:
+    """Sample statistics of one group (``x``: cases x variables, NaN = missing).
+
+    With missing values and ``h1=True`` the saturated model is estimated by EM
+    (needed for chi-square and robust statistics); ``h1=False`` - the fast
+    path of refits that need estimates only - uses available-case means and
+    pairwise covariances, which only serve as starting values.
+    """
     x = np.asarray(x, dtype=float)
     n, p = x.shape
     if np.isnan(x).any():
-        pats = missing_patterns(x)
-        keep = np.concatenate([pat.rows for pat in pats])
-        if len(keep) < n:  # rows with nothing observed carry no information
-            x = x[np.sort(keep)]
+        empty = np.isnan(x).all(axis=1)
+        if empty.any():  # rows with nothing observed carry no information
+            x = x[~empty]
+        if h1:
             pats = missing_patterns(x)
-        mean, cov, ll = em_saturated(x, pats)
-        return GroupData(x, len(x), mean, cov, pats, ll)
+            mean, cov, ll = em_saturated(x, pats)
+        else:  # refits: no patterns, no EM (the exact Hessian and h1 statistics are not needed)
+            pats = ()
+            frame = pd.DataFrame(x)
+            mean, ll = frame.mean().to_numpy(), float("nan")
+            cov = frame.cov(min_periods=2).fillna(0.0).to_numpy() * (len(x) - 1) / len(x)
+        return GroupData(x, len(x), mean, cov, pats, ll, row_groups(x))
     mean = x.mean(axis=0)
     centred = x - mean
     cov = centred.T @ centred / n
