@@ -170,6 +170,10 @@ def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructu
     objective = (FIMLObjective if fiml else MLObjective)(model, list(groups), meanstructure)
     start = start_values(partable, list(groups)) if theta0 is None else theta0
     res = minimize(objective, start, max_iter=max_iter, tol=tol)
+    if not res.converged and "starting values" in res.message:
+        raise NotPositiveDefiniteError(
+            "the model-implied covariance matrix is not positive definite at the starting values; give start "
+            "values (e.g. start(0.5)*x) or check fixed parameters that make it singular")
     if not res.converged:
         raise ConvergenceError(
             f"the model did not converge ({res.message}, {res.iterations} iterations). Try: check the "

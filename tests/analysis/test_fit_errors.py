@@ -105,3 +105,9 @@ def test_listwise_exclusions_are_logged_and_input_untouched(hs_missing):
     assert len(res.excluded) + res.nobs[0] == len(hs_missing)
     assert res.excluded["reason"].str.startswith("missing value in").all()
     pd.testing.assert_frame_equal(hs_missing, before)
+
+
+def test_implied_covariance_not_positive_definite_at_start(hs_data):
+    # a fixed loading of 0 and a fixed zero residual variance make x1's implied variance 0
+    with pytest.raises(NotPositiveDefiniteError, match="implied covariance"):
+        fit("visual =~ 0*x1 + 1*x2 + x3\nx1 ~~ 0*x1", hs_data)
