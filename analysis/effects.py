@@ -46,25 +46,34 @@ def _labelled(result: FitResult) -> tuple[dict[str, int], np.ndarray]:
     return index, result.estimation.theta
 
 
-def _function(result: FitResult, expression: str):
+def _function(result: FitResult, expression: str, standardized: bool = False):
+    """``theta -> value of expression``; with ``standardized`` the labels stand for their std.all values."""
+    from analysis.standardized import std_values
+
     index, theta = _labelled(result)
     t = result.partable.table
+    labels = [lab for lab in t["label"] if lab and not lab.startswith(".p")]
     fixed = {lab: float(v) for lab, v, free in zip(t["label"], result.parameters["est"].iloc[:len(t)], t["free"])
              if lab and free == 0}
-    compiled = compile_definitions([Definition("_f", expression)], list(index) + list(fixed))[0]
+    compiled = compile_definitions([Definition("_f", expression)], list(dict.fromkeys(labels)))[0]
     missing = [n for n in compiled.names if n not in index and n not in fixed]
     if missing:  # pragma: no cover - compile_definitions already rejects unknown names
         raise ModelSyntaxError(f"'{expression}': unknown label(s) {missing}")
+    first_row = {lab: int(np.flatnonzero(t["label"].to_numpy() == lab)[0]) for lab in compiled.names}
 
     def f(th: np.ndarray) -> np.ndarray:
-        values = {n: (th[index[n]] if n in index else fixed[n]) for n in compiled.names}
+        if standardized:
+            std = std_values(result.estimation, th)
+            values = {n: std[first_row[n]] for n in compiled.names}
+        else:
+            values = {n: (th[index[n]] if n in index else fixed[n]) for n in compiled.names}
         return np.array([evaluate_definitions([compiled], values)["_f"]])
 
     return f, theta
 
 
 def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sided",
-              level: float = 0.95, null: float = 0.0) -> pd.DataFrame:
+              level: float = 0.95, null: float = 0.0, standardized: bool = False) -> pd.DataFrame:
     """Wald (z) test of ``expression == null`` for labelled parameters of a fitted model.
 
     Parameters
@@ -77,6 +86,10 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     level : float
         Two-sided confidence level of the interval (for a one-sided test at
         alpha, use ``level = 1 - 2 alpha`` to get the matching one-sided bound).
+    standardized : bool
+        Labels stand for their standardized (``std.all``) values; the delta
+        method then runs through the standardization, so contrasts of
+        standardized paths get proper standard errors.
 
     Returns
     -------
@@ -85,7 +98,7 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     """
     if alternative not in ALTERNATIVES:
         raise OptionError(f"The 'alternative' parameter must be one of {list(ALTERNATIVES)}. Got {alternative!r}.")
-    f, theta = _function(result, expression)
+    f, theta = _function(result, expression, standardized)
     value, se = delta_method(f, theta, result.vcov)
     est, s = float(value[0]), float(se[0])
     z = (est - null) / s if s > 0 else np.nan
@@ -121,11 +134,11 @@ class MonteCarloCI:
 
 
 def monte_carlo_ci(result: FitResult, expression: str, *, n_draws: int = 20_000, level: float = 0.95,
-                   seed: int = 0) -> MonteCarloCI:
+                   seed: int = 0, standardized: bool = False) -> MonteCarloCI:
     """Monte Carlo confidence interval of ``expression`` (default 20,000 draws, as semTools)."""
     if n_draws < 100:
         raise OptionError(f"n_draws must be at least 100 (got {n_draws}); semTools uses 20,000")
-    f, theta = _function(result, expression)
+    f, theta = _function(result, expression, standardized)
     rng = np.random.default_rng(seed)
     draws_theta = rng.multivariate_normal(theta, result.vcov, size=n_draws, method="eigh")
     draws = np.array([f(th)[0] for th in draws_theta])

@@ -265,13 +265,15 @@ def step09_baseline(est: Estimation, options: FitOptions, h1: list | None = None
 
 
 # -- step 11 --------------------------------------------------------------------------
-def _row_estimates(est: Estimation) -> np.ndarray:
-    """Estimate of every parameter-table row (free, fixed, or covariate value from the data)."""
+def _row_estimates(est: Estimation, theta: np.ndarray | None = None) -> np.ndarray:
+    """Value of every parameter-table row at ``theta`` (default: the estimates) - free, fixed,
+    or covariate value from the data."""
+    theta = est.theta if theta is None else theta
     t = est.partable.table
     out = np.empty(len(t))
     loc = est.model.row_location
     for g in range(est.partable.ngroups):
-        a, s, m = est.model.matrices(est.theta, g)
+        a, s, m = est.model.matrices(theta, g)
         for i in np.flatnonzero(t["group"].to_numpy() == g + 1):
             kind, r, c = loc[i]
             out[i] = a[r, c] if kind == 0 else (s[r, c] if kind == 1 else m[r])

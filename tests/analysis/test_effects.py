@@ -68,3 +68,24 @@ def test_unknown_label_and_bad_options(mediation):
         wald_test(mediation, "a", alternative="bigger")
     with pytest.raises(OptionError, match="n_draws"):
         monte_carlo_ci(mediation, "a*b", n_draws=10)
+
+
+def test_standardized_solution_matches_lavaan(mediation):
+    from analysis.standardized import standardized_solution
+
+    ours = standardized_solution(mediation)
+    ref = pd.read_csv(REFERENCE.parent / "lavaan_extra" / "poldem_mediation_standardizedSolution.csv")
+    ref = ref[ref["op"] != ":="]
+    m = ours.merge(ref, on=["lhs", "op", "rhs"], suffixes=("", "_ref"))
+    assert len(m) == len(ref)
+    np.testing.assert_allclose(m["est.std"], m["est.std_ref"], atol=1e-4)
+    free = m["se_ref"] > 0
+    np.testing.assert_allclose(m.loc[free, "se"], m.loc[free, "se_ref"], rtol=0.01)
+
+
+def test_standardized_wald_of_indirect_matches_lavaan(mediation):
+    ref = pd.read_csv(REFERENCE.parent / "lavaan_extra" / "poldem_mediation_standardizedSolution.csv")
+    ind = ref[ref["op"] == ":="].iloc[0]
+    w = wald_test(mediation, "a*b", standardized=True).iloc[0]
+    assert w["estimate"] == pytest.approx(ind["est.std"], abs=1e-4)
+    assert w["se"] == pytest.approx(ind["se"], rel=0.01)

@@ -25,3 +25,6 @@ out <- data.frame(quantity = c("wald.stat", "wald.df", "wald.p", "lrt.chisq.diff
                   value = c(w$stat, w$df, w$p.value, lr[2, "Chisq diff"], lr[2, "Df diff"], lr[2, "Pr(>Chisq)"],
                             mc["indirect", "est"], mc["indirect", "ci.lower"], mc["indirect", "ci.upper"]))
 write.csv(out, "poldem_effects.csv", row.names = FALSE)
+s <- standardizedSolution(fit)
+write.csv(s[, c("lhs", "op", "rhs", "est.std", "se", "z", "pvalue", "ci.lower", "ci.upper")],
+          "poldem_mediation_standardizedSolution.csv", row.names = FALSE)
