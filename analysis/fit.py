@@ -48,7 +48,7 @@ from analysis.fit_indices import (
 )
 from analysis.objective import FIMLObjective, MLObjective
 from analysis.optimize import OptimResult, minimize
-from analysis.partable import ParTable, build_partable, independence_partable
+from analysis.partable import ParTable, build_partable, classify_variables, independence_partable
 from analysis.ram import RamModel
 from analysis.robust import (
     ScaledTest,
@@ -543,9 +543,9 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     _check_choice("on_heywood", on_heywood, ON_HEYWOOD)
     syntax = model if isinstance(model, str) else ""
     parsed = parse_model(model) if isinstance(model, str) else model          # step 2
-    probe = build_partable(parsed, 1)
-    prepared = prepare_data(data, probe.variables.ov, group=group, missing=missing,
-                            covariates=probe.variables.ov_x, source=source)  # step 3
+    roles = classify_variables(parsed.statements)
+    prepared = prepare_data(data, roles.ov, group=group, missing=missing,
+                            covariates=roles.ov_x, source=source)  # step 3
     ngroups = len(prepared.group_labels)
     options = step01_options(estimator, missing, group, group_equal, group_partial, std_lv,
                              on_heywood, ngroups, any(s.op == "~1" for s in parsed.statements))

@@ -138,7 +138,7 @@ def cell_contrasts(long: pd.DataFrame, *, value: str, cell: str, subject: str,
     """
     used = _check(long, [value, cell, subject], "mixed model")
     model = smf.mixedlm(f"Q('{value}') ~ 0 + C(Q('{cell}'))", data=used, groups=used[subject])
-    res = model.fit(reml=True, method=["lbfgs", "powell"])
+    res = model.fit(reml=True)
     names = list(res.fe_params.index)
     level_of = {n: n.split("[", 1)[1].rstrip("]").removeprefix("T.") for n in names}
     rows = []

@@ -149,7 +149,7 @@ def reliability(params: pd.DataFrame, data: pd.DataFrame | None = None, *, group
         alpha = omega3 = np.nan
         if data is not None:
             x = data[inds].apply(pd.to_numeric, errors="coerce").dropna()
-            s = np.cov(x.to_numpy(), rowvar=False, bias=True)
+            s = np.cov(x.to_numpy(dtype=float), rowvar=False, bias=True)
             omega3 = num / s.sum()
             k = len(inds)
             alpha = k / (k - 1) * (1 - np.trace(s) / s.sum())

@@ -63,7 +63,7 @@ def score(data: pd.DataFrame, instrument: Instrument, survey_year: int = 2026) -
         for c in instrument.constructs_in(mid) + ([instrument.marker] if mid == "M0" and instrument.marker else []):
             if all(it.id in d.columns for it in c.items):
                 constructs[c.id] = [it.id for it in c.items]
-    numeric = {c: pd.to_numeric(d[c], errors="coerce") for its in constructs.values() for c in its}
+    numeric = {c: pd.to_numeric(d[c], errors="coerce").astype(float) for its in constructs.values() for c in its}
     for c in instrument.constructs.values():
         for it in c.items:
             if it.reverse and it.id in numeric:
@@ -90,11 +90,11 @@ def score(data: pd.DataFrame, instrument: Instrument, survey_year: int = 2026) -
         derived["growth"] = pd.to_numeric(d["firm_intl_growth"], errors="coerce")
     scores = {}
     for c, items in constructs.items():
-        block = d[items].apply(pd.to_numeric, errors="coerce")
+        block = d[items].apply(pd.to_numeric, errors="coerce").astype(float)
         enough = block.notna().sum(axis=1) >= len(items) / 2
         scores[score_name(c)] = block.mean(axis=1).where(enough)
     second = {so: members for so, members in instrument.second_order().items() if all(m in constructs for m in members)}
     for so, members in second.items():
         scores[score_name(so)] = pd.DataFrame({m: scores[score_name(m)] for m in members}).mean(axis=1)
-    d = d.assign(**derived, **scores)
+    d = pd.concat([d, pd.DataFrame({**derived, **scores}, index=d.index)], axis=1)
     return Scored(d, constructs, second, tuple(modules), survey_year)

@@ -1,0 +1,518 @@
+"""From responses to verdicts: the analysis pipeline in small steps.
+
+1. screen   - exclusion log (attention checks, speeders, straight-lining, partials, duplicates)
+2. score    - reverse-keyed items, derived indices, scale scores
+3. measure  - per module: CFA (MLR, FIML), reliability, HTMT, Fornell-Larcker; common-method checks
+4. test     - per hypothesis: its SEM, decision tests, constraint tests, robustness checks
+5. decide   - verdicts, Holm and Benjamini-Hochberg adjusted p-values
+(6. report  - :mod:`analysis.report` renders the result.)
+
+:func:`analyze` returns an :class:`AnalysisResult`; :func:`write_outputs` writes
+``verdicts.csv``, ``tests.csv``, ``robustness.csv``, ``parameters.csv``,
+``measurement.csv``, ``fit.json``, ``excluded.csv`` and ``skipped.csv``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.bootstrap import bootstrap
+from analysis.common_method import harman_single_factor, marker_adjustment
+from analysis.constants import PARAMETER_COLUMNS
+from analysis.effects import monte_carlo_ci, wald_test
+from analysis.fit import FitResult, fit
+from analysis.hypotheses import (
+    Hypothesis,
+    Registry,
+    combine_tests,
+    load_registry,
+    one_sided,
+    verdict,
+)
+from analysis.interaction import product_indicators
+from analysis.nested import lr_test
+from analysis.regression import adjust_pvalues, cell_contrasts, count_regression, ols
+from analysis.reliability import reliability
+from analysis.scoring import Scored, score, score_name
+from analysis.screening import ScreeningResult, screen
+from analysis.validity import fornell_larcker, htmt
+from instrument import Instrument, load_instrument
+from smesurvey.errors import DataError, SmeSurveyError, SmeSurveyWarning
+from smesurvey.provenance import package_versions
+
+CLUSTER_COLUMN = "firm_cluster_org"
+VERDICT_COLUMNS = ("hypothesis", "verdict", "estimate", "se", "ci.lower", "ci.upper", "pvalue", "pvalue.holm",
+                   "pvalue.bh", "std.estimate", "n", "test", "model", "cfi", "tli", "rmsea", "srmr",
+                   "robustness", "flag", "statement")
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Everything the analysis found; reports and writers read from here."""
+
+    verdicts: pd.DataFrame
+    tests: pd.DataFrame
+    robustness: pd.DataFrame
+    parameters: pd.DataFrame
+    fits: dict
+    measurement: pd.DataFrame
+    common_method: dict
+    skipped: pd.DataFrame
+    screening: ScreeningResult
+    scored: Scored
+    models: dict = field(repr=False)  # model key -> (syntax, FitResult, [hypothesis ids])
+    registry: Registry = field(repr=False)
+    options: dict = field(default_factory=dict)
+
+
+# -- step 1-2 -------------------------------------------------------------------------------
+
+def step1_screen(data: pd.DataFrame, instrument: Instrument) -> ScreeningResult:
+    likert = [v.name for v in instrument.variables() if v.kind in ("likert", "matrix") and v.name in data.columns]
+    attention = {a.id: a.expected for a in instrument.questionnaire.attention_checks if a.id in data.columns}
+    return screen(data, likert=likert, id_column="respondent_id" if "respondent_id" in data.columns else None,
+                  attention=attention, duration_column="duration_sec" if "duration_sec" in data.columns else None)
+
+
+# -- step 3 ------------------------------------------------------------------------------------
+
+def _numeric_frame(scored: Scored, columns: Sequence[str]) -> pd.DataFrame:
+    return scored.data[list(columns)].apply(pd.to_numeric, errors="coerce").astype(float)
+
+
+def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | None = None) -> tuple[
+        pd.DataFrame, dict, dict, dict]:
+    """Per module CFA with reliability and validity; returns (table, fits, parameters, common method)."""
+    rows, fits, params = [], {}, {}
+    modules = [m for m in scored.modules if m != "M0"]
+    for k, mid in enumerate(modules):
+        if progress:
+            progress("measurement models", k, len(modules))
+        syntax = instrument.lavaan_syntax([mid])
+        constructs = {c.id: scored.constructs[c.id] for c in instrument.constructs_in(mid) if c.id in scored.constructs}
+        items = [i for its in constructs.values() for i in its]
+        frame = _numeric_frame(scored, items)
+        try:
+            res = fit(syntax, frame, estimator="MLR", missing="fiml", source=f"measurement model {mid}")
+        except SmeSurveyError as exc:
+            rows += [{"module": mid, "construct": c, "note": f"CFA failed: {exc}"} for c in constructs]
+            continue
+        fits[f"measurement {mid}"] = res.fit_measures
+        params[f"measurement {mid}"] = res.parameters
+        rel = reliability(res.parameters, frame).set_index("factor")
+        ht = htmt(frame, constructs)
+        fl = fornell_larcker(res.parameters)
+        for c in constructs:
+            pairs = ht[(ht["construct1"] == c) | (ht["construct2"] == c)]
+            top = pairs.loc[pairs["htmt"].idxmax()] if len(pairs) else None
+            corr = fl.loc[c, [x for x in fl.columns if x not in (c, "pass")]].astype(float)
+            rows.append({
+                "module": mid, "construct": c, "items": len(constructs[c]),
+                "alpha": rel.loc[c, "alpha"], "omega": rel.loc[c, "omega"], "cr": rel.loc[c, "cr"],
+                "ave": rel.loc[c, "ave"], "sqrt.ave": float(fl.loc[c, c]),
+                "max.correlation": float(np.nanmax(np.abs(corr))) if corr.notna().any() else np.nan,
+                "fornell.larcker": bool(fl.loc[c, "pass"]),
+                "max.htmt": float(top["htmt"]) if top is not None else np.nan,
+                "htmt.with": (top["construct2"] if top["construct1"] == c else top["construct1"]) if top is not None else "",
+                "cfi": res.fit_measures.get("cfi.robust", res.fit_measures["cfi"]),
+                "rmsea": res.fit_measures.get("rmsea.robust", res.fit_measures["rmsea"]),
+                "srmr": res.fit_measures["srmr"], "note": "",
+            })
+    table = pd.DataFrame(rows)
+    common: dict = {}
+    all_items = [i for c, its in scored.constructs.items() if c != instrument.questionnaire.marker for i in its]
+    if all_items:
+        common["harman"] = harman_single_factor(_numeric_frame(scored, all_items), all_items).iloc[0].to_dict()
+    marker = instrument.questionnaire.marker
+    if marker in scored.constructs:
+        scores = [score_name(c) for c in scored.constructs if c != marker]
+        frame = scored.data[scores + scored.constructs[marker]].apply(pd.to_numeric, errors="coerce")
+        adj = marker_adjustment(frame, scores, scored.constructs[marker])
+        common["marker"] = {"r.marker": float(adj["r.marker"].iloc[0]) if len(adj) else np.nan,
+                            "pairs": len(adj), "max.change": float((adj["r"] - adj["r.adjusted"]).abs().max())
+                            if len(adj) else np.nan,
+                            "significant.before": int((adj["pvalue"] < 0.05).sum()) if len(adj) else 0}
+    return table, fits, params, common
+
+
+# -- step 4 ------------------------------------------------------------------------------------
+
+def _observed_column(scored: Scored, name: str) -> pd.Series:
+    if name in scored.data.columns:
+        return pd.to_numeric(scored.data[name], errors="coerce").astype(float)
+    raise DataError(f"the analysis needs column '{name}', which the data do not have")
+
+
+def build_model(h: Hypothesis, scored: Scored, instrument: Instrument) -> tuple[str, pd.DataFrame]:
+    """lavaan syntax and data frame (reverse-scored items, observed variables, product indicators)."""
+    spec = h.spec
+    lines, columns = [], {}
+    for c in spec.constructs:
+        items = scored.constructs[c]
+        lines.append(f"{c} =~ " + " + ".join(items))
+        for i in items:
+            columns[i] = pd.to_numeric(scored.data[i], errors="coerce").astype(float)
+    members = instrument.second_order()
+    for so in spec.second_order:
+        lines.append(f"{so} =~ " + " + ".join(members[so]))
+    for name in spec.observed:
+        columns[name] = _observed_column(scored, name)
+    for prod in spec.products:
+        a, b = prod.of
+        xa = scored.constructs[a]
+        if b in scored.constructs:
+            xb = scored.constructs[b]
+            frame = pd.DataFrame({**{i: columns[i] for i in xa}, **{i: columns.get(i, pd.to_numeric(
+                scored.data[i], errors="coerce")) for i in xb}})
+        else:  # latent x observed: every indicator times the standardized observed variable
+            obs = _observed_column(scored, b)
+            zname = f"{b}_z"
+            frame = pd.DataFrame({**{i: columns[i] for i in xa}, zname: (obs - obs.mean()) / obs.std()})
+            xb = [zname] * len(xa)
+        prods = product_indicators(frame, xa, xb)
+        if b not in scored.constructs:
+            prods.columns = [f"{i}_x_{b.lower()}" for i in xa]
+        lines.append(f"{prod.name} =~ " + " + ".join(prods.columns))
+        for c in prods.columns:
+            columns[c] = prods[c]
+    lines.append(spec.model.strip())
+    for k, t in enumerate(spec.tests):
+        if t.kind == "indirect":
+            lines.append(f"ind{k + 1} := {t.expression}")
+    data = pd.DataFrame(columns)
+    if spec.group:
+        g = _observed_column(scored, spec.group)
+        names = {v: k for k, v in spec.groups.items()}
+        data[spec.group] = g.map(names)
+        order = {name: i for i, name in enumerate(spec.groups)}
+        data = data.iloc[np.argsort(data[spec.group].map(order).fillna(len(order)).to_numpy(), kind="stable")]
+    return "\n".join(lines) + "\n", data
+
+
+def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_boot: int, n_jobs: int,
+               progress: Progress | None) -> tuple[list[dict], list[dict]]:
+    """Decision tests (and the Monte Carlo lines of indirect effects, which go to robustness)."""
+    alpha = registry.alpha
+    rows, extra = [], []
+    for k, t in enumerate(h.spec.tests):
+        if t.kind == "wald":
+            w = wald_test(res, t.expression, alternative=t.direction, standardized=t.standardized).iloc[0]
+            p_pred, p_opp = one_sided(w["estimate"], w["se"], t.direction)
+            std = w["estimate"] if t.standardized else \
+                wald_test(res, t.expression, standardized=True).iloc[0]["estimate"]
+            rows.append({"hypothesis": h.id, "test": t.name, "kind": "wald" + (" (standardized)" if t.standardized
+                                                                               else ""),
+                         "expression": t.expression, "direction": t.direction, "estimate": w["estimate"],
+                         "se": w["se"], "ci.lower": w["ci.lower"], "ci.upper": w["ci.upper"],
+                         "p.predicted": p_pred, "p.opposite": p_opp, "std.estimate": std, "decision": True})
+        else:
+            name = f"ind{k + 1}"
+            boot = bootstrap(res, n_boot, seed=seed, n_jobs=n_jobs,
+                             progress=(lambda d, total: progress(f"bootstrap {h.id}", d, total)) if progress else None)
+            row = boot.table[boot.table["lhs"] == name].iloc[0]
+            draws = boot.draws[[c for c in boot.draws.columns if c.startswith(f"{name} :=")][0]].to_numpy()
+            below, above = int(np.sum(draws <= 0)), int(np.sum(draws >= 0))
+            p_greater = (below + 1) / (len(draws) + 1)
+            p_less = (above + 1) / (len(draws) + 1)
+            p_pred, p_opp = (p_greater, p_less) if t.direction == "greater" else (p_less, p_greater)
+            std = float(res.parameters.loc[res.parameters["lhs"] == name, "std.all"].iloc[0])
+            rows.append({"hypothesis": h.id, "test": t.name, "kind": f"indirect, percentile bootstrap ({len(draws)} "
+                                                                       f"resamples; BC {row['ci.lower.bc']:.3f} to "
+                                                                       f"{row['ci.upper.bc']:.3f})",
+                         "expression": t.expression, "direction": t.direction, "estimate": row["est"],
+                         "se": row["boot.se"], "ci.lower": row["ci.lower"], "ci.upper": row["ci.upper"],
+                         "p.predicted": p_pred, "p.opposite": p_opp, "std.estimate": std, "decision": True,
+                         "failed.resamples": boot.n_failed})
+            mc = monte_carlo_ci(res, t.expression, n_draws=registry.monte_carlo, seed=seed)
+            mc_p = mc.one_sided_pvalue(t.direction)
+            extra.append({"hypothesis": h.id, "check": f"Monte Carlo CI ({mc.n_draws} draws): {t.name}",
+                          "estimate": mc.estimate, "se": float(np.std(mc.draws, ddof=1)), "ci.lower": mc.ci_lower,
+                          "ci.upper": mc.ci_upper, "p.predicted": mc_p, "p.cluster": np.nan,
+                          "significant": mc_p < alpha})
+    return rows, extra
+
+
+def _lr_rows(h: Hypothesis, syntax: str, data: pd.DataFrame, res: FitResult) -> list[dict]:
+    rows = []
+    for constraint in h.spec.lr_tests:
+        restricted = fit(syntax + constraint + "\n", data, estimator="MLR", missing="fiml", group=h.spec.group,
+                         group_equal=h.spec.group_equal, std_lv=h.spec.std_lv, source=f"model of {h.id}")
+        lr = lr_test(restricted, res).iloc[0]
+        rows.append({"hypothesis": h.id, "test": f"chi-square difference: {constraint}", "kind": "lr",
+                     "expression": constraint, "direction": "", "estimate": lr["chisq.diff"], "se": np.nan,
+                     "ci.lower": np.nan, "ci.upper": np.nan, "p.predicted": lr["pvalue"], "p.opposite": np.nan,
+                     "std.estimate": np.nan, "decision": h.spec.lr_required, "df": lr["df.diff"]})
+    return rows
+
+
+def _htmt_row(h: Hypothesis, scored: Scored) -> dict | None:
+    spec = h.spec.htmt_below
+    if not spec:
+        return None
+    ht = htmt(scored.data, {c: scored.constructs[c] for c in h.spec.constructs})
+    c = spec["construct"]
+    pairs = ht[(ht["construct1"] == c) | (ht["construct2"] == c)]
+    value = float(pairs["htmt"].max())
+    return {"hypothesis": h.id, "test": f"max HTMT of {c} with the others < {spec['threshold']}", "kind": "htmt",
+            "expression": "", "direction": "less", "estimate": value, "se": np.nan, "ci.lower": np.nan,
+            "ci.upper": np.nan, "p.predicted": np.nan, "p.opposite": np.nan, "std.estimate": np.nan,
+            "decision": True, "ok": value < spec["threshold"]}
+
+
+def _score_frame(scored: Scored, names: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Robustness data: construct scores and observed variables; ``A*B`` is a product of centred scores."""
+    cols, out = {}, []
+    for name in names:
+        parts = name.split("*")
+        series = []
+        for p in parts:
+            col = score_name(p) if (p in scored.constructs or p in scored.second_order) else p
+            series.append(pd.to_numeric(scored.data[col], errors="coerce"))
+        if len(series) == 1:
+            cols[name] = series[0]
+        else:
+            prod = np.ones(len(scored.data))
+            for s_ in series:
+                prod = prod * (s_ - s_.mean())
+            cols[name] = prod
+        out.append(name)
+    frame = pd.DataFrame(cols)
+    if CLUSTER_COLUMN in scored.data.columns:
+        frame[CLUSTER_COLUMN] = scored.data[CLUSTER_COLUMN].to_numpy()
+    return frame, out
+
+
+def _matrix_long(scored: Scored, instrument: Instrument) -> pd.DataFrame | None:
+    if not instrument.matrices:
+        return None
+    mx = next(iter(instrument.matrices.values()))
+    cells = {f"{s.id}_{c.id}": mx.item_id(s.id, c.id) for s in mx.sources for c in mx.contents}
+    if not all(col in scored.data.columns for col in cells.values()):
+        return None
+    ids = scored.data["respondent_id"] if "respondent_id" in scored.data.columns else scored.data.index.to_series()
+    frames = [pd.DataFrame({"firm": ids.to_numpy(), "cell": cell,
+                            "rating": pd.to_numeric(scored.data[col], errors="coerce").to_numpy()})
+              for cell, col in cells.items()]
+    return pd.concat(frames, ignore_index=True).dropna()
+
+
+def _robust_rows(h: Hypothesis, scored: Scored, matrix_long: pd.DataFrame | None, alpha: float) -> list[dict]:
+    rows = []
+    for r in h.spec.robustness:
+        try:
+            if r.kind == "matrix":
+                if matrix_long is None:
+                    continue
+                c = cell_contrasts(matrix_long, value="rating", cell="cell", subject="firm",
+                                   contrasts={r.label: r.contrast}, alternative=r.direction).iloc[0]
+                rows.append({"hypothesis": h.id, "check": r.label, "estimate": c["estimate"], "se": c["se"],
+                             "ci.lower": c["estimate"] - 1.96 * c["se"], "ci.upper": c["estimate"] + 1.96 * c["se"],
+                             "p.predicted": c["pvalue"], "p.cluster": np.nan, "significant": c["pvalue"] < alpha})
+                continue
+            frame, preds = _score_frame(scored, r.predictors)
+            outcome_frame, _ = _score_frame(scored, [r.outcome])
+            frame[r.outcome + "__y"] = outcome_frame[r.outcome]
+            cluster = CLUSTER_COLUMN if CLUSTER_COLUMN in frame.columns else None
+            if r.kind == "ols":
+                t = ols(frame, r.outcome + "__y", preds, cluster=cluster).set_index("term").loc[r.term]
+                est, se = t["estimate"], t["se.hc3"]
+                p_hc3 = one_sided(est, t["se.hc3"], r.direction)[0]
+                p_cl = one_sided(est, t["se.cluster"], r.direction)[0] if cluster else np.nan
+                rows.append({"hypothesis": h.id, "check": "OLS on scale scores: " + r.label, "estimate": est,
+                             "se": se, "ci.lower": t["ci.lower.hc3"], "ci.upper": t["ci.upper.hc3"],
+                             "p.predicted": p_hc3, "p.cluster": p_cl, "std.estimate": t["std.estimate"],
+                             "significant": (p_cl if cluster else p_hc3) < alpha})
+            else:
+                outcome = r.outcome
+                frame[outcome] = pd.to_numeric(scored.data[outcome], errors="coerce")
+                t = count_regression(frame, outcome, preds, cluster=cluster).set_index("term").loc[r.term]
+                p = one_sided(t["estimate"], t["se"], r.direction)[0]
+                rows.append({"hypothesis": h.id, "check": f"count model ({t['family']}): {r.label}",
+                             "estimate": t["estimate"], "se": t["se"], "ci.lower": t["ci.lower"],
+                             "ci.upper": t["ci.upper"], "p.predicted": p, "p.cluster": p,
+                             "significant": p < alpha})
+        except SmeSurveyError as exc:
+            rows.append({"hypothesis": h.id, "check": r.label, "note": f"not computed: {exc}", "significant": np.nan})
+    return rows
+
+
+def _available(h: Hypothesis, scored: Scored, instrument: Instrument) -> str:
+    """Empty when the hypothesis can be tested on these data, else why not."""
+    missing_constructs = [c for c in h.spec.constructs if c not in scored.constructs]
+    if missing_constructs:
+        mods = sorted({instrument.constructs[c].module for c in missing_constructs})
+        return f"module(s) {', '.join(mods)} not in the data (constructs {', '.join(missing_constructs)})"
+    needed = list(h.spec.observed) + ([h.spec.group] if h.spec.group else [])
+    for r in h.spec.robustness:
+        if r.kind == "count" and r.outcome:
+            needed.append(r.outcome)
+    absent = [v for v in needed if v not in scored.data.columns]
+    if absent:
+        return f"firm-profile variable(s) {', '.join(absent)} not in the data"
+    return ""
+
+
+def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, seed: int, n_boot: int, n_jobs: int,
+               progress: Progress | None = None) -> dict:
+    """Fit every testable hypothesis' model and run its tests."""
+    models: dict[str, tuple[str, FitResult, list[str]]] = {}
+    tests, robust, skipped = [], [], []
+    matrix_long = _matrix_long(scored, instrument)
+    hyps = registry.hypotheses
+    for k, h in enumerate(hyps):
+        if progress:
+            progress("hypotheses", k, len(hyps))
+        reason = _available(h, scored, instrument)
+        if reason:
+            skipped.append({"hypothesis": h.id, "reason": reason})
+            continue
+        syntax, data = build_model(h, scored, instrument)
+        key = next((kk for kk, (s, _, _) in models.items() if s == syntax), None)
+        try:
+            if key is None:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", SmeSurveyWarning)
+                    res = fit(syntax, data, estimator="MLR", missing="fiml", group=h.spec.group,
+                              group_equal=h.spec.group_equal, std_lv=h.spec.std_lv, source=f"model of {h.id}")
+                key = f"model {h.id}"
+                models[key] = (syntax, res, [h.id])
+                for w in caught:
+                    warnings.warn(f"{key}: {w.message}", SmeSurveyWarning, stacklevel=2)
+            else:
+                models[key][2].append(h.id)
+            res = models[key][1]
+            rows, extra = _test_rows(h, res, registry, seed, n_boot, n_jobs, progress)
+            rows += _lr_rows(h, syntax, data, res)
+            ht = _htmt_row(h, scored)
+            if ht:
+                rows.append(ht)
+            for r in rows:
+                r["model"] = key
+                r["n"] = int(sum(res.nobs))
+            tests += rows
+            robust += extra + _robust_rows(h, scored, matrix_long, registry.alpha)
+        except SmeSurveyError as exc:
+            skipped.append({"hypothesis": h.id, "reason": f"the model could not be estimated: {exc}"})
+    return {"models": models, "tests": pd.DataFrame(tests), "robustness": pd.DataFrame(robust),
+            "skipped": pd.DataFrame(skipped, columns=["hypothesis", "reason"])}
+
+
+# -- step 5 ------------------------------------------------------------------------------------
+
+def step5_decide(tests: pd.DataFrame, robustness: pd.DataFrame, models: dict, registry: Registry) -> pd.DataFrame:
+    rows = []
+    statements = {h.id: h.statement for h in registry.hypotheses}
+    for hid in [h.id for h in registry.hypotheses]:
+        t = tests[tests["hypothesis"] == hid] if len(tests) else tests
+        if t.empty:
+            continue
+        decision = t[t["decision"].astype(bool) & t["p.predicted"].notna()]
+        weakest = combine_tests(decision)
+        extra_ok = bool(t.loc[t["kind"] == "htmt", "ok"].all()) if (t["kind"] == "htmt").any() else True
+        v = verdict(weakest["p.predicted"], weakest["p.opposite"], registry.alpha, extra_ok)
+        fm = models[weakest["model"]][1].fit_measures
+        rb = robustness[robustness["hypothesis"] == hid] if len(robustness) else robustness
+        supported = v == "supported"
+        disagree = [r for r in rb.itertuples() if isinstance(r.significant, (bool, np.bool_))
+                    and bool(r.significant) != supported]
+        summary = "; ".join(f"{r.check}: {'significant' if r.significant else 'n.s.'}"
+                            for r in rb.itertuples() if isinstance(r.significant, (bool, np.bool_)))
+        rows.append({
+            "hypothesis": hid, "verdict": v, "estimate": weakest["estimate"], "se": weakest["se"],
+            "ci.lower": weakest["ci.lower"], "ci.upper": weakest["ci.upper"], "pvalue": weakest["p.predicted"],
+            "std.estimate": weakest["std.estimate"], "n": int(weakest["n"]), "test": weakest["test"],
+            "model": weakest["model"], "cfi": fm.get("cfi.robust", fm["cfi"]), "tli": fm.get("tli.robust", fm["tli"]),
+            "rmsea": fm.get("rmsea.robust", fm["rmsea"]), "srmr": fm["srmr"], "robustness": summary,
+            "flag": "robustness disagrees: " + "; ".join(r.check for r in disagree) if disagree else "",
+            "statement": statements[hid]})
+    out = pd.DataFrame(rows)
+    if len(out):
+        adj = adjust_pvalues(out["pvalue"].to_numpy())
+        out["pvalue.holm"] = adj["pvalue.holm"].to_numpy()
+        out["pvalue.bh"] = adj["pvalue.bh"].to_numpy()
+    return out.reindex(columns=list(VERDICT_COLUMNS))
+
+
+# -- the whole pipeline -----------------------------------------------------------------------
+
+def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registry: Registry | None = None,
+            modules: Sequence[str] | None = None, n_boot: int | None = None, seed: int = 1, n_jobs: int = -1,
+            progress: Progress | None = None, source: str = "data") -> AnalysisResult:
+    """Screen, score, measure and test every hypothesis the data allow (see the module docstring).
+
+    ``modules`` restricts the analysis; by default every module present in the
+    data is analysed. ``n_boot`` defaults to the registry's (2,000).
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"{source}: expected a table of responses")
+    inst = (instrument or load_instrument()).select(modules)
+    reg = registry or load_registry(inst)
+    n_boot = reg.bootstrap if n_boot is None else n_boot
+    present = [v.name for v in inst.variables(paradata=False) if v.name in data.columns]
+    if not any(inst.variable(v).kind in ("likert", "matrix") for v in present):
+        raise DataError(f"{source}: no questionnaire items found; columns must be named as the codebook "
+                        "(e.g. tk_1, cbc_2)")
+    screened = step1_screen(data, inst)
+    scored = score(screened.kept.reset_index(drop=True), inst)
+    measurement, mfits, mparams, common = step3_measure(scored, inst, progress)
+    tested = step4_test(scored, inst, reg, seed=seed, n_boot=n_boot, n_jobs=n_jobs, progress=progress)
+    verdicts = step5_decide(tested["tests"], tested["robustness"], tested["models"], reg)
+    params = [res.parameters.assign(model=key) for key, (_, res, _) in tested["models"].items()]
+    params += [p.assign(model=key) for key, p in mparams.items()]
+    parameters = pd.concat(params, ignore_index=True)[["model", *PARAMETER_COLUMNS]] if params else \
+        pd.DataFrame(columns=["model", *PARAMETER_COLUMNS])
+    fits = {key: res.fit_measures for key, (_, res, _) in tested["models"].items()} | mfits
+    options = {"seed": seed, "bootstrap": n_boot, "alpha": reg.alpha, "modules": list(scored.modules),
+               "estimator": "MLR", "missing": "fiml", "monte_carlo": reg.monte_carlo, "source": source,
+               "rows.read": len(data), "rows.kept": len(screened.kept)}
+    return AnalysisResult(verdicts, tested["tests"], tested["robustness"], parameters, fits, measurement, common,
+                          tested["skipped"], screened, scored, tested["models"], reg, options)
+
+
+def _json_default(x):
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating,)):
+        return None if not np.isfinite(x) else float(x)
+    if isinstance(x, (np.bool_,)):
+        return bool(x)
+    return str(x)
+
+
+def write_outputs(result: AnalysisResult, out: str | Path, input_path: Path | None = None) -> list[Path]:
+    """Write the tables, fit measures and provenance of an analysis into ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    def csv(frame: pd.DataFrame, name: str):
+        path = out / name
+        frame.to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+
+    csv(result.verdicts, "verdicts.csv")
+    csv(result.tests, "tests.csv")
+    csv(result.robustness, "robustness.csv")
+    csv(result.parameters, "parameters.csv")
+    csv(result.measurement, "measurement.csv")
+    csv(result.screening.log, "excluded.csv")
+    csv(result.skipped, "skipped.csv")
+    fits = {k: {m: v for m, v in fm.items()} for k, fm in result.fits.items()}
+    (out / "fit.json").write_text(json.dumps(fits, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    written.append(out / "fit.json")
+    prov = {"command": "smesurvey analyze", **result.options, "versions": package_versions(),
+            "common_method": result.common_method}
+    if input_path is not None:
+        prov["input_sha256"] = hashlib.sha256(Path(input_path).read_bytes()).hexdigest()
+    (out / "provenance.json").write_text(json.dumps(prov, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    written.append(out / "provenance.json")
+    return written
