@@ -1,7 +1,9 @@
 """Nonparametric bootstrap of a fitted model: percentile and bias-corrected confidence intervals.
 
 Rows are resampled with replacement within each group (lavaan's
-``bootstrapLavaan(type="ordinary")``); each replicate is refitted through the
+``bootstrapLavaan(type="ordinary")``) - or, for a fit with ``cluster=``, whole
+clusters are (the cluster bootstrap: cases of one cluster are not independent,
+so the cluster is the unit that is drawn); each replicate is refitted through the
 fast refit path (:func:`analysis.fit.refit`), warm-started at the
 full-sample estimates. Replicates run in parallel with joblib; each one draws
 from its own ``numpy.random.SeedSequence`` child, so the results depend on
@@ -73,12 +75,21 @@ def _interest(result: FitResult) -> tuple[pd.DataFrame, Callable[[np.ndarray], n
     return rows.reset_index(drop=True), values
 
 
+def _draw(rng: np.random.Generator, x: np.ndarray, members: list[np.ndarray] | None) -> np.ndarray:
+    """One resample of a group's rows: rows with replacement, or clusters with replacement."""
+    if members is None:
+        return x[rng.integers(0, len(x), len(x))]
+    picked = rng.integers(0, len(members), len(members))
+    return x[np.concatenate([members[k] for k in picked])]
+
+
 def _replicates(est: Estimation, arrays, fiml: bool, seeds: Sequence[np.random.SeedSequence],
-                values) -> list[np.ndarray | None]:
+                values, members=None) -> list[np.ndarray | None]:
     out = []
+    members = members or [None] * len(arrays)
     for ss in seeds:
         rng = np.random.default_rng(ss)
-        sample = [x[rng.integers(0, len(x), len(x))] for x in arrays]
+        sample = [_draw(rng, x, m) for x, m in zip(arrays, members)]
         fitted = refit(est, sample, fiml=fiml)
         out.append(None if fitted is None else values(fitted.theta))
     return out
@@ -111,6 +122,10 @@ def bootstrap(result: FitResult, n_boot: int = 1000, *, seed: int = 0, level: fl
     est = result.estimation
     fiml = result.options.missing == "fiml"
     arrays = [gd.data for gd in est.groups]
+    members = None
+    if any(gd.cluster is not None for gd in est.groups):
+        members = [[np.flatnonzero(gd.cluster == c) for c in range(int(gd.cluster.max()) + 1)]
+                   for gd in est.groups]
     rows, values = _interest(result)
     children = np.random.SeedSequence(seed).spawn(n_boot)
     n_batches = min(n_boot, max(1, 8 * (1 if n_jobs == 1 else abs(n_jobs) * 4)))
@@ -118,12 +133,13 @@ def bootstrap(result: FitResult, n_boot: int = 1000, *, seed: int = 0, level: fl
     collected: list[np.ndarray | None] = []
     if n_jobs == 1:
         for b in batches:
-            collected += _replicates(est, arrays, fiml, [children[i] for i in b], values)
+            collected += _replicates(est, arrays, fiml, [children[i] for i in b], values, members)
             if progress:
                 progress(len(collected), n_boot)
     else:
         runner = Parallel(n_jobs=n_jobs, return_as="generator")
-        jobs = (delayed(_replicates)(est, arrays, fiml, [children[i] for i in b], values) for b in batches)
+        jobs = (delayed(_replicates)(est, arrays, fiml, [children[i] for i in b], values, members)
+                for b in batches)
         for part in runner(jobs):
             collected += part
             if progress:

@@ -27,6 +27,7 @@ class PreparedData:
     group_labels: tuple[str, ...]  # in order of first appearance ("" for one group)
     row_index: tuple[np.ndarray, ...]  # original index labels of the rows kept, per group
     excluded: pd.DataFrame  # columns: row, reason
+    clusters: tuple[np.ndarray, ...] | None = None  # cluster code (0, 1, ...) of each kept row, per group
 
 
 def _numeric_column(data: pd.DataFrame, name: str) -> np.ndarray:
@@ -47,7 +48,7 @@ def _numeric_column(data: pd.DataFrame, name: str) -> np.ndarray:
 
 def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | None = None,
                  missing: str = "listwise", covariates: Sequence[str] = (),
-                 source: str = "data") -> PreparedData:
+                 source: str = "data", cluster: str | None = None) -> PreparedData:
     """Select, check and split ``data`` for a model with observed ``variables``.
 
     Parameters
@@ -67,6 +68,9 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
         The model's exogenous observed covariates (a subset of ``variables``).
     source : str
         Name used in messages (e.g. the CSV path).
+    cluster : str, optional
+        Column naming the cluster (e.g. the cluster organisation) of each row,
+        for cluster-robust statistics; rows without a cluster are excluded.
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"{source}: expected a pandas DataFrame, got {type(data).__name__}")
@@ -78,9 +82,10 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
             hints.append(f"'{v}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
         raise DataError(f"{source}: the model uses variable(s) not in the data: {', '.join(hints)}; "
                         "rename the columns or correct the model")
-    if group is not None and group not in data.columns:
-        raise DataError(f"{source}: group column '{group}' is not in the data; "
-                        f"available columns: {', '.join(map(str, data.columns[:20]))}")
+    for role, col in (("group", group), ("cluster", cluster)):
+        if col is not None and col not in data.columns:
+            raise DataError(f"{source}: {role} column '{col}' is not in the data; "
+                            f"available columns: {', '.join(map(str, data.columns[:20]))}")
     x = np.column_stack([_numeric_column(data, v) for v in variables]) if variables else np.empty((len(data), 0))
     excluded: list[tuple[object, str]] = []
     keep = np.ones(len(data), dtype=bool)
@@ -90,6 +95,11 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
         for i in np.flatnonzero(no_group):
             excluded.append((data.index[i], f"missing value in group column '{group}'"))
         keep &= ~no_group
+    if cluster is not None:
+        no_cluster = data[cluster].isna().to_numpy() & keep
+        for i in np.flatnonzero(no_cluster):
+            excluded.append((data.index[i], f"missing value in cluster column '{cluster}'"))
+        keep &= ~no_cluster
     nan = np.isnan(x)
     if missing == "listwise":
         drop = nan.any(axis=1) & keep
@@ -138,5 +148,12 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
                                 "variable carries no information - remove it from the model")
         arrays.append(xg)
         rows.append(data.index.to_numpy()[mask])
+    clusters = None
+    if cluster is not None:
+        clusters = tuple(pd.factorize(data[cluster].to_numpy()[mask])[0] for mask in masks)
+        few = [lab or "the data" for lab, c in zip(labels, clusters) if c.max(initial=-1) + 1 < 2]
+        if few:
+            raise DataError(f"{source}: cluster column '{cluster}' has fewer than 2 clusters in {few[0]}; "
+                            "cluster-robust statistics need many clusters (20 or more is a common rule)")
     log = pd.DataFrame(excluded, columns=["row", "reason"])
-    return PreparedData(tuple(arrays), tuple(variables), labels, tuple(rows), log)
+    return PreparedData(tuple(arrays), tuple(variables), labels, tuple(rows), log, clusters)

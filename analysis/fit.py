@@ -92,7 +92,8 @@ class FitOptions:
     std_lv: bool = False  # std.lv
     meanstructure: bool = False  # meanstructure (resolved)
     information: str = "expected"  # information: expected (ML) / observed (MLR, FIML)
-    se: str = "standard"  # se: standard / robust.huber.white
+    se: str = "standard"  # se: standard / robust.huber.white / robust.cluster
+    cluster: str | None = None  # cluster (single-level model, cluster-robust statistics)
     test: str = "standard"  # test: standard / yuan.bentler.mplus
     on_heywood: str = "warn"
 
@@ -117,16 +118,16 @@ def _check_choice(name: str, value, choices) -> None:
 # -- step 1 ---------------------------------------------------------------------------
 def step01_options(estimator: str, missing: str, group: str | None, group_equal: Sequence[str],
                    group_partial: Sequence[str], std_lv: bool, on_heywood: str,
-                   ngroups: int, has_intercepts: bool) -> FitOptions:
+                   ngroups: int, has_intercepts: bool, cluster: str | None = None) -> FitOptions:
     """Resolve options to lavaan's defaults for this estimator and missing-data treatment."""
     robust = estimator == "MLR"
     fiml = missing == "fiml"
-    meanstructure = fiml or ngroups > 1 or has_intercepts
+    meanstructure = fiml or ngroups > 1 or has_intercepts or cluster is not None  # lavaan: cluster= implies means
     return FitOptions(
         estimator=estimator, missing=missing, group=group, group_equal=tuple(group_equal),
         group_partial=tuple(group_partial), std_lv=std_lv, meanstructure=meanstructure,
         information="observed" if (robust or fiml) else "expected",
-        se="robust.huber.white" if robust else "standard",
+        se=("robust.cluster" if cluster else "robust.huber.white") if robust else "standard", cluster=cluster,
         test="yuan.bentler.mplus" if robust else "standard", on_heywood=on_heywood)
 
 
@@ -134,8 +135,13 @@ def step01_options(estimator: str, missing: str, group: str | None, group_equal:
 def step05_samplestats(prepared: PreparedData, fiml: bool, source: str) -> tuple[GroupData, ...]:
     """Moments per group; checks that each sample covariance matrix is positive definite."""
     groups = []
-    for label, x in zip(prepared.group_labels, prepared.arrays):
-        gd = group_data(x) if fiml else group_data(x[~np.isnan(x).any(axis=1)])
+    clusters = prepared.clusters or [None] * len(prepared.arrays)
+    for label, x, cl in zip(prepared.group_labels, prepared.arrays, clusters):
+        if fiml:
+            gd = group_data(x, fiml=True, cluster=cl)
+        else:
+            complete = ~np.isnan(x).any(axis=1)
+            gd = group_data(x[complete], cluster=None if cl is None else cl[complete])
         eig, vec = np.linalg.eigh(gd.cov)
         if eig[0] <= 1e-10 * max(eig[-1], 1e-300):
             weights = np.abs(vec[:, 0])
@@ -204,8 +210,8 @@ def step07_vcov(est: Estimation, options: FitOptions) -> tuple[np.ndarray, np.nd
             "the information matrix is singular, so standard errors cannot be computed: the model is "
             "probably not identified (too few indicators per factor, a parameter that cannot be "
             "separated from another). Fix a parameter or add constraints") from None
-    if options.se == "robust.huber.white":
-        b0 = first_order(obj.scores(theta))
+    if options.se in ("robust.huber.white", "robust.cluster"):
+        b0 = first_order(obj.scores(theta), [gd.cluster for gd in est.groups])
         return sandwich(e_inv, b0, obj.weights, n), e_inv, b0
     return e_inv / n, e_inv, None
 
@@ -230,7 +236,7 @@ def h1_information(groups: Sequence[GroupData], variables, options: FitOptions) 
     if not needs:
         return None
     return [saturated_information(gd, variables.ov, variables.ov_x, options.meanstructure)
-            if (gd.has_missing or variables.ov_x) else None for gd in groups]
+            if (gd.has_missing or variables.ov_x or gd.cluster is not None) else None for gd in groups]
 
 
 def step08_test(est: Estimation, options: FitOptions, df: int, e_inv: np.ndarray,
@@ -500,7 +506,7 @@ class FitResult:
 def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         missing: str = "listwise", group: str | None = None, group_equal: Sequence[str] = (),
         group_partial: Sequence[str] = (), std_lv: bool = False, on_heywood: str = "warn",
-        max_iter: int = 500, source: str = "data") -> FitResult:
+        max_iter: int = 500, source: str = "data", cluster: str | None = None) -> FitResult:
     """Fit a CFA / SEM model by maximum likelihood, matching lavaan 0.6.14.
 
     Parameters
@@ -533,6 +539,11 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         Iteration limit of the optimiser (lavaan's ``control=list(iter.max=)``).
     source : str
         Name of the data used in error messages (e.g. a file path).
+    cluster : str, optional
+        Column with the cluster of each case (e.g. firms in cluster
+        organisations): cluster-robust standard errors and scaled test
+        (lavaan's ``cluster=`` for a single-level model, ``se="robust.cluster"``);
+        needs ``estimator="MLR"``.
 
     Returns
     -------
@@ -541,14 +552,17 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     _check_choice("estimator", estimator, ESTIMATORS)
     _check_choice("missing", missing, MISSING)
     _check_choice("on_heywood", on_heywood, ON_HEYWOOD)
+    if cluster is not None and estimator != "MLR":
+        raise OptionError(f"cluster={cluster!r} needs estimator='MLR' (cluster-robust standard errors and "
+                          f"scaled test); got estimator={estimator!r}")
     syntax = model if isinstance(model, str) else ""
     parsed = parse_model(model) if isinstance(model, str) else model          # step 2
     roles = classify_variables(parsed.statements)
     prepared = prepare_data(data, roles.ov, group=group, missing=missing,
-                            covariates=roles.ov_x, source=source)  # step 3
+                            covariates=roles.ov_x, source=source, cluster=cluster)  # step 3
     ngroups = len(prepared.group_labels)
     options = step01_options(estimator, missing, group, group_equal, group_partial, std_lv,
-                             on_heywood, ngroups, any(s.op == "~1" for s in parsed.statements))
+                             on_heywood, ngroups, any(s.op == "~1" for s in parsed.statements), cluster)
     pt = build_partable(parsed, ngroups, meanstructure=options.meanstructure, std_lv=std_lv,
                         group_equal=group_equal, group_partial=group_partial)  # step 4
     groups = step05_samplestats(prepared, missing == "fiml", source)  # step 5
@@ -599,7 +613,7 @@ def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
     definite moments or no convergence) so that callers can count failures.
     """
     try:
-        groups = [group_data(x, h1=False) if fiml else group_data(x[~np.isnan(x).any(axis=1)]) for x in arrays]
+        groups = [group_data(x, h1=False, fiml=True) if fiml else group_data(x[~np.isnan(x).any(axis=1)]) for x in arrays]
         return step06_estimate(est.partable, groups, est.objective.meanstructure, fiml,
                                est.theta if theta0 is None else theta0, tol=tol)
     except (EstimationError, np.linalg.LinAlgError, ValueError):

@@ -29,9 +29,26 @@ from analysis.ram import RamModel
 from analysis.samplestats import GroupData
 
 
-def first_order(scores: list[np.ndarray]) -> list[np.ndarray]:
-    """Per group: mean outer product of case-wise scores, ``B0_g = S_g' S_g / n_g``."""
-    return [s.T @ s / len(s) for s in scores]
+def outer_scores(sc: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
+    """Mean outer product of case-wise scores ``S'S / n``; with clusters, of cluster sums.
+
+    Cluster-robust (lavaan ``cluster=``, ``se="robust.cluster"``): the scores
+    are summed within clusters and scaled by ``sqrt(G / (G - 1))`` (G clusters)
+    before the cross product, still divided by the number of cases.
+    """
+    n = len(sc)
+    if cluster is not None:
+        sums = np.zeros((int(cluster.max()) + 1, sc.shape[1]))
+        np.add.at(sums, cluster, sc)
+        g = len(sums)
+        sc = sums * np.sqrt(g / (g - 1))
+    return sc.T @ sc / n
+
+
+def first_order(scores: list[np.ndarray], clusters: list[np.ndarray | None] | None = None) -> list[np.ndarray]:
+    """Per group: mean outer product of case-wise scores, ``B0_g = S_g' S_g / n_g`` (cluster sums if given)."""
+    clusters = clusters or [None] * len(scores)
+    return [outer_scores(s, c) for s, c in zip(scores, clusters)]
 
 
 def sandwich(a_inv: np.ndarray, b0: list[np.ndarray], weights: np.ndarray, ntotal: int) -> np.ndarray:
@@ -69,7 +86,7 @@ def saturated_information(gd: GroupData, ov: tuple[str, ...], ov_x: tuple[str, .
         obj = MLObjective(model, [gd], meanstructure)
         a1 = obj.information(theta)
     sc = obj.scores(theta)[0]
-    b1 = sc.T @ sc / len(sc)
+    b1 = outer_scores(sc, gd.cluster)
     is_x = np.array([(r.lhs in ov_x) and (r.op == "~1" or r.rhs in ov_x) for r in t.itertuples()])
     return SaturatedInformation(a1, b1, np.flatnonzero(~is_x))
 

@@ -80,6 +80,7 @@ class GroupData:
     patterns: tuple[Pattern, ...] | None = None
     h1_loglik: float = float("nan")
     rows: RowGroups | None = None  # incomplete data only: rows grouped for vectorised FIML
+    cluster: np.ndarray | None = None  # cluster code of each row (cluster-robust statistics)
 
     @property
     def has_missing(self) -> bool:
@@ -161,8 +162,14 @@ def em_saturated(x: np.ndarray, patterns: tuple[Pattern, ...], tol: float = 1e-1
     return mean, cov, ll
 
 
-def group_data(x: np.ndarray, h1: bool = True) -> GroupData:
+def group_data(x: np.ndarray, h1: bool = True, fiml: bool = False, cluster: np.ndarray | None = None) -> GroupData:
     """Sample statistics of one group (``x``: cases x variables, NaN = missing).
+
+    ``fiml=True`` prepares complete data for the FIML objective too (one
+    missing-data pattern), so that ``missing="fiml"`` gives lavaan's
+    ``missing="ml"`` results whether or not the data happen to have holes.
+    ``cluster`` (one code per row) is kept beside the data for cluster-robust
+    statistics.
 
     With missing values and ``h1=True`` the saturated model is estimated by EM
     (needed for chi-square and robust statistics); ``h1=False`` - the fast
@@ -175,6 +182,7 @@ def group_data(x: np.ndarray, h1: bool = True) -> GroupData:
         empty = np.isnan(x).all(axis=1)
         if empty.any():  # rows with nothing observed carry no information
             x = x[~empty]
+            cluster = None if cluster is None else cluster[~empty]
         if h1:
             pats = missing_patterns(x)
             mean, cov, ll = em_saturated(x, pats)
@@ -183,10 +191,13 @@ def group_data(x: np.ndarray, h1: bool = True) -> GroupData:
             frame = pd.DataFrame(x)
             mean, ll = frame.mean().to_numpy(), float("nan")
             cov = frame.cov(min_periods=2).fillna(0.0).to_numpy() * (len(x) - 1) / len(x)
-        return GroupData(x, len(x), mean, cov, pats, ll, row_groups(x))
+        return GroupData(x, len(x), mean, cov, pats, ll, row_groups(x), cluster)
     mean = x.mean(axis=0)
     centred = x - mean
     cov = centred.T @ centred / n
     sign, logdet = np.linalg.slogdet(cov)
     ll = -0.5 * n * (p * LOG2PI + logdet + p) if sign > 0 else float("nan")
-    return GroupData(x, n, mean, cov, None, ll)
+    if fiml:
+        return GroupData(x, n, mean, cov, (Pattern(np.arange(p), np.arange(n), n, mean, cov),), ll, row_groups(x),
+                         cluster)
+    return GroupData(x, n, mean, cov, None, ll, None, cluster)

@@ -40,6 +40,8 @@ def fit_command(
     estimator: str = typer.Option("ML", "--estimator", help="ML or MLR (robust SEs, Yuan-Bentler scaled test)."),
     missing: str = typer.Option("listwise", "--missing", help="listwise or fiml (full-information ML)."),
     group: str = typer.Option(None, "--group", help="Column defining groups (multi-group model)."),
+    cluster: str = typer.Option(None, "--cluster", help="Column with each case's cluster: cluster-robust SEs and "
+                                "scaled test (lavaan cluster=; needs --estimator MLR)."),
     group_equal: str = typer.Option("", "--group-equal",
                                     help="Comma-separated parameter types held equal across groups, "
                                          "e.g. loadings,intercepts."),
@@ -63,7 +65,7 @@ def fit_command(
     data = read_csv(data_file)
     equal = [g.strip() for g in group_equal.split(",") if g.strip()]
     result = fit(syntax, data, estimator=estimator.upper(), missing=missing.lower(), group=group,
-                 group_equal=equal, std_lv=std_lv, source=str(data_file))
+                 group_equal=equal, std_lv=std_lv, source=str(data_file), cluster=cluster)
     out.mkdir(parents=True, exist_ok=True)
     result.parameters[list(PARAMETER_COLUMNS)].to_csv(out / "parameters.csv", index=False)
     write_json(out / "fit.json", {k: float(v) for k, v in result.fit_measures.items()})
@@ -88,7 +90,7 @@ def fit_command(
         "model_file": str(model_file), "model_sha256": sha256(model_file),
         "data_file": str(data_file), "data_sha256": sha256(data_file),
         "options": {"estimator": result.options.estimator, "missing": result.options.missing,
-                    "group": group, "group_equal": equal, "std_lv": std_lv,
+                    "group": group, "group_equal": equal, "std_lv": std_lv, "cluster": cluster,
                     "bootstrap": bootstrap, "seed": seed if bootstrap else None},
         "nobs": list(result.nobs), "excluded_rows": len(result.excluded),
         "versions": package_versions(),

@@ -111,3 +111,21 @@ def test_implied_covariance_not_positive_definite_at_start(hs_data):
     # a fixed loading of 0 and a fixed zero residual variance make x1's implied variance 0
     with pytest.raises(NotPositiveDefiniteError, match="implied covariance"):
         fit("visual =~ 0*x1 + 1*x2 + x3\nx1 ~~ 0*x1", hs_data)
+
+
+def test_cluster_options_are_checked(hs_data):
+    with pytest.raises(OptionError, match="needs estimator='MLR'"):
+        fit(HS_MODEL, hs_data, cluster="school")
+    with pytest.raises(DataError, match="cluster column 'nope' is not in the data"):
+        fit(HS_MODEL, hs_data, estimator="MLR", cluster="nope")
+    one = hs_data.assign(site=1)
+    with pytest.raises(DataError, match="fewer than 2 clusters"):
+        fit(HS_MODEL, one, estimator="MLR", cluster="site")
+
+
+def test_rows_without_cluster_are_logged(hs_data):
+    data = hs_data.assign(site=np.arange(len(hs_data)) % 30).astype({"site": float})
+    data.loc[data.index[:5], "site"] = np.nan
+    res = fit(HS_MODEL, data, estimator="MLR", cluster="site")
+    assert res.nobs == (len(hs_data) - 5,)
+    assert res.excluded["reason"].str.contains("missing value in cluster column 'site'").sum() == 5

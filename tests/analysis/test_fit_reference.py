@@ -30,6 +30,7 @@ SECOND_ORDER = HS_MODEL + "g =~ visual + textual + speed\n"
 PATH = "y2 ~ a*y1\ny3 ~ b*y2 + c*y1\nind := a*b\ntot := c + a*b"
 EQUALITY = "visual =~ x1 + v2*x2 + v3*x3\ntextual =~ x4 + x5 + x6\nv2 == v3"
 MIMIC_MISSING = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ sex + ageyr"
+TWOLEVEL = "f1 =~ y1 + y2 + y3\nf2 =~ y4 + y5 + y6\nf2 ~ f1 + x1"
 
 CASES = {
     "hs1939_cfa_ML": (HS_MODEL, "HolzingerSwineford1939.csv", {}),
@@ -57,6 +58,11 @@ CASES = {
     "poldem_path_MLR": (PATH, "PoliticalDemocracy.csv", {"estimator": "MLR"}),
     "hs_equality_ML": (EQUALITY, "HolzingerSwineford1939.csv", {}),
     "hsmissing_mimic_FIML": (MIMIC_MISSING, "HolzingerSwineford1939_missing10.csv", {"missing": "fiml"}),
+    "hs_complete_FIML_MLR": (HS_MODEL, "HolzingerSwineford1939.csv", {"missing": "fiml", "estimator": "MLR"}),
+    # cluster-robust statistics (lavaan cluster=), make_cluster.R
+    "twolevel_cluster_MLR": (TWOLEVEL, "demo_twolevel.csv", {"estimator": "MLR", "cluster": "cluster"}),
+    "twolevel_cluster_FIML_MLR": (TWOLEVEL, "demo_twolevel_missing.csv",
+                                  {"estimator": "MLR", "cluster": "cluster", "missing": "fiml"}),
 }
 
 
@@ -82,7 +88,8 @@ def fitted() -> dict:
     def get(case: str):
         if case not in cache:
             model, data_file, kw = CASES[case]
-            cache[case] = fit(model, read_reference(data_file), **kw)
+            data = pd.read_csv(EXTRA / data_file) if (EXTRA / data_file).exists() else read_reference(data_file)
+            cache[case] = fit(model, data, **kw)
         return cache[case]
 
     return get

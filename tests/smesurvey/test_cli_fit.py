@@ -63,3 +63,18 @@ def test_bootstrap_option_writes_intervals(tmp_path):
     ind = boot[boot["lhs"] == "ind"].iloc[0]
     assert ind["ci.lower"] < ind["est"] < ind["ci.upper"]
     assert {"ci.lower.bc", "ci.upper.bc", "boot.se"} <= set(boot.columns)
+
+
+def test_cluster_option_gives_lavaan_cluster_robust_results(tmp_path, capsys):
+    from tests.analysis.test_fit_reference import EXTRA, TWOLEVEL
+
+    model = tmp_path / "twolevel.lav"
+    model.write_text(TWOLEVEL)
+    out = tmp_path / "cl"
+    rc = main(["fit", str(model), str(EXTRA / "demo_twolevel.csv"), "--out", str(out), "--estimator", "MLR",
+               "--cluster", "cluster", "--quiet"])
+    assert rc == 0
+    ref = pd.read_csv(EXTRA / "twolevel_cluster_MLR_fit.csv").set_index("measure")["value"]
+    assert json.loads((out / "fit.json").read_text())["chisq.scaled"] == pytest.approx(ref["chisq.scaled"], rel=1e-4)
+    rc = main(["fit", str(model), str(EXTRA / "demo_twolevel.csv"), "--out", str(out), "--cluster", "cluster"])
+    assert rc == 2 and "needs estimator='MLR'" in capsys.readouterr().err

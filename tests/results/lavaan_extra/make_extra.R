@@ -42,3 +42,5 @@ mimicm <- ' visual =~ x1 + x2 + x3
             visual ~ sex + ageyr '
 out(sem(mimicm, data=hsm, missing="ml"), "hsmissing_mimic_FIML")
 cat(R.version.string, "\nlavaan", as.character(packageVersion("lavaan")), "\n", file="VERSIONS.txt")
+# complete data with missing = "ml" (FIML on data that happen to have no holes)
+out(cfa(hsmodel, data=hs, missing="ml", estimator="MLR"), "hs_complete_FIML_MLR")
