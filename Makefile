@@ -9,7 +9,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 OUT    ?= out
 # Debian packages: "<command>:<package>" pairs; installed when the command is missing.
-DEB_DEPS = dot:graphviz
+DEB_DEPS = dot:graphviz chromium:chromium chromedriver:chromium-driver
 
 .PHONY: demo test test-fast lint bench sysdeps venv clean
 

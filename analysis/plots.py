@@ -1,0 +1,86 @@
+"""Figures for reports and notebooks, returned as SVG text (inlined, so reports stay one file).
+
+matplotlib with the Agg backend; SVG ids are salted with a fixed string and no
+date is written, so the same data give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+plt.rcParams["svg.hashsalt"] = "sme-intl-survey"
+plt.rcParams["svg.fonttype"] = "none"
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.find("<svg"):]  # drop the XML prolog and doctype: the SVG is inlined in HTML
+
+
+def item_distributions(data: pd.DataFrame, items: Sequence[str], categories: Sequence[int] = range(1, 8),
+                       title: str = "") -> str:
+    """Stacked horizontal bars: the share of each answer category per item (missing left out)."""
+    cats = list(categories)
+    shares = np.array([[(pd.to_numeric(data[i], errors="coerce") == c).mean() for c in cats] for i in items])
+    shares = shares / np.maximum(shares.sum(axis=1, keepdims=True), 1e-12)
+    fig, ax = plt.subplots(figsize=(6.5, 0.22 * len(items) + 1.0))
+    colors = plt.get_cmap("RdYlGn")(np.linspace(0.05, 0.95, len(cats)))
+    left = np.zeros(len(items))
+    for j, c in enumerate(cats):
+        ax.barh(range(len(items)), shares[:, j], left=left, color=colors[j], label=str(c), height=0.8)
+        left += shares[:, j]
+    ax.set_yticks(range(len(items)))
+    ax.set_yticklabels(items, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of answers")
+    ax.legend(ncol=len(cats), fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    if title:
+        ax.set_title(title, fontsize=9, pad=18)
+    return _svg(fig)
+
+
+def correlation_heatmap(frame: pd.DataFrame, title: str = "") -> str:
+    """Heatmap of the Pearson correlations of the columns of ``frame`` (pairwise complete)."""
+    r = frame.apply(pd.to_numeric, errors="coerce").corr()
+    n = len(r)
+    fig, ax = plt.subplots(figsize=(0.45 * n + 1.6, 0.45 * n + 1.2))
+    im = ax.imshow(r.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    ax.set_xticklabels(r.columns, rotation=90, fontsize=7)
+    ax.set_yticklabels(r.index, fontsize=7)
+    for i in range(n):
+        for j in range(n):
+            if i != j and np.isfinite(r.iat[i, j]):
+                ax.text(j, i, f"{r.iat[i, j]:.2f}", ha="center", va="center", fontsize=5)
+    fig.colorbar(im, ax=ax, fraction=0.04)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return _svg(fig)
+
+
+def verdict_chart(verdicts: pd.DataFrame, colors: Mapping[str, str] | None = None) -> str:
+    """Standardized estimates with confidence intervals per hypothesis, coloured by verdict."""
+    colors = colors or {"supported": "#2b8a3e", "not supported": "#868e96", "contrary": "#c92a2a"}
+    v = verdicts.dropna(subset=["std.estimate"])
+    fig, ax = plt.subplots(figsize=(6.0, 0.3 * len(v) + 0.8))
+    y = np.arange(len(v))
+    ax.axvline(0, color="black", lw=0.8)
+    ax.scatter(v["std.estimate"], y, c=[colors.get(x, "black") for x in v["verdict"]], zorder=3)
+    ax.set_yticks(y)
+    ax.set_yticklabels(v["hypothesis"], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("standardized estimate of the deciding test")
+    return _svg(fig)

@@ -1,0 +1,64 @@
+"""Reading response files laid out as the codebook."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+
+from analysis.ingest import read_responses
+from smesurvey.errors import DataError
+
+
+@pytest.fixture()
+def frame():
+    return pd.DataFrame({"respondent_id": ["a", "b", "c"], "tk_1": [1, -99, 7], "tk_2": [3.0, 4.0, np.nan]})
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".sav"])
+def test_formats_read_alike_and_missing_code_becomes_nan(tmp_path, frame, suffix):
+    path = tmp_path / f"responses{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix == ".xlsx":
+        frame.to_excel(path, index=False)
+    else:
+        pyreadstat.write_sav(frame, str(path))
+    before = _digest(path)
+    data = read_responses(path)
+    assert _digest(path) == before  # the input is never modified
+    assert list(data.columns) == ["respondent_id", "tk_1", "tk_2"]
+    assert data["tk_1"].isna().tolist() == [False, True, False]
+    assert data["tk_1"].iloc[2] == 7 and np.isnan(data["tk_2"].iloc[2])
+
+
+def test_platform_export_is_refused_with_a_hint(tmp_path):
+    path = tmp_path / "qualtrics.csv"
+    path.write_text("StartDate,EndDate,Q1\nStart Date,End Date,Question 1\n")
+    with pytest.raises(DataError, match="qualtrics.csv: looks like a survey-platform export"):
+        read_responses(path)
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("r.json", "{}", "unsupported file type '.json'"),
+    ("empty.csv", "tk_1,tk_2\n", "has no rows"),
+    ("broken.xlsx", "not a workbook", "cannot be read"),
+])
+def test_bad_files_are_named(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(DataError, match=message) as exc:
+        read_responses(path)
+    assert name in str(exc.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DataError, match="no such data file"):
+        read_responses(tmp_path / "nope.csv")
