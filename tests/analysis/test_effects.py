@@ -89,3 +89,48 @@ def test_standardized_wald_of_indirect_matches_lavaan(mediation):
     w = wald_test(mediation, "a*b", standardized=True).iloc[0]
     assert w["estimate"] == pytest.approx(ind["est.std"], abs=1e-4)
     assert w["se"] == pytest.approx(ind["se"], rel=0.01)
+
+
+def test_indirect_effect_equals_the_closed_form_product_of_ols_slopes():
+    """Observed-variable mediation: ML path estimates are the OLS slopes, so the indirect
+    effect is a * b from two least-squares fits (closed form), and its delta-method SE is
+    Sobel's sqrt(b^2 se_a^2 + a^2 se_b^2) with ML (divisor N) residual variances."""
+    rng = np.random.default_rng(3)
+    n = 400
+    x = rng.normal(size=n)
+    m = 0.5 * x + rng.normal(size=n)
+    y = 0.4 * m + 0.1 * x + rng.normal(size=n)
+    data = pd.DataFrame({"x": x, "m": m, "y": y})
+    res = fit("m ~ a*x\ny ~ b*m + c*x\nind := a*b", data)
+    X1 = np.column_stack([np.ones(n), x])
+    a_hat = np.linalg.lstsq(X1, m, rcond=None)[0][1]
+    X2 = np.column_stack([np.ones(n), m, x])
+    coef2 = np.linalg.lstsq(X2, y, rcond=None)[0]
+    b_hat = coef2[1]
+    # ML standard errors of the slopes (residual variance with divisor N, centred design)
+    s2a = np.mean((m - X1 @ np.linalg.lstsq(X1, m, rcond=None)[0]) ** 2)
+    se_a = np.sqrt(s2a / np.sum((x - x.mean()) ** 2))
+    s2b = np.mean((y - X2 @ coef2) ** 2)
+    xc = np.column_stack([m - m.mean(), x - x.mean()])
+    se_b = np.sqrt(s2b * np.linalg.inv(xc.T @ xc)[0, 0])
+    ind = res.parameters.set_index("lhs").loc["ind"]
+    assert ind["est"] == pytest.approx(a_hat * b_hat, abs=1e-6)
+    assert ind["se"] == pytest.approx(np.sqrt(b_hat ** 2 * se_a ** 2 + a_hat ** 2 * se_b ** 2), rel=1e-4)
+    w = wald_test(res, "a*b", alternative="greater").iloc[0]
+    assert w["estimate"] == pytest.approx(a_hat * b_hat, abs=1e-6)
+
+
+def test_multigroup_path_difference_equals_separate_fits(hs_data):
+    """Without constraints a two-group model is two separate models: the Wald test of the
+    between-group difference of a path has estimate b1 - b2 and SE sqrt(se1^2 + se2^2)."""
+    model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\ntextual ~ c(b1, b2)*visual"
+    both = fit(model, hs_data, group="school")
+    single = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\ntextual ~ visual"
+    parts = []
+    for school in both.group_labels:
+        p = fit(single, hs_data[hs_data["school"] == school], missing="listwise").parameters
+        parts.append(p[(p["op"] == "~")].iloc[0])
+    w = wald_test(both, "b1 - b2").iloc[0]
+    # lavaan's multi-group ML uses the pooled N in the information, hence a tiny SE difference
+    assert w["estimate"] == pytest.approx(parts[0]["est"] - parts[1]["est"], abs=1e-4)
+    assert w["se"] == pytest.approx(np.hypot(parts[0]["se"], parts[1]["se"]), rel=1e-3)
