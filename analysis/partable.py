@@ -277,6 +277,7 @@ def build_partable(
             "lv.covariances": (op_a == "~~") & (lhs_a != rhs_a) & is_lv_lhs & is_lv_rhs,
             "regressions": op_a == "~",
         }
+        user_label = label.copy()  # labels written by the user; group_equal does not override them
         first_of = {}
         for i in np.flatnonzero(grp_a == 1):
             first_of[(lhs_a[i], op_a[i], rhs_a[i])] = i
@@ -284,7 +285,7 @@ def build_partable(
             for i in np.flatnonzero(kinds[kind] & (grp_a > 1) & (free > 0) & (exo == 0)):
                 key = (lhs_a[i], op_a[i], rhs_a[i])
                 j = first_of.get(key)
-                if j is None or free[j] == 0 or key in partial or label[i] or label[j]:
+                if j is None or free[j] == 0 or key in partial or user_label[i] or user_label[j]:
                     continue
                 union(j, i)
                 label[i] = label[j] = plabel[j]

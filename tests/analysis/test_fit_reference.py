@@ -30,6 +30,7 @@ SECOND_ORDER = HS_MODEL + "g =~ visual + textual + speed\n"
 PATH = "y2 ~ a*y1\ny3 ~ b*y2 + c*y1\nind := a*b\ntot := c + a*b"
 EQUALITY = "visual =~ x1 + v2*x2 + v3*x3\ntextual =~ x4 + x5 + x6\nv2 == v3"
 MIMIC_MISSING = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ sex + ageyr"
+FOURGROUP = "TK =~ tk_1 + tk_2 + tk_3 + tk_4\nIK =~ ik_1 + ik_2 + ik_3 + ik_4"
 TWOLEVEL = "f1 =~ y1 + y2 + y3\nf2 =~ y4 + y5 + y6\nf2 ~ f1 + x1"
 
 CASES = {
@@ -59,6 +60,8 @@ CASES = {
     "hs_equality_ML": (EQUALITY, "HolzingerSwineford1939.csv", {}),
     "hsmissing_mimic_FIML": (MIMIC_MISSING, "HolzingerSwineford1939_missing10.csv", {"missing": "fiml"}),
     "hs_complete_FIML_MLR": (HS_MODEL, "HolzingerSwineford1939.csv", {"missing": "fiml", "estimator": "MLR"}),
+    "fourgroup_scalar_ML": (FOURGROUP, "fourgroup_tk_ik.csv", {"group": "firm_country",
+                                                               "group_equal": ["loadings", "intercepts"]}),
     # cluster-robust statistics (lavaan cluster=), make_cluster.R
     "twolevel_cluster_MLR": (TWOLEVEL, "demo_twolevel.csv", {"estimator": "MLR", "cluster": "cluster"}),
     "twolevel_cluster_FIML_MLR": (TWOLEVEL, "demo_twolevel_missing.csv",

@@ -44,3 +44,9 @@ out(sem(mimicm, data=hsm, missing="ml"), "hsmissing_mimic_FIML")
 cat(R.version.string, "\nlavaan", as.character(packageVersion("lavaan")), "\n", file="VERSIONS.txt")
 # complete data with missing = "ml" (FIML on data that happen to have no holes)
 out(cfa(hsmodel, data=hs, missing="ml", estimator="MLR"), "hs_complete_FIML_MLR")
+# four groups (synthetic TK / IK items by country; written by the test suite's generator): group.equal
+# must constrain every group to the first, not only the second
+fg <- read.csv("fourgroup_tk_ik.csv")
+fgm <- ' TK =~ tk_1 + tk_2 + tk_3 + tk_4
+         IK =~ ik_1 + ik_2 + ik_3 + ik_4 '
+out(cfa(fgm, data=fg, group="firm_country", group.equal=c("loadings", "intercepts")), "fourgroup_scalar_ML")
