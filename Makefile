@@ -11,7 +11,7 @@ OUT    ?= out
 # Debian packages: "<command>:<package>" pairs; installed when the command is missing.
 DEB_DEPS = dot:graphviz chromium:chromium chromedriver:chromium-driver
 
-.PHONY: demo test test-fast lint bench sysdeps venv clean
+.PHONY: demo test test-fast lint bench docs strip reproduce sysdeps venv clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,5 +49,20 @@ lint: venv
 bench: venv sysdeps
 	$(PY) -m benchmarks
 
+# executed notebooks as HTML (full-size parameters) in $(OUT)/docs
+docs: venv sysdeps
+	$(PY) tools/notebooks.py docs $(OUT)/docs
+
+# remove outputs from the notebooks before committing
+strip: venv
+	$(PY) tools/notebooks.py strip
+
+# exact reproduction: the pinned environment (requirements.lock) in .venv-lock, then smesurvey reproduce
+reproduce: sysdeps
+	@test -x .venv-lock/bin/python || $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet -r requirements.lock
+	.venv-lock/bin/python -m pip install --quiet --no-deps -e .
+	.venv-lock/bin/smesurvey reproduce --out $(OUT)/reproduce
+
 clean:
-	rm -rf $(OUT) .pytest_cache build *.egg-info
+	rm -rf $(OUT) .pytest_cache build *.egg-info .venv-lock

@@ -354,4 +354,17 @@ def parse_model(text: str) -> ParsedModel:
                     merged[key] = Statement(key[0], key[1], key[2], modifier, number)
     if not merged:
         raise ModelSyntaxError("the model has no relations (=~, ~ or ~~); only definitions or constraints were found")
-    return ParsedModel(tuple(merged.values()), tuple(definitions), tuple(constraints))
+    return ParsedModel(_reorder_covariances(tuple(merged.values())), tuple(definitions), tuple(constraints))
+
+
+def _reorder_covariances(statements: tuple[Statement, ...]) -> tuple[Statement, ...]:
+    """Write each covariance ``a ~~ b`` with the variable that comes first (latent variables, then
+    observed ones, in order of appearance) on the left, as lavaan's ``lav_partable_covariance_reorder``
+    does - so parameter tables join with lavaan's row for row."""
+    from analysis.partable import classify_variables  # partable imports this module
+
+    v = classify_variables(statements)
+    rank = {name: i for i, name in enumerate(list(v.lv) + list(v.ov))}
+    return tuple(Statement(s.rhs, s.op, s.lhs, s.modifier, s.line)
+                 if s.op == "~~" and s.lhs != s.rhs and rank.get(s.lhs, 0) > rank.get(s.rhs, 0) else s
+                 for s in statements)

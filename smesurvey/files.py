@@ -57,7 +57,8 @@ def fix_sav_timestamp(path: str | Path) -> Path:
 
 
 def write_text(path: str | Path, content: str) -> Path:
-    """Write UTF-8 text with Unix newlines."""
+    """Write UTF-8 text with Unix newlines (creating the folder if needed)."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(content, encoding="utf-8", newline="\n")
     return path

@@ -56,3 +56,10 @@ def test_covariance_written_both_ways_is_one_parameter():
 def test_errors_name_the_line(text, fragment):
     with pytest.raises(ModelSyntaxError, match=fragment):
         parse_model(text)
+
+
+def test_covariances_are_written_in_lavaan_order():
+    """lavaan's lav_partable_covariance_reorder: the earlier variable (latent first) goes left."""
+    m = parse_model("a =~ x1 + x2 + x3\nb =~ x4 + x5 + x6\nb ~~ r*a\nx6 ~~ x1\nx1 ~~ b")
+    cov = [(s.lhs, s.rhs, s.modifier.label) for s in m.statements if s.op == "~~"]
+    assert cov == [("a", "b", "r"), ("x1", "x6", None), ("b", "x1", None)]
