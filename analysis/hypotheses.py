@@ -204,8 +204,9 @@ def one_sided(estimate: float, se: float, direction: str) -> tuple[float, float]
     if not (np.isfinite(estimate) and np.isfinite(se)) or se <= 0:
         return float("nan"), float("nan")
     z = estimate / se
-    p_greater = float(stats.norm.sf(z))
-    return (p_greater, 1 - p_greater) if direction == "greater" else (1 - p_greater, p_greater)
+    # both tails from their own function: 1 - sf(z) would round a far tail to 0
+    p_greater, p_less = float(stats.norm.sf(z)), float(stats.norm.cdf(z))
+    return (p_greater, p_less) if direction == "greater" else (p_less, p_greater)
 
 
 def verdict(p_predicted: float, p_opposite: float, alpha: float, extra_ok: bool = True) -> str:

@@ -56,6 +56,13 @@ def test_one_sided_pvalues():
     assert np.isnan(one_sided(1.0, 0.0, "greater")[0])
 
 
+def test_one_sided_pvalues_keep_far_tails():
+    """A strong effect in the predicted negative direction has a tiny p-value, not 0 (Phi(-10) = 7.6e-24)."""
+    p, q = one_sided(-10.0, 1.0, "less")
+    assert p == pytest.approx(7.619853024160527e-24, rel=1e-9) and q == 1.0
+    assert one_sided(10.0, 1.0, "greater")[0] == pytest.approx(7.619853024160527e-24, rel=1e-9)
+
+
 def test_verdict_rule():
     assert verdict(0.01, 0.99, 0.05) == "supported"
     assert verdict(0.01, 0.99, 0.05, extra_ok=False) == "not supported"
