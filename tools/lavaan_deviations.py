@@ -1,0 +1,62 @@
+"""Largest deviation from lavaan per reference case: ``python tools/lavaan_deviations.py``.
+
+Fits every case of ``tests/analysis/test_fit_reference.py`` (the shared lavaan 0.6.14
+reference set plus ``tests/results/lavaan_extra``) and prints, per case, the largest
+absolute difference of ``est``, ``std.all`` and the fit indices, and the largest
+relative difference of ``se`` and of the (scaled) chi-square (absolute where lavaan's
+chi-square is 0, as for a saturated model). The tests assert the
+tolerances (1e-3 absolute, 1% relative for SEs, 1e-3 relative for chi-square); this
+prints how far inside them we are. Columns: est, se(rel), std.all, chisq(rel), indices.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from analysis.fit import fit  # noqa: E402
+from tests.analysis.conftest import read_reference  # noqa: E402
+from tests.analysis.test_fit_reference import ABSOLUTE, CASES, EXTRA, merged, read_case  # noqa: E402
+
+
+def deviations(case: str) -> dict[str, float]:
+    """Largest deviations of one case from lavaan (NaN where lavaan reports nothing)."""
+    model, data_file, kw = CASES[case]
+    data = pd.read_csv(EXTRA / data_file) if (EXTRA / data_file).exists() else read_reference(data_file)
+    result = fit(model, data, **kw)
+    m = merged(result, case)
+    free = m["se_ref"] > 0
+    ref = read_case(f"{case}_fit.csv").set_index("measure")["value"]
+    fm = result.fit_measures
+
+    def rel(name: str) -> float:
+        if name not in ref.index or not np.isfinite(ref[name]):
+            return float("nan")
+        # a saturated model has chi-square 0 in both: the absolute difference is the measure then
+        return abs(fm[name] - ref[name]) / (abs(ref[name]) if ref[name] != 0 else 1.0)
+
+    indices = [abs(fm[k] - ref[k]) for k in ABSOLUTE if k in ref.index and np.isfinite(ref[k])]
+    return {
+        "case": case,
+        "est": float((m["est"] - m["est_ref"]).abs().max()),
+        "se(rel)": float(((m.loc[free, "se"] - m.loc[free, "se_ref"]).abs() / m.loc[free, "se_ref"]).max()),
+        "std.all": float((m["std.all"] - m["std.all_ref"]).abs().max()),
+        "chisq(rel)": np.nanmax([rel("chisq"), rel("chisq.scaled")]),
+        "indices": max(indices) if indices else float("nan"),
+    }
+
+
+def main() -> None:
+    table = pd.DataFrame([deviations(case) for case in CASES]).set_index("case")
+    with pd.option_context("display.float_format", "{:.1e}".format, "display.width", 120):
+        print(table.to_string())
+    print(f"\nworst over all cases:\n{table.max().map('{:.1e}'.format).to_string()}")
+
+
+if __name__ == "__main__":
+    main()
