@@ -22,9 +22,11 @@ def analyze_command(
     cluster_robust: bool = typer.Option(False, "--cluster-robust", help="Fit the SEMs with cluster-robust SEs by "
                                         "cluster organisation (firm_cluster_org); the regression checks always are."),
 ) -> None:
-    """Test the propositions H1-H16 on DATA_FILE; writes verdicts.csv, tests.csv, robustness.csv,
-    parameters.csv, measurement.csv, fit.json, excluded.csv, skipped.csv, provenance.json,
-    report.md and report.html into OUT."""
+    """Test the propositions H1-H16 on DATA_FILE (CSV, XLSX or SAV laid out as the codebook).
+
+    Writes verdicts.csv, tests.csv, robustness.csv, parameters.csv, measurement.csv,
+    fit.json, excluded.csv, skipped.csv, provenance.json, report.md and report.html into OUT.
+    """
     mods = [m.strip().upper() for m in modules.split(",") if m.strip()] if modules else None
     t0 = time.perf_counter()
     result, paths = run_analysis(data_file, out, mods, bootstrap, seed, jobs, cluster_robust)

@@ -15,9 +15,12 @@ def export_r_command(
     data_file: Path = typer.Option(None, "--data", help="Responses laid out as the codebook "
                                    "(default: the reference theory-world data, N = 600)."),
 ) -> None:
-    """Write each model of the analysis (measurement models and hypothesis models) as lavaan syntax
-    with its data and our estimates, plus fit_lavaan.R, which fits them with lavaan and writes tables
-    with the same column names (lavaan/<model>_parameters.csv, lavaan/<model>_fit.csv)."""
+    """Write every model of the analysis, its data and an R script that fits them with lavaan.
+
+    Each model (measurement and hypothesis models) as lavaan syntax with its data and our
+    estimates, plus fit_lavaan.R, which fits them with lavaan and writes tables with the same
+    column names (`lavaan/<model>_parameters.csv`, `lavaan/<model>_fit.csv`).
+    """
     from analysis.ingest import read_responses
     from smesurvey.export_r import export_r
     from synthetic_data.reference import REFERENCE_DIR, REFERENCE_SETS

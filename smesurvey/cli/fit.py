@@ -53,9 +53,12 @@ def fit_command(
     jobs: int = typer.Option(-1, "--jobs", help="Parallel workers for the bootstrap (-1 = all cores)."),
     quiet: bool = typer.Option(False, "--quiet", help="Do not print the summary."),
 ) -> None:
-    """Fit MODEL_FILE to DATA_FILE and write parameters.csv (lavaan's parameterEstimates
-    columns), fit.json (lavaan's fitMeasures names), excluded.csv (rows left out and
-    why) and provenance.json (versions, options, input checksums) into OUT."""
+    """Fit a lavaan-syntax MODEL_FILE to a CSV DATA_FILE (ML or MLR, FIML, groups, clusters).
+
+    Writes parameters.csv (lavaan's parameterEstimates columns), fit.json (lavaan's
+    fitMeasures names), excluded.csv (rows left out and why) and provenance.json
+    (versions, options, input checksums) into OUT.
+    """
     from analysis.constants import PARAMETER_COLUMNS
     from analysis.fit import fit
 

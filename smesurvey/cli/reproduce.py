@@ -20,10 +20,13 @@ def reproduce_command(
     update_expected: bool = typer.Option(False, "--update-expected",
                                          help="Maintainers: store this run as the expected results."),
 ) -> None:
-    """Regenerate the reference data from their seeds and check the SHA-256 manifest, re-run the full
-    analysis (2,000 bootstrap resamples, seed 1) and compare verdicts and key estimates with the
-    expected results in synthetic_data/reference/expected/ (to 1e-6). Prints a PASS/FAIL table;
-    exit status 1 on any mismatch."""
+    """Re-create the reference results and say whether they match (PASS/FAIL table).
+
+    Regenerates the reference data from their seeds and checks the SHA-256 manifest, re-runs
+    the full analysis (2,000 bootstrap resamples, seed 1) and compares verdicts and key
+    estimates with the expected results in synthetic_data/reference/expected/ (to 1e-6).
+    Exit status 1 on any mismatch.
+    """
     from smesurvey.reproduce import reproduce
     from smesurvey.reproduce import update_expected as update
 
