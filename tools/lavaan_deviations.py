@@ -19,16 +19,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.fit import fit  # noqa: E402
-from tests.analysis.conftest import read_reference  # noqa: E402
-from tests.analysis.test_fit_reference import ABSOLUTE, CASES, EXTRA, merged, read_case  # noqa: E402
+from tests.analysis.test_fit_reference import ABSOLUTE, CASES, fit_case, merged, read_case  # noqa: E402
 
 
 def deviations(case: str) -> dict[str, float]:
     """Largest deviations of one case from lavaan (NaN where lavaan reports nothing)."""
-    model, data_file, kw = CASES[case]
-    data = pd.read_csv(EXTRA / data_file) if (EXTRA / data_file).exists() else read_reference(data_file)
-    result = fit(model, data, **kw)
+    result = fit_case(case)
     m = merged(result, case)
     free = m["se_ref"] > 0
     ref = read_case(f"{case}_fit.csv").set_index("measure")["value"]

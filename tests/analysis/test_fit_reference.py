@@ -84,15 +84,20 @@ EXACT = ("npar", "df", "ntotal", "baseline.df")
 LIKELIHOOD = ("logl", "unrestricted.logl", "aic", "bic")  # relative 1e-6
 
 
+def fit_case(case: str):
+    """Our fit of a reference case (its model, data file and options from CASES)."""
+    model, data_file, kw = CASES[case]
+    data = pd.read_csv(EXTRA / data_file) if (EXTRA / data_file).exists() else read_reference(data_file)
+    return fit(model, data, **kw)
+
+
 @pytest.fixture(scope="module")
 def fitted() -> dict:
     cache: dict = {}
 
     def get(case: str):
         if case not in cache:
-            model, data_file, kw = CASES[case]
-            data = pd.read_csv(EXTRA / data_file) if (EXTRA / data_file).exists() else read_reference(data_file)
-            cache[case] = fit(model, data, **kw)
+            cache[case] = fit_case(case)
         return cache[case]
 
     return get
