@@ -9,7 +9,8 @@
 
 :func:`analyze` returns an :class:`AnalysisResult`; :func:`write_outputs` writes
 ``verdicts.csv``, ``tests.csv``, ``robustness.csv``, ``parameters.csv``,
-``measurement.csv``, ``fit.json``, ``excluded.csv`` and ``skipped.csv``.
+``measurement.csv``, ``fit.json``, ``excluded.csv``, ``cells.csv`` (answers set to
+missing, with the reason) and ``skipped.csv``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import hashlib
 import json
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ from analysis.interaction import product_indicators
 from analysis.nested import lr_test
 from analysis.regression import adjust_pvalues, cell_contrasts, count_regression, ols
 from analysis.reliability import reliability
-from analysis.scoring import Scored, score, score_name
+from analysis.scoring import Scored, find_survey_year, score, score_name, validate_codes
 from analysis.screening import ScreeningResult, screen
 from analysis.validity import fornell_larcker, htmt
 from instrument import Instrument, load_instrument
@@ -81,6 +82,17 @@ def step1_screen(data: pd.DataFrame, instrument: Instrument) -> ScreeningResult:
     attention = {a.id: a.expected for a in instrument.questionnaire.attention_checks if a.id in data.columns}
     return screen(data, likert=likert, id_column="respondent_id" if "respondent_id" in data.columns else None,
                   attention=attention, duration_column="duration_sec" if "duration_sec" in data.columns else None)
+
+
+def step12_prepare(data: pd.DataFrame, instrument: Instrument,
+                   survey_year: int | None = None) -> tuple[ScreeningResult, Scored]:
+    """Steps 1-2: answers the codebook does not allow set to missing (logged in
+    ``Scored.cells``), screening, then scoring of the kept rows."""
+    checked, cells = validate_codes(data, instrument)
+    year, year_source = find_survey_year(data, instrument, survey_year)
+    screened = step1_screen(checked, instrument)
+    scored = score(screened.kept.reset_index(drop=True), instrument, survey_year=year)
+    return screened, replace(scored, survey_year_source=year_source, cells=cells)
 
 
 # -- step 3 ------------------------------------------------------------------------------------
@@ -516,11 +528,18 @@ def step5_decide(tests: pd.DataFrame, robustness: pd.DataFrame, models: dict, re
 
 def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registry: Registry | None = None,
             modules: Sequence[str] | None = None, n_boot: int | None = None, seed: int = 1, n_jobs: int = -1,
-            progress: Progress | None = None, source: str = "data", cluster_robust: bool = False) -> AnalysisResult:
+            progress: Progress | None = None, source: str = "data", cluster_robust: bool = False,
+            survey_year: int | None = None) -> AnalysisResult:
     """Screen, score, measure and test every hypothesis the data allow (see the module docstring).
 
     ``cluster_robust=True`` fits every SEM with cluster-robust standard errors
     and scaled test by cluster organisation (see :func:`cluster_column`).
+
+    Answers the codebook does not allow are set to missing first and logged
+    (``result.scored.cells``, written as ``cells.csv``). ``survey_year`` (for
+    firm age and experience) defaults to the latest submission date in the
+    data, else the instrument's fielding year (see
+    :func:`analysis.scoring.find_survey_year`); provenance records which.
 
     ``modules`` restricts the analysis; by default every module present in the
     data is analysed. ``n_boot`` defaults to the registry's (2,000).
@@ -534,8 +553,7 @@ def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registr
     if not any(inst.variable(v).kind in ("likert", "matrix") for v in present):
         raise DataError(f"{source}: no questionnaire items found; columns must be named as the codebook "
                         "(e.g. tk_1, cbc_2)")
-    screened = step1_screen(data, inst)
-    scored = score(screened.kept.reset_index(drop=True), inst)
+    screened, scored = step12_prepare(data, inst, survey_year)
     cluster = cluster_column(scored) if cluster_robust else None
     measurement, mfits, mparams, common = step3_measure(scored, inst, progress, cluster)
     tested = step4_test(scored, inst, reg, seed=seed, n_boot=n_boot, n_jobs=n_jobs, progress=progress,
@@ -549,7 +567,9 @@ def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registr
     options = {"seed": seed, "bootstrap": n_boot, "alpha": reg.alpha, "modules": list(scored.modules),
                "estimator": "MLR", "missing": "fiml", "cluster.robust.sem": cluster,
                "monte_carlo": reg.monte_carlo, "source": source,
-               "rows.read": len(data), "rows.kept": len(screened.kept)}
+               "rows.read": len(data), "rows.kept": len(screened.kept),
+               "survey_year": scored.survey_year, "survey_year.source": scored.survey_year_source,
+               "cells.set.missing": len(scored.cells)}
     return AnalysisResult(verdicts, tested["tests"], tested["robustness"], parameters, fits, measurement, common,
                           tested["skipped"], screened, scored, tested["models"], reg, options)
 
@@ -581,6 +601,7 @@ def write_outputs(result: AnalysisResult, out: str | Path, input_path: Path | No
     csv(result.parameters, "parameters.csv")
     csv(result.measurement, "measurement.csv")
     csv(result.screening.log, "excluded.csv")
+    csv(result.scored.cells, "cells.csv")
     csv(result.skipped, "skipped.csv")
     fits = {k: {m: v for m, v in fm.items()} for k, fm in result.fits.items()}
     (out / "fit.json").write_text(json.dumps(fits, indent=2, default=_json_default) + "\n", encoding="utf-8")

@@ -77,8 +77,7 @@ def export_r(data: pd.DataFrame, out: str | Path, *, source: str = "data") -> li
     """Write models, data, our results and the lavaan script into ``out`` (see the module docstring)."""
     from analysis.fit import fit
     from analysis.hypotheses import load_registry
-    from analysis.pipeline import _numeric_frame, build_model, step1_screen
-    from analysis.scoring import score
+    from analysis.pipeline import _numeric_frame, build_model, step12_prepare
     from instrument import load_instrument
     from smesurvey.errors import DataError, SmeSurveyError
 
@@ -87,8 +86,7 @@ def export_r(data: pd.DataFrame, out: str | Path, *, source: str = "data") -> li
     present = [v.name for v in inst.variables(paradata=False) if v.name in data.columns]
     if not any(inst.variable(v).kind in ("likert", "matrix") for v in present):
         raise DataError(f"{source}: no questionnaire items found; columns must be named as the codebook")
-    screened = step1_screen(data, inst)
-    scored = score(screened.kept.reset_index(drop=True), inst)
+    _, scored = step12_prepare(data, inst)
     jobs: list[tuple[str, str, pd.DataFrame, dict]] = []
     for mid in [m for m in scored.modules if m != "M0"]:
         items = [i for c in inst.constructs_in(mid) if c.id in scored.constructs for i in scored.constructs[c.id]]

@@ -21,15 +21,18 @@ def analyze_command(
     jobs: int = typer.Option(-1, "--jobs", help="Parallel workers for the bootstrap (-1 = all cores)."),
     cluster_robust: bool = typer.Option(False, "--cluster-robust", help="Fit the SEMs with cluster-robust SEs by "
                                         "cluster organisation (firm_cluster_org); the regression checks always are."),
+    survey_year: int = typer.Option(None, "--survey-year", help="Year the survey was answered, for firm age and "
+                                    "export experience (default: latest submission date in the data, else the "
+                                    "instrument's fielding year; provenance.json records which)."),
 ) -> None:
     """Test the propositions H1-H16 on DATA_FILE (CSV, XLSX or SAV laid out as the codebook).
 
     Writes verdicts.csv, tests.csv, robustness.csv, parameters.csv, measurement.csv,
-    fit.json, excluded.csv, skipped.csv, provenance.json, report.md and report.html into OUT.
+    fit.json, excluded.csv, cells.csv (answers set to missing, with the reason), skipped.csv, provenance.json, report.md and report.html into OUT.
     """
     mods = [m.strip().upper() for m in modules.split(",") if m.strip()] if modules else None
     t0 = time.perf_counter()
-    result, paths = run_analysis(data_file, out, mods, bootstrap, seed, jobs, cluster_robust)
+    result, paths = run_analysis(data_file, out, mods, bootstrap, seed, jobs, cluster_robust, survey_year)
     v = result.verdicts
     counts = v["verdict"].value_counts().to_dict() if len(v) else {}
     typer.echo(f"{len(v)} hypotheses tested in {time.perf_counter() - t0:.0f} s: "
@@ -41,7 +44,7 @@ def analyze_command(
 
 
 def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, bootstrap: int = 2000,
-                 seed: int = 1, jobs: int = -1, cluster_robust: bool = False):
+                 seed: int = 1, jobs: int = -1, cluster_robust: bool = False, survey_year: int | None = None):
     """Read DATA_FILE, analyse it with progress bars on stderr, write every output into OUT.
 
     Returns ``(AnalysisResult, written paths)``; shared by ``analyze`` and ``demo``.
@@ -68,7 +71,8 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
 
     try:
         result = analyze(data, instrument=inst, modules=modules, n_boot=bootstrap, seed=seed, n_jobs=jobs,
-                         progress=progress, source=str(data_file), cluster_robust=cluster_robust)
+                         progress=progress, source=str(data_file), cluster_robust=cluster_robust,
+                         survey_year=survey_year)
     finally:
         if tasks:
             bar.stop()
