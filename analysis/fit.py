@@ -485,6 +485,15 @@ class FitResult:
         ov = list(self.partable.variables.ov)
         return pd.DataFrame(imp.sigma, index=ov, columns=ov), pd.Series(imp.mu, index=ov)
 
+    def implied_latent(self, group: int = 1) -> tuple[pd.DataFrame, pd.Series]:
+        """Model-implied covariance matrix and means of the latent variables of ``group``
+        (1-based), as lavaan's ``lavInspect(fit, "cov.lv")`` / ``"mean.lv"``: total
+        (not residual) variances and covariances, also of endogenous and higher-order factors."""
+        imp = self.estimation.model.implied(self.estimation.theta, group - 1)
+        p, lv = len(self.partable.variables.ov), list(self.partable.variables.lv)
+        return (pd.DataFrame(imp.sigma_all[p:, p:], index=lv, columns=lv),
+                pd.Series(imp.mu_all[p:], index=lv))
+
     def modindices(self, sort: bool = True, minimum: float = 0.0) -> pd.DataFrame:
         """Modification indices (lavaan's ``modindices()``): columns lhs, op, rhs, group, mi, epc, sepc.lv, sepc.all."""
         from analysis.modindices import modification_indices

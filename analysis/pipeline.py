@@ -124,17 +124,17 @@ def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | N
         params[f"measurement {mid}"] = res.parameters
         rel = reliability(res.parameters, frame).set_index("factor")
         ht = htmt(frame, constructs)
-        fl = fornell_larcker(res.parameters)
+        fl = fornell_larcker(res)
         for c in constructs:
             pairs = ht[(ht["construct1"] == c) | (ht["construct2"] == c)]
-            top = pairs.loc[pairs["htmt"].idxmax()] if len(pairs) else None
-            corr = fl.loc[c, [x for x in fl.columns if x not in (c, "pass")]].astype(float)
+            # an HTMT that cannot be computed leaves the maximum unknown (NaN), not the largest known one
+            top = pairs.loc[pairs["htmt"].idxmax()] if len(pairs) and pairs["htmt"].notna().all() else None
             rows.append({
                 "module": mid, "construct": c, "items": len(constructs[c]),
                 "alpha": rel.loc[c, "alpha"], "omega": rel.loc[c, "omega"], "cr": rel.loc[c, "cr"],
                 "ave": rel.loc[c, "ave"], "sqrt.ave": float(fl.loc[c, c]),
-                "max.correlation": float(np.nanmax(np.abs(corr))) if corr.notna().any() else np.nan,
-                "fornell.larcker": bool(fl.loc[c, "pass"]),
+                "max.correlation": float(fl.loc[c, "max.correlation"]),
+                "fornell.larcker": fl.loc[c, "pass"],
                 "max.htmt": float(top["htmt"]) if top is not None else np.nan,
                 "htmt.with": (top["construct2"] if top["construct1"] == c else top["construct1"]) if top is not None else "",
                 "cfi": res.fit_measures.get("cfi.robust", res.fit_measures["cfi"]),
@@ -302,7 +302,7 @@ def _htmt_row(h: Hypothesis, scored: Scored) -> dict | None:
     ht = htmt(scored.data, {c: scored.constructs[c] for c in h.spec.constructs})
     c = spec["construct"]
     pairs = ht[(ht["construct1"] == c) | (ht["construct2"] == c)]
-    value = float(pairs["htmt"].max())
+    value = float(pairs["htmt"].max(skipna=False))  # NaN (and so not "ok") when one ratio is unknown
     return {"hypothesis": h.id, "test": f"max HTMT of {c} with the others < {spec['threshold']}", "kind": "htmt",
             "expression": "", "direction": "less", "estimate": value, "se": np.nan, "ci.lower": np.nan,
             "ci.upper": np.nan, "p.predicted": np.nan, "p.opposite": np.nan, "std.estimate": np.nan,

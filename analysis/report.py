@@ -37,8 +37,8 @@ ADJUST_TEXT = {"holm": "verdicts on Holm-adjusted p-values (family-wise error ra
 
 def fmt(x, digits: int = 3) -> str:
     """Numbers for tables: fixed digits, p-values below 0.001 as '<.001', NaN as ''."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return ""
+    if x is None or x is pd.NA or (isinstance(x, float) and not math.isfinite(x)):
+        return ""  # not computable: shown empty, never as a pass
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
     if isinstance(x, (int, np.integer)):

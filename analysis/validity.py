@@ -1,18 +1,23 @@
 """Discriminant validity: HTMT ratios and the Fornell-Larcker table.
 
 Both return tidy DataFrames. HTMT reads raw item data; Fornell-Larcker reads a
-fitted CFA's parameter table (lavaan columns).
+fitted CFA (standardized loadings and the model-implied latent covariances).
+A value that cannot be computed is NaN / NA and never counts as a pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from smesurvey.errors import DataError
+
+if TYPE_CHECKING:
+    from analysis.fit import FitResult
 
 HTMT_COLUMNS = ("construct1", "construct2", "htmt", "above.85", "above.90")
 
@@ -28,7 +33,9 @@ def htmt(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]], *, geometr
     arithmetic mean (the original HTMT of Henseler, Ringle & Sarstedt 2015).
 
     Returns the long table (:data:`HTMT_COLUMNS`, one row per pair, with the
-    usual 0.85 and 0.90 thresholds flagged); ``htmt_matrix`` gives the square form.
+    usual 0.85 and 0.90 thresholds flagged as nullable booleans: NA where a ratio
+    cannot be computed, e.g. no pairwise-complete answers); ``htmt_matrix`` gives
+    the square form.
 
     Examples
     --------
@@ -57,9 +64,11 @@ def htmt(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]], *, geometr
     for a, b in combinations(constructs, 2):
         hetero = mean(r.loc[list(constructs[a]), list(constructs[b])].to_numpy().ravel())
         value = hetero / np.sqrt(mono(list(constructs[a])) * mono(list(constructs[b])))
-        rows.append({"construct1": a, "construct2": b, "htmt": value, "above.85": value > 0.85,
-                     "above.90": value > 0.90})
-    return pd.DataFrame(rows, columns=list(HTMT_COLUMNS))
+        rows.append({"construct1": a, "construct2": b, "htmt": value,
+                     "above.85": pd.NA if np.isnan(value) else bool(value > 0.85),
+                     "above.90": pd.NA if np.isnan(value) else bool(value > 0.90)})
+    out = pd.DataFrame(rows, columns=list(HTMT_COLUMNS))
+    return out.astype({"above.85": "boolean", "above.90": "boolean"})
 
 
 def htmt_matrix(long: pd.DataFrame) -> pd.DataFrame:
@@ -71,25 +80,41 @@ def htmt_matrix(long: pd.DataFrame) -> pd.DataFrame:
     return m
 
 
-def fornell_larcker(params: pd.DataFrame, group: int = 1) -> pd.DataFrame:
+def fornell_larcker(result: FitResult, group: int = 1) -> pd.DataFrame:
     """Fornell-Larcker table: sqrt(AVE) on the diagonal, latent correlations off it.
 
-    Reads the standardized loadings (``std.all`` of ``=~`` rows) and the latent
-    correlations (``std.all`` of ``~~`` rows between factors) of a fitted CFA.
-    Returns a square DataFrame plus a column ``pass``: True when a factor's
-    sqrt(AVE) exceeds its largest absolute correlation with another factor.
+    What goes in: a fitted CFA / SEM (:class:`analysis.fit.FitResult`). The
+    rows are the first-order factors (those measured by observed items);
+    ``sqrt(AVE)`` is the root mean square of their items' standardized
+    loadings (``std.all``), and the correlations are read from the
+    model-implied latent covariance matrix (lavaan's ``lavInspect(fit,
+    "cov.lv")``, standardized), so factors under a second-order factor or
+    regressed on each other get their implied correlation, not the residual
+    one. What comes out: a square DataFrame plus ``max.correlation`` (largest
+    absolute correlation with another factor) and ``pass`` (nullable boolean:
+    sqrt(AVE) above ``max.correlation``). Both are NA when they cannot be
+    computed (a single factor, a non-positive variance) - never a pass by default.
     """
-    p = params[params["group"] == group] if "group" in params.columns else params
-    load = p[p["op"] == "=~"]
+    if isinstance(result, pd.DataFrame):
+        raise TypeError("fornell_larcker() takes the fitted model (FitResult), not its parameter table: "
+                        "the latent correlations come from the model-implied latent covariance matrix")
+    p = result.parameters
+    p = p[p["group"] == group] if "group" in p.columns else p
+    ov = set(result.partable.variables.ov)
+    load = p[(p["op"] == "=~") & p["rhs"].isin(ov)]
     factors = list(dict.fromkeys(load["lhs"]))
     table = pd.DataFrame(np.nan, index=factors, columns=factors)
     for f in factors:
         s = load.loc[load["lhs"] == f, "std.all"].to_numpy(dtype=float)
         table.loc[f, f] = np.sqrt(np.mean(s ** 2))
-    cov = p[(p["op"] == "~~") & p["lhs"].isin(factors) & p["rhs"].isin(factors) & (p["lhs"] != p["rhs"])]
-    for r in cov.itertuples():
-        table.loc[r.lhs, r.rhs] = table.loc[r.rhs, r.lhs] = cov.loc[r.Index, "std.all"]
-    off = table.where(~np.eye(len(factors), dtype=bool))
-    table["pass"] = [bool(table.loc[f, f] > np.nanmax(np.abs(off.loc[f].to_numpy(dtype=float)), initial=0))
-                     for f in factors]
+    cov = result.implied_latent(group)[0].loc[factors, factors].to_numpy()
+    sd = np.sqrt(np.where(np.diag(cov) > 0, np.diag(cov), np.nan))
+    corr = cov / np.outer(sd, sd)
+    off = ~np.eye(len(factors), dtype=bool)
+    table = table.where(~off, corr)
+    max_r = [float(np.max(np.abs(corr[i, off[i]]))) if off[i].any() else np.nan for i in range(len(factors))]
+    table["max.correlation"] = max_r  # NaN propagates through np.max: one unknown correlation, no verdict
+    table["pass"] = pd.array([pd.NA if not (np.isfinite(m) and np.isfinite(table.loc[f, f]))
+                              else bool(table.loc[f, f] > m) for f, m in zip(factors, max_r, strict=True)],
+                             dtype="boolean")
     return table
