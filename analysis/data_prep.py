@@ -9,13 +9,16 @@ helps) and what to do.
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from smesurvey.errors import DataError
+from smesurvey.errors import DataError, SmeSurveyWarning
+
+SMALL_G = 30  # fewer clusters than this: cluster-robust inference is unreliable
 
 
 @dataclass(frozen=True)
@@ -155,5 +158,10 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
         if few:
             raise DataError(f"{source}: cluster column '{cluster}' has fewer than 2 clusters in {few[0]}; "
                             "cluster-robust statistics need many clusters (20 or more is a common rule)")
+        g = min(int(c.max()) + 1 for c in clusters)
+        if g < SMALL_G:
+            warnings.warn(f"{source}: cluster-robust standard errors and test from only {g} clusters "
+                          f"('{cluster}'); with fewer than {SMALL_G} clusters they tend to be too small "
+                          "(Cameron & Miller 2015) - read the p-values with care", SmeSurveyWarning, stacklevel=3)
     log = pd.DataFrame(excluded, columns=["row", "reason"])
     return PreparedData(tuple(arrays), tuple(variables), labels, tuple(rows), log, clusters)

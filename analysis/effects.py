@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.defined import compile_definitions, delta_method, evaluate_definitions
+from analysis.pvalues import pvalue
 from analysis.syntax import Definition
 from smesurvey.errors import ModelSyntaxError, OptionError
 
@@ -102,12 +103,7 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     value, se = delta_method(f, theta, result.vcov)
     est, s = float(value[0]), float(se[0])
     z = (est - null) / s if s > 0 else np.nan
-    if alternative == "greater":
-        p = stats.norm.sf(z)
-    elif alternative == "less":
-        p = stats.norm.cdf(z)
-    else:
-        p = 2 * stats.norm.sf(abs(z))
+    p = pvalue(z, alternative)
     q = stats.norm.ppf(0.5 + level / 2)
     return pd.DataFrame([{"expression": expression, "estimate": est, "se": s, "z": z, "pvalue": float(p),
                           "alternative": alternative, "ci.lower": est - q * s, "ci.upper": est + q * s}],

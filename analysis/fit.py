@@ -485,6 +485,12 @@ class FitResult:
         ov = list(self.partable.variables.ov)
         return pd.DataFrame(imp.sigma, index=ov, columns=ov), pd.Series(imp.mu, index=ov)
 
+    @property
+    def nclusters(self) -> tuple[int, ...]:
+        """Clusters per group behind cluster-robust statistics (lavaan ``lavInspect(fit,
+        "nclusters")``); empty without ``cluster=``."""
+        return tuple(int(gd.cluster.max()) + 1 for gd in self.estimation.groups if gd.cluster is not None)
+
     def implied_latent(self, group: int = 1) -> tuple[pd.DataFrame, pd.Series]:
         """Model-implied covariance matrix and means of the latent variables of ``group``
         (1-based), as lavaan's ``lavInspect(fit, "cov.lv")`` / ``"mean.lv"``: total

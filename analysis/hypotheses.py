@@ -56,6 +56,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from analysis.pvalues import one_sided  # noqa: F401 - re-exported: verdicts use it
 from instrument import Instrument
 from smesurvey.errors import DefinitionError
 
@@ -196,18 +197,6 @@ def load_registry(instrument: Instrument, path: str | Path | None = None) -> Reg
 
 
 # -- verdict logic ---------------------------------------------------------------------------
-
-def one_sided(estimate: float, se: float, direction: str) -> tuple[float, float]:
-    """One-sided p-values ``(in the predicted direction, in the opposite direction)`` of a z test."""
-    from scipy import stats
-
-    if not (np.isfinite(estimate) and np.isfinite(se)) or se <= 0:
-        return float("nan"), float("nan")
-    z = estimate / se
-    # both tails from their own function: 1 - sf(z) would round a far tail to 0
-    p_greater, p_less = float(stats.norm.sf(z)), float(stats.norm.cdf(z))
-    return (p_greater, p_less) if direction == "greater" else (p_less, p_greater)
-
 
 def verdict(p_predicted: float, p_opposite: float, alpha: float, extra_ok: bool = True) -> str:
     """``supported`` / ``contrary`` / ``not supported`` from the weakest test's one-sided p-values."""

@@ -384,25 +384,29 @@ def _robust_rows(h: Hypothesis, scored: Scored, matrix_long: pd.DataFrame | None
             frame, preds = _score_frame(scored, r.predictors)
             outcome_frame, _ = _score_frame(scored, [r.outcome])
             frame[r.outcome + "__y"] = outcome_frame[r.outcome]
-            cluster = CLUSTER_COLUMN if CLUSTER_COLUMN in frame.columns else None
+            # the regression checks are always cluster-robust when the data name clusters; this is
+            # their own column, not the SEMs' `cluster` argument (which stays as the caller set it)
+            reg_cluster = CLUSTER_COLUMN if CLUSTER_COLUMN in frame.columns else None
             if r.kind == "ols":
-                t = ols(frame, r.outcome + "__y", preds, cluster=cluster).set_index("term").loc[r.term]
+                t = ols(frame, r.outcome + "__y", preds, cluster=reg_cluster).set_index("term").loc[r.term]
                 est, se = t["estimate"], t["se.hc3"]
                 p_hc3 = one_sided(est, t["se.hc3"], r.direction)[0]
-                p_cl = one_sided(est, t["se.cluster"], r.direction)[0] if cluster else np.nan
+                p_cl = one_sided(est, t["se.cluster"], r.direction, df=t["df.cluster"])[0] if reg_cluster \
+                    else np.nan
                 rows.append({"hypothesis": h.id, "check": "OLS on scale scores: " + r.label, "estimate": est,
                              "se": se, "ci.lower": t["ci.lower.hc3"], "ci.upper": t["ci.upper.hc3"],
                              "p.predicted": p_hc3, "p.cluster": p_cl, "std.estimate": t["std.estimate"],
-                             "significant": (p_cl if cluster else p_hc3) < alpha})
+                             "clusters": t["n.clusters"], "significant": (p_cl if reg_cluster else p_hc3) < alpha})
             else:
                 outcome = r.outcome
                 frame[outcome] = pd.to_numeric(scored.data[outcome], errors="coerce")
-                t = count_regression(frame, outcome, preds, cluster=cluster).set_index("term").loc[r.term]
-                p = one_sided(t["estimate"], t["se"], r.direction)[0]
+                t = count_regression(frame, outcome, preds, cluster=reg_cluster).set_index("term").loc[r.term]
+                p = one_sided(t["estimate"], t["se"], r.direction,
+                              df=t["df"] if np.isfinite(t["df"]) else None)[0]
                 rows.append({"hypothesis": h.id, "check": f"count model ({t['family']}): {r.label}",
                              "estimate": t["estimate"], "se": t["se"], "ci.lower": t["ci.lower"],
-                             "ci.upper": t["ci.upper"], "p.predicted": p, "p.cluster": p,
-                             "significant": p < alpha})
+                             "ci.upper": t["ci.upper"], "p.predicted": p, "p.cluster": p if reg_cluster else np.nan,
+                             "clusters": t["n.clusters"], "significant": p < alpha})
         except SmeSurveyError as exc:
             rows.append({"hypothesis": h.id, "check": r.label, "note": f"not computed: {exc}", "significant": np.nan})
     return rows
@@ -568,6 +572,8 @@ def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registr
                "estimator": "MLR", "missing": "fiml", "cluster.robust.sem": cluster,
                "monte_carlo": reg.monte_carlo, "source": source,
                "rows.read": len(data), "rows.kept": len(screened.kept),
+               "clusters": int(scored.data[CLUSTER_COLUMN].nunique()) if CLUSTER_COLUMN in scored.data.columns
+               else 0,
                "survey_year": scored.survey_year, "survey_year.source": scored.survey_year_source,
                "cells.set.missing": len(scored.cells)}
     return AnalysisResult(verdicts, tested["tests"], tested["robustness"], parameters, fits, measurement, common,

@@ -28,10 +28,22 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from analysis.pvalues import pvalue
 from smesurvey.errors import DataError, OptionError
 
 OLS_COLUMNS = ("term", "estimate", "std.estimate", "se.hc3", "pvalue.hc3", "ci.lower.hc3", "ci.upper.hc3",
-               "se.cluster", "pvalue.cluster", "n", "n.clusters")
+               "se.cluster", "pvalue.cluster", "df.cluster", "n", "n.clusters")
+
+
+def _cluster_cov(used: pd.DataFrame, cluster: str) -> dict:
+    """statsmodels' cluster-robust covariance with t inference on G - 1 degrees of freedom.
+
+    ``use_correction`` applies the small-sample factor G/(G-1) (N-1)/(N-k) (Stata's
+    CR1) and ``use_t`` with ``df_correction`` makes statsmodels use t(G - 1), as
+    recommended for a few dozen clusters (Cameron & Miller 2015).
+    """
+    return {"cov_type": "cluster", "use_t": True,
+            "cov_kwds": {"groups": pd.factorize(used[cluster])[0], "use_correction": True, "df_correction": True}}
 
 
 def _check(data: pd.DataFrame, columns: Sequence[str], what: str) -> pd.DataFrame:
@@ -50,14 +62,16 @@ def ols(data: pd.DataFrame, outcome: str, predictors: Sequence[str], *, cluster:
 
     Returns one row per predictor (intercept omitted) with :data:`OLS_COLUMNS`;
     ``std.estimate`` is the standardized coefficient ``b sd(x) / sd(y)``;
-    ``pvalue.*`` are two-sided. Cluster columns are NaN without ``cluster``.
+    ``pvalue.*`` are two-sided: HC3 from t(n - k), cluster-robust from t(G - 1)
+    with ``df.cluster = G - 1`` (G = ``n.clusters``). Cluster columns are NaN
+    without ``cluster``.
     """
     cols = [outcome, *predictors] + ([cluster] if cluster else [])
     used = _check(data, cols, f"OLS of {outcome}")
     formula = f"Q('{outcome}') ~ " + " + ".join(f"Q('{p}')" for p in predictors)
     model = smf.ols(formula, data=used)
     hc3 = model.fit(cov_type="HC3")
-    cl = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(used[cluster])[0]}) if cluster else None
+    cl = model.fit(**_cluster_cov(used, cluster)) if cluster else None
     ci = hc3.conf_int(alpha=1 - level)
     rows = []
     sd_y = used[outcome].std()
@@ -68,13 +82,14 @@ def ols(data: pd.DataFrame, outcome: str, predictors: Sequence[str], *, cluster:
             "ci.lower.hc3": ci.loc[name, 0], "ci.upper.hc3": ci.loc[name, 1],
             "se.cluster": cl.bse[name] if cl is not None else np.nan,
             "pvalue.cluster": cl.pvalues[name] if cl is not None else np.nan,
+            "df.cluster": cl.df_resid_inference if cl is not None else np.nan,
             "n": int(hc3.nobs), "n.clusters": int(used[cluster].nunique()) if cluster else np.nan,
         })
     return pd.DataFrame(rows, columns=list(OLS_COLUMNS))
 
 
 COUNT_COLUMNS = ("term", "estimate", "se", "z", "pvalue", "ci.lower", "ci.upper", "rate.ratio", "family",
-                 "dispersion.pvalue", "n")
+                 "dispersion.pvalue", "n", "df", "n.clusters")
 
 
 def count_regression(data: pd.DataFrame, outcome: str, predictors: Sequence[str], *,
@@ -84,7 +99,9 @@ def count_regression(data: pd.DataFrame, outcome: str, predictors: Sequence[str]
     ``family="auto"`` runs the Cameron & Trivedi (1990) auxiliary regression
     test of ``Var(y) = mu + alpha mu^2`` on the Poisson fit and uses NB2 when
     ``alpha > 0`` at the 5% level. Returns :data:`COUNT_COLUMNS` per
-    predictor; ``rate.ratio = exp(estimate)``.
+    predictor; ``rate.ratio = exp(estimate)``. With ``cluster`` the standard
+    errors are cluster-robust and ``z`` is a t statistic on ``df = G - 1``
+    (``n.clusters = G``); without, ``df`` is NaN (normal reference).
     """
     if family not in ("auto", "poisson", "negbin"):
         raise OptionError(f"The 'family' parameter must be one of ['auto', 'negbin', 'poisson']. Got {family!r}.")
@@ -94,7 +111,7 @@ def count_regression(data: pd.DataFrame, outcome: str, predictors: Sequence[str]
     if (y < 0).any() or not np.allclose(y, np.round(y)):
         raise DataError(f"count model: '{outcome}' must hold non-negative whole numbers")
     formula = f"Q('{outcome}') ~ " + " + ".join(f"Q('{p}')" for p in predictors)
-    cov = {"cov_type": "cluster", "cov_kwds": {"groups": pd.factorize(used[cluster])[0]}} if cluster else {}
+    cov = _cluster_cov(used, cluster) if cluster else {}
     pois = smf.poisson(formula, data=used).fit(disp=False, **cov)
     mu = pois.predict()
     aux = ((y - mu) ** 2 - y) / mu
@@ -112,7 +129,9 @@ def count_regression(data: pd.DataFrame, outcome: str, predictors: Sequence[str]
                      "pvalue": res.pvalues[name], "ci.lower": ci.loc[name, 0], "ci.upper": ci.loc[name, 1],
                      "rate.ratio": float(np.exp(res.params[name])),
                      "family": "negative binomial" if use_nb else "poisson",
-                     "dispersion.pvalue": p_disp, "n": int(res.nobs)})
+                     "dispersion.pvalue": p_disp, "n": int(res.nobs),
+                     "df": getattr(res, "df_resid_inference", np.nan) if cluster else np.nan,
+                     "n.clusters": int(used[cluster].nunique()) if cluster else np.nan})
     return pd.DataFrame(rows, columns=list(COUNT_COLUMNS))
 
 
@@ -151,7 +170,7 @@ def cell_contrasts(long: pd.DataFrame, *, value: str, cell: str, subject: str,
         cov = res.cov_params().loc[names, names].to_numpy()
         se = float(np.sqrt(vec @ cov @ vec))
         z = est / se
-        p = {"greater": stats.norm.sf(z), "less": stats.norm.cdf(z)}.get(alternative, 2 * stats.norm.sf(abs(z)))
+        p = pvalue(z, alternative)
         rows.append({"contrast": cname, "estimate": est, "se": se, "z": z, "pvalue": float(p),
                      "alternative": alternative, "n.firms": int(used[subject].nunique())})
     return pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from analysis.data_prep import SMALL_G
 from analysis.diagram import DiagramError, path_diagram, render_svg
 from analysis.pipeline import AnalysisResult
 from analysis.plots import correlation_heatmap, item_distributions, verdict_chart
@@ -142,6 +143,16 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         common.append(f"Marker variable (Lindell & Whitney): marker correlation r_M = {m['r.marker']:.3f}; adjusting "
                       f"{m['pairs']} construct correlations changes them by at most {m['max.change']:.3f}.")
     versions = package_versions()
+    g = int(opts.get("clusters", 0) or 0)
+    clusters = ""
+    if g:
+        clusters = (f"Firms come from {g} cluster organisations: the regression checks use cluster-robust standard "
+                    f"errors with t tests on {g - 1} degrees of freedom (G - 1); the SEMs "
+                    + ("are cluster-robust too (lavaan's cluster=)" if opts.get("cluster.robust.sem")
+                       else "are not (analyze --cluster-robust makes them so)") + ".")
+        if g < SMALL_G:
+            clusters += (f" With fewer than {SMALL_G} clusters, cluster-robust standard errors tend to be too small: "
+                         "read the cluster-robust p-values with care.")
     prov = (f"seed {opts['seed']}; bootstrap {opts['bootstrap']}; Monte Carlo draws {opts['monte_carlo']}; "
             f"alpha {opts['alpha']}; " + ", ".join(f"{k} {val}" for k, val in versions.items()))
     return {
@@ -152,7 +163,7 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         "seed": opts["seed"], "verdicts": verdicts, "skipped": result.skipped.to_dict("records"),
         "verdict_chart": verdict_chart(v) if len(v) else "", "module_sections": sections,
         "measurement_columns": MEASUREMENT_COLUMNS, "screening": screening, "common_method": " ".join(common),
-        "provenance": prov,
+        "provenance": prov, "clusters": clusters,
     }
 
 
@@ -171,7 +182,7 @@ def render_markdown(result: AnalysisResult, instrument: Instrument) -> str:
     out = [f"# {c['title']}", "",
            f"Data: {_md(c['source'])}; {c['rows_read']} rows read, {c['rows_kept']} kept after screening; modules "
            f"{c['modules']}; MLR with FIML; one-sided alpha = {c['alpha']}; {c['adjust']}; bootstrap {c['bootstrap']} resamples "
-           f"(seed {c['seed']}).", "", "## Verdicts", "",
+           f"(seed {c['seed']}).", "", *([c["clusters"], ""] if c["clusters"] else []), "## Verdicts", "",
            "| Hypothesis | Verdict | Estimate | 95% CI | p | p (Holm) | p (BH) | Std. | N | Deciding test | Robustness |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for v in c["verdicts"]:

@@ -104,7 +104,7 @@ def validate_codes(data: pd.DataFrame, instrument: Instrument) -> tuple[pd.DataF
         if v.name not in data.columns or v.type == "text":
             continue
         raw = data[v.name]
-        num = pd.to_numeric(raw, errors="coerce")
+        num = pd.to_numeric(raw, errors="coerce").astype(float)  # nullable Int64 -> float with NaN
         blank = raw.isna() | raw.astype(str).str.strip().eq("")
         codes, lo, hi, what = _allowed(v, instrument)
         text = num.isna() & ~blank
@@ -116,7 +116,7 @@ def validate_codes(data: pd.DataFrame, instrument: Instrument) -> tuple[pd.DataF
                                                  | ((num > hi) if hi is not None else False))
         for mask, reason in ((text, "not a number"), (missing_code, f"missing code {MISSING_CODE}"),
                              (bad, f"not a code of {what}")):
-            for i in np.flatnonzero(mask.to_numpy()):
+            for i in np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False)):
                 rows.append({"row": data.index[i], "respondent": ids.iloc[i], "variable": v.name,
                              "original": raw.iloc[i], "new": "", "reason": reason})
         changed = text | missing_code | bad

@@ -129,3 +129,22 @@ def test_rows_without_cluster_are_logged(hs_data):
     res = fit(HS_MODEL, data, estimator="MLR", cluster="site")
     assert res.nobs == (len(hs_data) - 5,)
     assert res.excluded["reason"].str.contains("missing value in cluster column 'site'").sum() == 5
+
+
+def test_few_clusters_are_counted_and_warned_about():
+    """Cluster-robust statistics report G (lavaan's nclusters) and warn below 30 clusters."""
+    from pathlib import Path
+
+    from smesurvey.errors import SmeSurveyWarning
+    data = pd.read_csv(Path(__file__).resolve().parents[1] / "results" / "lavaan_extra" / "demo_twolevel.csv")
+    model = "f1 =~ y1 + y2 + y3\nf2 =~ y4 + y5 + y6\nf2 ~ f1 + x1"
+    assert data["cluster"].nunique() == 200
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SmeSurveyWarning)  # 200 clusters: nothing to warn about
+        res = fit(model, data, estimator="MLR", cluster="cluster")
+    assert res.nclusters == (200,)
+    few = data[data["cluster"].isin(sorted(data["cluster"].unique())[:12])]
+    with pytest.warns(SmeSurveyWarning, match="only 12 clusters"):
+        assert fit(model, few, estimator="MLR", cluster="cluster").nclusters == (12,)
+    assert fit(model, data).nclusters == ()

@@ -113,3 +113,33 @@ def test_cluster_robust_sems_on_request(m4_data):
     assert len(m) == len(a) == len(b)
     np.testing.assert_allclose(m["est"], m["est.cl"], atol=1e-6)
     assert not np.allclose(plain.tests["se"], robust.tests["se"])
+
+
+def test_multigroup_check_after_a_regression_check_keeps_the_callers_cluster(monkeypatch):
+    """Defect: the regression checks set `cluster` inside the loop, so a multi-group SEM after
+    them was fitted cluster-robust although the caller asked for no cluster."""
+    import analysis.pipeline as pl
+    from analysis.hypotheses import load_registry
+    from analysis.scoring import score
+
+    inst = load_instrument().select(["M3"])
+    h7 = next(h for h in load_registry(inst).hypotheses if h.id == "H7")
+    ols_first = tuple(sorted(h7.spec.robustness, key=lambda r: r.kind != "ols"))
+    assert [r.kind for r in ols_first] == ["ols", "multigroup"]
+    h = h7.__class__(h7.id, h7.statement, h7.seed, h7.passage, h7.module,
+                     h7.spec.model_copy(update={"robustness": ols_first}))
+    data = generate(world="theory", n=300, seed=5, modules=["M3"]).data
+    scored = score(data, inst)
+    assert pl.CLUSTER_COLUMN in scored.data.columns
+    seen = []
+
+    def record(h_, r, scored_, instrument, cluster=None):
+        seen.append(cluster)
+        return {"hypothesis": h_.id, "check": r.label, "p.predicted": 0.5}
+
+    monkeypatch.setattr(pl, "_multigroup_row", record)
+    rows = pl._robust_rows(h, scored, None, 0.05, inst, cluster=None)
+    assert seen == [None]
+    ols_row = next(r for r in rows if r["check"].startswith("OLS"))
+    assert ols_row["clusters"] == scored.data[pl.CLUSTER_COLUMN].nunique()
+    assert np.isfinite(ols_row["p.cluster"])

@@ -86,3 +86,34 @@ def test_adjusted_pvalues_closed_form():
     np.testing.assert_allclose(out["pvalue.holm"][:3], [0.03, 0.06, 0.06])
     np.testing.assert_allclose(out["pvalue.bh"][:3], [0.03, 0.04, 0.04])
     assert np.isnan(out["pvalue.holm"][3])
+
+
+def test_cluster_robust_inference_uses_t_with_g_minus_1_df(firms):
+    """With 20 clusters the reference distribution is t(19), not the normal (closed-form CR1)."""
+    t = ols(firms, "y", ["x1", "x2"], cluster="cluster").set_index("term")
+    X = sm.add_constant(firms[["x1", "x2"]].to_numpy())
+    y = firms["y"].to_numpy()
+    n, k = X.shape
+    bread = np.linalg.inv(X.T @ X)
+    beta = bread @ X.T @ y
+    e = y - X @ beta
+    groups = firms["cluster"].to_numpy()
+    g = len(np.unique(groups))
+    meat = sum(np.outer(X[groups == c].T @ e[groups == c], X[groups == c].T @ e[groups == c])
+               for c in np.unique(groups))
+    cr1 = bread @ meat @ bread * g / (g - 1) * (n - 1) / (n - k)
+    se = np.sqrt(np.diag(cr1))
+    from scipy import stats
+    assert t.loc["x2", "se.cluster"] == pytest.approx(se[2], rel=1e-10)
+    assert t.loc["x2", "df.cluster"] == g - 1 == 19
+    assert t.loc["x2", "pvalue.cluster"] == pytest.approx(2 * stats.t.sf(abs(beta[2] / se[2]), g - 1), rel=1e-10)
+    assert t.loc["x2", "pvalue.cluster"] > 2 * stats.norm.sf(abs(beta[2] / se[2]))
+
+
+def test_cluster_robust_count_model_uses_t(firms):
+    t = count_regression(firms, "markets", ["x1"], cluster="cluster", family="poisson").iloc[0]
+    from scipy import stats
+    assert t["df"] == 19 and t["n.clusters"] == 20
+    assert t["pvalue"] == pytest.approx(2 * stats.t.sf(abs(t["estimate"] / t["se"]), 19), rel=1e-8)
+    plain = count_regression(firms, "markets", ["x1"], family="poisson").iloc[0]
+    assert np.isnan(plain["df"])
