@@ -19,7 +19,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from analysis.data_prep import SMALL_G
-from analysis.diagram import DiagramError, path_diagram, render_svg
+from analysis.diagram import LEGEND, DiagramError, decisions_from, path_diagram, render_svg
 from analysis.pipeline import AnalysisResult
 from analysis.plots import correlation_heatmap, item_distributions, verdict_chart
 from analysis.scoring import score_name
@@ -65,16 +65,23 @@ def _module_of_model(result: AnalysisResult, instrument: Instrument) -> dict[str
 
 
 def _diagram(result: AnalysisResult, keys: list[str]) -> str:
-    rows = []
+    """One diagram of a module's models; tested paths marked from the verdicts (see analysis.diagram)."""
+    rows, decisions = [], {}
+    verdicts = dict(zip(result.verdicts["hypothesis"], result.verdicts["verdict"], strict=True)) \
+        if len(result.verdicts) else {}
     for key in keys:
         p = result.models[key][1].parameters
         rows.append(p[(p["op"] == "~") & (p["group"] == 1)])
+        tests = result.tests[result.tests["model"] == key] if len(result.tests) else result.tests
+        for edge, marks in decisions_from(p[p["group"] == 1], tests, verdicts).items():
+            decisions.setdefault(edge, [])
+            decisions[edge] += [m for m in marks if m not in decisions[edge]]
     if not rows:
         return ""
     edges = pd.concat(rows).drop_duplicates(subset=["lhs", "rhs"])
     latent = set().union(*[set(result.models[k][1].partable.variables.lv) for k in keys])
     try:
-        return render_svg(path_diagram(edges, latent=latent))
+        return render_svg(path_diagram(edges, latent=latent, decisions=decisions))
     except DiagramError:
         return ""
 
@@ -163,7 +170,7 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         "seed": opts["seed"], "verdicts": verdicts, "skipped": result.skipped.to_dict("records"),
         "verdict_chart": verdict_chart(v) if len(v) else "", "module_sections": sections,
         "measurement_columns": MEASUREMENT_COLUMNS, "screening": screening, "common_method": " ".join(common),
-        "provenance": prov, "clusters": clusters,
+        "provenance": prov, "clusters": clusters, "diagram_legend": LEGEND,
     }
 
 
