@@ -625,11 +625,15 @@ def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
     computed; ``tol`` (Newton decrement) defaults to 1e-10, which leaves
     estimates accurate to about 1e-5 - ample for bootstrap and Monte Carlo
     distributions. Returns ``None`` when the sample cannot be fitted (non-positive-
-    definite moments or no convergence) so that callers can count failures.
+    definite moments or no convergence: the package's :class:`EstimationError`
+    family, or numpy's ``LinAlgError`` from a singular sample) so that callers
+    can count failures. Anything else - a programming error - propagates: in
+    thousands of bootstrap or power replications it must not pass for
+    non-convergence.
     """
     try:
         groups = [group_data(x, h1=False, fiml=True) if fiml else group_data(x[~np.isnan(x).any(axis=1)]) for x in arrays]
         return step06_estimate(est.partable, groups, est.objective.meanstructure, fiml,
                                est.theta if theta0 is None else theta0, tol=tol)
-    except (EstimationError, np.linalg.LinAlgError, ValueError):
+    except (EstimationError, np.linalg.LinAlgError):
         return None
