@@ -11,12 +11,15 @@ OUT    ?= out
 # Debian packages: "<command>:<package>" pairs; installed when the command is missing.
 DEB_DEPS = dot:graphviz chromium:chromium chromedriver:chromium-driver
 
-.PHONY: demo test test-fast lint bench docs strip reproduce sysdeps venv clean
+.PHONY: demo test test-fast test-latest lint bench docs strip reproduce sysdeps venv clean
 
-$(VENV)/.installed: pyproject.toml
+# The environment is the lock file's (the exact versions the stored reproduction results were
+# made with), then the package itself without resolving dependencies again.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -37,8 +40,19 @@ sysdeps:
 demo: venv sysdeps
 	$(VENV)/bin/smesurvey demo --out $(OUT)
 
+# lint first, then the fast tests, then the slow ones (recovery studies, notebooks, reproduction),
+# so that a failure shows early
 test: venv sysdeps
-	$(PY) -m pytest
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m slow
+
+# the same tests against the newest releases of every dependency (in .venv-latest)
+test-latest: sysdeps
+	@test -x .venv-latest/bin/python || $(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet --upgrade pip
+	.venv-latest/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+	.venv-latest/bin/python -m pytest
 
 test-fast: venv sysdeps
 	$(PY) -m pytest -m "not slow"
@@ -57,12 +71,9 @@ docs: venv sysdeps
 strip: venv
 	$(PY) tools/notebooks.py strip
 
-# exact reproduction: the pinned environment (requirements.lock) in .venv-lock, then smesurvey reproduce
-reproduce: sysdeps
-	@test -x .venv-lock/bin/python || $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/python -m pip install --quiet -r requirements.lock
-	.venv-lock/bin/python -m pip install --quiet --no-deps -e .
-	.venv-lock/bin/smesurvey reproduce --out $(OUT)/reproduce
+# exact reproduction: the pinned environment (requirements.lock, as every target uses), then smesurvey reproduce
+reproduce: venv sysdeps
+	$(VENV)/bin/smesurvey reproduce --out $(OUT)/reproduce
 
 clean:
-	rm -rf $(OUT) .pytest_cache build *.egg-info .venv-lock
+	rm -rf $(OUT) .pytest_cache build *.egg-info .venv-latest

@@ -50,7 +50,7 @@ def test_parameter_measurement_fit_and_provenance_files(analyzed):
     for key in ("model H1", "measurement M3"):
         assert {"chisq", "df", "cfi", "rmsea", "srmr", "chisq.scaled", "cfi.robust"} <= set(fits[key])
     prov = json.loads((analyzed / "provenance.json").read_text())
-    assert prov["seed"] == 3 and prov["bootstrap"] == 200 and "semopy" in prov["versions"]
+    assert prov["seed"] == 3 and prov["bootstrap"] == 200 and "statsmodels" in prov["versions"]
     assert len(prov["input_sha256"]) == 64
     tests = pd.read_csv(analyzed / "tests.csv")
     assert set(tests["hypothesis"]) == {f"H{k}" for k in range(1, 17)}

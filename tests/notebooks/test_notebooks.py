@@ -8,6 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+pytestmark = pytest.mark.slow  # about 90 s: runs after the fast tests (make test)
+
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 SMALL = {
     "01_instrument": {},
