@@ -104,8 +104,12 @@ def validate_codes(data: pd.DataFrame, instrument: Instrument) -> tuple[pd.DataF
         if v.name not in data.columns or v.type == "text":
             continue
         raw = data[v.name]
-        num = pd.to_numeric(raw, errors="coerce").astype(float)  # nullable Int64 -> float with NaN
-        blank = raw.isna() | raw.astype(str).str.strip().eq("")
+        if pd.api.types.is_numeric_dtype(raw):  # the common case: no text to look at
+            num = raw.astype(float)  # nullable Int64 -> float with NaN
+            blank = raw.isna()
+        else:
+            num = pd.to_numeric(raw, errors="coerce").astype(float)
+            blank = raw.isna() | raw.astype(str).str.strip().eq("")
         codes, lo, hi, what = _allowed(v, instrument)
         text = num.isna() & ~blank
         missing_code = num == MISSING_CODE

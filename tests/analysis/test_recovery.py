@@ -11,7 +11,7 @@ paths at once, so it is checked with simultaneous (Bonferroni) 95% intervals;
 the share of paths inside their individual 95% intervals is checked too (in a
 10-seed study it was 92%: firms share their cluster organisation, which the
 single-level SEM does not model). The population values come from
-:mod:`tests.analysis.population_truth` (the generator's latent scores, never
+:mod:`analysis.truth` (the generator's latent scores, never
 the SEM code).
 """
 
@@ -23,8 +23,8 @@ from scipy import stats
 
 from analysis.pipeline import analyze
 from analysis.standardized import standardized_solution
+from analysis.truth import true_correlations, true_standardized_paths
 from synthetic_data.generate import generate
-from tests.analysis.population_truth import true_correlations, true_standardized_paths
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ SMALL = {
     "01_instrument": {},
     "02_synthetic_data": {"N": 1500, "SMALL": True},
     "03_measurement": {"N": 400, "SMALL": True},
-    "04_propositions": {"N": 400, "N_BOOT": 50, "SMALL": True},
+    "04_propositions": {"N": 400, "N_BOOT": 50, "SMALL": True, "N_TRUTH": 20_000},
     "05_bring_your_own_data": {"N_BOOT": 30, "MODULES": "M4", "SMALL": True},
 }
 

@@ -1,4 +1,7 @@
-"""The population values of the standardized paths the hypothesis models estimate.
+"""Known truth: the population values of what the hypothesis models estimate and test.
+
+Reviewers reproducing results from synthetic data compare estimates with
+these values (notebook 04, the recovery tests, power studies).
 
 The generator's coefficients are paths between *latent* variables. The
 analysis models use latent constructs (measured by items, so measurement error
@@ -16,7 +19,10 @@ At n = 400,000 the Monte Carlo error of these values is about 0.002, small
 against the standard errors at N = 3,000 (about 0.02-0.03).
 
 This uses only the generator and the scoring step, never the SEM code under
-test.
+test. :func:`true_test_values` evaluates each decision test's expression
+(a path, a difference of paths, an indirect effect, a difference of
+correlations) on these values, so that every hypothesis is compared with the
+true value of the quantity it actually tests.
 """
 
 from __future__ import annotations
@@ -26,9 +32,10 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from analysis.defined import compile_definitions, evaluate_definitions
 from analysis.hypotheses import load_registry
 from analysis.scoring import score
-from analysis.syntax import parse_model
+from analysis.syntax import Definition, parse_model
 from instrument import load_instrument
 from synthetic_data.generate import generate
 
@@ -52,12 +59,13 @@ def population_frame(world: str, n: int = N_POPULATION, seed: int = 424242) -> p
 
 
 @cache
-def true_standardized_paths(world: str) -> pd.DataFrame:
+def true_standardized_paths(world: str, n: int = N_POPULATION) -> pd.DataFrame:
     """Per hypothesis model and labelled regression path: the population std.all value.
 
-    Returns columns ``hypothesis, label, lhs, rhs, true``.
+    Returns columns ``hypothesis, label, lhs, rhs, true``; ``n`` is the size of
+    the clean population sample (Monte Carlo error about 0.002 at the default).
     """
-    frame = population_frame(world)
+    frame = population_frame(world, n)
     registry = load_registry(load_instrument())
     rows = []
     for h in registry.hypotheses:
@@ -83,10 +91,39 @@ def true_standardized_paths(world: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def true_correlations(world: str, block: list[str], other: str) -> tuple[float, float]:
+def true_correlations(world: str, block: list[str], other: str, n: int = N_POPULATION) -> tuple[float, float]:
     """Mean population correlation among ``block`` and mean correlation of ``other`` with them."""
-    frame = population_frame(world)
+    frame = population_frame(world, n)
     r = frame[[*block, other]].corr().to_numpy()
     k = len(block)
     within = r[:k, :k][np.triu_indices(k, 1)]
     return float(within.mean()), float(r[k, :k].mean())
+
+
+@cache
+def true_test_values(world: str, n: int = N_POPULATION) -> pd.DataFrame:
+    """The true (standardized) value of every decision test of every hypothesis.
+
+    Each test expression is evaluated on the population values of the labels it
+    uses: labelled regression paths (:func:`true_standardized_paths`) and
+    labelled covariances between constructs (the population correlation; a
+    label shared by several pairs - an equality constraint - takes their mean).
+    Compare with the ``std.estimate`` of the analysis' ``tests`` table.
+    Returns ``hypothesis, test, expression, true``.
+    """
+    paths = true_standardized_paths(world, n)
+    frame = population_frame(world, n)
+    rows = []
+    for h in load_registry(load_instrument()).hypotheses:
+        values = {r.label: r.true for r in paths[(paths["hypothesis"] == h.id) & paths["label"].notna()].itertuples()}
+        shared: dict[str, list[float]] = {}
+        for s in parse_model(h.spec.model).statements:
+            label = s.modifier.label
+            if s.op == "~~" and isinstance(label, str) and {s.lhs, s.rhs} <= set(frame.columns):
+                shared.setdefault(label, []).append(float(np.corrcoef(frame[s.lhs], frame[s.rhs])[0, 1]))
+        values |= {label: float(np.mean(r)) for label, r in shared.items()}
+        for t in h.spec.tests:
+            compiled = compile_definitions([Definition("_true", t.expression)], list(values))
+            rows.append({"hypothesis": h.id, "test": t.name, "expression": t.expression,
+                         "true": evaluate_definitions(compiled, values)["_true"]})
+    return pd.DataFrame(rows, columns=["hypothesis", "test", "expression", "true"])
