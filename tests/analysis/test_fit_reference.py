@@ -203,3 +203,21 @@ def test_every_reported_robust_measure_is_checked(fitted):
     for name in ("chisq.scaled", "chisq.scaling.factor", "pvalue.scaled", "cfi.robust", "tli.robust",
                  "rmsea.robust"):
         assert name in fm and np.isfinite(fm[name])
+
+
+@pytest.mark.parametrize("case", ["hs1939_cfa_MLR", "hs1939missing_cfa_FIML"])
+def test_summary_lists_further_measures(fitted, case):
+    """summary() shows lavaan's further measures with lavaan's values (3 decimals), scaled and robust beside."""
+    ref = read_case(f"{case}_fit.csv").set_index("measure")["value"]
+    lines = fitted(case).summary().splitlines()
+
+    def row(label: str) -> list[str]:
+        found = [ln for ln in lines if ln.strip().startswith(label)]
+        assert found, label
+        return found[-1][len("  ") + 44:].split()
+
+    assert row("Goodness of Fit Index (GFI)") == [f"{ref['gfi']:.3f}"]
+    assert row("SRMR (Mplus)") == [f"{ref['srmr_mplus']:.3f}"]
+    assert row("Hoelter Critical N (CN) alpha = 0.05") == [f"{ref['cn_05']:.3f}"]
+    variants = [v for v in ("scaled", "robust") if f"rni.{v}" in ref.index]
+    assert row("Relative Noncentrality Index (RNI)") == [f"{ref[k]:.3f}" for k in ("rni", *(f"rni.{v}" for v in variants))]
