@@ -33,17 +33,23 @@ from analysis import constants as C
 from analysis.data_prep import PreparedData, prepare_data
 from analysis.defined import compile_definitions, delta_method, evaluate_definitions
 from analysis.fit_indices import (
+    agfi,
     cfi,
+    ecvi,
+    gfi,
+    hoelter_cn,
     ifi,
+    mfi,
     nfi,
+    pgfi,
     pnfi,
+    residual_rms,
     rfi,
     rmsea,
     rmsea_ci,
     rmsea_notclose_pvalue,
     rmsea_pvalue,
     rni,
-    srmr_bentler,
     tli,
 )
 from analysis.objective import FIMLObjective, MLObjective
@@ -409,29 +415,82 @@ def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base
             "baseline.pvalue.scaled": scb.pvalue, "baseline.chisq.scaling.factor": cb,
             "cfi.scaled": cfi(sc.chisq, df, scb.chisq, dfb), "tli.scaled": tli(sc.chisq, df, scb.chisq, dfb),
             "scaling.factor.h1": sc.scaling_factor_h1, "scaling.factor.h0": sc.scaling_factor_h0,
-            "rmsea.scaled": rmsea(x2, sc.trace_ugamma, n, ngroups),
         })
+        for name, index in (("nnfi", tli), ("rfi", rfi), ("nfi", nfi), ("pnfi", pnfi), ("ifi", ifi), ("rni", rni)):
+            fm[f"{name}.scaled"] = index(sc.chisq, df, scb.chisq, dfb)
+        # lavaan: the unscaled chi-square on df = tr(UGamma); NA when that is 0 or, with df = 0, not stored
+        tr = sc.trace_ugamma
+        df2 = tr if df > 0 and np.isfinite(tr) and tr != 0 else float("nan")
+        fm["rmsea.scaled"] = rmsea(x2, df2, n, ngroups)
+        fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = rmsea_ci(x2, df2, n, ngroups)
+        fm["rmsea.pvalue.scaled"] = rmsea_pvalue(x2, df2, n, ngroups, h0=0.05)
+        fm["rmsea.notclose.pvalue.scaled"] = rmsea_notclose_pvalue(x2, df2, n, ngroups, h0=0.08)
         if options.missing != "fiml":
-            fm["cfi.robust"] = cfi(x2, df, x2b, dfb, c, cb)
-            fm["tli.robust"] = tli(x2, df, x2b, dfb, c, cb)
-            fm["rmsea.robust"] = rmsea(x2, df, n, ngroups, c)
-            lo, hi = rmsea_ci(sc.chisq, df, n, ngroups, c)
-            fm["rmsea.ci.lower.robust"], fm["rmsea.ci.upper.robust"] = lo, hi
-            fm["rmsea.pvalue.robust"] = rmsea_pvalue(sc.chisq, df, n, ngroups, c, h0=0.05)
+            fm.update(_robust_measures(x2, df, x2b, dfb, c, cb, sc.chisq, df, n, ngroups))
+        if df == 0:  # lavaan's test of a saturated model carries no h1/h0 scaling factors
+            del fm["scaling.factor.h1"], fm["scaling.factor.h0"]
     if options.missing == "fiml":
         fc = fiml_corrected(est, base, df, dfb, scaled=test.scaled is not None, h1=h1)
-        fm["cfi.robust"] = cfi(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null)
-        fm["tli.robust"] = tli(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null)
-        fm["rmsea.robust"] = rmsea(fc.xx3, fc.df3, n, ngroups, fc.c_hat3)
-        lo, hi = rmsea_ci(fc.xx3_scaled, fc.df3, n, ngroups, fc.c_hat3)
-        fm["rmsea.ci.lower.robust"], fm["rmsea.ci.upper.robust"] = lo, hi
-        fm["rmsea.pvalue.robust"] = rmsea_pvalue(fc.xx3_scaled, fc.df3, n, ngroups, fc.c_hat3, h0=0.05)
-    srmr = 0.0
+        fm.update(_robust_measures(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null, fc.xx3_scaled,
+                                   fc.df3, n, ngroups))
+    fm.update(_residual_measures(est, options))
+    fm.update(_other_measures(est, options, x2, df, npar))
+    return fm
+
+
+def _robust_measures(x2: float, df: int, x2b: float, dfb: int, c: float, cb: float, x2_scaled: float,
+                     df3: float, n: int, ngroups: int) -> dict[str, float]:
+    """lavaan's ``*.robust`` indices from the (corrected) chi-squares ``x2``/``x2b``, their
+    scaling factors ``c``/``cb`` and the scaled statistic ``x2_scaled`` on ``df3`` df."""
+    lo, hi = rmsea_ci(x2_scaled, df3, n, ngroups, c)
+    return {
+        "cfi.robust": cfi(x2, df, x2b, dfb, c, cb), "tli.robust": tli(x2, df, x2b, dfb, c, cb),
+        "nnfi.robust": tli(x2, df, x2b, dfb, c, cb), "rni.robust": rni(x2, df, x2b, dfb, c, cb),
+        "rmsea.robust": rmsea(x2, df3, n, ngroups, c),
+        "rmsea.ci.lower.robust": lo, "rmsea.ci.upper.robust": hi,
+        "rmsea.pvalue.robust": rmsea_pvalue(x2_scaled, df3, n, ngroups, c, h0=0.05),
+        "rmsea.notclose.pvalue.robust": rmsea_notclose_pvalue(x2_scaled, df3, n, ngroups, c, h0=0.08),
+    }
+
+
+def _residual_measures(est: Estimation, options: FitOptions) -> dict[str, float]:
+    """RMR, SRMR (Bentler, Mplus) and CRMR with and without means: the group values weighted
+    by group size (lavaan's ``lav_fit_srmr_lavobject``); ``srmr`` is Bentler's."""
+    n = est.objective.ntotal
+    out: dict[str, float] = {}
     for g, gd in enumerate(est.groups):
         imp = est.model.implied(est.theta, g)
-        srmr += gd.n / n * srmr_bentler(gd.cov, gd.mean, imp.sigma, imp.mu, options.meanstructure)
-    fm["srmr"] = srmr
-    return fm
+        for name, value in residual_rms(gd.cov, gd.mean, imp.sigma, imp.mu, options.meanstructure).items():
+            out[name] = out.get(name, 0.0) + gd.n / n * value
+    return {"srmr": out["srmr_bentler"], **out}
+
+
+def _other_measures(est: Estimation, options: FitOptions, x2: float, df: int, npar: int) -> dict[str, float]:
+    """GFI, AGFI, PGFI (lavaan's ``lav_fit_gfi``: residuals of ``WLS.obs`` weighted by the
+    structured h1 information), Hoelter's CN, MFI and ECVI.
+
+    With missing data lavaan's ``WLS.obs`` are the available-case means and the
+    pairwise covariances (divisor N), not the EM estimates.
+    """
+    n = est.objective.ntotal
+    ov = list(est.partable.variables.ov)
+    x_idx = [ov.index(x) for x in est.partable.variables.ov_x]
+    value, nel = 0.0, 0
+    for g, gd in enumerate(est.groups):
+        imp = est.model.implied(est.theta, g)
+        if options.missing == "fiml":
+            frame = pd.DataFrame(gd.data)
+            obs_cov = frame.cov().to_numpy() * (gd.n - 1) / gd.n
+            obs_mean = frame.mean().to_numpy()
+            patterns = [(pat.n, pat.observed) for pat in gd.patterns]
+        else:
+            obs_cov, obs_mean, patterns = gd.cov, gd.mean, None
+        value += gd.n / n * gfi(obs_cov, obs_mean, imp.sigma, imp.mu, options.meanstructure, x_idx, patterns)
+        p = len(gd.mean)
+        nel += p * (p + 1) // 2 + (p if options.meanstructure else 0)
+    return {"gfi": value, "agfi": agfi(value, nel, df), "pgfi": pgfi(value, nel, df),
+            "cn_05": hoelter_cn(x2, df, n, 0.05), "cn_01": hoelter_cn(x2, df, n, 0.01),
+            "mfi": mfi(x2, df, n), "ecvi": ecvi(x2, npar, n)}
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,16 @@ and sample size; the robust variants take the scaling factors ``c_hat``
   N (semopy uses N - 1); ``G`` is the number of groups;
 * RMSEA confidence interval by inverting the non-central chi-square
   distribution, and the test of close fit (H0: RMSEA <= 0.05).
+
+The residual-based indices (RMR, SRMR in Bentler's and Mplus' versions, CRMR;
+``lav_residuals_summary``, ``lav_fit_srmr_mplus``) and GFI (``lav_fit_gfi``)
+take one group's sample and model-implied moments; the remaining ones (AGFI,
+PGFI, CN, MFI, ECVI; ``lav_fit_other.R``) are closed formulas again.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import optimize, stats
@@ -113,6 +120,8 @@ def srmr_bentler(sample_cov: np.ndarray, sample_mean: np.ndarray, implied_cov: n
 
 def nfi(x2: float, df: float, x2_null: float, df_null: float) -> float:
     """Normed fit index (Bentler-Bonett)."""
+    if not np.all(np.isfinite([x2, df, x2_null, df_null])):
+        return float("nan")
     if df > df_null or np.isclose(x2_null, 0.0):
         return float("nan")
     return (x2_null - x2) / x2_null if df > 0 else 1.0
@@ -120,6 +129,8 @@ def nfi(x2: float, df: float, x2_null: float, df_null: float) -> float:
 
 def rfi(x2: float, df: float, x2_null: float, df_null: float) -> float:
     """Relative fit index (Bollen's rho1)."""
+    if not np.all(np.isfinite([x2, df, x2_null, df_null])):
+        return float("nan")
     if df > df_null:
         return float("nan")
     if df > 0 and df_null > 0:
@@ -129,21 +140,30 @@ def rfi(x2: float, df: float, x2_null: float, df_null: float) -> float:
 
 
 def ifi(x2: float, df: float, x2_null: float, df_null: float) -> float:
-    """Incremental fit index (Bollen's delta2)."""
+    """Incremental fit index (Bollen's delta2; lavaan subtracts the model's df from the null chi-square)."""
+    if not np.all(np.isfinite([x2, df, x2_null, df_null])):
+        return float("nan")
     t1, t2 = x2_null - x2, x2_null - df
     if t2 < 0:
         return 1.0
     return float("nan") if np.isclose(t2, 0.0) else t1 / t2
 
 
-def rni(x2: float, df: float, x2_null: float, df_null: float) -> float:
-    """Relative noncentrality index."""
-    t1, t2 = x2 - df, x2_null - df_null
+def rni(x2: float, df: float, x2_null: float, df_null: float,
+        c_hat: float = 1.0, c_hat_null: float = 1.0) -> float:
+    """Relative noncentrality index (``c_hat``: robust version when both factors differ from 1)."""
+    if not np.all(np.isfinite([x2, df, x2_null, df_null, c_hat, c_hat_null])):
+        return float("nan")
+    if not (df > 0 and c_hat != 1 and c_hat_null != 1):
+        c_hat = c_hat_null = 1.0
+    t1, t2 = x2 - c_hat * df, x2_null - c_hat_null * df_null
     return float("nan") if np.isclose(t2, 0.0) else 1.0 - t1 / t2
 
 
 def pnfi(x2: float, df: float, x2_null: float, df_null: float) -> float:
     """Parsimony-adjusted NFI."""
+    if not np.all(np.isfinite([x2, df, x2_null, df_null])):
+        return float("nan")
     if df_null > 0 and x2_null > 0:
         return (df / df_null) * (x2_null - x2) / x2_null
     return float("nan")
@@ -156,3 +176,152 @@ def rmsea_notclose_pvalue(x2: float, df: float, n: int, groups: int = 1, c_hat: 
         return float("nan")
     ncp = (n * df / c_hat * h0 ** 2) / groups
     return float(stats.ncx2.cdf(x2, df, ncp))
+
+
+# -- residual-based indices (lav_residuals_summary, lav_fit_srmr_mplus) ----------------
+NEAR_ZERO = 1e-5  # lavaan's lav_residuals_rescale leaves moments below this unscaled
+
+
+def _rescale(x: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``x * scale`` except where ``|x| < 1e-5`` (kept as is), as ``lav_residuals_rescale``."""
+    return np.where(np.abs(x) < NEAR_ZERO, x, x * scale)
+
+
+def _rms(values: np.ndarray, count: int) -> float:
+    return float(np.sqrt(np.sum(values ** 2) / count)) if len(values) else 0.0
+
+
+def residual_rms(sample_cov: np.ndarray, sample_mean: np.ndarray, implied_cov: np.ndarray,
+                 implied_mean: np.ndarray, meanstructure: bool) -> dict[str, float]:
+    """Root mean square residuals of one group, lavaan's names and formulas.
+
+    Parameters
+    ----------
+    sample_cov, sample_mean : ndarray
+        The group's sample moments (divisor N; with missing data the EM estimates).
+    implied_cov, implied_mean : ndarray
+        The model-implied moments (covariates included, as lavaan's fixed.x).
+    meanstructure : bool
+        Whether the model has a mean structure (then the totals include the means).
+
+    Returns
+    -------
+    dict
+        ``rmr`` (raw residuals), ``srmr_bentler`` (residuals scaled by the sample
+        SDs), ``crmr`` (differences of correlations, diagonal not counted),
+        ``srmr_mplus`` (Mplus: correlation residuals plus standardised variance and
+        mean residuals) and each ``*_nomean`` (covariance part only): lavaan's
+        ``lav_residuals_summary`` and ``lav_fit_srmr_mplus`` for one group.
+    """
+    p = len(sample_mean)
+    idx = np.tril_indices(p)
+    var_obs, var_est = np.diag(sample_cov), np.diag(implied_cov)
+    sd_obs, sd_est = np.sqrt(var_obs), np.sqrt(var_est)
+    out: dict[str, float] = {}
+    kinds = {
+        # name: (observed cov, implied cov, observed mean, implied mean, diagonal counted)
+        "rmr": (sample_cov, implied_cov, sample_mean, implied_mean, True),
+        "srmr_bentler": (_rescale(sample_cov, 1 / np.outer(sd_obs, sd_obs)),
+                         _rescale(implied_cov, 1 / np.outer(sd_obs, sd_obs)),
+                         _rescale(sample_mean, 1 / sd_obs), _rescale(implied_mean, 1 / sd_obs), True),
+        "crmr": (_rescale(sample_cov, 1 / np.outer(sd_obs, sd_obs)),
+                 _rescale(implied_cov, 1 / np.outer(sd_est, sd_est)),
+                 _rescale(sample_mean, 1 / sd_obs), _rescale(implied_mean, 1 / sd_obs), False),
+    }
+    for name, (s, sig, m, mu, diagonal) in kinds.items():
+        rc = (s - sig)[idx]
+        ncov = len(rc) - (0 if diagonal else p)
+        out[f"{name}_nomean"] = _rms(rc, ncov)
+        out[name] = _rms(np.concatenate([m - mu, rc]), ncov + p) if meanstructure else out[f"{name}_nomean"]
+    r_cor = sample_cov / np.outer(sd_obs, sd_obs) - implied_cov / np.outer(sd_est, sd_est)
+    ss_cov = float(np.sum(r_cor[np.tril_indices(p, -1)] ** 2) + np.sum(((var_obs - var_est) / var_obs) ** 2))
+    e = p * (p + 1) / 2
+    out["srmr_mplus_nomean"] = float(np.sqrt(ss_cov / e))
+    if meanstructure:
+        r_mean = sample_mean / sd_obs - implied_mean / sd_est
+        out["srmr_mplus"] = float(np.sqrt((ss_cov + np.sum(r_mean ** 2)) / (e + p)))
+    else:
+        out["srmr_mplus"] = out["srmr_mplus_nomean"]
+    return out
+
+
+# -- GFI family (lav_fit_gfi, lav_fit_other) -------------------------------------------
+def gfi(obs_cov: np.ndarray, obs_mean: np.ndarray, implied_cov: np.ndarray, implied_mean: np.ndarray,
+        meanstructure: bool, x_idx: Sequence[int] = (),
+        patterns: Sequence[tuple[int, np.ndarray]] | None = None) -> float:
+    """Goodness-of-fit index of one group, ``1 - r' V r / s' V s`` (lavaan's ``lav_fit_gfi``).
+
+    ``s = (mean, vech(cov))`` are lavaan's ``WLS.obs`` (with missing data the
+    available-case means and pairwise covariances), ``r`` the residuals from the
+    implied moments, and ``V`` the expected information of the saturated model at
+    the implied moments (``h1.information = "structured"``), with the moments of
+    the fixed covariates ``x_idx`` left out (zero rows, as lavaan's ``x.idx``).
+    Complete data: ``V = diag(Sigma^-1, 1/2 D'(Sigma^-1 x Sigma^-1) D)``, so
+    ``r' V r = r_m' W r_m + tr(W R W R) / 2`` with ``W = Sigma^-1``. Missing data
+    (``patterns``: ``(count, observed columns)`` of each pattern): the
+    count-weighted average of that, ``W`` the zero-padded inverse of each
+    pattern's observed block.
+    """
+    p = len(obs_mean)
+    keep_mean = np.ones(p, bool)
+    keep_mean[list(x_idx)] = False
+    keep_cov = ~np.outer(~keep_mean, ~keep_mean)
+    if patterns is None:
+        patterns = [(1, np.arange(p))]
+        use_mean = meanstructure
+    else:
+        use_mean = True  # lavaan's missing-data information always has the mean block
+    total = sum(c for c, _ in patterns)
+    weights = []
+    for count, observed in patterns:
+        w = np.zeros((p, p))
+        w[np.ix_(observed, observed)] = np.linalg.inv(implied_cov[np.ix_(observed, observed)])
+        weights.append((count / total, w))
+
+    def quad(cov: np.ndarray, mean: np.ndarray) -> float:
+        cov = np.where(keep_cov, cov, 0.0)
+        mean = np.where(keep_mean, mean, 0.0)
+        value = 0.0
+        for f, w in weights:
+            wc = w @ cov
+            value += f * 0.5 * float(np.sum(wc * wc.T))
+            if use_mean:
+                value += f * float(mean @ w @ mean)
+        return value
+
+    return 1.0 - quad(obs_cov - implied_cov, obs_mean - implied_mean) / quad(obs_cov, obs_mean)
+
+
+def agfi(gfi_value: float, nel: int, df: float) -> float:
+    """Adjusted GFI ``1 - nel / df (1 - GFI)``; ``nel``: number of sample moments of all groups."""
+    if not np.all(np.isfinite([gfi_value, nel, df])):
+        return float("nan")
+    return 1.0 - nel / df * (1.0 - gfi_value) if df > 0 else 1.0
+
+
+def pgfi(gfi_value: float, nel: int, df: float) -> float:
+    """Parsimony GFI ``df / nel GFI``."""
+    if not np.all(np.isfinite([gfi_value, nel, df])) or nel == 0:
+        return float("nan")
+    return df / nel * gfi_value
+
+
+def hoelter_cn(x2: float, df: float, n: int, alpha: float = 0.05) -> float:
+    """Hoelter's critical N ``qchisq(1 - alpha, df) / (X2 / N) + 1`` (lavaan's ``cn_05``, ``cn_01``).
+
+    NaN for a saturated model (df 0 and chi-square zero; lavaan tests against
+    machine epsilon, here 1e-8 because an optimiser leaves ~1e-13 there).
+    """
+    if not np.all(np.isfinite([x2, df])) or (df == 0 and x2 < 1e-8):
+        return float("nan")
+    return float(stats.chi2.ppf(1 - alpha, df) / (x2 / n) + 1)
+
+
+def mfi(x2: float, df: float, n: int) -> float:
+    """McDonald's fit index ``exp(-(X2 - df) / (2 N))``."""
+    return float(np.exp(-0.5 * (x2 - df) / n))
+
+
+def ecvi(x2: float, npar: int, n: int) -> float:
+    """Expected cross-validation index ``X2 / N + 2 npar / N``."""
+    return x2 / n + 2 * npar / n

@@ -62,6 +62,52 @@ def _parameter_rows(block: pd.DataFrame) -> list[str]:
     return lines
 
 
+# the rest of lavaan's fitMeasures(): (name, label); the scaled / robust variants of a name
+# ("nnfi.scaled", "nnfi.robust") go in the columns beside it
+_MORE_MEASURES = (
+    ("nnfi", "Bentler-Bonett Non-normed Fit Index (NNFI)"),
+    ("nfi", "Bentler-Bonett Normed Fit Index (NFI)"),
+    ("pnfi", "Parsimony Normed Fit Index (PNFI)"),
+    ("rfi", "Bollen's Relative Fit Index (RFI)"),
+    ("ifi", "Bollen's Incremental Fit Index (IFI)"),
+    ("rni", "Relative Noncentrality Index (RNI)"),
+    ("rmsea", "RMSEA"),
+    ("rmsea.ci.lower", "90 Percent CI - lower"),
+    ("rmsea.ci.upper", "90 Percent CI - upper"),
+    ("rmsea.pvalue", "P-value H0: RMSEA <= 0.050"),
+    ("rmsea.notclose.pvalue", "P-value H0: RMSEA >= 0.080"),
+    ("rmr", "RMR"),
+    ("rmr_nomean", "RMR (No Mean)"),
+    ("srmr_bentler", "SRMR (Bentler)"),
+    ("srmr_bentler_nomean", "SRMR (Bentler, No Mean)"),
+    ("crmr", "CRMR (Bollen)"),
+    ("crmr_nomean", "CRMR (Bollen, No Mean)"),
+    ("srmr_mplus", "SRMR (Mplus)"),
+    ("srmr_mplus_nomean", "SRMR (Mplus, No Mean)"),
+    ("cn_05", "Hoelter Critical N (CN) alpha = 0.05"),
+    ("cn_01", "Hoelter Critical N (CN) alpha = 0.01"),
+    ("gfi", "Goodness of Fit Index (GFI)"),
+    ("agfi", "Adjusted Goodness of Fit Index (AGFI)"),
+    ("pgfi", "Parsimony Goodness of Fit Index (PGFI)"),
+    ("mfi", "McDonald Fit Index (MFI)"),
+    ("ecvi", "Expected Cross-Validation Index (ECVI)"),
+    ("bic2", "Sample-size adjusted Bayesian (SABIC)"),
+)
+
+
+def _more_measures(fm: dict) -> list[str]:
+    """Lines of the further fit measures: Standard, and Scaled / Robust columns where lavaan has them."""
+    extra = [v for v in ("scaled", "robust") if any(f"{k}.{v}" in fm for k, _ in _MORE_MEASURES)]
+    out = ["", "Further fit measures (lavaan's fitMeasures()):"]
+    out.append(f"  {'':<44}{'Standard':>12}" + "".join(f"{v.capitalize():>12}" for v in extra))
+    for key, label in _MORE_MEASURES:
+        if key not in fm:
+            continue
+        cells = [fm[key]] + [fm.get(f"{key}.{v}") for v in extra]
+        out.append(f"  {label:<44}" + "".join(_num(None if c is None else float(c), 12) for c in cells))
+    return out
+
+
 def fit_summary(result: FitResult) -> str:
     """Text summary of a :class:`~analysis.fit.FitResult`."""
     o = result.options
@@ -102,6 +148,7 @@ def fit_summary(result: FitResult) -> str:
                        ("bic", "Bayesian (BIC)")):
         if key in fm:
             out.append(_line(label, float(fm[key])))
+    out += _more_measures(fm)
     p = result.parameters.rename(columns={"std.lv": "std_lv", "std.all": "std_all"})
     group_ids = sorted(g for g in p["group"].unique() if g > 0) + ([0] if (p["group"] == 0).any() else [])
     for g in group_ids:

