@@ -33,7 +33,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
 
 INVARIANCE_COLUMNS = (
     "level", "npar", "chisq", "df", "pvalue", "cfi", "rmsea", "srmr", "delta.chisq", "delta.df",
-    "delta.pvalue", "delta.cfi", "delta.rmsea", "invariant",
+    "delta.pvalue", "delta.cfi", "delta.rmsea", "comparison.ok", "invariant",
 )
 
 
@@ -52,10 +52,15 @@ def measurement_invariance(model: str, data: pd.DataFrame, group: str, *,
     """Fit the invariance sequence and compare each level with the one before.
 
     Returns an :class:`InvarianceResult` whose ``table`` has the columns
-    :data:`INVARIANCE_COLUMNS`; ``invariant`` is True when the difference test
-    is not significant at ``alpha`` or the changes in CFI and RMSEA stay within
-    ``delta_cfi`` / ``delta_rmsea`` (the chi-square test is over-powered in
-    large samples, hence the fit-index rule).
+    :data:`INVARIANCE_COLUMNS`, one row per level (the first, usually
+    configural, is the baseline: ``comparison.ok`` and ``invariant`` None).
+    ``comparison.ok`` is True when the comparison with the level before is
+    passed: the difference test is not significant at ``alpha`` or the changes
+    in CFI and RMSEA stay within ``delta_cfi`` / ``delta_rmsea`` (the
+    chi-square test is over-powered in large samples, hence the fit-index
+    rule). ``invariant`` is True only when the level's own comparison and
+    every level before it pass: strict invariance cannot hold where scalar
+    invariance does not.
     """
     unknown = [lv for lv in levels if lv not in LEVELS]
     if unknown:
@@ -63,6 +68,7 @@ def measurement_invariance(model: str, data: pd.DataFrame, group: str, *,
     fits: dict[str, FitResult] = {}
     rows = []
     previous: FitResult | None = None
+    lower_hold = True  # every level below the current one holds
     for level in levels:
         res = fit(model, data, estimator=estimator, missing=missing, group=group, group_equal=LEVELS[level])
         fits[level] = res
@@ -74,14 +80,16 @@ def measurement_invariance(model: str, data: pd.DataFrame, group: str, *,
                "pvalue": fm["pvalue.scaled" if chisq_key == "chisq.scaled" else "pvalue"],
                "cfi": fm[cfi_key], "rmsea": fm[rmsea_key], "srmr": fm["srmr"],
                "delta.chisq": np.nan, "delta.df": np.nan, "delta.pvalue": np.nan,
-               "delta.cfi": np.nan, "delta.rmsea": np.nan, "invariant": None}
+               "delta.cfi": np.nan, "delta.rmsea": np.nan, "comparison.ok": None, "invariant": None}
         if previous is not None:
             d, ddf, p = chisq_difference(res, previous)
             pf = previous.fit_measures
             row.update({"delta.chisq": d, "delta.df": ddf, "delta.pvalue": p,
                         "delta.cfi": fm[cfi_key] - pf[cfi_key], "delta.rmsea": fm[rmsea_key] - pf[rmsea_key]})
-            row["invariant"] = bool(p >= alpha or (row["delta.cfi"] >= delta_cfi
-                                                  and row["delta.rmsea"] <= delta_rmsea))
+            ok = bool(p >= alpha or (row["delta.cfi"] >= delta_cfi and row["delta.rmsea"] <= delta_rmsea))
+            row["comparison.ok"] = ok
+            row["invariant"] = ok and lower_hold
+            lower_hold = row["invariant"]
         rows.append(row)
         previous = res
     return InvarianceResult(pd.DataFrame(rows, columns=list(INVARIANCE_COLUMNS)), fits)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from smesurvey.errors import DataError
+from smesurvey.errors import DataError, OptionError
 
 
 def _items(data: pd.DataFrame, items: Sequence[str], what: str) -> pd.DataFrame:
@@ -82,17 +82,41 @@ def item_total(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _group_rows(params: pd.DataFrame, group: int) -> pd.DataFrame:
+    return params[params["group"] == group] if "group" in params.columns else params
+
+
 def _factor_blocks(params: pd.DataFrame, group: int = 1) -> dict[str, pd.DataFrame]:
-    p = params
-    if "group" in p.columns:
-        p = p[p["group"] == group]
-    loadings = p[p["op"] == "=~"]
+    loadings = _group_rows(params, group)
+    loadings = loadings[loadings["op"] == "=~"]
     return {f: block for f, block in loadings.groupby("lhs", sort=False)}
 
 
-def _value(p: pd.DataFrame, lhs: str, op: str, rhs: str) -> float:
-    hit = p[(p["op"] == op) & (((p["lhs"] == lhs) & (p["rhs"] == rhs)) | ((p["lhs"] == rhs) & (p["rhs"] == lhs)))]
-    return float(hit["est"].iloc[0]) if len(hit) else 0.0
+def _model_matrices(p: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """RAM matrices of one group's parameter table and the model-implied covariance of every variable.
+
+    Returns ``(names, A, S, sigma)``: ``A[i, j]`` is the directed effect of
+    ``names[j]`` on ``names[i]`` (loadings ``f =~ y`` and regressions ``y ~ x``),
+    ``S`` the (residual) (co)variances ``~~`` and ``sigma = (I - A)^-1 S
+    (I - A)^-T`` the implied covariance of latent and observed variables alike
+    (lavaan's ``cov.lv`` is its latent block: a first-order factor's variance
+    includes what a second-order factor or a covariate explains).
+    """
+    rows = p[p["op"].isin(("=~", "~", "~~"))]
+    names = list(dict.fromkeys([*rows["lhs"], *rows["rhs"]]))
+    at = {n: k for k, n in enumerate(names)}
+    a = np.zeros((len(names), len(names)))
+    s = np.zeros_like(a)
+    for r in rows.itertuples(index=False):
+        i, j, est = at[r.lhs], at[r.rhs], float(r.est)
+        if r.op == "=~":
+            a[j, i] = est
+        elif r.op == "~":
+            a[i, j] = est
+        else:
+            s[i, j] = s[j, i] = est
+    inv = np.linalg.inv(np.eye(len(names)) - a)
+    return names, a, s, inv @ s @ inv.T
 
 
 RELIABILITY_COLUMNS = ("factor", "k", "alpha", "omega", "omega2", "omega3", "avevar", "cr", "ave")
@@ -111,40 +135,54 @@ def reliability(params: pd.DataFrame, data: pd.DataFrame | None = None, *, group
         The raw item data, for ``alpha`` and ``omega3`` (NaN without it).
     implied : DataFrame, optional
         Model-implied covariance of the indicators, for ``omega2`` (default:
-        rebuilt from the loadings and (residual) (co)variances in ``params``).
+        rebuilt from all loadings, regressions and (co)variances in ``params``).
 
     Returns
     -------
     DataFrame
         One row per factor with :data:`RELIABILITY_COLUMNS`. Factors measured by
-        other factors (second order) are skipped.
+        other factors (second order) are skipped: see
+        :func:`second_order_reliability`.
 
     Notes
     -----
-    With loadings ``l``, factor variance ``psi`` and residual (co)variances ``theta``:
-    ``omega = (sum l)^2 psi / ((sum l)^2 psi + sum theta_ii + 2 sum_{i<j} theta_ij)``;
+    With loadings ``l``, the factor's model-implied variance ``phi`` (semTools
+    reads ``lavInspect(fit, "cov.lv")``: for a factor that loads on a
+    second-order factor or is regressed on covariates this is its total
+    variance, not its disturbance variance) and residual (co)variances ``theta``:
+    ``omega = (sum l)^2 phi / ((sum l)^2 phi + sum theta_ii + 2 sum_{i<j} theta_ij)``;
     ``omega2`` divides by the sum of the model-implied indicator covariance matrix,
     ``omega3`` by the sum of the sample covariance matrix (divisor N, as lavaan);
-    ``avevar = sum l^2 psi / (sum l^2 psi + sum theta_ii)``. ``cr`` (Joreskog's
-    composite reliability) and ``ave`` (Fornell & Larcker) use standardized
-    loadings ``s``: ``(sum s)^2 / ((sum s)^2 + sum(1 - s^2))`` and ``mean(s^2)``.
+    ``avevar = sum l^2 phi / (sum l^2 phi + sum theta_ii)``, NaN when an indicator
+    also depends on another factor (as semTools). ``cr`` (Joreskog's composite
+    reliability) and ``ave`` (Fornell & Larcker) use standardized loadings
+    ``s``: ``(sum s)^2 / ((sum s)^2 + sum(1 - s^2))`` and ``mean(s^2)``.
+
+    Examples
+    --------
+    ``reliability(fit.parameters, data)`` matches ``semTools::reliability(fit)``
+    row for row (``alpha, omega, omega2, omega3, avevar``).
     """
-    p = params[params["group"] == group] if "group" in params.columns else params
+    p = _group_rows(params, group)
     latent = set(p.loc[p["op"] == "=~", "lhs"])
+    names, a, s_ram, sigma = _model_matrices(p)
+    at = {n: k for k, n in enumerate(names)}
+    lat = [at[n] for n in names if n in latent]
     rows = []
     for f, block in _factor_blocks(params, group).items():
         inds = list(block["rhs"])
         if any(i in latent for i in inds):
             continue
-        lam = block["est"].to_numpy(dtype=float)
-        psi = _value(p, f, "~~", f)
-        theta = np.array([[_value(p, a, "~~", b) for b in inds] for a in inds])
-        num = lam.sum() ** 2 * psi
-        omega = num / (num + np.trace(theta) + 2 * np.sum(np.triu(theta, 1)))
+        ix = [at[i] for i in inds]
+        lam = a[ix, at[f]]
+        phi = sigma[at[f], at[f]]
+        theta = s_ram[np.ix_(ix, ix)]
+        num = lam.sum() ** 2 * phi
+        omega = num / (num + theta.sum())
         if implied is not None:
             total_implied = implied.loc[inds, inds].to_numpy().sum()
         else:
-            total_implied = (np.outer(lam, lam) * psi + theta).sum()  # other factors' cross-loadings absent
+            total_implied = sigma[np.ix_(ix, ix)].sum()
         omega2 = num / total_implied
         alpha = omega3 = np.nan
         if data is not None:
@@ -153,12 +191,79 @@ def reliability(params: pd.DataFrame, data: pd.DataFrame | None = None, *, group
             omega3 = num / s.sum()
             k = len(inds)
             alpha = k / (k - 1) * (1 - np.trace(s) / s.sum())
-        avevar = np.sum(lam ** 2 * psi) / (np.sum(lam ** 2 * psi) + np.trace(theta))
+        # true-score variance of each indicator from all factors; avevar only when it is this factor's alone
+        lam_all = a[np.ix_(ix, lat)]
+        true_item = np.einsum("ij,jk,ik->i", lam_all, sigma[np.ix_(lat, lat)], lam_all)
+        true_fac = lam ** 2 * phi
+        avevar = (true_fac.sum() / (true_fac.sum() + np.trace(theta))
+                  if np.abs(true_item - true_fac).sum() < 1e-5 else np.nan)
         std = block["std.all"].to_numpy(dtype=float) if "std.all" in block else np.full(len(inds), np.nan)
         cr = std.sum() ** 2 / (std.sum() ** 2 + np.sum(1 - std ** 2))
         rows.append({"factor": f, "k": len(inds), "alpha": alpha, "omega": omega, "omega2": omega2,
                      "omega3": omega3, "avevar": avevar, "cr": cr, "ave": np.mean(std ** 2)})
     return pd.DataFrame(rows, columns=list(RELIABILITY_COLUMNS))
+
+
+SECOND_ORDER_COLUMNS = ("factor", "k", "omegaL1", "omegaL2", "partialOmegaL1")
+
+
+def second_order_reliability(params: pd.DataFrame, factor: str, *, group: int = 1) -> pd.DataFrame:
+    """Reliability of a second-order factor (as ``semTools::reliabilityL2``, 0.5-6).
+
+    Parameters
+    ----------
+    params : DataFrame
+        Parameter table with lavaan's columns (``lhs, op, rhs, est``; ``group``
+        optional) of a model in which ``factor`` is measured by first-order
+        factors only.
+    factor : str
+        The second-order factor.
+
+    Returns
+    -------
+    DataFrame
+        One row with :data:`SECOND_ORDER_COLUMNS` (``k`` = number of first-order factors).
+
+    Notes
+    -----
+    With second-order loadings ``b_j`` of the first-order factors ``j``, the
+    variance ``phi`` of ``factor``, the first-order disturbance (co)variances
+    ``psi``, the first-order loadings ``l`` and the indicators' residual
+    (co)variances ``theta``: ``omegaL2 = (sum b)^2 phi / ((sum b)^2 phi + sum
+    psi)`` (of the first-order factors as indicators); with the indicators'
+    loadings on ``factor`` through the first-order factors, ``c_i = sum_j
+    l_ij b_j``, ``omegaL1 = (sum c)^2 phi / ((sum c)^2 phi + sum_j (sum_i
+    l_ij)^2 psi_jj + sum theta)`` (of the sum of all indicators) and
+    ``partialOmegaL1`` the same without the disturbance term.
+
+    Examples
+    --------
+    ``second_order_reliability(fit.parameters, "g")`` matches
+    ``semTools::reliabilityL2(fit, "g")``.
+    """
+    p = _group_rows(params, group)
+    first = list(p.loc[(p["op"] == "=~") & (p["lhs"] == factor), "rhs"])
+    latent = set(p.loc[p["op"] == "=~", "lhs"])
+    if not first or not all(f in latent for f in first):
+        raise OptionError(f"second_order_reliability: '{factor}' must be measured by first-order factors only; "
+                          f"it is measured by {first or 'nothing'}")
+    names, a, s, sigma = _model_matrices(p)
+    at = {n: k for k, n in enumerate(names)}
+    g, fx = at[factor], [at[f] for f in first]
+    inds = [n for n in names if n not in latent and np.any(a[at[n], fx] != 0)]
+    ix = [at[i] for i in inds]
+    phi = sigma[g, g]
+    b = a[fx, g]
+    lam = a[np.ix_(ix, fx)]
+    common_l2 = b.sum() ** 2 * phi
+    common_l1 = (lam @ b).sum() ** 2 * phi
+    error_l1 = s[np.ix_(ix, ix)].sum()
+    unique_l1 = float(np.sum(lam.sum(axis=0) ** 2 * np.diag(s)[fx]))
+    return pd.DataFrame([{"factor": factor, "k": len(first),
+                          "omegaL1": common_l1 / (common_l1 + unique_l1 + error_l1),
+                          "omegaL2": common_l2 / (common_l2 + s[np.ix_(fx, fx)].sum()),
+                          "partialOmegaL1": common_l1 / (common_l1 + error_l1)}],
+                        columns=list(SECOND_ORDER_COLUMNS))
 
 
 def scale_alphas(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]]) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from analysis.data_prep import SMALL_G
 from analysis.diagram import LEGEND, DiagramError, decisions_from, path_diagram, render_svg
+from analysis.hypotheses import HypothesisSpec
 from analysis.pipeline import AnalysisResult
 from analysis.plots import correlation_heatmap, item_distributions, verdict_chart
 from analysis.scoring import score_name
@@ -53,6 +54,85 @@ def fmt_p(p) -> str:
     if p is None or not np.isfinite(p):
         return ""
     return "<.001" if p < 0.001 else f"{p:.3f}"
+
+
+# Each kind of decision test gets its own table with the columns that mean something for it: a
+# chi-square difference is no estimate and has no one-sided p, an HTMT ratio has a threshold.
+TEST_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "wald": ("Wald tests", ("Test", "Estimate", "SE", "95% CI", "p (one-sided)")),
+    "bootstrap": ("Indirect effects, percentile bootstrap",
+                  ("Test", "Estimate", "Bootstrap SE", "95% CI (percentile)", "p (one-sided, bootstrap)",
+                   "Failed resamples", "Method")),
+    "lr": ("Chi-square difference tests (likelihood ratio)", ("Test", "\u03c7\u00b2 difference", "df", "p")),
+    "htmt": ("Discriminant validity (HTMT)", ("Test", "HTMT", "Threshold", "Below threshold")),
+    "other": ("Other tests", ("Test", "Kind", "Estimate", "SE", "95% CI", "p")),
+}
+
+_TEXT_COLUMNS = ("Test", "Kind", "Method", "Below threshold")
+
+
+def _test_family(kind: str) -> str:
+    """Which :data:`TEST_TABLES` table a test of the pipeline's ``kind`` goes to."""
+    kind = str(kind)
+    if kind.startswith("wald"):
+        return "wald"
+    if "bootstrap" in kind:
+        return "bootstrap"
+    return kind if kind in ("lr", "htmt") else "other"
+
+
+def _ci(r: dict) -> str:
+    lo, hi = r.get("ci.lower", np.nan), r.get("ci.upper", np.nan)
+    return "" if lo is None or not np.isfinite(lo) else f"[{fmt(lo)}, {fmt(hi)}]"
+
+
+def _number(r: dict, key: str):
+    value = r.get(key, np.nan)
+    return np.nan if value is None else value
+
+
+def _test_cells(family: str, r: dict, threshold) -> list[str]:
+    """The cells of one test row, in the order of the family's :data:`TEST_TABLES` columns."""
+    if family == "wald":
+        name = r["test"] + (" [standardized]" if "standardized" in str(r["kind"]) else "")
+        return [name, fmt(r["estimate"]), fmt(r["se"]), _ci(r), fmt_p(r["p.predicted"])]
+    if family == "bootstrap":
+        failed = _number(r, "failed.resamples")
+        return [r["test"], fmt(r["estimate"]), fmt(r["se"]), _ci(r), fmt_p(r["p.predicted"]),
+                fmt(int(failed)) if np.isfinite(failed) else "", str(r["kind"])]
+    if family == "lr":
+        df = _number(r, "df")
+        return [r["test"], fmt(r["estimate"]), fmt(int(df)) if np.isfinite(df) else "", fmt_p(r["p.predicted"])]
+    if family == "htmt":
+        ok = r.get("ok")
+        return [r["test"], fmt(r["estimate"]), fmt(threshold, 2) if threshold is not None else "",
+                fmt(bool(ok)) if isinstance(ok, (bool, np.bool_)) else ""]
+    return [r["test"], str(r["kind"]), fmt(r["estimate"]), fmt(r["se"]), _ci(r), fmt_p(r["p.predicted"])]
+
+
+def decision_test_tables(tests: pd.DataFrame, spec: HypothesisSpec | None = None) -> list[dict]:
+    """One hypothesis's decision tests as tables, one per kind of test.
+
+    ``tests`` has the pipeline's test columns (``test, kind, estimate, se,
+    ci.lower, ci.upper, p.predicted``; ``df`` for ``lr``, ``ok`` for ``htmt``,
+    ``failed.resamples`` for the bootstrap); ``spec`` is the hypothesis'
+    registry entry (for the HTMT threshold). Returns a list of
+    ``{"family", "title", "columns", "rows", "numeric"}`` in :data:`TEST_TABLES`
+    order, rows being lists of strings and ``numeric`` a flag per column;
+    kinds without tests are left out.
+    """
+    threshold = None
+    htmt_spec = spec.htmt_below if spec is not None else None
+    if htmt_spec:
+        threshold = float(htmt_spec["threshold"])
+    records = tests.to_dict("records")
+    out = []
+    for family, (title, columns) in TEST_TABLES.items():
+        rows = [_test_cells(family, r, threshold) for r in records if _test_family(r["kind"]) == family]
+        if rows:
+            out.append({"family": family, "title": title, "columns": columns, "rows": rows,
+                        "numeric": [c not in _TEXT_COLUMNS for c in columns]})
+    return out
 
 
 def _css(verdict: str) -> str:
@@ -120,9 +200,7 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
             hyp_rows.append({
                 "id": hid, "verdict": vr["verdict"], "css": _css(vr["verdict"]), "statement": hyps[hid].statement,
                 "passage": hyps[hid].passage, "seed": hyps[hid].seed,
-                "tests": [{"test": r["test"], "estimate": fmt(r["estimate"]), "se": fmt(r["se"]),
-                           "ci": "" if not np.isfinite(r["ci.lower"]) else f"[{fmt(r['ci.lower'])}, {fmt(r['ci.upper'])}]",
-                           "p": fmt_p(r["p.predicted"])} for r in t.to_dict("records")],
+                "test_tables": decision_test_tables(t, hyps[hid].spec),
                 "robustness": [{"check": r["check"], "estimate": fmt(r.get("estimate", np.nan)),
                                 "se": fmt(r.get("se", np.nan)), "p": fmt_p(r.get("p.predicted", np.nan)),
                                 "pc": fmt_p(r.get("p.cluster", np.nan)),
@@ -204,11 +282,14 @@ def render_markdown(result: AnalysisResult, instrument: Instrument) -> str:
             out += ["| " + " | ".join(MEASUREMENT_COLUMNS) + " |", "|" + "---|" * len(MEASUREMENT_COLUMNS)]
             out += ["| " + " | ".join(_md(x) for x in row) + " |" for row in m["measurement"]] + [""]
         for h in m["hypotheses"]:
-            out += [f"### {h['id']}: {h['verdict']}", "", _md(h["statement"]), "", f"> {_md(h['passage'])}", "",
-                    "| Test | Estimate | SE | 95% CI | p |", "|---|---|---|---|---|"]
-            out += [f"| {_md(t['test'])} | {t['estimate']} | {t['se']} | {t['ci']} | {t['p']} |" for t in h["tests"]]
+            out += [f"### {h['id']}: {h['verdict']}", "", _md(h["statement"]), "", f"> {_md(h['passage'])}", ""]
+            for tab in h["test_tables"]:
+                out += [f"{tab['title']}:", "", "| " + " | ".join(tab["columns"]) + " |",
+                        "|" + "---|" * len(tab["columns"])]
+                out += ["| " + " | ".join(_md(x) for x in row) + " |" for row in tab["rows"]]
+                out.append("")
             if h["robustness"]:
-                out += ["", "| Robustness check | Estimate | SE | p | p (cluster) | Significant |", "|---|---|---|---|---|---|"]
+                out += ["| Robustness check | Estimate | SE | p | p (cluster) | Significant |", "|---|---|---|---|---|---|"]
                 out += [f"| {_md(r['check'])} | {r['estimate']} | {r['se']} | {r['p']} | {r['pc']} | {r['sig']} |"
                         for r in h["robustness"]]
             out.append("")

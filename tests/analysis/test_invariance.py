@@ -1,3 +1,5 @@
+import numpy as np
+import pandas as pd
 import pytest
 
 from analysis.invariance import INVARIANCE_COLUMNS, measurement_invariance
@@ -34,3 +36,34 @@ def test_strict_level_and_robust_difference_run(hs_data):
 def test_unknown_level(hs_data):
     with pytest.raises(OptionError, match="weak"):
         measurement_invariance(HS_MODEL, hs_data, "school", levels=("configural", "weak"))
+
+
+def _intercept_shift_data(n: int = 400, seed: int = 11) -> pd.DataFrame:
+    """Two groups, one factor, equal loadings and residual variances; item y1's intercept is 0.6 higher
+    in group b: scalar invariance fails clearly, strict's own comparison (residuals) has nothing to find."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for g, shift in (("a", 0.0), ("b", 0.6)):
+        f = rng.normal(size=n)
+        y = {f"y{k}": 0.8 * f + 0.6 * rng.normal(size=n) for k in range(1, 5)}
+        y["y1"] = y["y1"] + shift
+        frames.append(pd.DataFrame(y).assign(grp=g))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_a_level_holds_only_if_every_level_below_holds():
+    res = measurement_invariance("F =~ y1 + y2 + y3 + y4", _intercept_shift_data(), "grp")
+    t = res.table.set_index("level")
+    # the construction: scalar fails its comparison, strict passes its own (residuals equal in the population)
+    assert not t.loc["scalar", "comparison.ok"] and t.loc["scalar", "delta.pvalue"] < 1e-6
+    assert t.loc["strict", "comparison.ok"] and t.loc["strict", "delta.pvalue"] > 0.05
+    assert t.loc["metric", "invariant"]
+    assert not t.loc["scalar", "invariant"]
+    assert not t.loc["strict", "invariant"]  # cannot hold above a failed scalar level
+
+
+def test_strict_on_hs39_does_not_hold_above_failed_scalar(hs_data):
+    """HS39 by school: strict's own comparison passes the fit-index rule (CFI -0.009), scalar fails."""
+    t = measurement_invariance(HS_MODEL, hs_data, "school").table.set_index("level")
+    assert not t.loc["scalar", "comparison.ok"] and t.loc["strict", "comparison.ok"]
+    assert list(t["invariant"].iloc[1:]) == [True, False, False]

@@ -5,11 +5,47 @@ import pandas as pd
 import pytest
 
 from analysis.fit import fit
-from analysis.reliability import cronbach_alpha, item_total, reliability, scale_alphas
-from smesurvey.errors import DataError
-from tests.analysis.conftest import HS_MODEL, REFERENCE, read_reference
+from analysis.reliability import (
+    cronbach_alpha,
+    item_total,
+    reliability,
+    scale_alphas,
+    second_order_reliability,
+)
+from smesurvey.errors import DataError, OptionError
+from tests.analysis.conftest import HS_MODEL, POLDEM_MODEL, REFERENCE, read_reference
 
 EXTRA = REFERENCE.parent / "lavaan_extra"
+
+HS_SECOND_ORDER = HS_MODEL + "g =~ visual + textual + speed\n"
+HS24_SECOND_ORDER = """
+spatial =~ t01 + t02 + t03 + t04
+verbal  =~ t05 + t06 + t07 + t08 + t09
+speed   =~ t10 + t11 + t12 + t13
+memory  =~ t14 + t15 + t16 + t17 + t18 + t19
+g       =~ spatial + verbal + speed + memory
+"""
+COEFS = ("alpha", "omega", "omega2", "omega3", "avevar")
+
+
+def _semtools(name: str) -> pd.DataFrame:
+    """A ``semTools::reliability()`` table from make_psychometrics.R: coefficients x factors."""
+    return pd.read_csv(EXTRA / name, index_col=0)
+
+
+@pytest.fixture(scope="module")
+def hs24_data():
+    return pd.read_csv(EXTRA / "hs24.csv")
+
+
+@pytest.fixture(scope="module")
+def hs_second_fit(hs_data):
+    return fit(HS_SECOND_ORDER, hs_data)
+
+
+@pytest.fixture(scope="module")
+def hs24_second_fit(hs24_data):
+    return fit(HS24_SECOND_ORDER, hs24_data)
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +93,67 @@ def test_item_total_matches_psych(hs_data):
     np.testing.assert_allclose(ours["alpha.if.deleted"], ref["alpha.if.deleted"], atol=1e-6)
 
 
-def test_composite_reliability_and_ave_from_standardized_loadings(hs_fit):
-    rel = reliability(hs_fit.parameters).set_index("factor")
-    s = hs_fit.parameters.query("op == '=~' and lhs == 'speed'")["std.all"].to_numpy()
-    assert rel.loc["speed", "cr"] == pytest.approx(s.sum() ** 2 / (s.sum() ** 2 + (1 - s ** 2).sum()))
-    assert rel.loc["speed", "ave"] == pytest.approx(np.mean(s ** 2))
-    assert np.isnan(rel.loc["speed", "alpha"])  # no data given
+@pytest.mark.parametrize("coef", COEFS)
+def test_second_order_first_order_factors_match_semtools(hs_second_fit, hs_data, coef):
+    """First-order factors of a second-order model: their variance is the model-implied one (cov.lv),
+    not the disturbance variance. HS39 with g over 3 factors (just identified, so the same numbers as
+    the first-order model)."""
+    ours = reliability(hs_second_fit.parameters, hs_data).set_index("factor")
+    ref = _semtools("hs_secondorder_reliability_semTools.csv")
+    assert list(ours.index) == list(ref.columns)
+    np.testing.assert_allclose(ours.loc[list(ref.columns), coef], ref.loc[coef], atol=1e-4)
+
+
+@pytest.mark.parametrize("coef", COEFS)
+def test_second_order_24_tests_match_semtools(hs24_second_fit, hs24_data, coef):
+    """Holzinger & Swineford's 24 tests (psychTools), 4 first-order factors under g (over-identified)."""
+    ours = reliability(hs24_second_fit.parameters, hs24_data).set_index("factor")
+    ref = _semtools("hs24_secondorder_reliability_semTools.csv")
+    np.testing.assert_allclose(ours.loc[list(ref.columns), coef], ref.loc[coef], atol=1e-4)
+
+
+@pytest.mark.parametrize("table, data, ref", [
+    ("hs_secondorder_ML_parameters.csv", "hs", "hs_secondorder_reliability_semTools.csv"),
+    ("hs24_secondorder_ML_parameters.csv", "hs24", "hs24_secondorder_reliability_semTools.csv"),
+])
+def test_second_order_from_lavaans_own_table(hs_data, hs24_data, table, data, ref):
+    """Fed lavaan's parameterEstimates of the second-order models, semTools' numbers to 1e-6."""
+    ours = reliability(pd.read_csv(EXTRA / table), {"hs": hs_data, "hs24": hs24_data}[data]).set_index("factor")
+    r = _semtools(ref)
+    np.testing.assert_allclose(ours.loc[list(r.columns), list(COEFS)].T, r.loc[list(COEFS)], atol=1e-6)
+
+
+@pytest.mark.parametrize("coef", COEFS)
+def test_structural_model_with_residual_covariances_matches_semtools(poldem_data, coef):
+    """Factors regressed on other factors (dem60, dem65) and residual covariances within a factor."""
+    ours = reliability(fit(POLDEM_MODEL, poldem_data).parameters, poldem_data).set_index("factor")
+    ref = _semtools("poldem_sem_reliability_semTools.csv")
+    np.testing.assert_allclose(ours.loc[list(ref.columns), coef], ref.loc[coef], atol=1e-4)
+
+
+@pytest.mark.parametrize("fixture, ref", [("hs_second_fit", "hs_secondorder_reliabilityL2_semTools.csv"),
+                                          ("hs24_second_fit", "hs24_secondorder_reliabilityL2_semTools.csv")])
+def test_second_order_factor_matches_semtools_reliabilityL2(request, fixture, ref):
+    ours = second_order_reliability(request.getfixturevalue(fixture).parameters, "g").iloc[0]
+    r = pd.read_csv(EXTRA / ref).set_index("measure")["value"]
+    for measure in ("omegaL1", "omegaL2", "partialOmegaL1"):
+        assert ours[measure] == pytest.approx(r[measure], abs=1e-4), measure
+
+
+def test_second_order_reliability_needs_a_second_order_factor(hs_second_fit):
+    with pytest.raises(OptionError, match="first-order factors only"):
+        second_order_reliability(hs_second_fit.parameters, "visual")
+
+
+@pytest.mark.parametrize("fixture, ref", [("hs_fit", "hs_cr_ave_lavaan.csv"),
+                                          ("hs24_second_fit", "hs24_secondorder_cr_ave_lavaan.csv")])
+def test_composite_reliability_and_ave_match_lavaans_standardized_solution(request, fixture, ref):
+    """CR and AVE computed in R from lavaan's standardizedSolution() (make_psychometrics.R)."""
+    rel = reliability(request.getfixturevalue(fixture).parameters).set_index("factor")
+    r = pd.read_csv(EXTRA / ref).set_index("factor")
+    np.testing.assert_allclose(rel.loc[r.index, "cr"], r["cr"], atol=1e-4)
+    np.testing.assert_allclose(rel.loc[r.index, "ave"], r["ave"], atol=1e-4)
+    assert rel[["alpha", "omega3"]].isna().all().all()  # no data given
 
 
 def test_input_errors(hs_data):

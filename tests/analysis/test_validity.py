@@ -7,7 +7,7 @@ import pytest
 from analysis.fit import fit
 from analysis.validity import fornell_larcker, htmt, htmt_matrix
 from smesurvey.errors import DataError
-from tests.analysis.conftest import HS_MODEL, POLDEM_MODEL, read_reference
+from tests.analysis.conftest import HS_MODEL, POLDEM_MODEL, REFERENCE, read_reference
 
 HS = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
 
@@ -91,3 +91,11 @@ def test_htmt_unknown_ratio_is_na_not_below_threshold():
 def test_htmt_input_errors(hs_data):
     with pytest.raises(DataError, match="fewer than 2 items"):
         htmt(hs_data, {"A": ["x1"], "B": ["x2", "x3"]})
+
+
+def test_fornell_larcker_diagonal_is_sqrt_ave_from_lavaan(hs_data):
+    """Diagonal sqrt(AVE), computed in R from lavaan's standardizedSolution() (make_psychometrics.R)."""
+    t = fornell_larcker(fit(HS_MODEL, hs_data))
+    ref = pd.read_csv(REFERENCE.parent / "lavaan_extra" / "hs_cr_ave_lavaan.csv").set_index("factor")
+    for f in HS:
+        assert t.loc[f, f] == pytest.approx(ref.loc[f, "sqrt.ave"], abs=1e-4), f
