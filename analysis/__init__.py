@@ -2,5 +2,5 @@
 proposition tests and reports.
 
 Every estimate lives in one tidy parameter table whose columns are fixed in
-:mod:`analysis.constants` (lavaan's ``parameterEstimates()`` layout).
+:mod:`analysis.sem.constants` (lavaan's ``parameterEstimates()`` layout).
 """

@@ -15,7 +15,7 @@ import pandas as pd
 import pyreadstat
 
 from instrument.model import MISSING_CODE
-from smesurvey.errors import DataError
+from smecore.errors import DataError
 
 
 def read_responses(path: str | Path) -> pd.DataFrame:

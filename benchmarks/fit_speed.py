@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     import semopy
 
-    from analysis.fit import fit
+    from analysis.sem.fit import fit
 
     model, data = make_data()
     data_float = data.astype(float)  # semopy's robust SEs fail on integer columns under numpy 2

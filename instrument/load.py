@@ -8,7 +8,7 @@ All problems are collected - per file by the pydantic schema, then across
 files (duplicate ids, unknown response scales, constructs listed in no or two
 modules, second-order factors with unknown members, hypotheses naming
 constructs that do not exist) - and raised together as one
-:class:`~smesurvey.errors.DefinitionError`, each prefixed with its file and
+:class:`~smecore.errors.DefinitionError`, each prefixed with its file and
 location, e.g. ``constructs/ik.yaml: items.2.text: English text ('en') is missing``.
 YAML is read with ``yaml.safe_load`` only.
 """
@@ -28,7 +28,7 @@ from instrument.schema import (
     Questionnaire,
     ScalesFile,
 )
-from smesurvey.errors import DefinitionError
+from smecore.errors import DefinitionError
 
 DEFINITION_DIR = Path(__file__).resolve().parent / "definition"
 

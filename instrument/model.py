@@ -25,7 +25,7 @@ from instrument.schema import (
     Questionnaire,
     Scale,
 )
-from smesurvey.errors import OptionError
+from smecore.errors import OptionError
 
 MISSING_CODE = -99
 MISSING_LABEL = "No answer"

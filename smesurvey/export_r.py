@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smesurvey.files import write_text
+from smecore.files import write_text
 
 R_SCRIPT = r"""# Fit every model of the smesurvey analysis with lavaan and write tables named as ours.
 # Run from this folder:  Rscript fit_lavaan.R      (needs the lavaan package)
@@ -75,11 +75,11 @@ def _key(name: str) -> str:
 
 def export_r(data: pd.DataFrame, out: str | Path, *, source: str = "data") -> list[Path]:
     """Write models, data, our results and the lavaan script into ``out`` (see the module docstring)."""
-    from analysis.fit import fit
-    from analysis.hypotheses import load_registry
-    from analysis.pipeline import _numeric_frame, build_model, step12_prepare
+    from analysis.propositions.hypotheses import load_registry
+    from analysis.propositions.pipeline import _numeric_frame, build_model, step12_prepare
+    from analysis.sem.fit import fit
     from instrument import load_instrument
-    from smesurvey.errors import DataError, SmeSurveyError
+    from smecore.errors import DataError, SmeSurveyError
 
     out = Path(out)
     inst = load_instrument()

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smesurvey.errors import OptionError
+from smecore.errors import OptionError
 
 TOLERANCE = 1e-6
 SETTINGS = {"bootstrap": 2000, "seed": 1}
@@ -104,8 +104,8 @@ def compare_tables(got: pd.DataFrame, expected: pd.DataFrame, spec: Compared, na
 
 def _analyse(path: Path, out: Path, progress: Callable | None):
     from analysis.ingest import read_responses
-    from analysis.pipeline import analyze, write_outputs
-    from analysis.report import write_reports
+    from analysis.propositions.pipeline import analyze, write_outputs
+    from analysis.report.render import write_reports
     from instrument import load_instrument
 
     inst = load_instrument()
@@ -151,7 +151,7 @@ def update_expected(worlds: Sequence[str] = ("theory", "null"),
     """Re-run the reference analysis and store its tables as the expected results."""
     import tempfile
 
-    from smesurvey.provenance import package_versions
+    from smecore.provenance import package_versions
     from synthetic_data.reference import REFERENCE_DIR
 
     written = []

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from instrument import Instrument, load_instrument
-from smesurvey.errors import DefinitionError, OptionError
-from smesurvey.provenance import package_versions
+from smecore.errors import DefinitionError, OptionError
+from smecore.provenance import package_versions
 from synthetic_data.items import categorize, continuous_responses, thresholds_for
 from synthetic_data.knobs import Knobs, apply_knobs
 from synthetic_data.population import Population, load_population

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from smesurvey.errors import OptionError
+from smecore.errors import OptionError
 
 RESPONDENT_TYPES = ("attentive", "careless", "straightliner")
 

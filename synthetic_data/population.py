@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from smesurvey.errors import DefinitionError, OptionError
+from smecore.errors import DefinitionError, OptionError
 from synthetic_data.system import Equation, LatentSystem, Term, build_system
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from instrument.model import Instrument
-from smesurvey.errors import DefinitionError
+from smecore.errors import DefinitionError
 from synthetic_data.population import Coefficient
 
 

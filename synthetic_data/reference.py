@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from smesurvey.files import write_text
+from smecore.files import write_text
 from synthetic_data.generate import generate
 from synthetic_data.writers import write_data
 

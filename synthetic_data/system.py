@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from smesurvey.errors import DefinitionError
+from smecore.errors import DefinitionError
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ from instrument import Instrument
 from instrument.export.limesurvey import limesurvey_code
 from instrument.export.xlsform import group_name
 from instrument.model import MISSING_CODE
-from smesurvey.errors import OptionError
-from smesurvey.files import fix_sav_timestamp, save_workbook, write_text
+from smecore.errors import OptionError
+from smecore.files import fix_sav_timestamp, save_workbook, write_text
 from synthetic_data.generate import GeneratedData
 
 DATA_FORMATS = ("csv", "xlsx", "sav", "qualtrics", "limesurvey", "kobo")

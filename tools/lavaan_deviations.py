@@ -1,6 +1,6 @@
 """Largest deviation from lavaan per reference case: ``python tools/lavaan_deviations.py``.
 
-Fits every case of ``tests/analysis/test_fit_reference.py`` (the shared lavaan 0.6.14
+Fits every case of ``tests/analysis/sem/test_fit_reference.py`` (the shared lavaan 0.6.14
 reference set plus ``tests/results/lavaan_extra``) and prints, per case, the largest
 absolute difference of ``est``, ``std.all`` and the fit indices (every measure of
 lavaan's ``fitMeasures()`` with an absolute tolerance: cfi, rmsea, gfi, srmr_mplus, ...),

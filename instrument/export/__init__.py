@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from instrument.model import Instrument
-from smesurvey.errors import OptionError
+from smecore.errors import OptionError
 
 
 def _registry() -> dict[str, tuple[Callable[[Instrument, Path], list[Path]], str]]:

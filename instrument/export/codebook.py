@@ -11,7 +11,7 @@ import pyreadstat
 
 from instrument.export.markdown import md
 from instrument.model import MISSING_CODE, Instrument
-from smesurvey.files import fix_sav_timestamp, write_text
+from smecore.files import fix_sav_timestamp, write_text
 
 
 def markdown(instrument: Instrument) -> str:

@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from instrument.export.common import text
 from instrument.model import Instrument
-from smesurvey.files import write_text
+from smecore.files import write_text
 
 
 def context(instrument: Instrument, lang: str = "en") -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from instrument.model import Instrument
-from smesurvey.files import write_text
+from smecore.files import write_text
 
 
 def write(instrument: Instrument, path: Path) -> list[Path]:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from instrument.export.common import text
 from instrument.model import Instrument, Variable
-from smesurvey.errors import DefinitionError
-from smesurvey.files import write_text
+from smecore.errors import DefinitionError
+from smecore.files import write_text
 
 COLUMNS = ("id", "related_id", "class", "type/scale", "name", "relevance", "text", "help", "language",
            "validation", "mandatory", "other", "default", "same_default")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from instrument.export.html import context
 from instrument.model import Instrument
-from smesurvey.files import write_text
+from smecore.files import write_text
 
 
 def md(s: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from instrument.export.common import text
 from instrument.model import Instrument, Variable
-from smesurvey.files import write_text
+from smecore.files import write_text
 
 
 def _choices(instrument: Instrument, v: Variable, tag: str) -> list[str]:

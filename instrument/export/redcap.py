@@ -17,7 +17,7 @@ from pathlib import Path
 
 from instrument.export.common import text
 from instrument.model import Instrument
-from smesurvey.files import write_text
+from smecore.files import write_text
 
 COLUMNS = ("Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
            "Choices, Calculations, OR Slider Labels", "Field Note", "Text Validation Type OR Show Slider Number",

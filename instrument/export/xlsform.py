@@ -18,7 +18,7 @@ from openpyxl import Workbook
 
 from instrument.export.common import language_name, text
 from instrument.model import Instrument, Variable
-from smesurvey.files import save_workbook
+from smecore.files import save_workbook
 
 _TYPES = {"integer": "integer", "year": "integer", "percent": "integer", "text": "text"}
 

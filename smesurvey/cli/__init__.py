@@ -3,7 +3,7 @@
 Each command group lives in its own module and registers itself on :data:`app`
 (``instrument``: exports of the questionnaire; later ``generate``, ``fit``,
 ``analyze`` ...). :func:`main` is the console-script entry point: it turns any
-:class:`~smesurvey.errors.SmeSurveyError` into one line on stderr and exit
+:class:`~smecore.errors.SmeSurveyError` into one line on stderr and exit
 status 2, without a traceback.
 """
 
@@ -14,7 +14,7 @@ import sys
 import typer
 from rich.console import Console
 
-from smesurvey.errors import SmeSurveyError
+from smecore.errors import SmeSurveyError
 
 app = typer.Typer(
     name="smesurvey",

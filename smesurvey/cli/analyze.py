@@ -50,8 +50,8 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
     Returns ``(AnalysisResult, written paths)``; shared by ``analyze`` and ``demo``.
     """
     from analysis.ingest import read_responses
-    from analysis.pipeline import analyze, write_outputs
-    from analysis.report import write_reports
+    from analysis.propositions.pipeline import analyze, write_outputs
+    from analysis.report.render import write_reports
     from instrument import load_instrument
 
     data = read_responses(data_file)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import typer
 
+from smecore.errors import DataError
+from smecore.provenance import package_versions
 from smesurvey.cli import app, err_console
-from smesurvey.errors import DataError
-from smesurvey.provenance import package_versions
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -59,8 +59,8 @@ def fit_command(
     fitMeasures names), excluded.csv (rows left out and why) and provenance.json
     (versions, options, input checksums) into OUT.
     """
-    from analysis.constants import PARAMETER_COLUMNS
-    from analysis.fit import fit
+    from analysis.sem.constants import PARAMETER_COLUMNS
+    from analysis.sem.fit import fit
 
     if not model_file.is_file():
         raise DataError(f"{model_file}: no such model file")
@@ -78,7 +78,7 @@ def fit_command(
     if bootstrap:
         from rich.progress import Progress
 
-        from analysis.bootstrap import bootstrap as run_bootstrap
+        from analysis.sem.bootstrap import bootstrap as run_bootstrap
 
         with Progress(console=err_console, transient=True) as bar:
             task = bar.add_task("bootstrap", total=bootstrap)

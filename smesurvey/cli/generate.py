@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
+from smecore.errors import OptionError
 from smesurvey.cli import app
-from smesurvey.errors import OptionError
 
 
 def _knob_values(pairs: list[str]) -> dict[str, float]:

@@ -10,7 +10,7 @@ import pyreadstat
 import pytest
 
 from analysis.ingest import read_responses
-from smesurvey.errors import DataError
+from smecore.errors import DataError
 
 
 @pytest.fixture()

@@ -14,7 +14,7 @@ from pyxform.xls2xform import convert
 from instrument import load_instrument
 from instrument.export import FORMATS, export
 from instrument.export.limesurvey import limesurvey_code
-from smesurvey.errors import OptionError
+from smecore.errors import OptionError
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import pytest
 
 from instrument import load_instrument
-from smesurvey.errors import DefinitionError
+from smecore.errors import DefinitionError
 
 
 def problems(tiny) -> list[str]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from instrument import load_instrument
-from smesurvey.errors import DefinitionError, OptionError
+from smecore.errors import DefinitionError, OptionError
 from synthetic_data.generate import generate
 from synthetic_data.items import expected_correlation
 from synthetic_data.knobs import Knobs

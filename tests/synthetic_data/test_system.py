@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from smesurvey.errors import DefinitionError
+from smecore.errors import DefinitionError
 from synthetic_data.system import Equation, Term, build_system, simulate
 
 

@@ -1,0 +1,703 @@
+"""Fit CFA and SEM models written in lavaan syntax, with lavaan's numbers.
+
+:func:`fit` runs the pipeline in small numbered steps (as lavaan's
+``lav_lavaan_step*``), each a function below that says what it takes and gives:
+
+1. options    - check estimator / missing / group options
+2. parse      - model syntax -> statements (:mod:`analysis.sem.syntax`)
+3. data       - data frame -> numeric arrays per group + exclusion log
+4. partable   - statements -> parameter table with lavaan's defaults
+5. samplestats- arrays -> moments, missing-data patterns, h1 (EM)
+6. estimate   - Newton/Fisher scoring on the ML or FIML discrepancy
+7. vcov       - standard errors (expected / observed information, sandwich)
+8. test       - chi-square, Yuan-Bentler scaled chi-square
+9. baseline   - independence model for CFI/TLI
+10. measures  - fit indices
+11. table     - the parameter table every output reads
+
+The result is an immutable :class:`FitResult` holding the specification, the
+options, the estimates and a ``summary()``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis.sem import constants as C
+from analysis.sem.data_prep import PreparedData, prepare_data
+from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
+from analysis.sem.fit_indices import (
+    agfi,
+    cfi,
+    ecvi,
+    gfi,
+    hoelter_cn,
+    ifi,
+    mfi,
+    nfi,
+    pgfi,
+    pnfi,
+    residual_rms,
+    rfi,
+    rmsea,
+    rmsea_ci,
+    rmsea_notclose_pvalue,
+    rmsea_pvalue,
+    rni,
+    tli,
+)
+from analysis.sem.objective import FIMLObjective, MLObjective
+from analysis.sem.optimize import OptimResult, minimize
+from analysis.sem.partable import (
+    ParTable,
+    build_partable,
+    classify_variables,
+    independence_partable,
+)
+from analysis.sem.ram import RamModel
+from analysis.sem.robust import (
+    ScaledTest,
+    fiml_corrected,
+    first_order,
+    h1_trace,
+    h1_trace_complete,
+    sandwich,
+    saturated_information,
+    yuan_bentler_mplus,
+)
+from analysis.sem.samplestats import LOG2PI, GroupData, group_data
+from analysis.sem.standardize import standardize
+from analysis.sem.start import start_values
+from analysis.sem.syntax import ParsedModel, parse_model
+from smecore.errors import (
+    ConvergenceError,
+    EstimationError,
+    HeywoodCaseError,
+    HeywoodCaseWarning,
+    IdentificationError,
+    NotPositiveDefiniteError,
+    OptionError,
+    SmeSurveyWarning,
+)
+
+ESTIMATORS = ("ML", "MLR")
+MISSING = ("listwise", "fiml")
+ON_HEYWOOD = ("warn", "error")
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Options a fit was run with (lavaan's names in the comments)."""
+
+    estimator: str = "ML"  # estimator
+    missing: str = "listwise"  # missing: "listwise" or "fiml" (lavaan "ml")
+    group: str | None = None  # group
+    group_equal: tuple[str, ...] = ()  # group.equal
+    group_partial: tuple[str, ...] = ()  # group.partial
+    std_lv: bool = False  # std.lv
+    meanstructure: bool = False  # meanstructure (resolved)
+    information: str = "expected"  # information: expected (ML) / observed (MLR, FIML)
+    se: str = "standard"  # se: standard / robust.huber.white / robust.cluster
+    cluster: str | None = None  # cluster (single-level model, cluster-robust statistics)
+    test: str = "standard"  # test: standard / yuan.bentler.mplus
+    on_heywood: str = "warn"
+
+
+@dataclass(frozen=True)
+class Estimation:
+    """Everything needed to evaluate, refit or perturb a fitted model (the fast refit path)."""
+
+    partable: ParTable
+    model: RamModel
+    groups: tuple[GroupData, ...]
+    objective: MLObjective | FIMLObjective
+    theta: np.ndarray
+    optim: OptimResult
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise OptionError(f"The '{name}' parameter of fit must be one of {sorted(choices)}. Got {value!r}.")
+
+
+# -- step 1 ---------------------------------------------------------------------------
+def step01_options(estimator: str, missing: str, group: str | None, group_equal: Sequence[str],
+                   group_partial: Sequence[str], std_lv: bool, on_heywood: str,
+                   ngroups: int, has_intercepts: bool, cluster: str | None = None) -> FitOptions:
+    """Resolve options to lavaan's defaults for this estimator and missing-data treatment."""
+    robust = estimator == "MLR"
+    fiml = missing == "fiml"
+    meanstructure = fiml or ngroups > 1 or has_intercepts or cluster is not None  # lavaan: cluster= implies means
+    return FitOptions(
+        estimator=estimator, missing=missing, group=group, group_equal=tuple(group_equal),
+        group_partial=tuple(group_partial), std_lv=std_lv, meanstructure=meanstructure,
+        information="observed" if (robust or fiml) else "expected",
+        se=("robust.cluster" if cluster else "robust.huber.white") if robust else "standard", cluster=cluster,
+        test="yuan.bentler.mplus" if robust else "standard", on_heywood=on_heywood)
+
+
+# -- step 5 ---------------------------------------------------------------------------
+def step05_samplestats(prepared: PreparedData, fiml: bool, source: str) -> tuple[GroupData, ...]:
+    """Moments per group; checks that each sample covariance matrix is positive definite."""
+    groups = []
+    clusters = prepared.clusters or [None] * len(prepared.arrays)
+    for label, x, cl in zip(prepared.group_labels, prepared.arrays, clusters):
+        if fiml:
+            gd = group_data(x, fiml=True, cluster=cl)
+        else:
+            complete = ~np.isnan(x).any(axis=1)
+            gd = group_data(x[complete], cluster=None if cl is None else cl[complete])
+        eig, vec = np.linalg.eigh(gd.cov)
+        if eig[0] <= 1e-10 * max(eig[-1], 1e-300):
+            weights = np.abs(vec[:, 0])
+            culprits = [prepared.variables[i] for i in np.argsort(-weights)[:4] if weights[i] > 0.1]
+            where = source + (f", group '{label}'" if label else "")
+            raise NotPositiveDefiniteError(
+                f"{where}: the sample covariance matrix is not positive definite (smallest eigenvalue "
+                f"{eig[0]:.3g}); variables {', '.join(culprits)} are (nearly) linearly dependent. "
+                "Drop one of them, or check for duplicated or sum-score columns")
+        groups.append(gd)
+    return tuple(groups)
+
+
+def _ndat(partable: ParTable, groups: Sequence[GroupData]) -> int:
+    """Number of sample moments the model reproduces (covariate moments excluded, fixed.x)."""
+    nx = len(partable.variables.ov_x)
+    total = 0
+    for gd in groups:
+        p = len(gd.mean)
+        total += p * (p + 1) // 2 - nx * (nx + 1) // 2
+        if partable.meanstructure:
+            total += p - nx
+    return total
+
+
+# -- step 6 ---------------------------------------------------------------------------
+def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructure: bool,
+                    fiml: bool, theta0: np.ndarray | None = None, max_iter: int = 500,
+                    tol: float = 1e-14) -> Estimation:
+    """Minimise the ML (or FIML) discrepancy; raise on non-convergence."""
+    model = RamModel(partable, [(gd.cov, gd.mean) for gd in groups])
+    objective = (FIMLObjective if fiml else MLObjective)(model, list(groups), meanstructure)
+    start = start_values(partable, list(groups)) if theta0 is None else theta0
+    res = minimize(objective, start, max_iter=max_iter, tol=tol)
+    if not res.converged and "starting values" in res.message:
+        raise NotPositiveDefiniteError(
+            "the model-implied covariance matrix is not positive definite at the starting values; give start "
+            "values (e.g. start(0.5)*x) or check fixed parameters that make it singular")
+    if not res.converged:
+        raise ConvergenceError(
+            f"the model did not converge ({res.message}, {res.iterations} iterations). Try: check the "
+            "model for identification, fix a problematic variance, give start values "
+            "(start(0.5)*x), or simplify the model")
+    return Estimation(partable, model, tuple(groups), objective, res.theta, res)
+
+
+def _heywood_rows(table: pd.DataFrame, est: np.ndarray) -> list[str]:
+    idx = np.flatnonzero(((table["op"] == "~~") & (table["lhs"] == table["rhs"])).to_numpy()
+                         & (table["free"].to_numpy() > 0) & (est < 0))
+    return [f"{table['lhs'].iat[i]} ~~ {table['rhs'].iat[i]} = {est[i]:.4g} (group {table['group'].iat[i]})"
+            for i in idx]
+
+
+# -- step 7 ---------------------------------------------------------------------------
+def step07_vcov(est: Estimation, options: FitOptions) -> tuple[np.ndarray, np.ndarray, list[np.ndarray] | None]:
+    """Covariance matrix of the free parameters, the inverted information and (MLR) B0 per group."""
+    obj, theta = est.objective, est.theta
+    n = obj.ntotal
+    info = obj.information(theta) if options.information == "expected" else obj.hessian(theta) / 2.0
+    try:
+        e_inv = np.linalg.inv(info)
+        if not np.all(np.isfinite(e_inv)) or np.min(np.linalg.eigvalsh(info)) <= 1e-12 * np.max(np.abs(info)):
+            raise np.linalg.LinAlgError
+    except np.linalg.LinAlgError:
+        raise IdentificationError(
+            "the information matrix is singular, so standard errors cannot be computed: the model is "
+            "probably not identified (too few indicators per factor, a parameter that cannot be "
+            "separated from another). Fix a parameter or add constraints") from None
+    if options.se in ("robust.huber.white", "robust.cluster"):
+        b0 = first_order(obj.scores(theta), [gd.cluster for gd in est.groups])
+        return sandwich(e_inv, b0, obj.weights, n), e_inv, b0
+    return e_inv / n, e_inv, None
+
+
+# -- step 8 ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TestResult:
+    chisq: float
+    df: int
+    pvalue: float
+    scaled: ScaledTest | None
+
+
+def h1_information(groups: Sequence[GroupData], variables, options: FitOptions) -> list | None:
+    """Saturated-model information of each group (what the robust statistics need), computed once.
+
+    ``None`` when no robust statistic needs it (ML with complete data); for
+    complete data without covariates the Yuan-Bentler trace has a closed form,
+    so the (costly) matrices are only built with missing data or covariates.
+    """
+    needs = options.test == "yuan.bentler.mplus" or options.missing == "fiml"
+    if not needs:
+        return None
+    return [saturated_information(gd, variables.ov, variables.ov_x, options.meanstructure)
+            if (gd.has_missing or variables.ov_x or gd.cluster is not None) else None for gd in groups]
+
+
+def step08_test(est: Estimation, options: FitOptions, df: int, e_inv: np.ndarray,
+                b0: list[np.ndarray] | None, h1: list | None = None) -> TestResult:
+    """Likelihood-ratio chi-square against the saturated model; Yuan-Bentler scaling for MLR."""
+    obj = est.objective
+    f = obj.value(est.theta)
+    f_h1 = obj.h1_value() if isinstance(obj, FIMLObjective) else 0.0
+    chisq = max(obj.ntotal * (f - f_h1), 0.0)
+    pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan")
+    scaled = None
+    if options.test == "yuan.bentler.mplus":
+        traces = []
+        for g, gd in enumerate(est.groups):
+            if h1 is not None and h1[g] is not None:
+                traces.append(h1_trace(h1[g]))
+            else:
+                traces.append(h1_trace_complete(gd, options.meanstructure))
+        scaled = yuan_bentler_mplus(chisq, df, traces, b0, obj.weights, e_inv)
+    return TestResult(chisq, df, pvalue, scaled)
+
+
+# -- step 9 ---------------------------------------------------------------------------
+def step09_baseline(est: Estimation, options: FitOptions, h1: list | None = None) -> tuple[TestResult, Estimation]:
+    """Fit the independence model with the same estimator (for CFI, TLI)."""
+    pt = independence_partable(est.partable.variables, est.partable.ngroups, options.meanstructure)
+    fiml = options.missing == "fiml"
+    base = step06_estimate(pt, est.groups, options.meanstructure, fiml)
+    df = _ndat(pt, est.groups) - pt.npar
+    _, e_inv, b0 = step07_vcov(base, options)
+    return step08_test(base, options, df, e_inv, b0, h1), base
+
+
+# -- step 11 --------------------------------------------------------------------------
+def _row_estimates(est: Estimation, theta: np.ndarray | None = None) -> np.ndarray:
+    """Value of every parameter-table row at ``theta`` (default: the estimates) - free, fixed,
+    or covariate value from the data."""
+    theta = est.theta if theta is None else theta
+    t = est.partable.table
+    out = np.empty(len(t))
+    loc = est.model.row_location
+    for g in range(est.partable.ngroups):
+        a, s, m = est.model.matrices(theta, g)
+        for i in np.flatnonzero(t["group"].to_numpy() == g + 1):
+            kind, r, c = loc[i]
+            out[i] = a[r, c] if kind == 0 else (s[r, c] if kind == 1 else m[r])
+    return out
+
+
+def step11_table(est: Estimation, vcov: np.ndarray, options: FitOptions) -> pd.DataFrame:
+    """Assemble lavaan's ``parameterEstimates(standardized=TRUE, ci=TRUE)`` table."""
+    pt = est.partable
+    t = pt.table
+    free = t["free"].to_numpy()
+    values = _row_estimates(est)
+    se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    se = np.where(free > 0, se_free[np.maximum(free - 1, 0)], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(free > 0, values / se, np.nan)
+    p = 2 * stats.norm.sf(np.abs(z))
+    q = stats.norm.ppf(0.975)
+    lower = np.where(free > 0, values - q * se, values)
+    upper = np.where(free > 0, values + q * se, values)
+    names = est.model.groups[0].names
+    latent = set(pt.variables.lv)
+    sig_all = [est.model.implied(est.theta, g).sigma_all for g in range(pt.ngroups)]
+    std_lv = standardize(t, values, names, latent, sig_all, observed_too=False)
+    std_all = standardize(t, values, names, latent, sig_all, observed_too=True)
+    label = t["label"].to_numpy()
+    frame = pd.DataFrame({
+        C.LHS: t["lhs"], C.OP: t["op"], C.RHS: t["rhs"], C.GROUP: t["group"], C.LABEL: label,
+        C.EST: values, C.SE: se, C.Z: z, C.PVALUE: p, C.CI_LOWER: lower, C.CI_UPPER: upper,
+        C.STD_LV: std_lv, C.STD_ALL: std_all,
+    })
+    if pt.definitions:
+        frame = pd.concat([frame, _defined_rows(est, vcov, values, std_lv, std_all)], ignore_index=True)
+    return frame
+
+
+def _label_values(t: pd.DataFrame, values: np.ndarray) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for lab, v in zip(t["label"], values):
+        if lab and lab not in out:
+            out[lab] = float(v)
+    for lab, v in zip(t["plabel"], values):
+        out.setdefault(lab, float(v))
+    return out
+
+
+def _defined_rows(est: Estimation, vcov, values, std_lv, std_all) -> pd.DataFrame:
+    pt = est.partable
+    t = pt.table
+    labels = [x for x in t["label"] if x] + list(t["plabel"])
+    defs = compile_definitions(pt.definitions, list(dict.fromkeys(labels)))
+    free = t["free"].to_numpy()
+    fixed_vals = values.copy()
+
+    def at(theta: np.ndarray) -> np.ndarray:
+        vals = np.where(free > 0, theta[np.maximum(free - 1, 0)], fixed_vals)
+        ev = evaluate_definitions(defs, _label_values(t, vals))
+        return np.array([ev[d.name] for d in defs])
+
+    val, se = delta_method(at, est.theta, vcov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = val / se
+    q = stats.norm.ppf(0.975)
+    ev_lv = evaluate_definitions(defs, _label_values(t, std_lv))
+    ev_all = evaluate_definitions(defs, _label_values(t, std_all))
+    return pd.DataFrame({
+        C.LHS: [d.name for d in defs], C.OP: C.DEFINED, C.RHS: [d.expression for d in defs],
+        C.GROUP: 0, C.LABEL: [d.name for d in defs], C.EST: val, C.SE: se, C.Z: z,
+        C.PVALUE: 2 * stats.norm.sf(np.abs(z)), C.CI_LOWER: val - q * se, C.CI_UPPER: val + q * se,
+        C.STD_LV: [ev_lv[d.name] for d in defs], C.STD_ALL: [ev_all[d.name] for d in defs],
+    })
+
+
+# -- step 10 --------------------------------------------------------------------------
+def _covariate_loglik(est: Estimation) -> float:
+    """Saturated log-likelihood of the exogenous covariates (observed in every used row)."""
+    ov = list(est.partable.variables.ov)
+    idx = [ov.index(x) for x in est.partable.variables.ov_x]
+    if not idx:
+        return 0.0
+    total = 0.0
+    for gd in est.groups:
+        x = gd.data[:, idx]
+        centred = x - x.mean(axis=0)
+        cov = centred.T @ centred / len(x)
+        total += -0.5 * len(x) * (len(idx) * LOG2PI + np.linalg.slogdet(cov)[1] + len(idx))
+    return float(total)
+
+
+def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base_test: TestResult,
+                    base: Estimation, e_inv: np.ndarray, npar: int, h1: list | None = None) -> dict[str, float]:
+    """lavaan's ``fitMeasures()`` names and values."""
+    obj = est.objective
+    n = obj.ntotal
+    ngroups = est.partable.ngroups
+    # with fixed.x the likelihood is conditional on the covariates (lavaan subtracts loglik.x)
+    logl_x = _covariate_loglik(est)
+    logl = obj.loglik(est.theta) - logl_x
+    h1_logl = float(sum(gd.h1_loglik for gd in est.groups)) - logl_x
+    x2, df = test.chisq, test.df
+    x2b, dfb = base_test.chisq, base_test.df
+    fm: dict[str, float] = {
+        "npar": npar, "fmin": obj.value(est.theta) / 2 - (obj.h1_value() / 2 if isinstance(obj, FIMLObjective) else 0),
+        "chisq": x2, "df": df, "pvalue": test.pvalue,
+        "baseline.chisq": x2b, "baseline.df": dfb, "baseline.pvalue": base_test.pvalue,
+        "cfi": cfi(x2, df, x2b, dfb), "tli": tli(x2, df, x2b, dfb),
+        "nnfi": tli(x2, df, x2b, dfb), "rfi": rfi(x2, df, x2b, dfb), "nfi": nfi(x2, df, x2b, dfb),
+        "pnfi": pnfi(x2, df, x2b, dfb), "ifi": ifi(x2, df, x2b, dfb), "rni": rni(x2, df, x2b, dfb),
+        "logl": logl, "unrestricted.logl": h1_logl,
+        "aic": -2 * logl + 2 * npar, "bic": -2 * logl + npar * np.log(n),
+        "ntotal": n, "bic2": -2 * logl + npar * np.log((n + 2) / 24),
+        "rmsea": rmsea(x2, df, n, ngroups),
+    }
+    fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = rmsea_ci(x2, df, n, ngroups)
+    fm["rmsea.ci.level"] = 0.90
+    fm["rmsea.pvalue"] = rmsea_pvalue(x2, df, n, ngroups, h0=0.05)
+    fm["rmsea.close.h0"] = 0.05
+    fm["rmsea.notclose.pvalue"] = rmsea_notclose_pvalue(x2, df, n, ngroups, h0=0.08)
+    fm["rmsea.notclose.h0"] = 0.08
+    if test.scaled is not None:
+        sc, scb = test.scaled, base_test.scaled
+        c, cb = sc.scaling_factor, scb.scaling_factor
+        fm.update({
+            "chisq.scaled": sc.chisq, "df.scaled": df, "pvalue.scaled": sc.pvalue,
+            "chisq.scaling.factor": c,
+            "baseline.chisq.scaled": scb.chisq, "baseline.df.scaled": dfb,
+            "baseline.pvalue.scaled": scb.pvalue, "baseline.chisq.scaling.factor": cb,
+            "cfi.scaled": cfi(sc.chisq, df, scb.chisq, dfb), "tli.scaled": tli(sc.chisq, df, scb.chisq, dfb),
+            "scaling.factor.h1": sc.scaling_factor_h1, "scaling.factor.h0": sc.scaling_factor_h0,
+        })
+        for name, index in (("nnfi", tli), ("rfi", rfi), ("nfi", nfi), ("pnfi", pnfi), ("ifi", ifi), ("rni", rni)):
+            fm[f"{name}.scaled"] = index(sc.chisq, df, scb.chisq, dfb)
+        # lavaan: the unscaled chi-square on df = tr(UGamma); NA when that is 0 or, with df = 0, not stored
+        tr = sc.trace_ugamma
+        df2 = tr if df > 0 and np.isfinite(tr) and tr != 0 else float("nan")
+        fm["rmsea.scaled"] = rmsea(x2, df2, n, ngroups)
+        fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = rmsea_ci(x2, df2, n, ngroups)
+        fm["rmsea.pvalue.scaled"] = rmsea_pvalue(x2, df2, n, ngroups, h0=0.05)
+        fm["rmsea.notclose.pvalue.scaled"] = rmsea_notclose_pvalue(x2, df2, n, ngroups, h0=0.08)
+        if options.missing != "fiml":
+            fm.update(_robust_measures(x2, df, x2b, dfb, c, cb, sc.chisq, df, n, ngroups))
+        if df == 0:  # lavaan's test of a saturated model carries no h1/h0 scaling factors
+            del fm["scaling.factor.h1"], fm["scaling.factor.h0"]
+    if options.missing == "fiml":
+        fc = fiml_corrected(est, base, df, dfb, scaled=test.scaled is not None, h1=h1)
+        fm.update(_robust_measures(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null, fc.xx3_scaled,
+                                   fc.df3, n, ngroups))
+    fm.update(_residual_measures(est, options))
+    fm.update(_other_measures(est, options, x2, df, npar))
+    return fm
+
+
+def _robust_measures(x2: float, df: int, x2b: float, dfb: int, c: float, cb: float, x2_scaled: float,
+                     df3: float, n: int, ngroups: int) -> dict[str, float]:
+    """lavaan's ``*.robust`` indices from the (corrected) chi-squares ``x2``/``x2b``, their
+    scaling factors ``c``/``cb`` and the scaled statistic ``x2_scaled`` on ``df3`` df."""
+    lo, hi = rmsea_ci(x2_scaled, df3, n, ngroups, c)
+    return {
+        "cfi.robust": cfi(x2, df, x2b, dfb, c, cb), "tli.robust": tli(x2, df, x2b, dfb, c, cb),
+        "nnfi.robust": tli(x2, df, x2b, dfb, c, cb), "rni.robust": rni(x2, df, x2b, dfb, c, cb),
+        "rmsea.robust": rmsea(x2, df3, n, ngroups, c),
+        "rmsea.ci.lower.robust": lo, "rmsea.ci.upper.robust": hi,
+        "rmsea.pvalue.robust": rmsea_pvalue(x2_scaled, df3, n, ngroups, c, h0=0.05),
+        "rmsea.notclose.pvalue.robust": rmsea_notclose_pvalue(x2_scaled, df3, n, ngroups, c, h0=0.08),
+    }
+
+
+def _residual_measures(est: Estimation, options: FitOptions) -> dict[str, float]:
+    """RMR, SRMR (Bentler, Mplus) and CRMR with and without means: the group values weighted
+    by group size (lavaan's ``lav_fit_srmr_lavobject``); ``srmr`` is Bentler's."""
+    n = est.objective.ntotal
+    out: dict[str, float] = {}
+    for g, gd in enumerate(est.groups):
+        imp = est.model.implied(est.theta, g)
+        for name, value in residual_rms(gd.cov, gd.mean, imp.sigma, imp.mu, options.meanstructure).items():
+            out[name] = out.get(name, 0.0) + gd.n / n * value
+    return {"srmr": out["srmr_bentler"], **out}
+
+
+def _other_measures(est: Estimation, options: FitOptions, x2: float, df: int, npar: int) -> dict[str, float]:
+    """GFI, AGFI, PGFI (lavaan's ``lav_fit_gfi``: residuals of ``WLS.obs`` weighted by the
+    structured h1 information), Hoelter's CN, MFI and ECVI.
+
+    With missing data lavaan's ``WLS.obs`` are the available-case means and the
+    pairwise covariances (divisor N), not the EM estimates.
+    """
+    n = est.objective.ntotal
+    ov = list(est.partable.variables.ov)
+    x_idx = [ov.index(x) for x in est.partable.variables.ov_x]
+    value, nel = 0.0, 0
+    for g, gd in enumerate(est.groups):
+        imp = est.model.implied(est.theta, g)
+        if options.missing == "fiml":
+            frame = pd.DataFrame(gd.data)
+            obs_cov = frame.cov().to_numpy() * (gd.n - 1) / gd.n
+            obs_mean = frame.mean().to_numpy()
+            patterns = [(pat.n, pat.observed) for pat in gd.patterns]
+        else:
+            obs_cov, obs_mean, patterns = gd.cov, gd.mean, None
+        value += gd.n / n * gfi(obs_cov, obs_mean, imp.sigma, imp.mu, options.meanstructure, x_idx, patterns)
+        p = len(gd.mean)
+        nel += p * (p + 1) // 2 + (p if options.meanstructure else 0)
+    return {"gfi": value, "agfi": agfi(value, nel, df), "pgfi": pgfi(value, nel, df),
+            "cn_05": hoelter_cn(x2, df, n, 0.05), "cn_01": hoelter_cn(x2, df, n, 0.01),
+            "mfi": mfi(x2, df, n), "ecvi": ecvi(x2, npar, n)}
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """An immutable fitted model: specification, options, estimates, fit and diagnostics.
+
+    Attributes
+    ----------
+    model : str
+        The lavaan syntax as given.
+    options : FitOptions
+    parameters : DataFrame
+        lavaan's ``parameterEstimates(standardized=TRUE, ci=TRUE)`` columns
+        (:data:`analysis.sem.constants.PARAMETER_COLUMNS`); ``group`` is 1-based,
+        0 for defined (``:=``) parameters.
+    fit_measures : dict
+        lavaan's ``fitMeasures()`` names (``chisq, df, cfi, rmsea, srmr, ...``).
+    nobs : tuple of int
+        Cases used per group.
+    group_labels : tuple of str
+    excluded : DataFrame
+        Rows left out (``row``, ``reason``).
+    vcov : ndarray
+        Covariance matrix of the free parameters (in ``free`` order).
+    warnings : tuple of str
+        Problems found after convergence (Heywood cases, ...).
+    """
+
+    model: str
+    options: FitOptions
+    parameters: pd.DataFrame
+    fit_measures: dict
+    nobs: tuple[int, ...]
+    group_labels: tuple[str, ...]
+    excluded: pd.DataFrame
+    vcov: np.ndarray
+    warnings: tuple[str, ...]
+    estimation: Estimation = field(repr=False)
+
+    @property
+    def partable(self) -> ParTable:
+        return self.estimation.partable
+
+    @property
+    def converged(self) -> bool:
+        return self.estimation.optim.converged
+
+    def implied(self, group: int = 1) -> tuple[pd.DataFrame, pd.Series]:
+        """Model-implied covariance matrix and means of the observed variables of ``group`` (1-based)."""
+        imp = self.estimation.model.implied(self.estimation.theta, group - 1)
+        ov = list(self.partable.variables.ov)
+        return pd.DataFrame(imp.sigma, index=ov, columns=ov), pd.Series(imp.mu, index=ov)
+
+    @property
+    def nclusters(self) -> tuple[int, ...]:
+        """Clusters per group behind cluster-robust statistics (lavaan ``lavInspect(fit,
+        "nclusters")``); empty without ``cluster=``."""
+        return tuple(int(gd.cluster.max()) + 1 for gd in self.estimation.groups if gd.cluster is not None)
+
+    def implied_latent(self, group: int = 1) -> tuple[pd.DataFrame, pd.Series]:
+        """Model-implied covariance matrix and means of the latent variables of ``group``
+        (1-based), as lavaan's ``lavInspect(fit, "cov.lv")`` / ``"mean.lv"``: total
+        (not residual) variances and covariances, also of endogenous and higher-order factors."""
+        imp = self.estimation.model.implied(self.estimation.theta, group - 1)
+        p, lv = len(self.partable.variables.ov), list(self.partable.variables.lv)
+        return (pd.DataFrame(imp.sigma_all[p:, p:], index=lv, columns=lv),
+                pd.Series(imp.mu_all[p:], index=lv))
+
+    def modindices(self, sort: bool = True, minimum: float = 0.0) -> pd.DataFrame:
+        """Modification indices (lavaan's ``modindices()``): columns lhs, op, rhs, group, mi, epc, sepc.lv, sepc.all."""
+        from analysis.sem.modindices import modification_indices
+
+        return modification_indices(self, sort=sort, minimum=minimum)
+
+    def summary(self) -> str:
+        """A lavaan-style text summary: notes on the options, test statistics, fit, parameters."""
+        from analysis.sem.summary import fit_summary
+
+        return fit_summary(self)
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        from html import escape
+
+        return "<pre>" + escape(self.summary()) + "</pre>"
+
+
+def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
+        missing: str = "listwise", group: str | None = None, group_equal: Sequence[str] = (),
+        group_partial: Sequence[str] = (), std_lv: bool = False, on_heywood: str = "warn",
+        max_iter: int = 500, source: str = "data", cluster: str | None = None) -> FitResult:
+    """Fit a CFA / SEM model by maximum likelihood, matching lavaan 0.6.14.
+
+    Parameters
+    ----------
+    model : str
+        lavaan syntax (``=~ ~ ~~ ~1 :=``, labels, ``c()`` modifiers).
+    data : DataFrame
+        One row per case; columns named as in the model. Not modified.
+    estimator : {"ML", "MLR"}
+        ML: expected-information standard errors and the normal-theory chi-square
+        (observed information with ``missing="fiml"``). MLR: Huber-White
+        standard errors from the observed information, Yuan-Bentler (Mplus)
+        scaled chi-square, robust CFI/TLI/RMSEA.
+    missing : {"listwise", "fiml"}
+        Listwise deletion (rows logged in ``result.excluded``) or
+        full-information ML under MAR (lavaan's ``missing="ml"``).
+    group : str, optional
+        Column with the groups of a multi-group model.
+    group_equal : sequence of str
+        Parameter types held equal across groups (``loadings``, ``intercepts``,
+        ``residuals``, ``means``, ``lv.variances``, ``lv.covariances``,
+        ``regressions``, ``residual.covariances``).
+    group_partial : sequence of str
+        Exceptions to ``group_equal`` (``"visual =~ x2"``).
+    std_lv : bool
+        Scale latent variables by fixing their variances to 1.
+    on_heywood : {"warn", "error"}
+        Negative variance estimates give a :class:`HeywoodCaseWarning`, or raise.
+    max_iter : int
+        Iteration limit of the optimiser (lavaan's ``control=list(iter.max=)``).
+    source : str
+        Name of the data used in error messages (e.g. a file path).
+    cluster : str, optional
+        Column with the cluster of each case (e.g. firms in cluster
+        organisations): cluster-robust standard errors and scaled test
+        (lavaan's ``cluster=`` for a single-level model, ``se="robust.cluster"``);
+        needs ``estimator="MLR"``.
+
+    Returns
+    -------
+    FitResult
+    """
+    _check_choice("estimator", estimator, ESTIMATORS)
+    _check_choice("missing", missing, MISSING)
+    _check_choice("on_heywood", on_heywood, ON_HEYWOOD)
+    if cluster is not None and estimator != "MLR":
+        raise OptionError(f"cluster={cluster!r} needs estimator='MLR' (cluster-robust standard errors and "
+                          f"scaled test); got estimator={estimator!r}")
+    syntax = model if isinstance(model, str) else ""
+    parsed = parse_model(model) if isinstance(model, str) else model          # step 2
+    roles = classify_variables(parsed.statements)
+    prepared = prepare_data(data, roles.ov, group=group, missing=missing,
+                            covariates=roles.ov_x, source=source, cluster=cluster)  # step 3
+    ngroups = len(prepared.group_labels)
+    options = step01_options(estimator, missing, group, group_equal, group_partial, std_lv,
+                             on_heywood, ngroups, any(s.op == "~1" for s in parsed.statements), cluster)
+    pt = build_partable(parsed, ngroups, meanstructure=options.meanstructure, std_lv=std_lv,
+                        group_equal=group_equal, group_partial=group_partial)  # step 4
+    groups = step05_samplestats(prepared, missing == "fiml", source)  # step 5
+    df = _ndat(pt, groups) - pt.npar
+    if df < 0:
+        raise IdentificationError(
+            f"the model has more free parameters ({pt.npar}) than sample moments ({_ndat(pt, groups)}), "
+            f"so df = {df} < 0 and it is not identified; fix or constrain parameters, or add indicators")
+    est = step06_estimate(pt, groups, options.meanstructure, missing == "fiml", max_iter=max_iter)  # step 6
+    values = _row_estimates(est)
+    problems = []
+    heywood = _heywood_rows(pt.table, values)
+    if heywood:
+        msg = ("Heywood case: negative variance estimate(s) " + "; ".join(heywood)
+               + ". The solution is improper: check for an under-identified factor, too few "
+               "indicators, or a misspecified model")
+        if on_heywood == "error":
+            raise HeywoodCaseError(msg)
+        warnings.warn(msg, HeywoodCaseWarning, stacklevel=2)
+        problems.append(msg)
+    for g in range(ngroups):
+        sig_all = est.model.implied(est.theta, g).sigma_all
+        nlv = len(pt.variables.lv)
+        if nlv and np.linalg.eigvalsh(sig_all[-nlv:, -nlv:])[0] < -1e-10:
+            msg = f"the covariance matrix of the latent variables is not positive definite (group {g + 1})"
+            warnings.warn(msg, SmeSurveyWarning, stacklevel=2)
+            problems.append(msg)
+    vcov, e_inv, b0 = step07_vcov(est, options)  # step 7
+    h1 = h1_information(groups, pt.variables, options)
+    test = step08_test(est, options, df, e_inv, b0, h1)  # step 8
+    base_test, base = step09_baseline(est, options, h1)  # step 9
+    measures = step10_measures(est, options, test, base_test, base, e_inv, pt.npar, h1)  # step 10
+    table = step11_table(est, vcov, options)  # step 11
+    return FitResult(syntax, options, table, measures, tuple(gd.n for gd in groups),
+                     prepared.group_labels, prepared.excluded, vcov, tuple(problems), est)
+
+
+def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
+          theta0: np.ndarray | None = None, tol: float = 1e-10) -> Estimation | None:
+    """Refit the same model to new data (one array per group, columns = the model's variables).
+
+    The fast path for bootstrap and Monte Carlo studies: the parameter table and
+    its bookkeeping are reused, the optimiser starts from ``theta0`` (default:
+    the original estimates - a warm start), and nothing but the estimates is
+    computed; ``tol`` (Newton decrement) defaults to 1e-10, which leaves
+    estimates accurate to about 1e-5 - ample for bootstrap and Monte Carlo
+    distributions. Returns ``None`` when the sample cannot be fitted (non-positive-
+    definite moments or no convergence: the package's :class:`EstimationError`
+    family, or numpy's ``LinAlgError`` from a singular sample) so that callers
+    can count failures. Anything else - a programming error - propagates: in
+    thousands of bootstrap or power replications it must not pass for
+    non-convergence.
+    """
+    try:
+        groups = [group_data(x, h1=False, fiml=True) if fiml else group_data(x[~np.isnan(x).any(axis=1)]) for x in arrays]
+        return step06_estimate(est.partable, groups, est.objective.meanstructure, fiml,
+                               est.theta if theta0 is None else theta0, tol=tol)
+    except (EstimationError, np.linalg.LinAlgError):
+        return None

@@ -1,0 +1,210 @@
+"""Model matrices (RAM form) built from the parameter table, implied moments and derivatives.
+
+Representation: all variables of a group, observed first then latent, in one
+vector ``v = A v + e`` with ``cov(e) = S`` and ``E(v) = (I - A)^{-1} m``
+(McArdle's RAM; lavaan's ``representation="RAM"``). With ``B = (I - A)^{-1}``
+and ``G`` the observed rows of ``B``::
+
+    Sigma = G S G'          mu = G m
+
+One representation covers loadings (``A[x, F]``), regressions among latent
+*and* observed variables (``A[y, x]``), residual (co)variances (``S``) and
+intercepts (``m``) without special cases, and its derivatives are cheap.
+
+Derivatives: every free entry changes ``Sigma`` by a symmetric rank-2 term
+``u v' + v u'`` (for ``A[k, l]``: ``u = G[:, k]``, ``v = H[:, l]`` with
+``H = G S B'``; for ``S[k, l]``: ``u = G[:, k]``, ``v = G[:, l]``, halved on the
+diagonal). So the ML gradient is ``2 u' Omega v`` per entry and the expected
+information ``1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l)`` is
+``(U'WV)o(U'WV)' + (U'WU)o(V'WV)`` with ``W = Sigma^-1`` - O(p^2 q + p q^2)
+instead of the O(p^4) of the textbook Kronecker formulas. This is the fast
+path that Monte Carlo refits use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis.sem.partable import ParTable
+from smecore.errors import EstimationError
+
+
+@dataclass(frozen=True)
+class GroupMatrices:
+    """Where each parameter-table row of one group lives in the RAM matrices."""
+
+    names: tuple[str, ...]  # observed (data order used for moments) then latent
+    n_obs: int
+    a_fixed: np.ndarray
+    s_fixed: np.ndarray
+    m_fixed: np.ndarray
+    # free occurrences: matrix code (0=A, 1=S, 2=m), row, col, 0-based free index
+    occ_kind: np.ndarray
+    occ_row: np.ndarray
+    occ_col: np.ndarray
+    occ_par: np.ndarray
+
+
+@dataclass(frozen=True)
+class Implied:
+    """Model-implied moments of one group and the pieces derivatives need."""
+
+    sigma: np.ndarray  # p x p
+    mu: np.ndarray  # p
+    B: np.ndarray  # (I - A)^-1, n x n
+    G: np.ndarray  # observed rows of B, p x n
+    H: np.ndarray  # G S B', p x n
+    mu_all: np.ndarray  # B m, n
+    sigma_all: np.ndarray  # B S B', n x n
+
+
+class RamModel:
+    """RAM matrices of every group of a parameter table.
+
+    ``exo_values`` gives, per group, the sample covariance matrix and mean
+    vector of the observed variables (in ``partable.variables.ov`` order) used to
+    fill the rows flagged ``exo`` (fixed.x covariates).
+    """
+
+    def __init__(self, partable: ParTable, exo_values: list[tuple[np.ndarray, np.ndarray]] | None = None):
+        self.partable = partable
+        self.npar = partable.npar
+        v = partable.variables
+        self.ov = tuple(v.ov)
+        self.lv = tuple(v.lv)
+        names = self.ov + self.lv
+        index = {name: i for i, name in enumerate(names)}
+        n, p = len(names), len(self.ov)
+        t = partable.table
+        self.groups: list[GroupMatrices] = []
+        # for reading estimates back: (group, kind, row, col) per parameter-table row
+        loc = np.zeros((len(t), 3), dtype=int)
+        for g in range(partable.ngroups):
+            a = np.zeros((n, n))
+            s = np.zeros((n, n))
+            m = np.zeros(n)
+            kinds, rows, cols, pars = [], [], [], []
+            block = t[t["group"] == g + 1]
+            cov, mean = exo_values[g] if exo_values is not None else (None, None)
+            for r in block.itertuples(index=True):
+                if r.op == "=~":
+                    kind, i, j = 0, index[r.rhs], index[r.lhs]
+                elif r.op == "~":
+                    kind, i, j = 0, index[r.lhs], index[r.rhs]
+                elif r.op == "~~":
+                    i, j = index[r.lhs], index[r.rhs]
+                    kind = 1
+                    if i < j:  # store the lower triangle
+                        i, j = j, i
+                elif r.op == "~1":
+                    kind, i, j = 2, index[r.lhs], 0
+                else:  # pragma: no cover - the parser admits no other operator
+                    raise EstimationError(f"operator '{r.op}' cannot be represented")
+                loc[r.Index] = (kind, i, j)
+                if r.free > 0:
+                    kinds.append(kind)
+                    rows.append(i)
+                    cols.append(j)
+                    pars.append(r.free - 1)
+                    continue
+                value = r.ustart
+                if r.exo == 1:
+                    if cov is None:
+                        value = 0.0
+                    elif kind == 1:
+                        value = cov[i, j]
+                    else:
+                        value = mean[i]
+                if np.isnan(value):
+                    value = 0.0
+                if kind == 0:
+                    a[i, j] = value
+                elif kind == 1:
+                    s[i, j] = s[j, i] = value
+                else:
+                    m[i] = value
+            self.groups.append(GroupMatrices(
+                names, p, a, s, m, np.array(kinds, dtype=int), np.array(rows, dtype=int),
+                np.array(cols, dtype=int), np.array(pars, dtype=int)))
+        self.row_location = loc
+        # incidence of occurrences on free parameters, per group (q_occ x npar)
+        self._incidence = []
+        for gm in self.groups:
+            inc = np.zeros((len(gm.occ_par), self.npar))
+            inc[np.arange(len(gm.occ_par)), gm.occ_par] = 1.0
+            self._incidence.append(inc)
+
+    # -- matrices and implied moments --------------------------------------------
+    def matrices(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``(A, S, m)`` of group ``g`` (0-based) at parameter vector ``theta``."""
+        gm = self.groups[g]
+        a, s, m = gm.a_fixed.copy(), gm.s_fixed.copy(), gm.m_fixed.copy()
+        vals = theta[gm.occ_par]
+        k = gm.occ_kind
+        a[gm.occ_row[k == 0], gm.occ_col[k == 0]] = vals[k == 0]
+        s[gm.occ_row[k == 1], gm.occ_col[k == 1]] = vals[k == 1]
+        s[gm.occ_col[k == 1], gm.occ_row[k == 1]] = vals[k == 1]
+        m[gm.occ_row[k == 2]] = vals[k == 2]
+        return a, s, m
+
+    def implied(self, theta: np.ndarray, g: int) -> Implied:
+        """Implied covariance and mean of the observed variables of group ``g``."""
+        a, s, m = self.matrices(theta, g)
+        n = a.shape[0]
+        try:
+            b = np.linalg.inv(np.eye(n) - a)
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError(
+                "I - B is singular at the current estimates (a non-recursive model whose "
+                "regressions form an explosive cycle); check the model's feedback loops") from exc
+        p = self.groups[g].n_obs
+        gmat = b[:p]
+        h = gmat @ s @ b.T
+        sigma = h[:, :p]  # G S G' = (G S B')[:, observed]
+        sigma = (sigma + sigma.T) / 2
+        mu_all = b @ m
+        sigma_all = b @ s @ b.T
+        return Implied(sigma, mu_all[:p], b, gmat, h, mu_all, (sigma_all + sigma_all.T) / 2)
+
+    # -- derivatives -------------------------------------------------------------
+    def rank2_factors(self, g: int, imp: Implied) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``(U, V, M)``: dSigma = u v' + v u' and dmu = M[:, k] per occurrence."""
+        gm = self.groups[g]
+        k, r, c = gm.occ_kind, gm.occ_row, gm.occ_col
+        p, q = gm.n_obs, len(k)
+        U = np.zeros((p, q))
+        V = np.zeros((p, q))
+        M = np.zeros((p, q))
+        ia = np.flatnonzero(k == 0)
+        U[:, ia] = imp.G[:, r[ia]]
+        V[:, ia] = imp.H[:, c[ia]]
+        M[:, ia] = imp.G[:, r[ia]] * imp.mu_all[c[ia]]
+        iS = np.flatnonzero(k == 1)
+        U[:, iS] = imp.G[:, r[iS]]
+        V[:, iS] = imp.G[:, c[iS]] * np.where(r[iS] == c[iS], 0.5, 1.0)
+        im = np.flatnonzero(k == 2)
+        M[:, im] = imp.G[:, r[im]]
+        return U, V, M
+
+    def incidence(self, g: int) -> np.ndarray:
+        """Matrix mapping occurrences of group ``g`` to free parameters (q_occ x npar)."""
+        return self._incidence[g]
+
+    def jacobian(self, g: int, imp: Implied, meanstructure: bool) -> np.ndarray:
+        """Delta: derivative of ``[mu, vech(Sigma)]`` (or ``vech(Sigma)``) w.r.t. the free parameters.
+
+        ``vech`` stacks the lower triangle column by column (lavaan's order).
+        """
+        U, V, M = self.rank2_factors(g, imp)
+        p = U.shape[0]
+        rr, cc = np.tril_indices(p)
+        order = np.lexsort((rr, cc))  # column-major lower triangle
+        rr, cc = rr[order], cc[order]
+        d_sigma = U[rr] * V[cc] + V[rr] * U[cc]
+        inc = self.incidence(g)
+        d_sigma = d_sigma @ inc
+        if meanstructure:
+            return np.vstack([M @ inc, d_sigma])
+        return d_sigma

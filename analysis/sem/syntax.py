@@ -1,0 +1,370 @@
+"""Parse lavaan model syntax into a flat list of statements.
+
+Why not semopy's parser: ``semopy.parser.parse_desc`` covers ``=~``, ``~`` and
+``~~`` with a single numeric or label multiplier, but it has no defined
+parameters (``:=``), no per-group modifiers (``c(a, b)*x``), no ``NA*``/
+``start()``/``label()`` modifiers, no intercepts (``y ~ 1``) and it silently
+overwrites a term written twice. Those are everyday lavaan syntax, so this
+module reads the language itself (small, and tested on lavaan's own examples);
+the result feeds :mod:`analysis.sem.partable`.
+
+What goes in: a model string in lavaan syntax. What comes out: a
+:class:`ParsedModel` holding
+
+* ``statements`` - one :class:`Statement` per (lhs, op, rhs) with its modifier
+  (fixed value, label, start value or free ``NA``; scalar or one per group);
+* ``definitions`` - ``name := expression`` lines (expression kept as text and
+  evaluated later by :mod:`analysis.sem.defined` with a restricted evaluator);
+* ``constraints`` - ``lhs == rhs`` lines.
+
+Errors raise :class:`~smecore.errors.ModelSyntaxError` naming the line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from smecore.errors import ModelSyntaxError
+
+#: Operators that relate variables; ``~1`` is produced for ``y ~ 1``.
+VARIABLE_OPERATORS = ("=~", "~~", "~")
+UNSUPPORTED_OPERATORS = {
+    "<~": "formative (composite) indicators ('<~') are not supported; model the composite with '=~' or as an observed score",
+    "|": "thresholds ('|') are not supported by the ML/MLR estimators; treat items as continuous",
+    "~*~": "scale factors ('~*~') are not supported",
+}
+
+_NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_NAME_RE = re.compile(rf"^{_NAME}$")
+_NUMBER_RE = re.compile(rf"^{_NUMBER}$")
+
+
+@dataclass(frozen=True)
+class Modifier:
+    """What a ``modifier*`` in front of a term says, per group or for all groups.
+
+    Each field is either ``None`` (not given), a scalar, or a tuple with one
+    entry per group (from ``c(...)``). In ``fixed`` a ``None`` entry inside a
+    tuple means "free in this group" (``NA``).
+    """
+
+    fixed: float | None | tuple[float | None, ...] = None
+    label: str | None | tuple[str | None, ...] = None
+    start: float | None | tuple[float | None, ...] = None
+    free: bool = False  # an explicit NA*: free this parameter (e.g. the first loading)
+
+    def merge(self, other: Modifier) -> Modifier:
+        """Combine two modifiers given for the same term (later ones win field by field)."""
+        return Modifier(
+            fixed=other.fixed if other.fixed is not None else self.fixed,
+            label=other.label if other.label is not None else self.label,
+            start=other.start if other.start is not None else self.start,
+            free=self.free or other.free,
+        )
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One relation ``lhs op rhs``; ``op`` is one of ``=~``, ``~``, ``~~``, ``~1``."""
+
+    lhs: str
+    op: str
+    rhs: str
+    modifier: Modifier = field(default_factory=Modifier)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A defined parameter ``name := expression``."""
+
+    name: str
+    expression: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """An equality constraint ``lhs == rhs`` (each side a label or a number)."""
+
+    lhs: str
+    op: str
+    rhs: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ParsedModel:
+    """The statements, definitions and constraints of one model string."""
+
+    statements: tuple[Statement, ...]
+    definitions: tuple[Definition, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+
+    def variables(self) -> list[str]:
+        """Every variable name in the statements, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for s in self.statements:
+            seen.setdefault(s.lhs)
+            if s.rhs:
+                seen.setdefault(s.rhs)
+        return list(seen)
+
+
+# --- statement splitting ------------------------------------------------------
+
+def _strip_comment(line: str) -> str:
+    # lavaan accepts '#' and '!' comments; quoted strings only occur inside
+    # label("...") where neither character is meaningful.
+    out = []
+    quote = None
+    for ch in line:
+        if quote:
+            out.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in "#!":
+            break
+        out.append(ch)
+    return "".join(out)
+
+
+_CONTINUES = ("+", "*", "=~", "~", "~~", ":=", "==", ",", "(")
+
+
+def _statements(text: str) -> list[tuple[int, str]]:
+    """Split model text into (line number, statement) pairs, joining continued lines."""
+    pieces: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+        for part in _strip_comment(raw).split(";"):
+            part = part.strip()
+            if part:
+                pieces.append((number, part))
+    joined: list[tuple[int, str]] = []
+    for number, part in pieces:
+        if joined and (joined[-1][1].endswith(_CONTINUES) or part.startswith(("+", "*"))):
+            joined[-1] = (joined[-1][0], joined[-1][1] + " " + part)
+        else:
+            joined.append((number, part))
+    return joined
+
+
+def _find_operator(stmt: str) -> tuple[str, int]:
+    """Return the main operator of a statement and its position (outside parentheses)."""
+    depth = 0
+    i = 0
+    candidates = (":=", "==", "=~", "~~", "<~", "~*~", "~", "<", ">", "|")
+    while i < len(stmt):
+        ch = stmt[i]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0:
+            for op in candidates:
+                if stmt.startswith(op, i):
+                    return op, i
+        i += 1
+    return "", -1
+
+
+# --- modifiers -----------------------------------------------------------------
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split on ``sep`` outside parentheses and quotes."""
+    parts, depth, quote, cur = [], 0, None, []
+    for ch in text:
+        if quote:
+            cur.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [p.strip() for p in parts]
+
+
+def _unquote(s: str) -> str:
+    s = s.strip()
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'":
+        return s[1:-1]
+    return s
+
+
+def _scalar_value(token: str, where: str) -> tuple[str, float | str | None]:
+    """Classify one modifier value: ('fixed', x), ('free', None) or ('label', name)."""
+    token = token.strip()
+    if token in ("NA", "na"):
+        return "free", None
+    if _NUMBER_RE.match(token):
+        return "fixed", float(token)
+    unq = _unquote(token)
+    if unq != token or _NAME_RE.match(token):
+        if not _NAME_RE.match(unq):
+            raise ModelSyntaxError(f"{where}: '{token}' is not a valid label")
+        return "label", unq
+    raise ModelSyntaxError(f"{where}: cannot read modifier '{token}'; use a number, NA, a label or c(...)")
+
+
+def _parse_modifier(text: str, where: str) -> Modifier:
+    text = text.strip()
+    m = re.fullmatch(r"(start|label|equal|c)\s*\((.*)\)", text, flags=re.S)
+    if m:
+        kind, inner = m.group(1), m.group(2)
+        values = _split_top(inner, ",")
+        if kind == "start":
+            starts = []
+            for v in values:
+                k, x = _scalar_value(v, where)
+                if k != "fixed":
+                    raise ModelSyntaxError(f"{where}: start() needs numbers, got '{v}'")
+                starts.append(x)
+            return Modifier(start=starts[0] if len(starts) == 1 else tuple(starts))
+        if kind in ("label", "equal"):
+            labels = [_unquote(v) for v in values]
+            for lab in labels:
+                if not _NAME_RE.match(lab):
+                    raise ModelSyntaxError(f"{where}: '{lab}' is not a valid label")
+            return Modifier(label=labels[0] if len(labels) == 1 else tuple(labels))
+        # c(...): one value per group, all of one kind (numbers/NA, or labels)
+        kinds = [_scalar_value(v, where) for v in values]
+        if all(k in ("fixed", "free") for k, _ in kinds):
+            return Modifier(fixed=tuple(x for _, x in kinds),
+                            free=any(k == "free" for k, _ in kinds))
+        if all(k == "label" or (k == "free") for k, _ in kinds):
+            return Modifier(label=tuple(x for _, x in kinds))
+        raise ModelSyntaxError(f"{where}: c(...) mixes numbers and labels; write two modifiers, e.g. c(1, NA)*x + c(a1, a2)*x")
+    kind, value = _scalar_value(text, where)
+    if kind == "fixed":
+        return Modifier(fixed=value)
+    if kind == "free":
+        return Modifier(free=True)
+    return Modifier(label=value)
+
+
+def _parse_term(term: str, where: str) -> tuple[str, Modifier]:
+    """``[mod*]...[mod*]name`` (or ``mod?name`` for a start value) -> (name, modifier)."""
+    if not term:
+        raise ModelSyntaxError(f"{where}: empty term (check for a doubled '+')")
+    parts = _split_top(term, "*")
+    name = parts[-1]
+    modifier = Modifier()
+    if "?" in name and "(" not in name:
+        start_text, name = name.split("?", 1)
+        k, x = _scalar_value(start_text, where)
+        if k != "fixed":
+            raise ModelSyntaxError(f"{where}: '{start_text}?' needs a number")
+        modifier = modifier.merge(Modifier(start=x))
+        name = name.strip()
+    for mod_text in parts[:-1]:
+        modifier = modifier.merge(_parse_modifier(mod_text, where))
+    if name == "1":
+        return "1", modifier
+    if not _NAME_RE.match(name):
+        raise ModelSyntaxError(f"{where}: '{name}' is not a valid variable name")
+    return name, modifier
+
+
+# --- public --------------------------------------------------------------------
+
+def parse_model(text: str) -> ParsedModel:
+    """Parse a lavaan model string.
+
+    Parameters
+    ----------
+    text : str
+        Model in lavaan syntax (``=~``, ``~``, ``~~``, ``~ 1``, ``:=``, ``==``;
+        modifiers ``0.5*x``, ``NA*x``, ``a*x``, ``c(a, b)*x``, ``start(1)*x``,
+        ``label("a")*x``, ``0.5?x``).
+
+    Returns
+    -------
+    ParsedModel
+        Statements in the order written (a term written twice is merged, as
+        lavaan does), definitions and equality constraints.
+
+    Raises
+    ------
+    ModelSyntaxError
+        With the line number and what to change.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ModelSyntaxError("the model is empty: write at least one line such as 'F =~ x1 + x2 + x3'")
+    merged: dict[tuple[str, str, str], Statement] = {}
+    definitions: list[Definition] = []
+    constraints: list[Constraint] = []
+    for number, stmt in _statements(text):
+        where = f"model line {number} ('{stmt}')"
+        op, pos = _find_operator(stmt)
+        if not op:
+            raise ModelSyntaxError(f"{where}: no operator found; expected one of =~, ~, ~~, :=, ==")
+        if op in UNSUPPORTED_OPERATORS:
+            raise ModelSyntaxError(f"{where}: {UNSUPPORTED_OPERATORS[op]}")
+        lhs_text, rhs_text = stmt[:pos].strip(), stmt[pos + len(op):].strip()
+        if not lhs_text or not rhs_text:
+            raise ModelSyntaxError(f"{where}: '{op}' needs something on both sides")
+        if op == ":=":
+            if not _NAME_RE.match(lhs_text):
+                raise ModelSyntaxError(f"{where}: '{lhs_text}' is not a valid name for a defined parameter")
+            definitions.append(Definition(lhs_text, rhs_text, number))
+            continue
+        if op in ("==", "<", ">"):
+            if op != "==":
+                raise ModelSyntaxError(f"{where}: inequality constraints are not supported; "
+                                       "use equality constraints (a == b) or fix the parameter")
+            constraints.append(Constraint(lhs_text, op, rhs_text, number))
+            continue
+        lhs_names = _split_top(lhs_text, "+")
+        for lhs in lhs_names:
+            if not _NAME_RE.match(lhs):
+                raise ModelSyntaxError(f"{where}: '{lhs}' is not a valid variable name")
+        for term in _split_top(rhs_text, "+"):
+            name, modifier = _parse_term(term, where)
+            for lhs in lhs_names:
+                if name == "1":
+                    if op != "~":
+                        raise ModelSyntaxError(f"{where}: '1' is only allowed as 'y ~ 1' (an intercept)")
+                    key = (lhs, "~1", "")
+                elif op == "=~" and name == lhs:
+                    raise ModelSyntaxError(f"{where}: '{lhs}' cannot be measured by itself")
+                else:
+                    key = (lhs, op, name)
+                # lavaan treats y ~~ x and x ~~ y as the same parameter
+                if op == "~~" and (name, "~~", lhs) in merged:
+                    key = (name, "~~", lhs)
+                if key in merged:
+                    old = merged[key]
+                    merged[key] = Statement(old.lhs, old.op, old.rhs, old.modifier.merge(modifier), old.line)
+                else:
+                    merged[key] = Statement(key[0], key[1], key[2], modifier, number)
+    if not merged:
+        raise ModelSyntaxError("the model has no relations (=~, ~ or ~~); only definitions or constraints were found")
+    return ParsedModel(_reorder_covariances(tuple(merged.values())), tuple(definitions), tuple(constraints))
+
+
+def _reorder_covariances(statements: tuple[Statement, ...]) -> tuple[Statement, ...]:
+    """Write each covariance ``a ~~ b`` with the variable that comes first (latent variables, then
+    observed ones, in order of appearance) on the left, as lavaan's ``lav_partable_covariance_reorder``
+    does - so parameter tables join with lavaan's row for row."""
+    from analysis.sem.partable import classify_variables  # partable imports this module
+
+    v = classify_variables(statements)
+    rank = {name: i for i, name in enumerate(list(v.lv) + list(v.ov))}
+    return tuple(Statement(s.rhs, s.op, s.lhs, s.modifier, s.line)
+                 if s.op == "~~" and s.lhs != s.rhs and rank.get(s.lhs, 0) > rank.get(s.rhs, 0) else s
+                 for s in statements)

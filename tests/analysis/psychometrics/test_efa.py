@@ -1,0 +1,44 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.psychometrics.efa import efa, parallel_analysis
+from smecore.errors import DataError, OptionError
+from tests.analysis.conftest import REFERENCE
+
+ITEMS = [f"x{i}" for i in range(1, 10)]
+
+
+def test_ml_varimax_matches_factanal(hs_data):
+    ours = efa(hs_data, 3, items=ITEMS, rotation="varimax")
+    ref = pd.read_csv(REFERENCE.parent / "lavaan_extra" / "hs_factanal_varimax.csv").set_index("item")
+    np.testing.assert_allclose(ours.uniquenesses, ref["uniqueness"], atol=2e-3)
+    # same factors up to order and sign
+    ref_l = ref[["Factor1", "Factor2", "Factor3"]].to_numpy()
+    for k in range(3):
+        col = ours.loadings.iloc[:, k].to_numpy()
+        best = max(range(3), key=lambda j: abs(np.corrcoef(col, ref_l[:, j])[0, 1]))
+        np.testing.assert_allclose(np.abs(col), np.abs(ref_l[:, best]), atol=2e-3)
+
+
+def test_oblique_rotation_reports_factor_correlations(hs_data):
+    res = efa(hs_data, 3, items=ITEMS, rotation="oblimin")
+    phi = res.factor_correlations.to_numpy()
+    assert np.allclose(np.diag(phi), 1) and (phi[np.triu_indices(3, 1)] > 0.1).all()
+    assert res.communalities.between(0, 1).all()
+
+
+def test_parallel_analysis_finds_three_factors_and_is_seeded(hs_data):
+    t1, s1 = parallel_analysis(hs_data, items=ITEMS, n_iter=60, seed=4)
+    t2, s2 = parallel_analysis(hs_data, items=ITEMS, n_iter=60, seed=4)
+    assert s1 == {"components": 3, "factors": 3}
+    pd.testing.assert_frame_equal(t1, t2)
+
+
+def test_efa_errors(hs_data):
+    with pytest.raises(OptionError, match="rotation"):
+        efa(hs_data, 2, items=ITEMS, rotation="geomin")
+    with pytest.raises(OptionError, match="n_factors"):
+        efa(hs_data, 9, items=ITEMS)
+    with pytest.raises(DataError, match="constant"):
+        efa(hs_data.assign(x1=1.0), 2, items=ITEMS)

@@ -1,0 +1,65 @@
+"""The fast refit path: same numbers as a full fit, and only numerical failures count as failures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import analysis.sem.fit as fitmod
+from analysis.sem.fit import fit, refit
+from smecore.errors import ConvergenceError
+from tests.analysis.conftest import HS_MODEL, read_reference
+
+
+@pytest.fixture(scope="module")
+def hs_fit():
+    return fit(HS_MODEL, read_reference("HolzingerSwineford1939.csv"))
+
+
+def _arrays(res, data):
+    return [data[list(res.partable.variables.ov)].to_numpy(dtype=float)]
+
+
+def test_refit_from_a_cold_start_reaches_lavaans_estimates(hs_fit):
+    data = read_reference("HolzingerSwineford1939.csv")
+    ref = read_reference("hs1939_cfa_ML_parameters.csv")
+    start = hs_fit.estimation.theta * 0.8 + 0.05
+    est = refit(hs_fit.estimation, _arrays(hs_fit, data), fiml=False, theta0=start)
+    assert est is not None and est.optim.converged
+    free = hs_fit.partable.table[hs_fit.partable.table["free"] > 0]
+    lav = ref.set_index(["lhs", "op", "rhs"])["est"]
+    ours = est.theta[free["free"].to_numpy() - 1]
+    expected = [lav.loc[(r.lhs, r.op, r.rhs)] for r in free.itertuples()]
+    np.testing.assert_allclose(ours, expected, atol=1e-4)
+
+
+def test_numerical_failure_is_none(hs_fit, monkeypatch):
+    data = read_reference("HolzingerSwineford1939.csv")
+
+    def fail(*args, **kwargs):
+        raise ConvergenceError("did not converge")
+
+    monkeypatch.setattr(fitmod, "step06_estimate", fail)
+    assert refit(hs_fit.estimation, _arrays(hs_fit, data), fiml=False) is None
+
+
+@pytest.mark.parametrize("error", [ValueError("bad shape"), TypeError("wrong argument"), KeyError("x")])
+def test_programming_errors_propagate(hs_fit, monkeypatch, error):
+    """Defect: refit caught ValueError and counted it as non-convergence."""
+    data = read_reference("HolzingerSwineford1939.csv")
+
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(fitmod, "step06_estimate", broken)
+    with pytest.raises(type(error)):
+        refit(hs_fit.estimation, _arrays(hs_fit, data), fiml=False)
+
+
+def test_singular_sample_is_a_failure_not_an_exception(hs_fit):
+    data = read_reference("HolzingerSwineford1939.csv")
+    x = _arrays(hs_fit, data)[0].copy()
+    x[:, 1] = x[:, 0]  # two identical columns: singular sample covariance
+    assert refit(hs_fit.estimation, [x], fiml=False) is None
+    x = _arrays(hs_fit, data)[0][:5]  # fewer rows than variables
+    assert refit(hs_fit.estimation, [x], fiml=False) is None
