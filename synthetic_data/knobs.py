@@ -11,12 +11,28 @@ knob does not change what the others do:
   share of attentive ones fail anyway;
 * partial completes stop at a random point; everything after it is missing;
 * MCAR missingness on single answers, and MAR missingness that is more
-  frequent in small firms (missing at random given the observed size);
+  frequent in small firms (missing at random given the observed size, see
+  below);
 * response durations: log-normal seconds per answered question, much faster
   for careless responders and straight-liners.
 
 (Acquiescence acts on the continuous responses, so the generator applies it
 before categorising; its SD is a knob here too.)
+
+The MAR mechanism: each Likert answer is blanked with probability
+``2 * mar * Phi(-size)``, ``size`` the firm's standardized latent size (mean
+about ``mar``; twice that in the smallest firms, near 0 in the largest). The
+questionnaire records size as ``firm_employees`` = ``exp(3 + 0.9 size)``
+rounded to whole employees and kept within 1..249 (``firm_profile.yaml``),
+the analysis variable ``SIZE`` = log employees, a monotone function of
+``size`` (the rounding moves the probability by less than 0.002). So the data
+are missing at random given ``SIZE`` - but not given the variables of a model
+that leaves ``SIZE`` out while some of its variables correlate with size
+(DOI, EXPER, ...): there FIML's assumption would fail. The analysis pipeline
+therefore adds ``SIZE`` as an auxiliary variable of FIML (saturated correlates,
+``analysis.propositions.pipeline.MISSINGNESS_PREDICTORS``, :mod:`analysis.sem.auxiliary`) to
+every SEM that does not contain it. The mechanism is left on the latent size
+(not on the recorded count) so that the committed reference data stay as they are.
 """
 
 from __future__ import annotations
@@ -97,7 +113,8 @@ def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping
     questions : sequence of str
         Every answered column in questionnaire order (for durations and partials).
     size : array
-        Standardized firm size (drives MAR missingness).
+        Standardized latent firm size (drives MAR missingness; observed as
+        ``firm_employees``, see the module docstring).
 
     Returns
     -------

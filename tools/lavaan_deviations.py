@@ -21,7 +21,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.analysis.test_fit_reference import (  # noqa: E402
+from tests.analysis.sem.test_fit_reference import (  # noqa: E402
     CASES,
     EXACT,
     KNOWN,

@@ -101,6 +101,34 @@ def step12_prepare(data: pd.DataFrame, instrument: Instrument,
     return screened, replace(scored, survey_year_source=year_source, cells=cells)
 
 
+# -- auxiliary variables of FIML ---------------------------------------------------------------
+
+#: Observed variables that predict missingness: added to every SEM that does not already contain
+#: them as auxiliary variables of FIML (saturated correlates, :mod:`analysis.sem.auxiliary`). Firm size
+#: (``SIZE``, log employees): small firms leave more answers blank - in the synthetic data by
+#: construction (``synthetic_data.knobs``, MAR given size), and a common pattern in SME surveys.
+MISSINGNESS_PREDICTORS = ("SIZE",)
+
+
+def with_auxiliary(syntax: str, data: pd.DataFrame, scored: Scored) -> tuple[pd.DataFrame, list[str]]:
+    """``data`` plus the :data:`MISSINGNESS_PREDICTORS` the model leaves out, and their names.
+
+    A predictor is added when the scored data have it (with at least two distinct
+    observed values) and the model's syntax does not use it; rows are matched on
+    the index. Pass the names to ``fit(..., auxiliary=...)``.
+    """
+    from analysis.sem.partable import classify_variables
+    from analysis.sem.syntax import parse_model
+
+    in_model = set(classify_variables(parse_model(syntax).statements).ov)
+    aux = [v for v in MISSINGNESS_PREDICTORS if v in scored.data.columns and v not in in_model
+           and v not in data.columns and pd.to_numeric(scored.data[v], errors="coerce").nunique() >= 2]
+    if not aux:
+        return data, []
+    extra = {v: pd.to_numeric(scored.data[v], errors="coerce").astype(float) for v in aux}
+    return data.assign(**extra), aux
+
+
 # -- step 3 ------------------------------------------------------------------------------------
 
 def _numeric_frame(scored: Scored, columns: Sequence[str]) -> pd.DataFrame:
@@ -121,8 +149,9 @@ def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | N
         items = [i for its in constructs.values() for i in its]
         frame = _numeric_frame(scored, items)
         try:
-            res = fit(syntax, _with_cluster(frame, scored, cluster), estimator="MLR", missing="fiml",
-                      cluster=cluster, source=f"measurement model {mid}")
+            data, aux = with_auxiliary(syntax, _with_cluster(frame, scored, cluster), scored)
+            res = fit(syntax, data, estimator="MLR", missing="fiml",
+                      cluster=cluster, source=f"measurement model {mid}", auxiliary=aux)
         except SmeSurveyError as exc:
             rows += [{"module": mid, "construct": c, "note": f"CFA failed: {exc}"} for c in constructs]
             continue
@@ -291,7 +320,7 @@ def _lr_rows(h: Hypothesis, syntax: str, data: pd.DataFrame, res: FitResult) -> 
     rows = []
     for constraint in h.spec.lr_tests:
         restricted = fit(syntax + constraint + "\n", data, estimator="MLR", missing="fiml", group=h.spec.group,
-                         cluster=res.options.cluster,
+                         cluster=res.options.cluster, auxiliary=res.options.auxiliary,
                          group_equal=h.spec.group_equal, std_lv=h.spec.std_lv, source=f"model of {h.id}")
         lr = lr_test(restricted, res).iloc[0]
         rows.append({"hypothesis": h.id, "test": f"chi-square difference: {constraint}", "kind": "lr",
@@ -358,8 +387,9 @@ def _multigroup_row(h: Hypothesis, r, scored: Scored, instrument: Instrument, cl
                                      "group_equal": r.group_equal, "products": [], "observed": [], "tests": []})
     syntax, data = build_model(Hypothesis(h.id, h.statement, h.seed, h.passage, h.module, spec), scored, instrument,
                                cluster)
+    data, aux = with_auxiliary(syntax, data, scored)
     res = fit(syntax, data, estimator="MLR", missing="fiml", group=r.group, group_equal=r.group_equal,
-              cluster=cluster,
+              cluster=cluster, auxiliary=aux,
               source=f"multi-group model of {h.id}")
     w = wald_test(res, r.expression).iloc[0]
     p = one_sided(w["estimate"], w["se"], r.direction)[0]
@@ -451,13 +481,14 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
             skipped.append({"hypothesis": h.id, "reason": reason})
             continue
         syntax, data = build_model(h, scored, instrument, cluster)
+        data, aux = with_auxiliary(syntax, data, scored)
         key = next((kk for kk, (s, _, _) in models.items() if s == syntax), None)
         try:
             if key is None:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", SmeSurveyWarning)
                     res = fit(syntax, data, estimator="MLR", missing="fiml", group=h.spec.group,
-                              cluster=cluster,
+                              cluster=cluster, auxiliary=aux,
                               group_equal=h.spec.group_equal, std_lv=h.spec.std_lv, source=f"model of {h.id}")
                 key = f"model {h.id}"
                 models[key] = (syntax, res, [h.id])

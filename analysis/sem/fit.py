@@ -23,13 +23,18 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from analysis.sem import constants as C
+from analysis.sem.auxiliary import (
+    add_saturated_correlates,
+    auxiliary_baseline_partable,
+    check_auxiliary,
+)
 from analysis.sem.data_prep import PreparedData, prepare_data
 from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
 from analysis.sem.fit_indices import (
@@ -107,6 +112,7 @@ class FitOptions:
     cluster: str | None = None  # cluster (single-level model, cluster-robust statistics)
     test: str = "standard"  # test: standard / yuan.bentler.mplus
     on_heywood: str = "warn"
+    auxiliary: tuple[str, ...] = ()  # semTools auxiliary(aux=): saturated correlates (FIML only)
 
 
 @dataclass(frozen=True)
@@ -272,8 +278,12 @@ def step08_test(est: Estimation, options: FitOptions, df: int, e_inv: np.ndarray
 
 # -- step 9 ---------------------------------------------------------------------------
 def step09_baseline(est: Estimation, options: FitOptions, h1: list | None = None) -> tuple[TestResult, Estimation]:
-    """Fit the independence model with the same estimator (for CFI, TLI)."""
-    pt = independence_partable(est.partable.variables, est.partable.ngroups, options.meanstructure)
+    """Fit the independence model with the same estimator (for CFI, TLI); with auxiliary
+    variables semTools' baseline, in which they stay saturated."""
+    if options.auxiliary:
+        pt = auxiliary_baseline_partable(est.partable.variables, options.auxiliary, est.partable.ngroups)
+    else:
+        pt = independence_partable(est.partable.variables, est.partable.ngroups, options.meanstructure)
     fiml = options.missing == "fiml"
     base = step06_estimate(pt, est.groups, options.meanstructure, fiml)
     df = _ndat(pt, est.groups) - pt.npar
@@ -381,8 +391,14 @@ def _covariate_loglik(est: Estimation) -> float:
 
 
 def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base_test: TestResult,
-                    base: Estimation, e_inv: np.ndarray, npar: int, h1: list | None = None) -> dict[str, float]:
-    """lavaan's ``fitMeasures()`` names and values."""
+                    base: Estimation, e_inv: np.ndarray, npar: int, h1: list | None = None,
+                    fimlc_base: tuple[Estimation, int] | None = None) -> dict[str, float]:
+    """lavaan's ``fitMeasures()`` names and values.
+
+    ``fimlc_base``: the (independence model, df) whose terms the FIML-corrected
+    robust CFI/TLI use instead of ``base`` (lavaan's own independence model when
+    the baseline is semTools' auxiliary baseline, see :mod:`analysis.sem.auxiliary`).
+    """
     obj = est.objective
     n = obj.ntotal
     ngroups = est.partable.ngroups
@@ -435,7 +451,8 @@ def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base
         if df == 0:  # lavaan's test of a saturated model carries no h1/h0 scaling factors
             del fm["scaling.factor.h1"], fm["scaling.factor.h0"]
     if options.missing == "fiml":
-        fc = fiml_corrected(est, base, df, dfb, scaled=test.scaled is not None, h1=h1)
+        fc_base, fc_dfb = fimlc_base if fimlc_base is not None else (base, dfb)
+        fc = fiml_corrected(est, fc_base, df, fc_dfb, scaled=test.scaled is not None, h1=h1)
         fm.update(_robust_measures(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null, fc.xx3_scaled,
                                    fc.df3, n, ngroups))
     fm.update(_residual_measures(est, options))
@@ -585,7 +602,8 @@ class FitResult:
 def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         missing: str = "listwise", group: str | None = None, group_equal: Sequence[str] = (),
         group_partial: Sequence[str] = (), std_lv: bool = False, on_heywood: str = "warn",
-        max_iter: int = 500, source: str = "data", cluster: str | None = None) -> FitResult:
+        max_iter: int = 500, source: str = "data", cluster: str | None = None,
+        auxiliary: Sequence[str] = ()) -> FitResult:
     """Fit a CFA / SEM model by maximum likelihood, matching lavaan 0.6.14.
 
     Parameters
@@ -623,6 +641,12 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         organisations): cluster-robust standard errors and scaled test
         (lavaan's ``cluster=`` for a single-level model, ``se="robust.cluster"``);
         needs ``estimator="MLR"``.
+    auxiliary : sequence of str
+        Columns used as auxiliary variables of FIML (semTools' ``auxiliary()``,
+        Graham's saturated correlates; :mod:`analysis.sem.auxiliary`): variables
+        that predict missingness but are not in the model. Needs
+        ``missing="fiml"``; makes exogenous covariates random (``fixed.x=FALSE``).
+        df and the baseline df stay those of the model without them.
 
     Returns
     -------
@@ -637,13 +661,17 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     syntax = model if isinstance(model, str) else ""
     parsed = parse_model(model) if isinstance(model, str) else model          # step 2
     roles = classify_variables(parsed.statements)
-    prepared = prepare_data(data, roles.ov, group=group, missing=missing,
-                            covariates=roles.ov_x, source=source, cluster=cluster)  # step 3
+    aux = check_auxiliary(auxiliary, missing=missing, model_variables=roles.ov)
+    prepared = prepare_data(data, roles.ov + aux, group=group, missing=missing,
+                            covariates=() if aux else roles.ov_x, source=source, cluster=cluster)  # step 3
     ngroups = len(prepared.group_labels)
     options = step01_options(estimator, missing, group, group_equal, group_partial, std_lv,
                              on_heywood, ngroups, any(s.op == "~1" for s in parsed.statements), cluster)
     pt = build_partable(parsed, ngroups, meanstructure=options.meanstructure, std_lv=std_lv,
                         group_equal=group_equal, group_partial=group_partial)  # step 4
+    if aux:
+        options = replace(options, auxiliary=aux)
+        pt = add_saturated_correlates(pt, aux)
     groups = step05_samplestats(prepared, missing == "fiml", source)  # step 5
     df = _ndat(pt, groups) - pt.npar
     if df < 0:
@@ -673,7 +701,11 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     h1 = h1_information(groups, pt.variables, options)
     test = step08_test(est, options, df, e_inv, b0, h1)  # step 8
     base_test, base = step09_baseline(est, options, h1)  # step 9
-    measures = step10_measures(est, options, test, base_test, base, e_inv, pt.npar, h1)  # step 10
+    fimlc_base = None
+    if aux:  # lavaan's robust FIML CFI takes its baseline terms from the plain independence model
+        indep = independence_partable(pt.variables, ngroups, True)
+        fimlc_base = (step06_estimate(indep, groups, True, True), _ndat(indep, groups) - indep.npar)
+    measures = step10_measures(est, options, test, base_test, base, e_inv, pt.npar, h1, fimlc_base)  # step 10
     table = step11_table(est, vcov, options)  # step 11
     return FitResult(syntax, options, table, measures, tuple(gd.n for gd in groups),
                      prepared.group_labels, prepared.excluded, vcov, tuple(problems), est)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from analysis.sem.auxiliary import auxiliary_rows
+
 if TYPE_CHECKING:  # pragma: no cover
     from analysis.sem.fit import FitResult
 
@@ -38,7 +40,7 @@ def _line(label: str, value) -> str:
     return f"  {label:<40}{value:>16}"
 
 
-def _parameter_rows(block: pd.DataFrame) -> list[str]:
+def _parameter_rows(block: pd.DataFrame, explicit: bool = False) -> list[str]:
     lines = []
     current = None
     for r in block.itertuples(index=False):
@@ -50,6 +52,8 @@ def _parameter_rows(block: pd.DataFrame) -> list[str]:
                                                   else f"{r.lhs} ~~ {r.rhs}")
         if op == ":=":
             name = f"{r.lhs} := {r.rhs}"
+        if explicit:
+            name = f"{r.lhs} {op} {r.rhs}".strip()
         if r.label and not str(r.label).startswith(".p") and op != ":=":
             name = f"{name} ({r.label})"
         indent = "    " if op in ("=~", "~") else "   "
@@ -124,6 +128,9 @@ def fit_summary(result: FitResult) -> str:
     out.append(_line("Number of observations used", int(sum(result.nobs))))
     out.append(_line("Rows excluded (see .excluded)", len(result.excluded)))
     out.append(_line("Missing data", "full information ML" if o.missing == "fiml" else "listwise deletion"))
+    aux = getattr(o, "auxiliary", ())
+    if aux:
+        out.append(_line("Auxiliary variables (saturated)", ", ".join(aux)))
     out.append(_line("Standard errors", f"{o.se} ({o.information} information)"))
     if o.group_equal:
         out.append(_line("Equal across groups", ", ".join(o.group_equal)))
@@ -150,6 +157,8 @@ def fit_summary(result: FitResult) -> str:
             out.append(_line(label, float(fm[key])))
     out += _more_measures(fm)
     p = result.parameters.rename(columns={"std.lv": "std_lv", "std.all": "std_all"})
+    aux_mask = auxiliary_rows(p, aux)
+    p, p_aux = p[~aux_mask], p[aux_mask]
     group_ids = sorted(g for g in p["group"].unique() if g > 0) + ([0] if (p["group"] == 0).any() else [])
     for g in group_ids:
         gp = p[p["group"] == g]
@@ -166,6 +175,9 @@ def fit_summary(result: FitResult) -> str:
                 block = gp[gp["op"] == key]
             if len(block):
                 out += ["", f"{title}:"] + _parameter_rows(block)
+        block = p_aux[p_aux["group"] == g]
+        if len(block):
+            out += ["", "Auxiliary variables (saturated correlates; not part of the model):"] + _parameter_rows(block, True)
     if result.warnings:
         out += ["", "Warnings:"] + [f"  - {w}" for w in result.warnings]
     return "\n".join(out) + "\n"

@@ -69,7 +69,7 @@ def test_bootstrap_option_writes_intervals(tmp_path):
 
 
 def test_cluster_option_gives_lavaan_cluster_robust_results(tmp_path, capsys):
-    from tests.analysis.test_fit_reference import EXTRA, TWOLEVEL
+    from tests.analysis.sem.test_fit_reference import EXTRA, TWOLEVEL
 
     model = tmp_path / "twolevel.lav"
     model.write_text(TWOLEVEL)

@@ -54,7 +54,7 @@ def test_cluster_bootstrap_resamples_clusters_and_matches_cluster_robust_se():
     """Clustered data (lavaan's Demo.twolevel, 200 clusters): with ``cluster=`` whole clusters
     are drawn, and the bootstrap SEs agree with the cluster-robust SEs (within 25%),
     which are clearly larger than the naive ones for the between-cluster-heavy loadings."""
-    from tests.analysis.test_fit_reference import EXTRA, TWOLEVEL
+    from tests.analysis.sem.test_fit_reference import EXTRA, TWOLEVEL
 
     data = pd.read_csv(EXTRA / "demo_twolevel.csv")
     res = fit(TWOLEVEL, data, estimator="MLR", cluster="cluster")

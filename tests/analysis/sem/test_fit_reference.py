@@ -33,6 +33,8 @@ EQUALITY = "visual =~ x1 + v2*x2 + v3*x3\ntextual =~ x4 + x5 + x6\nv2 == v3"
 MIMIC_MISSING = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ sex + ageyr"
 FOURGROUP = "TK =~ tk_1 + tk_2 + tk_3 + tk_4\nIK =~ ik_1 + ik_2 + ik_3 + ik_4"
 TWOLEVEL = "f1 =~ y1 + y2 + y3\nf2 =~ y4 + y5 + y6\nf2 ~ f1 + x1"
+MIMIC_SEX = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ sex"
+BFI_AC = "agree =~ A1 + A2 + A3 + A4 + A5\nconsc =~ C1 + C2 + C3 + C4 + C5"
 
 CASES = {
     "hs1939_cfa_ML": (HS_MODEL, "HolzingerSwineford1939.csv", {}),
@@ -73,6 +75,16 @@ CASES = {
     "hsmissing_mimic_group_FIML": (MIMIC_MISSING, "HolzingerSwineford1939_missing10.csv",
                                    {"group": "school", "missing": "fiml"}),
     "poldem_sem_MLR": (POLDEM_MODEL, "PoliticalDemocracy.csv", {"estimator": "MLR"}),
+    # auxiliary variables of FIML (semTools 0.5-6 auxiliary(), saturated correlates), make_auxiliary.R
+    "hsmar_aux_ML": (HS_MODEL, "HolzingerSwineford1939_mar_age.csv", {"missing": "fiml", "auxiliary": ["ageyr"]}),
+    "hsmar_aux_MLR": (HS_MODEL, "HolzingerSwineford1939_mar_age.csv",
+                      {"missing": "fiml", "estimator": "MLR", "auxiliary": ["ageyr"]}),
+    "hsmar_mimic_aux2_MLR": (MIMIC_SEX, "HolzingerSwineford1939_mar_age.csv",
+                             {"missing": "fiml", "estimator": "MLR", "auxiliary": ["ageyr", "grade"]}),
+    "hsmar_group_aux_ML": (HS_MODEL, "HolzingerSwineford1939_mar_age.csv",
+                           {"missing": "fiml", "auxiliary": ["ageyr"], "group": "school",
+                            "group_equal": ["loadings"]}),
+    "bfi_aux_MLR": (BFI_AC, "bfi_ac.csv", {"missing": "fiml", "estimator": "MLR", "auxiliary": ["age", "education"]}),
 }
 
 
