@@ -78,6 +78,7 @@ from smesurvey.errors import (
 ESTIMATORS = ("ML", "MLR")
 MISSING = ("listwise", "fiml")
 ON_HEYWOOD = ("warn", "error")
+MODEL_TYPES = ("sem", "cfa", "growth")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class FitOptions:
     cluster: str | None = None  # cluster (single-level model, cluster-robust statistics)
     test: str = "standard"  # test: standard / yuan.bentler.mplus
     on_heywood: str = "warn"
+    model_type: str = "sem"  # sem() / cfa() (the same defaults in lavaan 0.6.14) or growth()
 
 
 @dataclass(frozen=True)
@@ -118,17 +120,19 @@ def _check_choice(name: str, value, choices) -> None:
 # -- step 1 ---------------------------------------------------------------------------
 def step01_options(estimator: str, missing: str, group: str | None, group_equal: Sequence[str],
                    group_partial: Sequence[str], std_lv: bool, on_heywood: str,
-                   ngroups: int, has_intercepts: bool, cluster: str | None = None) -> FitOptions:
-    """Resolve options to lavaan's defaults for this estimator and missing-data treatment."""
+                   ngroups: int, has_intercepts: bool, cluster: str | None = None,
+                   model_type: str = "sem") -> FitOptions:
+    """Resolve options to lavaan's defaults for this estimator, missing-data treatment and model type."""
     robust = estimator == "MLR"
     fiml = missing == "fiml"
-    meanstructure = fiml or ngroups > 1 or has_intercepts or cluster is not None  # lavaan: cluster= implies means
+    meanstructure = (fiml or ngroups > 1 or has_intercepts or cluster is not None  # lavaan: cluster= implies means
+                     or model_type == "growth")  # growth(): meanstructure = TRUE
     return FitOptions(
         estimator=estimator, missing=missing, group=group, group_equal=tuple(group_equal),
         group_partial=tuple(group_partial), std_lv=std_lv, meanstructure=meanstructure,
         information="observed" if (robust or fiml) else "expected",
         se=("robust.cluster" if cluster else "robust.huber.white") if robust else "standard", cluster=cluster,
-        test="yuan.bentler.mplus" if robust else "standard", on_heywood=on_heywood)
+        test="yuan.bentler.mplus" if robust else "standard", on_heywood=on_heywood, model_type=model_type)
 
 
 # -- step 5 ---------------------------------------------------------------------------
@@ -255,7 +259,8 @@ def step08_test(est: Estimation, options: FitOptions, df: int, e_inv: np.ndarray
                 traces.append(h1_trace(h1[g]))
             else:
                 traces.append(h1_trace_complete(gd, options.meanstructure))
-        scaled = yuan_bentler_mplus(chisq, df, traces, b0, obj.weights, e_inv)
+        n_free_rows = int((est.partable.table["free"] > 0).sum())  # lavaan's nx.free: before equalities
+        scaled = yuan_bentler_mplus(chisq, df, traces, b0, obj.weights, e_inv, n_free_rows)
     return TestResult(chisq, df, pvalue, scaled)
 
 
@@ -409,7 +414,7 @@ def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base
             "baseline.pvalue.scaled": scb.pvalue, "baseline.chisq.scaling.factor": cb,
             "cfi.scaled": cfi(sc.chisq, df, scb.chisq, dfb), "tli.scaled": tli(sc.chisq, df, scb.chisq, dfb),
             "scaling.factor.h1": sc.scaling_factor_h1, "scaling.factor.h0": sc.scaling_factor_h0,
-            "rmsea.scaled": rmsea(x2, sc.trace_ugamma, n, ngroups),
+            "rmsea.scaled": rmsea(x2, sc.trace_ugamma, n, ngroups) if df > 0 else float("nan"),  # lavaan: NA
         })
         if options.missing != "fiml":
             fm["cfi.robust"] = cfi(x2, df, x2b, dfb, c, cb)
@@ -457,7 +462,8 @@ class FitResult:
     vcov : ndarray
         Covariance matrix of the free parameters (in ``free`` order).
     warnings : tuple of str
-        Problems found after convergence (Heywood cases, ...).
+        Problems the user is warned about (rows excluded for a missing group, cluster or
+        covariate; Heywood cases; ...), each also issued as a :class:`SmeSurveyWarning`.
     """
 
     model: str
@@ -506,7 +512,8 @@ class FitResult:
 def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         missing: str = "listwise", group: str | None = None, group_equal: Sequence[str] = (),
         group_partial: Sequence[str] = (), std_lv: bool = False, on_heywood: str = "warn",
-        max_iter: int = 500, source: str = "data", cluster: str | None = None) -> FitResult:
+        max_iter: int = 500, source: str = "data", cluster: str | None = None,
+        model_type: str = "sem") -> FitResult:
     """Fit a CFA / SEM model by maximum likelihood, matching lavaan 0.6.14.
 
     Parameters
@@ -544,6 +551,14 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         organisations): cluster-robust standard errors and scaled test
         (lavaan's ``cluster=`` for a single-level model, ``se="robust.cluster"``);
         needs ``estimator="MLR"``.
+    model_type : {"sem", "cfa", "growth"}
+        Which lavaan function's defaults to use. ``"sem"`` and ``"cfa"`` are
+        lavaan's ``sem()``/``cfa()`` (identical defaults: observed intercepts
+        free, latent means fixed to 0). ``"growth"`` is lavaan's ``growth()``:
+        a mean structure always, intercepts of the observed (non-covariate)
+        variables fixed to 0 and latent means / intercepts free
+        (``int.ov.free=FALSE, int.lv.free=TRUE``), so that growth syntax such as
+        ``i =~ 1*t1 + 1*t2 + 1*t3; s =~ 0*t1 + 1*t2 + 2*t3`` fits unchanged.
 
     Returns
     -------
@@ -552,6 +567,7 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     _check_choice("estimator", estimator, ESTIMATORS)
     _check_choice("missing", missing, MISSING)
     _check_choice("on_heywood", on_heywood, ON_HEYWOOD)
+    _check_choice("model_type", model_type, MODEL_TYPES)
     if cluster is not None and estimator != "MLR":
         raise OptionError(f"cluster={cluster!r} needs estimator='MLR' (cluster-robust standard errors and "
                           f"scaled test); got estimator={estimator!r}")
@@ -562,9 +578,12 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
                             covariates=roles.ov_x, source=source, cluster=cluster)  # step 3
     ngroups = len(prepared.group_labels)
     options = step01_options(estimator, missing, group, group_equal, group_partial, std_lv,
-                             on_heywood, ngroups, any(s.op == "~1" for s in parsed.statements), cluster)
+                             on_heywood, ngroups, any(s.op == "~1" for s in parsed.statements), cluster,
+                             model_type)
+    growth = model_type == "growth"
     pt = build_partable(parsed, ngroups, meanstructure=options.meanstructure, std_lv=std_lv,
-                        group_equal=group_equal, group_partial=group_partial)  # step 4
+                        group_equal=group_equal, group_partial=group_partial,
+                        int_ov_free=not growth, int_lv_free=growth)  # step 4
     groups = step05_samplestats(prepared, missing == "fiml", source)  # step 5
     df = _ndat(pt, groups) - pt.npar
     if df < 0:
@@ -574,6 +593,9 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     est = step06_estimate(pt, groups, options.meanstructure, missing == "fiml", max_iter=max_iter)  # step 6
     values = _row_estimates(est)
     problems = []
+    if prepared.notice:  # rows dropped for a missing group / cluster / covariate (lavaan warns too)
+        warnings.warn(prepared.notice, SmeSurveyWarning, stacklevel=2)
+        problems.append(prepared.notice)
     heywood = _heywood_rows(pt.table, values)
     if heywood:
         msg = ("Heywood case: negative variance estimate(s) " + "; ".join(heywood)

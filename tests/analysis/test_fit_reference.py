@@ -5,7 +5,9 @@ measures within the tolerances the fitting-core issue sets, one test per quantit
 cases for features our analyses use beyond it (covariates with fixed.x, MLR with
 covariates, second-order factors, std.lv, multi-group MLR, strict invariance, observed
 path models with defined effects, == constraints, FIML with covariates), produced by
-``make_extra.R`` in that folder with the same lavaan 0.6.14.
+``make_extra.R`` in that folder with the same lavaan 0.6.14; ``make_fitcore.R`` there adds
+partial invariance written with spaces, MLR with equality constraints (scaling.factor.h0)
+and lavaan's ``growth()`` on its Demo.growth data.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ EQUALITY = "visual =~ x1 + v2*x2 + v3*x3\ntextual =~ x4 + x5 + x6\nv2 == v3"
 MIMIC_MISSING = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ sex + ageyr"
 FOURGROUP = "TK =~ tk_1 + tk_2 + tk_3 + tk_4\nIK =~ ik_1 + ik_2 + ik_3 + ik_4"
 TWOLEVEL = "f1 =~ y1 + y2 + y3\nf2 =~ y4 + y5 + y6\nf2 ~ f1 + x1"
+GROWTH = "i =~ 1*t1 + 1*t2 + 1*t3 + 1*t4\ns =~ 0*t1 + 1*t2 + 2*t3 + 3*t4"
+GROWTH_COV = GROWTH + "\ni ~ x1 + x2\ns ~ x1 + x2"
 
 CASES = {
     "hs1939_cfa_ML": (HS_MODEL, "HolzingerSwineford1939.csv", {}),
@@ -66,6 +70,21 @@ CASES = {
     "twolevel_cluster_MLR": (TWOLEVEL, "demo_twolevel.csv", {"estimator": "MLR", "cluster": "cluster"}),
     "twolevel_cluster_FIML_MLR": (TWOLEVEL, "demo_twolevel_missing.csv",
                                   {"estimator": "MLR", "cluster": "cluster", "missing": "fiml"}),
+    # make_fitcore.R: partial invariance as people type it (spaces), lavaan group.partial
+    "hs_partial_ML": (HS_MODEL, "HolzingerSwineford1939.csv",
+                      {"group": "school", "group_equal": ["loadings", "intercepts"],
+                       "group_partial": ["x3 ~ 1", "x7 ~ 1"]}),
+    "hs_partial_MLR": (HS_MODEL, "HolzingerSwineford1939.csv",
+                       {"group": "school", "group_equal": ["loadings", "intercepts"],
+                        "group_partial": ["x3 ~ 1", "x7 ~ 1", "visual =~ x2"], "estimator": "MLR"}),
+    # MLR with equality constraints: labels shared by loadings, and an explicit ==
+    "poldem_labels_MLR": (POLDEM_MODEL, "PoliticalDemocracy.csv", {"estimator": "MLR"}),
+    "hs_equality_MLR": (EQUALITY, "HolzingerSwineford1939.csv", {"estimator": "MLR"}),
+    # lavaan growth() on Demo.growth, without and with time-invariant covariates
+    "growth_linear_ML": (GROWTH, "demo_growth.csv", {"model_type": "growth"}),
+    "growth_linear_MLR": (GROWTH, "demo_growth.csv", {"model_type": "growth", "estimator": "MLR"}),
+    "growth_cov_ML": (GROWTH_COV, "demo_growth.csv", {"model_type": "growth"}),
+    "growth_cov_MLR": (GROWTH_COV, "demo_growth.csv", {"model_type": "growth", "estimator": "MLR"}),
 }
 
 
@@ -171,6 +190,41 @@ def test_fit_measure(fitted, case, measure):
         assert ours == pytest.approx(ref, rel=1e-6)
     else:
         assert ours == pytest.approx(ref, abs=ABSOLUTE[measure])
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_other_fit_measure(fitted, case):
+    """The rest of fitMeasures() that we report (scaling.factor.h0/h1, baseline scaling, nfi, ...):
+    chi-square values relative 1e-3, the others absolute 1e-3; lavaan's NA must be NaN here too."""
+    checked = {*RELATIVE, *ABSOLUTE, *EXACT, *LIKELIHOOD}
+    ref = read_case(f"{case}_fit.csv").set_index("measure")["value"]
+    fm = fitted(case).fit_measures
+    compared, wrong = [], []
+    for measure in ref.index:
+        if measure in checked or measure not in fm:
+            continue
+        compared.append(measure)
+        r, ours = ref[measure], fm[measure]
+        if np.isnan(r):
+            ok = bool(np.isnan(ours))
+        elif "chisq" in measure and "factor" not in measure:
+            ok = ours == pytest.approx(r, rel=1e-3)
+        else:
+            ok = ours == pytest.approx(r, abs=1e-3)
+        if not ok:
+            wrong.append(f"{measure}: ours {ours!r}, lavaan {r!r}")
+    assert compared
+    assert not wrong, wrong
+
+
+def test_scaling_factor_h0_counts_parameters_before_equalities(fitted):
+    """lavaan divides the h0 trace by the free parameters before equality constraints (nx.free):
+    with the labelled PoliticalDemocracy model that is 31, not the 28 left after a, b, c."""
+    ref = read_case("poldem_labels_MLR_fit.csv").set_index("measure")["value"]
+    fm = fitted("poldem_labels_MLR").fit_measures
+    assert fm["npar"] == ref["npar"] == 28
+    assert fm["scaling.factor.h0"] == pytest.approx(ref["scaling.factor.h0"], abs=1e-5)
+    assert fm["scaling.factor.h1"] == pytest.approx(ref["scaling.factor.h1"], abs=1e-5)
 
 
 def test_every_reported_robust_measure_is_checked(fitted):
