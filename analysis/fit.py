@@ -492,7 +492,7 @@ class FitResult:
         return pd.DataFrame(imp.sigma, index=ov, columns=ov), pd.Series(imp.mu, index=ov)
 
     def modindices(self, sort: bool = True, minimum: float = 0.0) -> pd.DataFrame:
-        """Modification indices (lavaan's ``modindices()``): columns lhs, op, rhs, group, mi, epc, sepc.lv, sepc.all."""
+        """Modification indices (lavaan's ``modindices()``): lhs, op, rhs, group, mi, epc, sepc.lv, sepc.all, sepc.nox."""
         from analysis.modindices import modification_indices
 
         return modification_indices(self, sort=sort, minimum=minimum)
