@@ -31,6 +31,9 @@ class PreparedData:
     row_index: tuple[np.ndarray, ...]  # original index labels of the rows kept, per group
     excluded: pd.DataFrame  # columns: row, reason
     clusters: tuple[np.ndarray, ...] | None = None  # cluster code (0, 1, ...) of each kept row, per group
+    # what a user should be told about (as lavaan warns): rows dropped for a missing group, cluster or
+    # fixed.x covariate, with counts; None when there were none (listwise deletion is only logged)
+    notice: str | None = None
 
 
 def _numeric_column(data: pd.DataFrame, name: str) -> np.ndarray:
@@ -91,6 +94,7 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
                             f"available columns: {', '.join(map(str, data.columns[:20]))}")
     x = np.column_stack([_numeric_column(data, v) for v in variables]) if variables else np.empty((len(data), 0))
     excluded: list[tuple[object, str]] = []
+    notices: list[str] = []
     keep = np.ones(len(data), dtype=bool)
     if group is not None:
         gcol = data[group]
@@ -98,11 +102,15 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
         for i in np.flatnonzero(no_group):
             excluded.append((data.index[i], f"missing value in group column '{group}'"))
         keep &= ~no_group
+        if no_group.any():
+            notices.append(f"{_rows(no_group.sum())} excluded: missing value in group column '{group}'")
     if cluster is not None:
         no_cluster = data[cluster].isna().to_numpy() & keep
         for i in np.flatnonzero(no_cluster):
             excluded.append((data.index[i], f"missing value in cluster column '{cluster}'"))
         keep &= ~no_cluster
+        if no_cluster.any():
+            notices.append(f"{_rows(no_cluster.sum())} excluded: missing value in cluster column '{cluster}'")
     nan = np.isnan(x)
     if missing == "listwise":
         drop = nan.any(axis=1) & keep
@@ -120,6 +128,10 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
                 excluded.append((data.index[i], "missing value in covariate " + ", ".join(cols)
                                  + " (covariates are conditioned on and must be observed)"))
             keep &= ~drop
+            if drop.any():
+                names = [variables[j] for j in xcols if (nan[:, j] & drop).any()]
+                notices.append(f"{_rows(drop.sum())} excluded: missing on covariate(s) {', '.join(names)} "
+                               "(fixed.x: covariates are conditioned on and must be observed)")
         drop = nan.all(axis=1) & keep
         for i in np.flatnonzero(drop):
             excluded.append((data.index[i], "no observed value on the model's variables"))
@@ -164,4 +176,9 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
                           f"('{cluster}'); with fewer than {SMALL_G} clusters they tend to be too small "
                           "(Cameron & Miller 2015) - read the p-values with care", SmeSurveyWarning, stacklevel=3)
     log = pd.DataFrame(excluded, columns=["row", "reason"])
-    return PreparedData(tuple(arrays), tuple(variables), labels, tuple(rows), log, clusters)
+    notice = "; ".join(notices) + " (every excluded row is in the exclusion log, excluded.csv)" if notices else None
+    return PreparedData(tuple(arrays), tuple(variables), labels, tuple(rows), log, clusters, notice)
+
+
+def _rows(n: int) -> str:
+    return f"{int(n)} row" + ("" if n == 1 else "s")

@@ -94,6 +94,7 @@ from smecore.errors import (
 ESTIMATORS = ("ML", "MLR")
 MISSING = ("listwise", "fiml")
 ON_HEYWOOD = ("warn", "error")
+MODEL_TYPES = ("sem", "cfa", "growth")
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class FitOptions:
     test: str = "standard"  # test: standard / yuan.bentler.mplus
     on_heywood: str = "warn"
     auxiliary: tuple[str, ...] = ()  # semTools auxiliary(aux=): saturated correlates (FIML only)
+    model_type: str = "sem"  # sem() / cfa() (the same defaults in lavaan 0.6.14) or growth()
 
 
 @dataclass(frozen=True)
@@ -135,17 +137,19 @@ def _check_choice(name: str, value, choices) -> None:
 # -- step 1 ---------------------------------------------------------------------------
 def step01_options(estimator: str, missing: str, group: str | None, group_equal: Sequence[str],
                    group_partial: Sequence[str], std_lv: bool, on_heywood: str,
-                   ngroups: int, has_intercepts: bool, cluster: str | None = None) -> FitOptions:
-    """Resolve options to lavaan's defaults for this estimator and missing-data treatment."""
+                   ngroups: int, has_intercepts: bool, cluster: str | None = None,
+                   model_type: str = "sem") -> FitOptions:
+    """Resolve options to lavaan's defaults for this estimator, missing-data treatment and model type."""
     robust = estimator == "MLR"
     fiml = missing == "fiml"
-    meanstructure = fiml or ngroups > 1 or has_intercepts or cluster is not None  # lavaan: cluster= implies means
+    meanstructure = (fiml or ngroups > 1 or has_intercepts or cluster is not None  # lavaan: cluster= implies means
+                     or model_type == "growth")  # growth(): meanstructure = TRUE
     return FitOptions(
         estimator=estimator, missing=missing, group=group, group_equal=tuple(group_equal),
         group_partial=tuple(group_partial), std_lv=std_lv, meanstructure=meanstructure,
         information="observed" if (robust or fiml) else "expected",
         se=("robust.cluster" if cluster else "robust.huber.white") if robust else "standard", cluster=cluster,
-        test="yuan.bentler.mplus" if robust else "standard", on_heywood=on_heywood)
+        test="yuan.bentler.mplus" if robust else "standard", on_heywood=on_heywood, model_type=model_type)
 
 
 # -- step 5 ---------------------------------------------------------------------------
@@ -272,7 +276,8 @@ def step08_test(est: Estimation, options: FitOptions, df: int, e_inv: np.ndarray
                 traces.append(h1_trace(h1[g]))
             else:
                 traces.append(h1_trace_complete(gd, options.meanstructure))
-        scaled = yuan_bentler_mplus(chisq, df, traces, b0, obj.weights, e_inv)
+        n_free_rows = int((est.partable.table["free"] > 0).sum())  # lavaan's nx.free: before equalities
+        scaled = yuan_bentler_mplus(chisq, df, traces, b0, obj.weights, e_inv, n_free_rows)
     return TestResult(chisq, df, pvalue, scaled)
 
 
@@ -538,7 +543,8 @@ class FitResult:
     vcov : ndarray
         Covariance matrix of the free parameters (in ``free`` order).
     warnings : tuple of str
-        Problems found after convergence (Heywood cases, ...).
+        Problems the user is warned about (rows excluded for a missing group, cluster or
+        covariate; Heywood cases; ...), each also issued as a :class:`SmeSurveyWarning`.
     """
 
     model: str
@@ -582,7 +588,7 @@ class FitResult:
                 pd.Series(imp.mu_all[p:], index=lv))
 
     def modindices(self, sort: bool = True, minimum: float = 0.0) -> pd.DataFrame:
-        """Modification indices (lavaan's ``modindices()``): columns lhs, op, rhs, group, mi, epc, sepc.lv, sepc.all."""
+        """Modification indices (lavaan's ``modindices()``): lhs, op, rhs, group, mi, epc, sepc.lv, sepc.all, sepc.nox."""
         from analysis.sem.modindices import modification_indices
 
         return modification_indices(self, sort=sort, minimum=minimum)
@@ -603,7 +609,7 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         missing: str = "listwise", group: str | None = None, group_equal: Sequence[str] = (),
         group_partial: Sequence[str] = (), std_lv: bool = False, on_heywood: str = "warn",
         max_iter: int = 500, source: str = "data", cluster: str | None = None,
-        auxiliary: Sequence[str] = ()) -> FitResult:
+        auxiliary: Sequence[str] = (), model_type: str = "sem") -> FitResult:
     """Fit a CFA / SEM model by maximum likelihood, matching lavaan 0.6.14.
 
     Parameters
@@ -647,6 +653,14 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         that predict missingness but are not in the model. Needs
         ``missing="fiml"``; makes exogenous covariates random (``fixed.x=FALSE``).
         df and the baseline df stay those of the model without them.
+    model_type : {"sem", "cfa", "growth"}
+        Which lavaan function's defaults to use. ``"sem"`` and ``"cfa"`` are
+        lavaan's ``sem()``/``cfa()`` (identical defaults: observed intercepts
+        free, latent means fixed to 0). ``"growth"`` is lavaan's ``growth()``:
+        a mean structure always, intercepts of the observed (non-covariate)
+        variables fixed to 0 and latent means / intercepts free
+        (``int.ov.free=FALSE, int.lv.free=TRUE``), so that growth syntax such as
+        ``i =~ 1*t1 + 1*t2 + 1*t3; s =~ 0*t1 + 1*t2 + 2*t3`` fits unchanged.
 
     Returns
     -------
@@ -655,6 +669,7 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     _check_choice("estimator", estimator, ESTIMATORS)
     _check_choice("missing", missing, MISSING)
     _check_choice("on_heywood", on_heywood, ON_HEYWOOD)
+    _check_choice("model_type", model_type, MODEL_TYPES)
     if cluster is not None and estimator != "MLR":
         raise OptionError(f"cluster={cluster!r} needs estimator='MLR' (cluster-robust standard errors and "
                           f"scaled test); got estimator={estimator!r}")
@@ -666,9 +681,12 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
                             covariates=() if aux else roles.ov_x, source=source, cluster=cluster)  # step 3
     ngroups = len(prepared.group_labels)
     options = step01_options(estimator, missing, group, group_equal, group_partial, std_lv,
-                             on_heywood, ngroups, any(s.op == "~1" for s in parsed.statements), cluster)
+                             on_heywood, ngroups, any(s.op == "~1" for s in parsed.statements), cluster,
+                             model_type)
+    growth = model_type == "growth"
     pt = build_partable(parsed, ngroups, meanstructure=options.meanstructure, std_lv=std_lv,
-                        group_equal=group_equal, group_partial=group_partial)  # step 4
+                        group_equal=group_equal, group_partial=group_partial,
+                        int_ov_free=not growth, int_lv_free=growth)  # step 4
     if aux:
         options = replace(options, auxiliary=aux)
         pt = add_saturated_correlates(pt, aux)
@@ -681,6 +699,9 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     est = step06_estimate(pt, groups, options.meanstructure, missing == "fiml", max_iter=max_iter)  # step 6
     values = _row_estimates(est)
     problems = []
+    if prepared.notice:  # rows dropped for a missing group / cluster / covariate (lavaan warns too)
+        warnings.warn(prepared.notice, SmeSurveyWarning, stacklevel=2)
+        problems.append(prepared.notice)
     heywood = _heywood_rows(pt.table, values)
     if heywood:
         msg = ("Heywood case: negative variance estimate(s) " + "; ".join(heywood)

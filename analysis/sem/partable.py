@@ -31,7 +31,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from analysis.sem.syntax import ParsedModel, Statement
+from analysis.sem.syntax import ParsedModel, Statement, parse_model
 from smecore.errors import IdentificationError, ModelSyntaxError
 
 #: group_equal keywords (lavaan's ``group.equal``) and what they hold equal.
@@ -122,6 +122,8 @@ def build_partable(
     std_lv: bool = False,
     group_equal: Sequence[str] = (),
     group_partial: Sequence[str] = (),
+    int_ov_free: bool = True,
+    int_lv_free: bool = False,
 ) -> ParTable:
     """Build the full parameter table for ``model`` with lavaan's ``sem()`` defaults.
 
@@ -140,13 +142,25 @@ def build_partable(
         Parameter types held equal across groups, from
         :data:`GROUP_EQUAL_CHOICES` (lavaan's ``group.equal``).
     group_partial : sequence of str
-        Parameters exempted from ``group_equal``, written ``"lhs op rhs"``
-        (e.g. ``"visual =~ x2"``, ``"x3 ~1"``).
+        Parameters exempted from ``group_equal``, in lavaan syntax (``"visual =~ x2"``,
+        ``"x3 ~ 1"``, ``"x3~1"``; read with the model parser). An entry that names
+        no parameter of the model raises :class:`ModelSyntaxError`.
+    int_ov_free : bool
+        With a mean structure, intercepts of observed variables free (lavaan's
+        ``int.ov.free``: ``True`` for ``cfa()``/``sem()``, ``False`` for ``growth()``,
+        which fixes them to 0). Covariates' means come from the data either way.
+    int_lv_free : bool
+        With a mean structure, latent means / intercepts free in every group
+        (lavaan's ``int.lv.free``: ``False`` for ``cfa()``/``sem()``, ``True`` for
+        ``growth()``). When ``False`` they are fixed to 0, except in groups 2..
+        when intercepts are held equal.
 
     Returns
     -------
     ParTable
     """
+    if isinstance(group_partial, str):
+        group_partial = [group_partial]
     bad = [g for g in group_equal if g not in GROUP_EQUAL_CHOICES]
     if bad:
         raise ModelSyntaxError(
@@ -180,6 +194,7 @@ def build_partable(
     t = pd.DataFrame(rows)
     t.insert(0, "id", np.arange(1, len(t) + 1))
     n = len(t)
+    partial = _partial_keys(group_partial, t) if group_partial else set()  # checked even with one group
     free = np.ones(n, dtype=int)
     ustart = np.full(n, np.nan)
     exo = np.zeros(n, dtype=int)
@@ -206,7 +221,10 @@ def build_partable(
     single = [b for a, b in mm if counts[a] == 1 and ind_counts[b] == 1 and b in ov]
     idx = (op_a == "~~") & np.isin(lhs_a, single) & (lhs_a == rhs_a) & (user_a == 0)
     ustart[idx], free[idx] = 0.0, 0
-    if meanstructure:
+    if meanstructure and not int_ov_free:  # growth(): observed intercepts fixed to 0
+        idx = (op_a == "~1") & np.isin(lhs_a, ov) & (user_a == 0)
+        ustart[idx], free[idx] = 0.0, 0
+    if meanstructure and not int_lv_free:
         idx = (op_a == "~1") & is_lv_lhs & (user_a == 0)
         ustart[idx], free[idx] = 0.0, 0
         if ngroups > 1 and "intercepts" in group_equal and "means" not in group_equal:
@@ -263,7 +281,6 @@ def build_partable(
             else:
                 by_label[label[i]] = i
     if ngroups > 1 and group_equal:
-        partial = {_normalise_partial(p) for p in group_partial}
         is_ov_lhs = np.isin(lhs_a, ov)
         is_ov_rhs = np.isin(rhs_a, ov)
         is_lv_rhs = np.isin(rhs_a, lv)
@@ -321,12 +338,39 @@ def build_partable(
     return ParTable(t, v, ngroups, meanstructure, tuple(model.definitions))
 
 
-def _normalise_partial(text: str) -> tuple[str, str, str]:
-    for op in ("=~", "~~", "~1", "~"):
-        if op in text:
-            lhs, rhs = text.split(op, 1)
-            return (lhs.strip(), op, rhs.strip())
-    raise ModelSyntaxError(f"group_partial entry '{text}' must look like 'lhs op rhs', e.g. 'visual =~ x2'")
+def _partial_keys(terms: Sequence[str], t: pd.DataFrame) -> set[tuple[str, str, str]]:
+    """The (lhs, op, rhs) keys that ``group_partial`` names, read with the model parser.
+
+    Each entry is lavaan syntax for one or more parameters (``"x3 ~ 1"``, ``"x3~1"``,
+    ``"visual =~ x2 + x3"``, ``"x1 ~~ x4"``; spaces and modifiers do not matter). An entry
+    that cannot be parsed, or that names no parameter of the model, raises
+    :class:`ModelSyntaxError` naming it - a silently ignored exception would fit a more
+    constrained model than the one asked for.
+    """
+    present = set(zip(t["lhs"], t["op"], t["rhs"]))
+    keys: set[tuple[str, str, str]] = set()
+    for term in terms:
+        if not isinstance(term, str):
+            raise ModelSyntaxError(f"group_partial entries must be strings such as 'visual =~ x2'; got {term!r}")
+        try:
+            parsed = parse_model(term)
+        except ModelSyntaxError as exc:
+            raise ModelSyntaxError(f"group_partial entry '{term}' cannot be read as lavaan syntax "
+                                   f"('lhs op rhs', e.g. 'visual =~ x2' or 'x3 ~ 1'): {exc}") from None
+        if parsed.definitions or parsed.constraints:
+            raise ModelSyntaxError(f"group_partial entry '{term}' must name parameters ('lhs op rhs', e.g. "
+                                   "'visual =~ x2' or 'x3 ~ 1'), not a definition or constraint")
+        for s in parsed.statements:
+            key = (s.lhs, s.op, s.rhs)
+            if s.op == "~~" and key not in present:
+                key = (s.rhs, s.op, s.lhs)
+            if key not in present:
+                shown = f"{s.lhs} ~ 1" if s.op == "~1" else f"{s.lhs} {s.op} {s.rhs}"
+                raise ModelSyntaxError(
+                    f"group_partial entry '{term}': '{shown}' is not a parameter of the model; write the "
+                    "parameter as it appears in the parameter table (e.g. 'visual =~ x2', 'x3 ~ 1')")
+            keys.add(key)
+    return keys
 
 
 def _apply_constraint(c, by_label, union, ustart, free, label) -> None:

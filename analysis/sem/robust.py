@@ -131,13 +131,22 @@ class ScaledTest:
 
 
 def yuan_bentler_mplus(chisq: float, df: int, h1_traces: list[tuple[float, int]],
-                       b0: list[np.ndarray], weights: np.ndarray, e_inv: np.ndarray) -> ScaledTest:
-    """Scale ``chisq`` as lavaan's ``test="yuan.bentler.mplus"``."""
+                       b0: list[np.ndarray], weights: np.ndarray, e_inv: np.ndarray,
+                       npar_unconstrained: int | None = None) -> ScaledTest:
+    """Scale ``chisq`` as lavaan's ``test="yuan.bentler.mplus"``.
+
+    ``npar_unconstrained`` is the number of free parameters *before* equality
+    constraints (every free row of the parameter table, as lavaan's
+    ``lavmodel@nx.free``): lavaan divides the h0 trace by it for
+    ``scaling.factor.h0`` (``lav_test_yuan_bentler``). The trace itself does not
+    depend on the parametrisation. Default: the number of free parameters
+    after equalities (``e_inv``'s size), which is the same without constraints.
+    """
     trace_h1 = np.array([t for t, _ in h1_traces])
     ndat = sum(n for _, n in h1_traces)
     trace_h0 = np.array([w * np.sum(bg * e_inv.T) for w, bg in zip(weights, b0)])
     trace_ug = float(trace_h1.sum() - trace_h0.sum())
-    npar = e_inv.shape[0]
+    npar = e_inv.shape[0] if npar_unconstrained is None else npar_unconstrained
     if df <= 0:
         return ScaledTest(chisq, df, float("nan"), float("nan"), float("nan"), float("nan"), trace_ug)
     c = trace_ug / df

@@ -134,6 +134,10 @@ def fit_summary(result: FitResult) -> str:
     out.append(_line("Standard errors", f"{o.se} ({o.information} information)"))
     if o.group_equal:
         out.append(_line("Equal across groups", ", ".join(o.group_equal)))
+    if o.group_partial:
+        out.append(_line("Except (group_partial)", ", ".join(o.group_partial)))
+    if o.model_type == "growth":
+        out.append(_line("Model type", "growth (observed intercepts 0, latent means free)"))
     out += ["", "Model Test User Model:"]
     if "chisq.scaled" in fm:
         out.append(f"  {'':<44}{'Standard':>12}{'Scaled':>12}")

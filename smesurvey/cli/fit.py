@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import typer
 
-from smecore.errors import DataError
+from smecore.errors import DataError, SmeSurveyWarning
 from smecore.provenance import package_versions
 from smesurvey.cli import app, err_console
 
@@ -45,6 +46,12 @@ def fit_command(
     group_equal: str = typer.Option("", "--group-equal",
                                     help="Comma-separated parameter types held equal across groups, "
                                          "e.g. loadings,intercepts."),
+    group_partial: list[str] = typer.Option([], "--group-partial",
+                                            help="Parameters exempted from --group-equal, in lavaan syntax; "
+                                                 "repeat the option or separate by commas, e.g. "
+                                                 "--group-partial \"x3 ~ 1\" --group-partial \"visual =~ x2\"."),
+    growth: bool = typer.Option(False, "--growth", help="lavaan growth() defaults: mean structure, observed "
+                                "intercepts fixed to 0, latent means free."),
     std_lv: bool = typer.Option(False, "--std-lv", help="Scale latent variables by fixing their variances to 1."),
     modindices: bool = typer.Option(False, "--modindices", help="Also write modindices.csv."),
     bootstrap: int = typer.Option(0, "--bootstrap", help="Bootstrap resamples for percentile and "
@@ -67,8 +74,18 @@ def fit_command(
     syntax = model_file.read_text(encoding="utf-8")
     data = read_csv(data_file)
     equal = [g.strip() for g in group_equal.split(",") if g.strip()]
-    result = fit(syntax, data, estimator=estimator.upper(), missing=missing.lower(), group=group,
-                 group_equal=equal, std_lv=std_lv, source=str(data_file), cluster=cluster)
+    partial = [p.strip() for item in group_partial for p in item.split(",") if p.strip()]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SmeSurveyWarning)
+        result = fit(syntax, data, estimator=estimator.upper(), missing=missing.lower(), group=group,
+                     group_equal=equal, group_partial=partial, std_lv=std_lv, source=str(data_file),
+                     cluster=cluster, model_type="growth" if growth else "sem")
+    # the package's warnings are shown once each as one line; any other warning as Python shows it
+    messages = list(dict.fromkeys(
+        [str(w.message) for w in caught if issubclass(w.category, SmeSurveyWarning)] + list(result.warnings)))
+    for w in caught:
+        if not issubclass(w.category, SmeSurveyWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     out.mkdir(parents=True, exist_ok=True)
     result.parameters[list(PARAMETER_COLUMNS)].to_csv(out / "parameters.csv", index=False)
     write_json(out / "fit.json", {k: float(v) for k, v in result.fit_measures.items()})
@@ -93,13 +110,14 @@ def fit_command(
         "model_file": str(model_file), "model_sha256": sha256(model_file),
         "data_file": str(data_file), "data_sha256": sha256(data_file),
         "options": {"estimator": result.options.estimator, "missing": result.options.missing,
-                    "group": group, "group_equal": equal, "std_lv": std_lv, "cluster": cluster,
+                    "group": group, "group_equal": equal, "group_partial": partial, "std_lv": std_lv,
+                    "model_type": result.options.model_type, "cluster": cluster,
                     "bootstrap": bootstrap, "seed": seed if bootstrap else None},
         "nobs": list(result.nobs), "excluded_rows": len(result.excluded),
         "versions": package_versions(),
     })
     if not quiet:
         typer.echo(result.summary())
-    for w in result.warnings:
-        err_console.print(f"warning: {w}", markup=False, soft_wrap=True)
+    for message in messages:
+        err_console.print(f"warning: {message}", markup=False, soft_wrap=True)
     typer.echo(f"wrote {out / 'parameters.csv'} and {out / 'fit.json'}")

@@ -1,5 +1,7 @@
 """Each failure is a named exception whose message says what, where and what to try."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from smecore.errors import (
     IdentificationError,
     NotPositiveDefiniteError,
     OptionError,
+    SmeSurveyWarning,
 )
 from tests.analysis.conftest import HS_MODEL, POLDEM_MODEL
 
@@ -126,7 +129,8 @@ def test_cluster_options_are_checked(hs_data):
 def test_rows_without_cluster_are_logged(hs_data):
     data = hs_data.assign(site=np.arange(len(hs_data)) % 30).astype({"site": float})
     data.loc[data.index[:5], "site"] = np.nan
-    res = fit(HS_MODEL, data, estimator="MLR", cluster="site")
+    with pytest.warns(SmeSurveyWarning, match="5 rows excluded: missing value in cluster column 'site'"):
+        res = fit(HS_MODEL, data, estimator="MLR", cluster="site")
     assert res.nobs == (len(hs_data) - 5,)
     assert res.excluded["reason"].str.contains("missing value in cluster column 'site'").sum() == 5
 
@@ -148,3 +152,49 @@ def test_few_clusters_are_counted_and_warned_about():
     with pytest.warns(SmeSurveyWarning, match="only 12 clusters"):
         assert fit(model, few, estimator="MLR", cluster="cluster").nclusters == (12,)
     assert fit(model, data).nclusters == ()
+MIMIC_X = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ sex + ageyr"
+
+
+def _exo_na():
+    from tests.analysis.sem.test_fit_reference import EXTRA
+
+    data = pd.read_csv(EXTRA / "hsmissing_exo_na.csv")  # make_fitcore.R: school NA in 3 rows, ageyr in 5
+    nobs = pd.read_csv(EXTRA / "hsmissing_exo_na_nobs.csv").set_index("case")["nobs"]
+    return data, nobs
+
+
+def _sme_warnings(record):
+    return [str(w.message) for w in record if issubclass(w.category, SmeSurveyWarning)]
+
+
+def test_rows_dropped_for_a_missing_covariate_are_warned_about():
+    """lavaan (missing = "ml", fixed.x) warns '5 cases were deleted due to missing values in exogenous
+    variable(s)'; we warn once with the count and the covariate, and use as many cases as lavaan."""
+    data, nobs = _exo_na()
+    with pytest.warns(SmeSurveyWarning) as record:
+        res = fit(MIMIC_X, data, missing="fiml")
+    messages = _sme_warnings(record)
+    assert len(messages) == 1
+    assert "5 rows excluded: missing on covariate(s) ageyr" in messages[0] and "excluded.csv" in messages[0]
+    assert messages[0] in res.warnings
+    assert sum(res.nobs) == nobs["fiml"]
+    assert len(res.excluded) == len(data) - nobs["fiml"]
+
+
+def test_rows_dropped_for_a_missing_group_are_warned_about_in_the_same_warning():
+    data, nobs = _exo_na()
+    with pytest.warns(SmeSurveyWarning) as record:
+        res = fit(MIMIC_X, data, missing="fiml", group="school")
+    messages = _sme_warnings(record)
+    assert len(messages) == 1
+    assert "3 rows excluded: missing value in group column 'school'" in messages[0]
+    assert "5 rows excluded: missing on covariate(s) ageyr" in messages[0]
+    assert sum(res.nobs) == nobs["fiml_group_school"]
+
+
+def test_listwise_deletion_is_logged_but_not_warned_about(hs_missing):
+    """As lavaan: listwise deletion (the default) is reported in nobs / excluded, without a warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SmeSurveyWarning)
+        res = fit(HS_MODEL, hs_missing)
+    assert len(res.excluded) > 0 and res.warnings == ()

@@ -6,7 +6,9 @@ cases for features our analyses use beyond it (covariates with fixed.x, MLR with
 covariates, second-order factors, std.lv, multi-group MLR, strict invariance, observed
 path models with defined effects, == constraints, FIML with covariates), produced by
 ``make_extra.R`` (and ``make_cluster.R``, ``make_fitmeasures.R``) in that folder with the same
-lavaan 0.6.14. Every measure of lavaan's full ``fitMeasures()`` output is compared.
+lavaan 0.6.14; ``make_fitcore.R`` there adds partial invariance written with spaces, MLR with
+equality constraints (scaling.factor.h0) and lavaan's ``growth()`` on its Demo.growth data.
+Every measure of lavaan's full ``fitMeasures()`` output is compared.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ FOURGROUP = "TK =~ tk_1 + tk_2 + tk_3 + tk_4\nIK =~ ik_1 + ik_2 + ik_3 + ik_4"
 TWOLEVEL = "f1 =~ y1 + y2 + y3\nf2 =~ y4 + y5 + y6\nf2 ~ f1 + x1"
 MIMIC_SEX = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ sex"
 BFI_AC = "agree =~ A1 + A2 + A3 + A4 + A5\nconsc =~ C1 + C2 + C3 + C4 + C5"
+GROWTH = "i =~ 1*t1 + 1*t2 + 1*t3 + 1*t4\ns =~ 0*t1 + 1*t2 + 2*t3 + 3*t4"
+GROWTH_COV = GROWTH + "\ni ~ x1 + x2\ns ~ x1 + x2"
 
 CASES = {
     "hs1939_cfa_ML": (HS_MODEL, "HolzingerSwineford1939.csv", {}),
@@ -85,6 +89,21 @@ CASES = {
                            {"missing": "fiml", "auxiliary": ["ageyr"], "group": "school",
                             "group_equal": ["loadings"]}),
     "bfi_aux_MLR": (BFI_AC, "bfi_ac.csv", {"missing": "fiml", "estimator": "MLR", "auxiliary": ["age", "education"]}),
+    # make_fitcore.R: partial invariance as people type it (spaces), lavaan group.partial
+    "hs_partial_ML": (HS_MODEL, "HolzingerSwineford1939.csv",
+                      {"group": "school", "group_equal": ["loadings", "intercepts"],
+                       "group_partial": ["x3 ~ 1", "x7 ~ 1"]}),
+    "hs_partial_MLR": (HS_MODEL, "HolzingerSwineford1939.csv",
+                       {"group": "school", "group_equal": ["loadings", "intercepts"],
+                        "group_partial": ["x3 ~ 1", "x7 ~ 1", "visual =~ x2"], "estimator": "MLR"}),
+    # MLR with equality constraints: labels shared by loadings, and an explicit ==
+    "poldem_labels_MLR": (POLDEM_MODEL, "PoliticalDemocracy.csv", {"estimator": "MLR"}),
+    "hs_equality_MLR": (EQUALITY, "HolzingerSwineford1939.csv", {"estimator": "MLR"}),
+    # lavaan growth() on Demo.growth, without and with time-invariant covariates
+    "growth_linear_ML": (GROWTH, "demo_growth.csv", {"model_type": "growth"}),
+    "growth_linear_MLR": (GROWTH, "demo_growth.csv", {"model_type": "growth", "estimator": "MLR"}),
+    "growth_cov_ML": (GROWTH_COV, "demo_growth.csv", {"model_type": "growth"}),
+    "growth_cov_MLR": (GROWTH_COV, "demo_growth.csv", {"model_type": "growth", "estimator": "MLR"}),
 }
 
 
@@ -172,17 +191,11 @@ def test_confidence_intervals(fitted, case):
     np.testing.assert_allclose(m["ci.upper"], m["ci.upper_ref"], atol=2e-3, rtol=0)
 
 
-# known deviations fixed on another branch (fix-fitcore): scaling.factor.h0 with equality constraints
-KNOWN = {("poldem_sem_MLR", "scaling.factor.h0"):
-         "equality-labelled loadings: lavaan divides tr(h0) by 31 parameters, we by 28 (fix-fitcore)"}
-
-
 def _fit_cases():
     """Every (case, measure) of lavaan's full ``fitMeasures()`` output (the *_fit.csv files)."""
     for case in CASES:
         for measure in read_case(f"{case}_fit.csv")["measure"]:
-            reason = KNOWN.get((case, measure))
-            yield pytest.param(case, measure, marks=pytest.mark.xfail(reason=reason)) if reason else (case, measure)
+            yield case, measure
 
 
 @pytest.mark.parametrize(("case", "measure"), list(_fit_cases()))
@@ -207,6 +220,16 @@ def test_fit_measure_names(fitted, case):
     ref = set(read_case(f"{case}_fit.csv")["measure"])
     ours = set(fitted(case).fit_measures)
     assert ours == ref, {"missing": sorted(ref - ours), "extra": sorted(ours - ref)}
+
+
+def test_scaling_factor_h0_counts_parameters_before_equalities(fitted):
+    """lavaan divides the h0 trace by the free parameters before equality constraints (nx.free):
+    with the labelled PoliticalDemocracy model that is 31, not the 28 left after a, b, c."""
+    ref = read_case("poldem_labels_MLR_fit.csv").set_index("measure")["value"]
+    fm = fitted("poldem_labels_MLR").fit_measures
+    assert fm["npar"] == ref["npar"] == 28
+    assert fm["scaling.factor.h0"] == pytest.approx(ref["scaling.factor.h0"], abs=1e-5)
+    assert fm["scaling.factor.h1"] == pytest.approx(ref["scaling.factor.h1"], abs=1e-5)
 
 
 def test_every_reported_robust_measure_is_checked(fitted):

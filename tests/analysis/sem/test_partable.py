@@ -57,6 +57,54 @@ def test_group_partial_releases_one_constraint():
     assert pt.npar == 55
 
 
+def _intercept_free(pt, var):
+    t = pt.table
+    return list(t.loc[(t["lhs"] == var) & (t["op"] == "~1"), "free"])
+
+
+@pytest.mark.parametrize("terms", [["x3 ~ 1", "x7 ~ 1"], ["x3~1", "x7~1"], ["  x3  ~1 ", "x7 ~ 1"]])
+def test_group_partial_intercepts_however_spaced(terms):
+    """'x3 ~ 1' (lavaan's documentation style) frees the intercept just like 'x3~1' (lavaan:
+    scalar model 48 free parameters, two intercepts released -> 50)."""
+    pt = build_partable(parse_model(HS_MODEL), 2, meanstructure=True, group_equal=["loadings", "intercepts"],
+                        group_partial=terms)
+    assert pt.npar == 50
+    g1, g2 = _intercept_free(pt, "x3")
+    assert g1 != g2 and g1 > 0 and g2 > 0
+    g1, g2 = _intercept_free(pt, "x1")
+    assert g1 == g2
+
+
+def test_group_partial_covariance_in_either_order():
+    model = HS_MODEL + "x1 ~~ x4\n"
+    eq = ["loadings", "residual.covariances"]
+    base = build_partable(parse_model(model), 2, meanstructure=True, group_equal=eq)
+    for term in ("x1 ~~ x4", "x4 ~~ x1"):
+        pt = build_partable(parse_model(model), 2, meanstructure=True, group_equal=eq, group_partial=[term])
+        assert pt.npar == base.npar + 1
+
+
+@pytest.mark.parametrize(("term", "named"), [("x3 ~ x7", "x3 ~ x7"), ("visual =~ x10", "visual =~ x10"),
+                                             ("x10 ~ 1", "x10 ~ 1"), ("visual", "visual")])
+def test_group_partial_that_names_no_parameter_is_refused(term, named):
+    with pytest.raises(ModelSyntaxError, match="group_partial") as err:
+        build_partable(parse_model(HS_MODEL), 2, meanstructure=True, group_equal=["loadings"],
+                       group_partial=[term])
+    assert named in str(err.value)
+
+
+def test_growth_intercepts_fixed_and_latent_means_free():
+    """lavaan growth(): int.ov.free = FALSE, int.lv.free = TRUE (covariate means stay exogenous)."""
+    model = "i =~ 1*t1 + 1*t2 + 1*t3\ns =~ 0*t1 + 1*t2 + 2*t3\ni ~ x1"
+    pt = build_partable(parse_model(model), meanstructure=True, int_ov_free=False, int_lv_free=True)
+    t = pt.table.set_index(["lhs", "op"])
+    for var in ("t1", "t2", "t3"):
+        assert t.loc[(var, "~1"), "free"] == 0 and t.loc[(var, "~1"), "ustart"] == 0
+    for lv in ("i", "s"):
+        assert t.loc[(lv, "~1"), "free"] > 0
+    assert t.loc[("x1", "~1"), "exo"] == 1
+
+
 def test_fixed_x_covariates_are_exogenous_and_fixed():
     pt = build_partable(parse_model("F =~ y1 + y2 + y3\nF ~ z1 + z2"))
     t = pt.table
