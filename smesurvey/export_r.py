@@ -76,7 +76,7 @@ def _key(name: str) -> str:
 def export_r(data: pd.DataFrame, out: str | Path, *, source: str = "data") -> list[Path]:
     """Write models, data, our results and the lavaan script into ``out`` (see the module docstring)."""
     from analysis.propositions.hypotheses import load_registry
-    from analysis.propositions.pipeline import _numeric_frame, build_model, step12_prepare
+    from analysis.propositions.pipeline import build_model, numeric_frame, step12_prepare
     from analysis.sem.fit import fit
     from instrument import load_instrument
     from smecore.errors import DataError, SmeSurveyError
@@ -90,7 +90,7 @@ def export_r(data: pd.DataFrame, out: str | Path, *, source: str = "data") -> li
     jobs: list[tuple[str, str, pd.DataFrame, dict]] = []
     for mid in [m for m in scored.modules if m != "M0"]:
         items = [i for c in inst.constructs_in(mid) if c.id in scored.constructs for i in scored.constructs[c.id]]
-        jobs.append((f"measurement_{mid}", inst.lavaan_syntax([mid]), _numeric_frame(scored, items), {}))
+        jobs.append((f"measurement_{mid}", inst.lavaan_syntax([mid]), numeric_frame(scored, items), {}))
     seen: dict[str, str] = {}
     for h in load_registry(inst).hypotheses:
         if any(c not in scored.constructs for c in h.spec.constructs):

@@ -15,7 +15,6 @@ deliberate change of the analysis).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from smecore.errors import OptionError
+from smecore.jsonio import dumps
+from smecore.provenance import package_versions
 
 TOLERANCE = 1e-6
 SETTINGS = {"bootstrap": 2000, "seed": 1}
@@ -151,7 +152,6 @@ def update_expected(worlds: Sequence[str] = ("theory", "null"),
     """Re-run the reference analysis and store its tables as the expected results."""
     import tempfile
 
-    from smecore.provenance import package_versions
     from synthetic_data.reference import REFERENCE_DIR
 
     written = []
@@ -165,6 +165,5 @@ def update_expected(worlds: Sequence[str] = ("theory", "null"),
                 path.write_bytes((Path(tmp) / name).read_bytes())
                 written.append(path)
     info = expected_dir() / "settings.json"
-    info.write_text(json.dumps({**SETTINGS, "tolerance": TOLERANCE, "versions": package_versions()}, indent=2)
-                    + "\n", encoding="utf-8")
+    info.write_text(dumps({**SETTINGS, "tolerance": TOLERANCE, "versions": package_versions()}), encoding="utf-8")
     return [*written, info]

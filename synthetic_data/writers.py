@@ -37,6 +37,7 @@ from instrument.export.xlsform import group_name
 from instrument.model import MISSING_CODE
 from smecore.errors import OptionError
 from smecore.files import fix_sav_timestamp, save_workbook, write_text
+from smecore.jsonio import dumps
 from synthetic_data.generate import GeneratedData
 
 DATA_FORMATS = ("csv", "xlsx", "sav", "qualtrics", "limesurvey", "kobo")
@@ -215,15 +216,5 @@ def write_data(gen: GeneratedData, path: str | Path, fmt: str | None = None,
     side["file"] = path.name
     side["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     sidecar = path.with_name(path.name + ".sidecar.json")
-    write_text(sidecar, json.dumps(side, indent=2, sort_keys=True, default=_json_default) + "\n")
+    write_text(sidecar, dumps(side, sort_keys=True))
     return [path, sidecar]
-
-
-def _json_default(x):
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.floating):
-        return float(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    raise TypeError(type(x))

@@ -16,7 +16,6 @@ missing, with the reason) and ``skipped.csv``.
 from __future__ import annotations
 
 import hashlib
-import json
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -51,8 +50,10 @@ from analysis.sem.effects import monte_carlo_ci, wald_test
 from analysis.sem.fit import FitResult, fit
 from analysis.sem.interaction import product_indicators
 from analysis.sem.nested import lr_test
+from analysis.sem.syntax import classify_variables, parse_model
 from instrument import Instrument, load_instrument
 from smecore.errors import DataError, SmeSurveyError, SmeSurveyWarning
+from smecore.jsonio import dumps
 from smecore.provenance import package_versions
 
 CLUSTER_COLUMN = "firm_cluster_org"
@@ -117,9 +118,6 @@ def with_auxiliary(syntax: str, data: pd.DataFrame, scored: Scored) -> tuple[pd.
     observed values) and the model's syntax does not use it; rows are matched on
     the index. Pass the names to ``fit(..., auxiliary=...)``.
     """
-    from analysis.sem.partable import classify_variables
-    from analysis.sem.syntax import parse_model
-
     in_model = set(classify_variables(parse_model(syntax).statements).ov)
     aux = [v for v in MISSINGNESS_PREDICTORS if v in scored.data.columns and v not in in_model
            and v not in data.columns and pd.to_numeric(scored.data[v], errors="coerce").nunique() >= 2]
@@ -131,7 +129,7 @@ def with_auxiliary(syntax: str, data: pd.DataFrame, scored: Scored) -> tuple[pd.
 
 # -- step 3 ------------------------------------------------------------------------------------
 
-def _numeric_frame(scored: Scored, columns: Sequence[str]) -> pd.DataFrame:
+def numeric_frame(scored: Scored, columns: Sequence[str]) -> pd.DataFrame:
     return scored.data[list(columns)].apply(pd.to_numeric, errors="coerce").astype(float)
 
 
@@ -147,9 +145,9 @@ def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | N
         syntax = instrument.lavaan_syntax([mid])
         constructs = {c.id: scored.constructs[c.id] for c in instrument.constructs_in(mid) if c.id in scored.constructs}
         items = [i for its in constructs.values() for i in its]
-        frame = _numeric_frame(scored, items)
+        frame = numeric_frame(scored, items)
         try:
-            data, aux = with_auxiliary(syntax, _with_cluster(frame, scored, cluster), scored)
+            data, aux = with_auxiliary(syntax, with_cluster(frame, scored, cluster), scored)
             res = fit(syntax, data, estimator="MLR", missing="fiml",
                       cluster=cluster, source=f"measurement model {mid}", auxiliary=aux)
         except SmeSurveyError as exc:
@@ -180,7 +178,7 @@ def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | N
     common: dict = {}
     all_items = [i for c, its in scored.constructs.items() if c != instrument.questionnaire.marker for i in its]
     if all_items:
-        common["harman"] = harman_single_factor(_numeric_frame(scored, all_items), all_items).iloc[0].to_dict()
+        common["harman"] = harman_single_factor(numeric_frame(scored, all_items), all_items).iloc[0].to_dict()
     marker = instrument.questionnaire.marker
     if marker in scored.constructs:
         scores = [score_name(c) for c in scored.constructs if c != marker]
@@ -244,7 +242,7 @@ def build_model(h: Hypothesis, scored: Scored, instrument: Instrument,
         names = {v: k for k, v in spec.groups.items()}
         data[spec.group] = g.map(names)
         order = {name: i for i, name in enumerate(spec.groups)}
-    data = _with_cluster(data, scored, cluster)
+    data = with_cluster(data, scored, cluster)
     if spec.group:
         data = data.iloc[np.argsort(data[spec.group].map(order).fillna(len(order)).to_numpy(), kind="stable")]
     return "\n".join(lines) + "\n", data
@@ -267,7 +265,7 @@ def cluster_column(scored: Scored) -> str | None:
     return None
 
 
-def _with_cluster(frame: pd.DataFrame, scored: Scored, cluster: str | None) -> pd.DataFrame:
+def with_cluster(frame: pd.DataFrame, scored: Scored, cluster: str | None) -> pd.DataFrame:
     if cluster is None:
         return frame
     return frame.assign(**{cluster: scored.data[cluster].to_numpy()})
@@ -617,16 +615,6 @@ def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registr
                           tested["skipped"], screened, scored, tested["models"], reg, options)
 
 
-def _json_default(x):
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (np.floating,)):
-        return None if not np.isfinite(x) else float(x)
-    if isinstance(x, (np.bool_,)):
-        return bool(x)
-    return str(x)
-
-
 def write_outputs(result: AnalysisResult, out: str | Path, input_path: Path | None = None) -> list[Path]:
     """Write the tables, fit measures and provenance of an analysis into ``out``."""
     out = Path(out)
@@ -647,12 +635,12 @@ def write_outputs(result: AnalysisResult, out: str | Path, input_path: Path | No
     csv(result.scored.cells, "cells.csv")
     csv(result.skipped, "skipped.csv")
     fits = {k: {m: v for m, v in fm.items()} for k, fm in result.fits.items()}
-    (out / "fit.json").write_text(json.dumps(fits, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    (out / "fit.json").write_text(dumps(fits), encoding="utf-8")
     written.append(out / "fit.json")
     prov = {"command": "smesurvey analyze", **result.options, "versions": package_versions(),
             "common_method": result.common_method}
     if input_path is not None:
         prov["input_sha256"] = hashlib.sha256(Path(input_path).read_bytes()).hexdigest()
-    (out / "provenance.json").write_text(json.dumps(prov, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    (out / "provenance.json").write_text(dumps(prov), encoding="utf-8")
     written.append(out / "provenance.json")
     return written

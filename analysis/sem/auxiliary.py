@@ -40,7 +40,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.sem.partable import ParTable, VariableClasses, _table_from_rows
+from analysis.sem.partable import ParTable, table_from_rows
+from analysis.sem.syntax import VariableClasses
 from smecore.errors import OptionError
 
 #: Column of the parameter table that marks the saturated-correlates rows (1) of a fit with auxiliaries.
@@ -112,7 +113,7 @@ def add_saturated_correlates(pt: ParTable, auxiliary: Sequence[str]) -> ParTable
     t["exo"] = 0
     t[AUX_COLUMN] = 0
     rows = _saturated_rows(aux, v.ov)
-    sat = _table_from_rows([(lhs, op, rhs, 1, 0, np.nan) for lhs, op, rhs in rows], pt.ngroups)
+    sat = table_from_rows([(lhs, op, rhs, 1, 0, np.nan) for lhs, op, rhs in rows], pt.ngroups)
     sat["user"] = 1  # semTools adds them as user rows (lavaanify of its syntax)
     sat["free"] = np.where(sat["free"] > 0, sat["free"] + len(number), 0)
     sat["id"] = sat["id"] + len(t)
@@ -137,7 +138,7 @@ def auxiliary_baseline_partable(variables: VariableClasses, auxiliary: Sequence[
     rows += [(x, "~~", x, 1, 0, np.nan) for x in model_ov] + [(x, "~1", "", 1, 0, np.nan) for x in model_ov]
     ov = tuple(variables.ov)
     v = VariableClasses(lv=(), ov=ov, ov_x=(), ov_nox=ov, lv_x=(), ov_y=(), lv_y=())
-    return ParTable(_table_from_rows(rows, ngroups), v, ngroups, True)
+    return ParTable(table_from_rows(rows, ngroups), v, ngroups, True)
 
 
 def auxiliary_rows(parameters: pd.DataFrame, auxiliary: Sequence[str]) -> np.ndarray:

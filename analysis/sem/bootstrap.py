@@ -27,7 +27,8 @@ from joblib import Parallel, delayed
 from scipy import stats
 
 from analysis.sem.defined import compile_definitions, evaluate_definitions
-from analysis.sem.fit import Estimation, FitResult, _label_values, refit
+from analysis.sem.estimation import Estimation, label_values
+from analysis.sem.fit import FitResult, refit
 from smecore.errors import OptionError
 
 
@@ -68,7 +69,7 @@ def _interest(result: FitResult) -> tuple[pd.DataFrame, Callable[[np.ndarray], n
         out = theta[idx]
         if defs:
             vals = np.where(free > 0, theta[np.maximum(free - 1, 0)], fixed)
-            ev = evaluate_definitions(defs, _label_values(t, vals))
+            ev = evaluate_definitions(defs, label_values(t, vals))
             out = np.concatenate([out, [ev[d.name] for d in defs]])
         return out
 

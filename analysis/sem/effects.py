@@ -27,6 +27,7 @@ from scipy import stats
 
 from analysis.pvalues import pvalue
 from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
+from analysis.sem.standardized import std_values
 from analysis.sem.syntax import Definition
 from smecore.errors import ModelSyntaxError, OptionError
 
@@ -49,8 +50,6 @@ def _labelled(result: FitResult) -> tuple[dict[str, int], np.ndarray]:
 
 def _function(result: FitResult, expression: str, standardized: bool = False):
     """``theta -> value of expression``; with ``standardized`` the labels stand for their std.all values."""
-    from analysis.sem.standardized import std_values
-
     index, theta = _labelled(result)
     t = result.partable.table
     labels = [lab for lab in t["label"] if lab and not lab.startswith(".p")]

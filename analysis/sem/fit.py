@@ -37,6 +37,8 @@ from analysis.sem.auxiliary import (
 )
 from analysis.sem.data_prep import PreparedData, prepare_data
 from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
+from analysis.sem.estimation import Estimation, label_values, row_values
+from analysis.sem.estimators import get_estimator, objective_class
 from analysis.sem.fit_indices import (
     agfi,
     cfi,
@@ -57,8 +59,8 @@ from analysis.sem.fit_indices import (
     rni,
     tli,
 )
-from analysis.sem.objective import FIMLObjective, MLObjective
-from analysis.sem.optimize import OptimResult, minimize
+from analysis.sem.modindices import modification_indices
+from analysis.sem.optimize import minimize
 from analysis.sem.partable import (
     ParTable,
     build_partable,
@@ -79,6 +81,7 @@ from analysis.sem.robust import (
 from analysis.sem.samplestats import LOG2PI, GroupData, group_data
 from analysis.sem.standardize import standardize
 from analysis.sem.start import start_values
+from analysis.sem.summary import fit_summary
 from analysis.sem.syntax import ParsedModel, parse_model
 from smecore.errors import (
     ConvergenceError,
@@ -91,8 +94,6 @@ from smecore.errors import (
     SmeSurveyWarning,
 )
 
-ESTIMATORS = ("ML", "MLR")
-MISSING = ("listwise", "fiml")
 ON_HEYWOOD = ("warn", "error")
 MODEL_TYPES = ("sem", "cfa", "growth")
 
@@ -117,18 +118,6 @@ class FitOptions:
     model_type: str = "sem"  # sem() / cfa() (the same defaults in lavaan 0.6.14) or growth()
 
 
-@dataclass(frozen=True)
-class Estimation:
-    """Everything needed to evaluate, refit or perturb a fitted model (the fast refit path)."""
-
-    partable: ParTable
-    model: RamModel
-    groups: tuple[GroupData, ...]
-    objective: MLObjective | FIMLObjective
-    theta: np.ndarray
-    optim: OptimResult
-
-
 def _check_choice(name: str, value, choices) -> None:
     if value not in choices:
         raise OptionError(f"The '{name}' parameter of fit must be one of {sorted(choices)}. Got {value!r}.")
@@ -140,16 +129,15 @@ def step01_options(estimator: str, missing: str, group: str | None, group_equal:
                    ngroups: int, has_intercepts: bool, cluster: str | None = None,
                    model_type: str = "sem") -> FitOptions:
     """Resolve options to lavaan's defaults for this estimator, missing-data treatment and model type."""
-    robust = estimator == "MLR"
+    est = get_estimator(estimator)
     fiml = missing == "fiml"
     meanstructure = (fiml or ngroups > 1 or has_intercepts or cluster is not None  # lavaan: cluster= implies means
                      or model_type == "growth")  # growth(): meanstructure = TRUE
     return FitOptions(
         estimator=estimator, missing=missing, group=group, group_equal=tuple(group_equal),
         group_partial=tuple(group_partial), std_lv=std_lv, meanstructure=meanstructure,
-        information="observed" if (robust or fiml) else "expected",
-        se=("robust.cluster" if cluster else "robust.huber.white") if robust else "standard", cluster=cluster,
-        test="yuan.bentler.mplus" if robust else "standard", on_heywood=on_heywood, model_type=model_type)
+        information=est.information(missing), se=est.se(cluster), cluster=cluster,
+        test=est.test, on_heywood=on_heywood, model_type=model_type)
 
 
 # -- step 5 ---------------------------------------------------------------------------
@@ -194,7 +182,7 @@ def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructu
                     tol: float = 1e-14) -> Estimation:
     """Minimise the ML (or FIML) discrepancy; raise on non-convergence."""
     model = RamModel(partable, [(gd.cov, gd.mean) for gd in groups])
-    objective = (FIMLObjective if fiml else MLObjective)(model, list(groups), meanstructure)
+    objective = objective_class("fiml" if fiml else "listwise")(model, list(groups), meanstructure)
     start = start_values(partable, list(groups)) if theta0 is None else theta0
     res = minimize(objective, start, max_iter=max_iter, tol=tol)
     if not res.converged and "starting values" in res.message:
@@ -265,7 +253,7 @@ def step08_test(est: Estimation, options: FitOptions, df: int, e_inv: np.ndarray
     """Likelihood-ratio chi-square against the saturated model; Yuan-Bentler scaling for MLR."""
     obj = est.objective
     f = obj.value(est.theta)
-    f_h1 = obj.h1_value() if isinstance(obj, FIMLObjective) else 0.0
+    f_h1 = obj.h1_value()
     chisq = max(obj.ntotal * (f - f_h1), 0.0)
     pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan")
     scaled = None
@@ -297,27 +285,12 @@ def step09_baseline(est: Estimation, options: FitOptions, h1: list | None = None
 
 
 # -- step 11 --------------------------------------------------------------------------
-def _row_estimates(est: Estimation, theta: np.ndarray | None = None) -> np.ndarray:
-    """Value of every parameter-table row at ``theta`` (default: the estimates) - free, fixed,
-    or covariate value from the data."""
-    theta = est.theta if theta is None else theta
-    t = est.partable.table
-    out = np.empty(len(t))
-    loc = est.model.row_location
-    for g in range(est.partable.ngroups):
-        a, s, m = est.model.matrices(theta, g)
-        for i in np.flatnonzero(t["group"].to_numpy() == g + 1):
-            kind, r, c = loc[i]
-            out[i] = a[r, c] if kind == 0 else (s[r, c] if kind == 1 else m[r])
-    return out
-
-
 def step11_table(est: Estimation, vcov: np.ndarray, options: FitOptions) -> pd.DataFrame:
     """Assemble lavaan's ``parameterEstimates(standardized=TRUE, ci=TRUE)`` table."""
     pt = est.partable
     t = pt.table
     free = t["free"].to_numpy()
-    values = _row_estimates(est)
+    values = row_values(est)
     se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
     se = np.where(free > 0, se_free[np.maximum(free - 1, 0)], 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -342,16 +315,6 @@ def step11_table(est: Estimation, vcov: np.ndarray, options: FitOptions) -> pd.D
     return frame
 
 
-def _label_values(t: pd.DataFrame, values: np.ndarray) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for lab, v in zip(t["label"], values):
-        if lab and lab not in out:
-            out[lab] = float(v)
-    for lab, v in zip(t["plabel"], values):
-        out.setdefault(lab, float(v))
-    return out
-
-
 def _defined_rows(est: Estimation, vcov, values, std_lv, std_all) -> pd.DataFrame:
     pt = est.partable
     t = pt.table
@@ -362,15 +325,15 @@ def _defined_rows(est: Estimation, vcov, values, std_lv, std_all) -> pd.DataFram
 
     def at(theta: np.ndarray) -> np.ndarray:
         vals = np.where(free > 0, theta[np.maximum(free - 1, 0)], fixed_vals)
-        ev = evaluate_definitions(defs, _label_values(t, vals))
+        ev = evaluate_definitions(defs, label_values(t, vals))
         return np.array([ev[d.name] for d in defs])
 
     val, se = delta_method(at, est.theta, vcov)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = val / se
     q = stats.norm.ppf(0.975)
-    ev_lv = evaluate_definitions(defs, _label_values(t, std_lv))
-    ev_all = evaluate_definitions(defs, _label_values(t, std_all))
+    ev_lv = evaluate_definitions(defs, label_values(t, std_lv))
+    ev_all = evaluate_definitions(defs, label_values(t, std_all))
     return pd.DataFrame({
         C.LHS: [d.name for d in defs], C.OP: C.DEFINED, C.RHS: [d.expression for d in defs],
         C.GROUP: 0, C.LABEL: [d.name for d in defs], C.EST: val, C.SE: se, C.Z: z,
@@ -414,7 +377,7 @@ def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base
     x2, df = test.chisq, test.df
     x2b, dfb = base_test.chisq, base_test.df
     fm: dict[str, float] = {
-        "npar": npar, "fmin": obj.value(est.theta) / 2 - (obj.h1_value() / 2 if isinstance(obj, FIMLObjective) else 0),
+        "npar": npar, "fmin": obj.value(est.theta) / 2 - obj.h1_value() / 2,
         "chisq": x2, "df": df, "pvalue": test.pvalue,
         "baseline.chisq": x2b, "baseline.df": dfb, "baseline.pvalue": base_test.pvalue,
         "cfi": cfi(x2, df, x2b, dfb), "tli": tli(x2, df, x2b, dfb),
@@ -589,14 +552,10 @@ class FitResult:
 
     def modindices(self, sort: bool = True, minimum: float = 0.0) -> pd.DataFrame:
         """Modification indices (lavaan's ``modindices()``): lhs, op, rhs, group, mi, epc, sepc.lv, sepc.all, sepc.nox."""
-        from analysis.sem.modindices import modification_indices
-
         return modification_indices(self, sort=sort, minimum=minimum)
 
     def summary(self) -> str:
         """A lavaan-style text summary: notes on the options, test statistics, fit, parameters."""
-        from analysis.sem.summary import fit_summary
-
         return fit_summary(self)
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
@@ -666,8 +625,8 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     -------
     FitResult
     """
-    _check_choice("estimator", estimator, ESTIMATORS)
-    _check_choice("missing", missing, MISSING)
+    get_estimator(estimator)
+    objective_class(missing)
     _check_choice("on_heywood", on_heywood, ON_HEYWOOD)
     _check_choice("model_type", model_type, MODEL_TYPES)
     if cluster is not None and estimator != "MLR":
@@ -697,7 +656,7 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
             f"the model has more free parameters ({pt.npar}) than sample moments ({_ndat(pt, groups)}), "
             f"so df = {df} < 0 and it is not identified; fix or constrain parameters, or add indicators")
     est = step06_estimate(pt, groups, options.meanstructure, missing == "fiml", max_iter=max_iter)  # step 6
-    values = _row_estimates(est)
+    values = row_values(est)
     problems = []
     if prepared.notice:  # rows dropped for a missing group / cluster / covariate (lavaan warns too)
         warnings.warn(prepared.notice, SmeSurveyWarning, stacklevel=2)

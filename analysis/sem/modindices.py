@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from analysis.sem.objective import FIMLObjective, MLObjective
+from analysis.sem.estimation import row_values
 from analysis.sem.partable import ParTable
 from analysis.sem.ram import RamModel
 from analysis.sem.standardize import standardize
@@ -105,7 +105,7 @@ def h1_expected_information(sigma: np.ndarray, meanstructure: bool, x_idx: list[
 
 def _information(obj, model: RamModel, theta: np.ndarray, x_idx: list[int]) -> np.ndarray:
     """Expected information per case of the extended model (fixed.x moments left out with ML)."""
-    if isinstance(obj, FIMLObjective) or not x_idx:
+    if obj.casewise or not x_idx:
         return obj.information(theta)
     info = np.zeros((len(theta), len(theta)))
     for g, w in enumerate(obj.weights):
@@ -138,9 +138,8 @@ def modification_indices(result: FitResult, sort: bool = True, minimum: float = 
     pt = est.partable
     t = pt.table
     npar = pt.npar
-    from analysis.sem.fit import _row_estimates
 
-    base_values = _row_estimates(est)
+    base_values = row_values(est)
     # 1. the model's own fixed parameters (lavaan all.free = TRUE), not the covariates' moments
     fixed_rows = np.flatnonzero((t["free"].to_numpy() == 0) & (t["exo"].to_numpy() == 0))
     # 2. the parameters of lavaan's full table the model does not have
@@ -169,8 +168,7 @@ def modification_indices(result: FitResult, sort: bool = True, minimum: float = 
     ext_pt = ParTable(ext_table, pt.variables, pt.ngroups, pt.meanstructure)
     groups = list(est.groups)
     model = RamModel(ext_pt, [(gd.cov, gd.mean) for gd in groups])
-    cls = FIMLObjective if isinstance(est.objective, FIMLObjective) else MLObjective
-    obj = cls(model, groups, pt.meanstructure)
+    obj = type(est.objective)(model, groups, pt.meanstructure)
     theta = np.concatenate([est.theta, base_values[fixed_rows], np.zeros(n_extra)])
     x_idx = [list(pt.variables.ov).index(x) for x in pt.variables.ov_x]
     info = _information(obj, model, theta, x_idx)

@@ -136,6 +136,12 @@ def _second_derivative_term(model: RamModel, g: int, imp: Implied, omega: np.nda
 class MLObjective(_Base):
     """Complete-data ML discrepancy (see module docstring)."""
 
+    casewise = False
+
+    def h1_value(self) -> float:
+        """``f`` of the saturated model: 0, the ML discrepancy is measured from it."""
+        return 0.0
+
     def __init__(self, model: RamModel, groups: list[GroupData], meanstructure: bool):
         super().__init__(model, groups, meanstructure)
         self._logdet_s = [np.linalg.slogdet(gd.cov)[1] for gd in groups]
@@ -257,6 +263,8 @@ def _case_scores(model: RamModel, g: int, imp: Implied, w: np.ndarray, r: np.nda
 
 class FIMLObjective(_Base):
     """Full-information ML over missing-data patterns: ``f = -2 logL / N``."""
+
+    casewise = True
 
     def _row_terms(self, g: int, imp: Implied, with_grad: bool):
         """Per-row FIML quantities of group ``g``, vectorised over rows with few missing values.

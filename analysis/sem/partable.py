@@ -31,7 +31,13 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from analysis.sem.syntax import ParsedModel, Statement, parse_model
+from analysis.sem.syntax import (  # noqa: F401 - re-exported
+    ParsedModel,
+    Statement,
+    VariableClasses,
+    classify_variables,
+    parse_model,
+)
 from smecore.errors import IdentificationError, ModelSyntaxError
 
 #: group_equal keywords (lavaan's ``group.equal``) and what they hold equal.
@@ -39,19 +45,6 @@ GROUP_EQUAL_CHOICES = (
     "loadings", "intercepts", "means", "residuals", "residual.covariances",
     "lv.variances", "lv.covariances", "regressions",
 )
-
-
-@dataclass(frozen=True)
-class VariableClasses:
-    """Variable names by role, each in lavaan's order (``lav_partable_vnames``)."""
-
-    lv: tuple[str, ...]  # latent variables (lhs of =~), in order of appearance
-    ov: tuple[str, ...]  # observed variables in the model
-    ov_x: tuple[str, ...]  # exogenous observed covariates (fixed.x)
-    ov_nox: tuple[str, ...]
-    lv_x: tuple[str, ...]  # exogenous latent variables
-    ov_y: tuple[str, ...]  # purely dependent observed variables
-    lv_y: tuple[str, ...]  # purely dependent latent variables
 
 
 @dataclass(frozen=True)
@@ -74,34 +67,6 @@ class ParTable:
     def npar(self) -> int:
         """Number of free parameters (each equality-constrained set counted once)."""
         return int(self.table["free"].max()) if (self.table["free"] > 0).any() else 0
-
-
-def classify_variables(statements: Sequence[Statement]) -> VariableClasses:
-    """Sort the model's variables into lavaan's roles (see ``lav_partable_vnames``)."""
-    def uniq(xs):
-        return list(dict.fromkeys(xs))
-
-    lv = uniq(s.lhs for s in statements if s.op == "=~")
-    v_ind = uniq(s.rhs for s in statements if s.op == "=~")
-    eqs_y = uniq(s.lhs for s in statements if s.op == "~")
-    eqs_x = uniq(s.rhs for s in statements if s.op == "~")
-    ov_ind = [v for v in v_ind if v not in lv]
-    ov_y_all = [v for v in eqs_y if v not in lv and v not in ov_ind]
-    ov_x = [v for v in eqs_x if v not in lv and v not in ov_ind and v not in ov_y_all]
-    # covariates named in user ~~ or ~1 rows become random (lavaan warns; we follow)
-    user_named = {s.lhs for s in statements if s.op in ("~~", "~1")} | {
-        s.rhs for s in statements if s.op == "~~"}
-    ov_x = [v for v in ov_x if v not in user_named]
-    extra = uniq([s.lhs for s in statements if s.op in ("~~", "~1") and s.lhs not in lv]
-                 + [s.rhs for s in statements if s.op == "~~" and s.rhs not in lv])
-    ov_tmp = ov_ind + ov_y_all + [v for v in eqs_x if v not in lv and v not in ov_ind and v not in ov_y_all]
-    ov = uniq(ov_tmp + [v for v in extra if v not in ov_tmp])
-    ov_nox = [v for v in ov if v not in ov_x]
-    lv_x = [v for v in lv if v not in v_ind and v not in eqs_y]
-    ov_y = [v for v in ov if v in eqs_y and v not in v_ind and v not in eqs_x and v not in lv]
-    lv_y = [v for v in lv if v in eqs_y and v not in v_ind and v not in eqs_x]
-    return VariableClasses(tuple(lv), tuple(ov), tuple(ov_x), tuple(ov_nox), tuple(lv_x),
-                           tuple(ov_y), tuple(lv_y))
 
 
 def _per_group(value, g: int, ngroups: int, what: str, stmt: Statement):
@@ -415,7 +380,7 @@ def _check_scales(t: pd.DataFrame, lv: list[str], std_lv: bool) -> None:
                     f"or its variance ('{f} ~~ 1*{f}'), or fit with std_lv=True.")
 
 
-def _table_from_rows(rows: list[tuple[str, str, str, int, int, float]], ngroups: int) -> pd.DataFrame:
+def table_from_rows(rows: list[tuple[str, str, str, int, int, float]], ngroups: int) -> pd.DataFrame:
     """Table with lavaan's columns from ``(lhs, op, rhs, free_flag, exo, ustart)`` rows, repeated per group."""
     recs = []
     for g in range(ngroups):
@@ -450,7 +415,7 @@ def independence_partable(variables: VariableClasses, ngroups: int, meanstructur
         rows += [(x, "~1", "", 0 if x in ox else 1, 1 if x in ox else 0, np.nan) for x in variables.ov]
     v = VariableClasses(lv=(), ov=variables.ov, ov_x=variables.ov_x, ov_nox=variables.ov_nox,
                         lv_x=(), ov_y=(), lv_y=())
-    return ParTable(_table_from_rows(rows, ngroups), v, ngroups, meanstructure)
+    return ParTable(table_from_rows(rows, ngroups), v, ngroups, meanstructure)
 
 
 def saturated_partable(ov: Sequence[str], meanstructure: bool) -> ParTable:
@@ -462,4 +427,4 @@ def saturated_partable(ov: Sequence[str], meanstructure: bool) -> ParTable:
         for i in range(j, len(ov)):
             rows.append((ov[j], "~~", ov[i], 1, 0, np.nan))
     v = VariableClasses(lv=(), ov=tuple(ov), ov_x=(), ov_nox=tuple(ov), lv_x=(), ov_y=(), lv_y=())
-    return ParTable(_table_from_rows(rows, 1), v, 1, meanstructure)
+    return ParTable(table_from_rows(rows, 1), v, 1, meanstructure)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.sem.partable import ParTable
+from analysis.sem.vech import vech_indices
 from smecore.errors import EstimationError
 
 
@@ -199,9 +200,7 @@ class RamModel:
         """
         U, V, M = self.rank2_factors(g, imp)
         p = U.shape[0]
-        rr, cc = np.tril_indices(p)
-        order = np.lexsort((rr, cc))  # column-major lower triangle
-        rr, cc = rr[order], cc[order]
+        rr, cc = vech_indices(p)
         d_sigma = U[rr] * V[cc] + V[rr] * U[cc]
         inc = self.incidence(g)
         d_sigma = d_sigma @ inc

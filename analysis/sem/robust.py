@@ -27,6 +27,7 @@ from analysis.sem.objective import FIMLObjective, MLObjective
 from analysis.sem.partable import saturated_partable
 from analysis.sem.ram import RamModel
 from analysis.sem.samplestats import GroupData
+from analysis.sem.vech import vech_indices
 
 
 def outer_scores(sc: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
@@ -231,16 +232,6 @@ def fiml_corrected(model_est, base_est, df: int, df_null: int, scaled: bool, h1=
     return FimlCorrected(xx3, df, c3, xx3 / c3 if np.isfinite(c3) else float("nan"), xx3_null, df_null, c3_null)
 
 
-def _vech_pairs(p: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row/column of each vech element in the saturated parameter order (column by column)."""
-    a, b = [], []
-    for j in range(p):
-        for i in range(j, p):
-            a.append(i)
-            b.append(j)
-    return np.array(a), np.array(b)
-
-
 def saturated_fiml_hessian(gd: GroupData) -> np.ndarray:
     """Hessian of ``-2 logL / N`` of the saturated model under missing data, at ``(gd.mean, gd.cov)``.
 
@@ -252,7 +243,7 @@ def saturated_fiml_hessian(gd: GroupData) -> np.ndarray:
     because the generic path costs O(p^6) per pattern here (q = p(p+3)/2).
     """
     p = len(gd.mean)
-    a, b = _vech_pairs(p)
+    a, b = vech_indices(p)
     h = np.where(a == b, 0.5, 1.0)
     hh = np.outer(h, h)
     q = p + len(a)

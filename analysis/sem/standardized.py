@@ -16,17 +16,16 @@ import pandas as pd
 from scipy import stats
 
 from analysis.sem.defined import delta_method
+from analysis.sem.estimation import Estimation, row_values
 from analysis.sem.standardize import standardize
 
-if TYPE_CHECKING:  # pragma: no cover
-    from analysis.sem.fit import Estimation, FitResult
+if TYPE_CHECKING:  # pragma: no cover - typing only; fit imports this module
+    from analysis.sem.fit import FitResult
 
 
 def std_values(est: Estimation, theta: np.ndarray, observed_too: bool = True) -> np.ndarray:
     """``std.all`` (``observed_too=True``) or ``std.lv`` of every parameter-table row at ``theta``."""
-    from analysis.sem.fit import _row_estimates
-
-    values = _row_estimates(est, theta)
+    values = row_values(est, theta)
     names = est.model.groups[0].names
     latent = set(est.partable.variables.lv)
     sig = [est.model.implied(theta, g).sigma_all for g in range(est.partable.ngroups)]

@@ -23,6 +23,7 @@ Errors raise :class:`~smecore.errors.ModelSyntaxError` naming the line.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from smecore.errors import ModelSyntaxError
@@ -361,10 +362,49 @@ def _reorder_covariances(statements: tuple[Statement, ...]) -> tuple[Statement, 
     """Write each covariance ``a ~~ b`` with the variable that comes first (latent variables, then
     observed ones, in order of appearance) on the left, as lavaan's ``lav_partable_covariance_reorder``
     does - so parameter tables join with lavaan's row for row."""
-    from analysis.sem.partable import classify_variables  # partable imports this module
-
     v = classify_variables(statements)
     rank = {name: i for i, name in enumerate(list(v.lv) + list(v.ov))}
     return tuple(Statement(s.rhs, s.op, s.lhs, s.modifier, s.line)
                  if s.op == "~~" and s.lhs != s.rhs and rank.get(s.lhs, 0) > rank.get(s.rhs, 0) else s
                  for s in statements)
+
+
+@dataclass(frozen=True)
+class VariableClasses:
+    """Variable names by role, each in lavaan's order (``lav_partable_vnames``)."""
+
+    lv: tuple[str, ...]  # latent variables (lhs of =~), in order of appearance
+    ov: tuple[str, ...]  # observed variables in the model
+    ov_x: tuple[str, ...]  # exogenous observed covariates (fixed.x)
+    ov_nox: tuple[str, ...]
+    lv_x: tuple[str, ...]  # exogenous latent variables
+    ov_y: tuple[str, ...]  # purely dependent observed variables
+    lv_y: tuple[str, ...]  # purely dependent latent variables
+
+
+def classify_variables(statements: Sequence[Statement]) -> VariableClasses:
+    """Sort the model's variables into lavaan's roles (see ``lav_partable_vnames``)."""
+    def uniq(xs):
+        return list(dict.fromkeys(xs))
+
+    lv = uniq(s.lhs for s in statements if s.op == "=~")
+    v_ind = uniq(s.rhs for s in statements if s.op == "=~")
+    eqs_y = uniq(s.lhs for s in statements if s.op == "~")
+    eqs_x = uniq(s.rhs for s in statements if s.op == "~")
+    ov_ind = [v for v in v_ind if v not in lv]
+    ov_y_all = [v for v in eqs_y if v not in lv and v not in ov_ind]
+    ov_x = [v for v in eqs_x if v not in lv and v not in ov_ind and v not in ov_y_all]
+    # covariates named in user ~~ or ~1 rows become random (lavaan warns; we follow)
+    user_named = {s.lhs for s in statements if s.op in ("~~", "~1")} | {
+        s.rhs for s in statements if s.op == "~~"}
+    ov_x = [v for v in ov_x if v not in user_named]
+    extra = uniq([s.lhs for s in statements if s.op in ("~~", "~1") and s.lhs not in lv]
+                 + [s.rhs for s in statements if s.op == "~~" and s.rhs not in lv])
+    ov_tmp = ov_ind + ov_y_all + [v for v in eqs_x if v not in lv and v not in ov_ind and v not in ov_y_all]
+    ov = uniq(ov_tmp + [v for v in extra if v not in ov_tmp])
+    ov_nox = [v for v in ov if v not in ov_x]
+    lv_x = [v for v in lv if v not in v_ind and v not in eqs_y]
+    ov_y = [v for v in ov if v in eqs_y and v not in v_ind and v not in eqs_x and v not in lv]
+    lv_y = [v for v in lv if v in eqs_y and v not in v_ind and v not in eqs_x]
+    return VariableClasses(tuple(lv), tuple(ov), tuple(ov_x), tuple(ov_nox), tuple(lv_x),
+                           tuple(ov_y), tuple(lv_y))

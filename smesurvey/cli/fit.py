@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import warnings
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pandas as pd
 import typer
 
 from smecore.errors import DataError, SmeSurveyWarning
+from smecore.jsonio import dumps
 from smecore.provenance import package_versions
 from smesurvey.cli import app, err_console
 
@@ -30,7 +30,7 @@ def sha256(path: Path) -> str:
 
 
 def write_json(path: Path, obj: dict) -> None:
-    path.write_text(json.dumps(obj, indent=2, sort_keys=False, default=float) + "\n", encoding="utf-8")
+    path.write_text(dumps(obj), encoding="utf-8")  # NaN (lavaan's NA) as null
 
 
 @app.command("fit")

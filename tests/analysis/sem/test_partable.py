@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from analysis.sem.partable import build_partable, classify_variables
-from analysis.sem.syntax import parse_model
+from analysis.sem.partable import build_partable
+from analysis.sem.syntax import classify_variables, parse_model
 from smecore.errors import IdentificationError, ModelSyntaxError
 from tests.analysis.conftest import HS_MODEL, POLDEM_MODEL, read_reference
 

@@ -1,0 +1,59 @@
+"""A fitted model's estimation state (what refits, bootstraps and standardization reuse) and the
+values of its parameter-table rows.
+
+Kept apart from :mod:`analysis.sem.fit` so that the modules that read an
+estimation (standardized solution, modification indices, bootstrap) import it
+without importing the fitting pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.sem.estimators import Objective
+from analysis.sem.optimize import OptimResult
+from analysis.sem.partable import ParTable
+from analysis.sem.ram import RamModel
+from analysis.sem.samplestats import GroupData
+
+
+@dataclass(frozen=True)
+class Estimation:
+    """Everything needed to evaluate, refit or perturb a fitted model (the fast refit path)."""
+
+    partable: ParTable
+    model: RamModel
+    groups: tuple[GroupData, ...]
+    objective: Objective
+    theta: np.ndarray
+    optim: OptimResult
+
+
+def row_values(est: Estimation, theta: np.ndarray | None = None) -> np.ndarray:
+    """Value of every parameter-table row at ``theta`` (default: the estimates) - free, fixed,
+    or covariate value from the data."""
+    theta = est.theta if theta is None else theta
+    t = est.partable.table
+    out = np.empty(len(t))
+    loc = est.model.row_location
+    for g in range(est.partable.ngroups):
+        a, s, m = est.model.matrices(theta, g)
+        for i in np.flatnonzero(t["group"].to_numpy() == g + 1):
+            kind, r, c = loc[i]
+            out[i] = a[r, c] if kind == 0 else (s[r, c] if kind == 1 else m[r])
+    return out
+
+
+def label_values(t: pd.DataFrame, values: np.ndarray) -> dict[str, float]:
+    """``{label: value}`` of the rows of parameter table ``t`` (user labels first, then lavaan's
+    ``.pN.`` plabels), for evaluating ``:=`` definitions and tests."""
+    out: dict[str, float] = {}
+    for lab, v in zip(t["label"], values):
+        if lab and lab not in out:
+            out[lab] = float(v)
+    for lab, v in zip(t["plabel"], values):
+        out.setdefault(lab, float(v))
+    return out
