@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
-from scipy import stats
+from statsmodels.discrete.diagnostic import PoissonDiagnostic
 from statsmodels.stats.multitest import multipletests
 
 from analysis.pvalues import pvalue
@@ -113,13 +113,11 @@ def count_regression(data: pd.DataFrame, outcome: str, predictors: Sequence[str]
     formula = f"Q('{outcome}') ~ " + " + ".join(f"Q('{p}')" for p in predictors)
     cov = _cluster_cov(used, cluster) if cluster else {}
     pois = smf.poisson(formula, data=used).fit(disp=False, **cov)
-    mu = pois.predict()
-    aux = ((y - mu) ** 2 - y) / mu
-    # Cameron-Trivedi: regress ((y-mu)^2 - y)/mu on mu without intercept; t-test of the slope
-    slope = float(np.sum(aux * mu) / np.sum(mu ** 2))
-    resid = aux - slope * mu
-    se = float(np.sqrt(np.sum(resid ** 2) / (len(y) - 1) / np.sum(mu ** 2)))
-    p_disp = float(stats.t.sf(slope / se, len(y) - 1))
+    # Cameron & Trivedi (1990) regression test of Var(y) = mu + alpha mu^2 (statsmodels' "CT nb2"),
+    # one-sided: overdispersion (alpha > 0) is the alternative
+    diag = PoissonDiagnostic(pois).test_dispersion()
+    ct = float(np.asarray(diag.statistic)[list(diag.method).index("CT nb2")])
+    p_disp = pvalue(ct, "greater")
     use_nb = family == "negbin" or (family == "auto" and p_disp < 0.05)
     res = smf.negativebinomial(formula, data=used).fit(disp=False, maxiter=200, **cov) if use_nb else pois
     ci = res.conf_int(alpha=1 - level)

@@ -117,3 +117,15 @@ def test_cluster_robust_count_model_uses_t(firms):
     assert t["pvalue"] == pytest.approx(2 * stats.t.sf(abs(t["estimate"] / t["se"]), 19), rel=1e-8)
     plain = count_regression(firms, "markets", ["x1"], family="poisson").iloc[0]
     assert np.isnan(plain["df"])
+
+
+def test_dispersion_test_is_cameron_trivedi_by_hand(firms):
+    """The auxiliary regression ((y - mu)^2 - y) / mu = alpha mu + e (no intercept), one-sided z."""
+    from scipy import stats
+    t = count_regression(firms, "markets", ["x1"], family="poisson").iloc[0]
+    y = firms["markets"].to_numpy(dtype=float)
+    mu = sm.Poisson(y, sm.add_constant(firms[["x1"]])).fit(disp=False).predict()
+    aux = ((y - mu) ** 2 - y) / mu
+    alpha = np.sum(aux * mu) / np.sum(mu ** 2)
+    se = np.sqrt(np.sum((aux - alpha * mu) ** 2) / (len(y) - 1) / np.sum(mu ** 2))
+    assert t["dispersion.pvalue"] == pytest.approx(stats.norm.sf(alpha / se), rel=1e-6)
