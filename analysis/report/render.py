@@ -263,40 +263,13 @@ def _md(s) -> str:
 
 
 def render_markdown(result: AnalysisResult, instrument: Instrument) -> str:
-    c = context(result, instrument)
-    out = [f"# {c['title']}", "",
-           f"Data: {_md(c['source'])}; {c['rows_read']} rows read, {c['rows_kept']} kept after screening; modules "
-           f"{c['modules']}; MLR with FIML; one-sided alpha = {c['alpha']}; {c['adjust']}; bootstrap {c['bootstrap']} resamples "
-           f"(seed {c['seed']}).", "", *([c["clusters"], ""] if c["clusters"] else []), "## Verdicts", "",
-           "| Hypothesis | Verdict | Estimate | 95% CI | p | p (Holm) | p (BH) | Std. | N | Deciding test | Robustness |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for v in c["verdicts"]:
-        out.append(f"| {v['hypothesis']} | {v['verdict']} | {v['estimate']} | {v['ci']} | {v['pvalue']} | {v['holm']} | "
-                   f"{v['bh']} | {v['std']} | {v['n']} | {_md(v['test'])} | {_md(v['flag']) or 'agrees'} |")
-    out.append("")
-    if c["skipped"]:
-        out += ["Skipped:", ""] + [f"- {s['hypothesis']}: {_md(s['reason'])}" for s in c["skipped"]] + [""]
-    for m in c["module_sections"]:
-        out += [f"## {m['title']}", ""]
-        if m["measurement"]:
-            out += ["| " + " | ".join(MEASUREMENT_COLUMNS) + " |", "|" + "---|" * len(MEASUREMENT_COLUMNS)]
-            out += ["| " + " | ".join(_md(x) for x in row) + " |" for row in m["measurement"]] + [""]
-        for h in m["hypotheses"]:
-            out += [f"### {h['id']}: {h['verdict']}", "", _md(h["statement"]), "", f"> {_md(h['passage'])}", ""]
-            for tab in h["test_tables"]:
-                out += [f"{tab['title']}:", "", "| " + " | ".join(tab["columns"]) + " |",
-                        "|" + "---|" * len(tab["columns"])]
-                out += ["| " + " | ".join(_md(x) for x in row) + " |" for row in tab["rows"]]
-                out.append("")
-            if h["robustness"]:
-                out += ["| Robustness check | Estimate | SE | p | p (cluster) | Significant |", "|---|---|---|---|---|---|"]
-                out += [f"| {_md(r['check'])} | {r['estimate']} | {r['se']} | {r['p']} | {r['pc']} | {r['sig']} |"
-                        for r in h["robustness"]]
-            out.append("")
-    out += ["## Screening", "", "| Rule | Excluded | Flagged |", "|---|---|---|"]
-    out += [f"| {s['rule']} | {s['excluded']} | {s['flagged']} |" for s in c["screening"]]
-    out += ["", c["common_method"], "", "## Provenance", "", c["provenance"], ""]
-    return "\n".join(out)
+    """The markdown report (template ``report.md.j2``; the same context as the HTML one)."""
+    env = Environment(loader=PackageLoader("analysis.report", "templates"), autoescape=False,
+                      trim_blocks=True, keep_trailing_newline=True)
+    env.filters["md"] = _md
+    return env.get_template("report.md.j2").render(**context(result, instrument))
+
+
 
 
 def write_reports(result: AnalysisResult, instrument: Instrument, out: str | Path) -> list[Path]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.optimize import minimize as scipy_minimize
 
 
@@ -43,9 +44,8 @@ def _newton(objective, theta, max_iter, tol):
         step = None
         if np.all(np.isfinite(hess)):
             try:
-                chol = np.linalg.cholesky(hess)
-                step = np.linalg.solve(chol.T, np.linalg.solve(chol, g))
-            except np.linalg.LinAlgError:
+                step = cho_solve(cho_factor(hess, check_finite=False), g, check_finite=False)
+            except LinAlgError:
                 step = None
         if step is None:  # Hessian indefinite far from the optimum: Fisher scoring
             hess = 2.0 * objective.information(theta)
