@@ -15,6 +15,7 @@ import pandas as pd
 import pyreadstat
 
 from instrument.model import MISSING_CODE
+from instrument.platforms import looks_like_platform_export
 from smecore.errors import DataError
 
 
@@ -28,8 +29,7 @@ def read_responses(path: str | Path) -> pd.DataFrame:
         if suffix == ".csv":
             with path.open(encoding="utf-8", errors="replace") as fh:
                 head = [fh.readline() for _ in range(3)]
-            if head and head[0].startswith(("StartDate", '"id","submitdate"')) or (head and ";" in head[0]
-                                                                                     and "_uuid" in head[0]):
+            if looks_like_platform_export(head):
                 raise DataError(f"{path}: looks like a survey-platform export (Qualtrics, LimeSurvey or "
                                 "KoboToolbox layout); convert it to the codebook layout first")
             data = pd.read_csv(path)

@@ -32,9 +32,8 @@ import pyreadstat
 from openpyxl import Workbook
 
 from instrument import Instrument
-from instrument.export.limesurvey import limesurvey_code
-from instrument.export.xlsform import group_name
 from instrument.model import MISSING_CODE
+from instrument.platforms import QUALTRICS_META, kobo_column, limesurvey_column
 from smecore.errors import OptionError
 from smecore.files import fix_sav_timestamp, save_workbook, write_text
 from smecore.jsonio import dumps
@@ -93,11 +92,6 @@ def write_sav(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
     return fix_sav_timestamp(path)
 
 
-QUALTRICS_META = ("StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)", "Finished",
-                  "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
-                  "ExternalReference", "LocationLatitude", "LocationLongitude", "DistributionChannel", "UserLanguage")
-
-
 def _response_id(seed: int, i: int) -> str:
     digest = hashlib.sha256(f"{seed}:{i}".encode()).hexdigest()
     alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -135,17 +129,6 @@ def write_qualtrics(gen: GeneratedData, instrument: Instrument, path: Path) -> P
     return write_text(path, buf.getvalue())
 
 
-def limesurvey_column(instrument: Instrument, name: str) -> str:
-    """Column heading of a variable in a LimeSurvey response export (question code, array items as Q[SQ])."""
-    for section in instrument.sections():
-        for b in section.blocks:
-            if name in {v.name for v in b.variables}:
-                if b.kind in ("grid", "matrix") and len(b.variables) > 1:
-                    return f"{b.construct}[{limesurvey_code(name)}]"
-                return limesurvey_code(name)
-    return limesurvey_code(name)
-
-
 def write_limesurvey(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
     d = gen.data
     starts, ends = _timestamps(gen)
@@ -177,7 +160,7 @@ def write_kobo(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
     for section in instrument.sections():
         for b in section.blocks:
             for v in b.variables:
-                headers[v.name] = f"{group_name(section)}/{v.name}"
+                headers[v.name] = kobo_column(section, v.name)
     questions = [c for c in d.columns if c not in ("respondent_id", "duration_sec")]
     body = d[questions].copy()
     body.columns = [headers[c] for c in questions]

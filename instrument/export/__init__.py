@@ -6,7 +6,7 @@ the paths written. Formats: ``xlsform`` (ODK / KoboToolbox), ``limesurvey``
 (Advanced Format TXT), ``html`` and ``markdown`` (previews), ``codebook``
 (CSV + Markdown + SPSS ``.sav`` template) and ``lavaan`` (measurement model).
 Variable names are the item ids in every format, except LimeSurvey, whose
-codes cannot contain ``_`` (see :func:`instrument.export.limesurvey.limesurvey_code`).
+codes cannot contain ``_`` (see :func:`instrument.platforms.limesurvey_code`).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ answers are the scale points; profile questions are numerical (``N``), list
 (``L``) or short text (``S``) questions; relevance uses ExpressionScript.
 
 LimeSurvey codes may only contain letters and digits, so codes are the
-variable names without ``_`` (:func:`limesurvey_code`); a LimeSurvey data
+variable names without ``_`` (:func:`instrument.platforms.limesurvey_code`); a LimeSurvey data
 export names an item column ``<QUESTION>[<subquestion>]``, e.g. ``TK[tk1]``.
 """
 
@@ -21,16 +21,12 @@ from pathlib import Path
 
 from instrument.export.common import text
 from instrument.model import Instrument, Variable
+from instrument.platforms import limesurvey_code
 from smecore.errors import DefinitionError
 from smecore.files import write_text
 
 COLUMNS = ("id", "related_id", "class", "type/scale", "name", "relevance", "text", "help", "language",
            "validation", "mandatory", "other", "default", "same_default")
-
-
-def limesurvey_code(variable: str) -> str:
-    """LimeSurvey code of a variable: the name without underscores (``tk_1`` -> ``tk1``)."""
-    return variable.replace("_", "")
 
 
 def _check_codes(instrument: Instrument) -> None:

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 
 from instrument.export.common import language_name, text
 from instrument.model import Instrument, Variable
+from instrument.platforms import xlsform_group
 from smecore.files import save_workbook
 
 _TYPES = {"integer": "integer", "year": "integer", "percent": "integer", "text": "text"}
@@ -58,12 +59,6 @@ def _question(v: Variable, langs) -> dict:
     return _row(kind, v.name, v.text, langs, **extra)
 
 
-def group_name(section) -> str:
-    """XLSForm group of a questionnaire section (``g_m1``; the closing marker section ``g_m0_end``);
-    KoboToolbox exports prefix column headers with it."""
-    return f"g_{section.module.lower()}" + ("_end" if section.title.get("en") == "Finally" else "")
-
-
 def write(instrument: Instrument, path: Path) -> list[Path]:
     """Write the XLSForm workbook to ``path``."""
     langs = instrument.languages
@@ -71,7 +66,7 @@ def write(instrument: Instrument, path: Path) -> list[Path]:
     survey: list[dict] = [_row("note", "intro", q.introduction, langs),
                           _row("note", "consent", q.consent, langs)]
     for section in instrument.sections():
-        group = group_name(section)
+        group = xlsform_group(section)
         survey.append(_row("begin_group", group, section.title, langs))
         survey.append(_row("note", f"{group}_intro", section.intro, langs))
         for b in section.blocks:

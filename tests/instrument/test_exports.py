@@ -13,7 +13,7 @@ from pyxform.xls2xform import convert
 
 from instrument import load_instrument
 from instrument.export import FORMATS, export
-from instrument.export.limesurvey import limesurvey_code
+from instrument.platforms import limesurvey_code
 from smecore.errors import OptionError
 
 

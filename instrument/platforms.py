@@ -1,0 +1,69 @@
+"""Survey platforms' layouts, in both directions, in one place.
+
+How each platform names the questionnaire's variables - in the questionnaire
+file we export to it and in the response file it hands back - and which
+bookkeeping columns its response exports carry. The questionnaire exports
+(:mod:`instrument.export`), the generator's platform layouts
+(:mod:`synthetic_data.writers`) and the readers of fielded data
+(:mod:`analysis.ingest`) all take the names from here, so a layout changes
+in one place.
+
+* Qualtrics: variables keep their names; the CSV export has three header rows
+  (names, question texts, ``{"ImportId": ...}``) and the bookkeeping columns
+  :data:`QUALTRICS_META`.
+* LimeSurvey: codes cannot contain ``_`` (:func:`limesurvey_code`); array
+  (grid) items are exported as ``QUESTION[SUBQUESTION]`` (:func:`limesurvey_column`).
+* KoboToolbox / ODK: questions sit in XLSForm groups (:func:`xlsform_group`) and
+  response exports prefix the group path (:func:`kobo_column`), with
+  :data:`KOBO_META` system columns and ``;`` as separator.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from instrument.model import Instrument, Section
+
+QUALTRICS_META = ("StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)", "Finished",
+                  "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
+                  "ExternalReference", "LocationLatitude", "LocationLongitude", "DistributionChannel", "UserLanguage")
+LIMESURVEY_META = ("id", "submitdate", "lastpage", "startlanguage", "seed", "startdate", "datestamp")
+KOBO_META = ("_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status", "_submitted_by",
+             "__version__", "_tags", "_index")
+
+
+def limesurvey_code(variable: str) -> str:
+    """LimeSurvey code of a variable: the name without underscores (``tk_1`` -> ``tk1``)."""
+    return variable.replace("_", "")
+
+
+def limesurvey_column(instrument: Instrument, name: str) -> str:
+    """Column heading of a variable in a LimeSurvey response export (question code, array items as Q[SQ])."""
+    for section in instrument.sections():
+        for b in section.blocks:
+            if name in {v.name for v in b.variables}:
+                if b.kind in ("grid", "matrix") and len(b.variables) > 1:
+                    return f"{b.construct}[{limesurvey_code(name)}]"
+                return limesurvey_code(name)
+    return limesurvey_code(name)
+
+
+def xlsform_group(section: Section) -> str:
+    """XLSForm group of a questionnaire section (``g_m1``; the closing marker section ``g_m0_end``);
+    KoboToolbox exports prefix column headers with it."""
+    return f"g_{section.module.lower()}" + ("_end" if section.title.get("en") == "Finally" else "")
+
+
+def kobo_column(section: Section, name: str, separator: str = "/") -> str:
+    """Column heading of a variable in a KoboToolbox / ODK response export (group path, ``/`` or ``-``)."""
+    return f"{xlsform_group(section)}{separator}{name}"
+
+
+def looks_like_platform_export(first_lines: list[str]) -> bool:
+    """Whether the first lines of a CSV file look like a Qualtrics, LimeSurvey or Kobo response
+    export rather than the codebook layout."""
+    if not first_lines:
+        return False
+    head = first_lines[0]
+    return head.startswith(("StartDate", '"id","submitdate"')) or (";" in head and "_uuid" in head)
