@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.sem.constants import FIT_MEASURES, ROW_KEY
 from smecore.files import write_text
 
 R_SCRIPT = r"""# Fit every model of the smesurvey analysis with lavaan and write tables named as ours.
@@ -130,8 +131,6 @@ def export_r(data: pd.DataFrame, out: str | Path, *, source: str = "data") -> li
     return written
 
 
-FIT_MEASURES = ("chisq", "df", "chisq.scaled", "cfi", "tli", "rmsea", "srmr", "cfi.robust", "tli.robust",
-                "rmsea.robust")
 
 
 def compare_with_lavaan(folder: str | Path) -> pd.DataFrame:
@@ -148,7 +147,7 @@ def compare_with_lavaan(folder: str | Path) -> pd.DataFrame:
         lav = pd.read_csv(folder / "lavaan" / f"{m}_parameters.csv", keep_default_na=False, na_values=["", "NA"])
         for frame in (ours, lav):
             frame["rhs"] = frame["rhs"].fillna("").astype(str)
-        j = ours.merge(lav, on=["lhs", "op", "rhs", "group"], suffixes=("", ".lavaan"))
+        j = ours.merge(lav, on=list(ROW_KEY), suffixes=("", ".lavaan"))
         free = j["se.lavaan"] > 0
         row = {"model": m, "parameters": f"{len(j)}/{len(lav)}",
                "est": float((j["est"] - j["est.lavaan"]).abs().max()),

@@ -26,6 +26,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from scipy import stats
 
+from analysis.sem.constants import ROW_KEY
 from analysis.sem.defined import compile_definitions, evaluate_definitions
 from analysis.sem.estimation import Estimation, label_values
 from analysis.sem.fit import FitResult, refit
@@ -56,12 +57,12 @@ def _interest(result: FitResult) -> tuple[pd.DataFrame, Callable[[np.ndarray], n
     p = result.parameters
     free = t["free"].to_numpy()
     first = np.flatnonzero((free > 0) & ~pd.Series(free).duplicated().to_numpy())
-    rows = p.iloc[first][["lhs", "op", "rhs", "group", "label", "est"]]
+    rows = p.iloc[first][[*ROW_KEY, "label", "est"]]
     defs = []
     if result.partable.definitions:
         labels = [x for x in t["label"] if x] + list(t["plabel"])
         defs = compile_definitions(result.partable.definitions, list(dict.fromkeys(labels)))
-        rows = pd.concat([rows, p[p["op"] == ":="][["lhs", "op", "rhs", "group", "label", "est"]]])
+        rows = pd.concat([rows, p[p["op"] == ":="][[*ROW_KEY, "label", "est"]]])
     fixed = p["est"].to_numpy()[: len(t)]
     idx = free[first] - 1
 

@@ -30,12 +30,10 @@ LESS_THAN = "<"
 GREATER_THAN = ">"
 
 # --- fit measures (lavaan's fitMeasures() names) -----------------------------
+#: The measures reports and comparisons with lavaan show (every fit has all of
+#: lavaan's fitMeasures(); these are the headline ones).
 FIT_MEASURES: tuple[str, ...] = (
-    "npar", "ntotal", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df",
-    "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue",
-    "srmr", "aic", "bic", "logl",
+    "chisq", "df", "chisq.scaled", "cfi", "tli", "rmsea", "srmr", "cfi.robust", "tli.robust", "rmsea.robust",
 )
-ROBUST_FIT_MEASURES: tuple[str, ...] = (
-    "chisq.scaled", "chisq.scaling.factor", "pvalue.scaled", "cfi.robust", "tli.robust",
-    "rmsea.robust",
-)
+#: The key of a parameter-table row.
+ROW_KEY: tuple[str, ...] = (LHS, OP, RHS, GROUP)
