@@ -179,12 +179,13 @@ def _ndat(partable: ParTable, groups: Sequence[GroupData]) -> int:
 # -- step 6 ---------------------------------------------------------------------------
 def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructure: bool,
                     fiml: bool, theta0: np.ndarray | None = None, max_iter: int = 500,
-                    tol: float = 1e-14) -> Estimation:
-    """Minimise the ML (or FIML) discrepancy; raise on non-convergence."""
+                    tol: float = 1e-14, exact_when_slow: bool = False) -> Estimation:
+    """Minimise the ML (or FIML) discrepancy; raise on non-convergence (``exact_when_slow``:
+    see :func:`analysis.sem.optimize.minimize`)."""
     model = RamModel(partable, [(gd.cov, gd.mean) for gd in groups])
     objective = objective_class("fiml" if fiml else "listwise")(model, list(groups), meanstructure)
     start = start_values(partable, list(groups)) if theta0 is None else theta0
-    res = minimize(objective, start, max_iter=max_iter, tol=tol)
+    res = minimize(objective, start, max_iter=max_iter, tol=tol, exact_when_slow=exact_when_slow)
     if not res.converged and "starting values" in res.message:
         raise NotPositiveDefiniteError(
             "the model-implied covariance matrix is not positive definite at the starting values; give start "
@@ -710,6 +711,6 @@ def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
     try:
         groups = [group_data(x, h1=False, fiml=True) if fiml else group_data(x[~np.isnan(x).any(axis=1)]) for x in arrays]
         return step06_estimate(est.partable, groups, est.objective.meanstructure, fiml,
-                               est.theta if theta0 is None else theta0, tol=tol)
+                               est.theta if theta0 is None else theta0, tol=tol, exact_when_slow=True)
     except (EstimationError, np.linalg.LinAlgError):
         return None
