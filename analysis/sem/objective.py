@@ -50,6 +50,20 @@ class _Base:
         self.weights = np.array([g.n / self.ntotal for g in groups])
         self.npar = model.npar
 
+    def _complete_information(self, theta: np.ndarray, meanstructure: bool) -> np.ndarray:
+        """Expected information per case as if the data were complete, weighted over groups
+        (NaN when an implied covariance matrix is not positive definite)."""
+        info = np.zeros((self.npar, self.npar))
+        for g in range(len(self.groups)):
+            imp = self.model.implied(theta, g)
+            ci = _chol_inverse(imp.sigma)
+            if ci is None:
+                return np.full((self.npar, self.npar), np.nan)
+            U, V, M = self.model.rank2_factors(g, imp)
+            inc = self.model.incidence(g)
+            info += self.weights[g] * (inc.T @ self._info_from(U, V, M, ci[0], meanstructure) @ inc)
+        return info
+
     def _implied(self, theta: np.ndarray) -> list[Implied]:
         return [self.model.implied(theta, g) for g in range(len(self.groups))]
 
@@ -187,16 +201,7 @@ class MLObjective(_Base):
 
     def information(self, theta: np.ndarray) -> np.ndarray:
         """Expected (Fisher) information per case, weighted over groups."""
-        info = np.zeros((self.npar, self.npar))
-        for g in range(len(self.groups)):
-            imp = self.model.implied(theta, g)
-            ci = _chol_inverse(imp.sigma)
-            if ci is None:
-                return np.full((self.npar, self.npar), np.nan)
-            U, V, M = self.model.rank2_factors(g, imp)
-            inc = self.model.incidence(g)
-            info += self.weights[g] * (inc.T @ self._info_from(U, V, M, ci[0], self.meanstructure) @ inc)
-        return info
+        return self._complete_information(theta, self.meanstructure)
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         """Exact (analytic) Hessian of ``f``; the observed information per case is half of it."""
@@ -386,16 +391,7 @@ class FIMLObjective(_Base):
         share of the data - and costs one evaluation. The exact Hessian is
         still used for standard errors.
         """
-        info = np.zeros((self.npar, self.npar))
-        for g, gd in enumerate(self.groups):
-            imp = self.model.implied(theta, g)
-            ci = _chol_inverse(imp.sigma)
-            if ci is None:
-                return np.full((self.npar, self.npar), np.nan)
-            U, V, M = self.model.rank2_factors(g, imp)
-            inc = self.model.incidence(g)
-            info += (gd.n / self.ntotal) * (inc.T @ self._info_from(U, V, M, ci[0], True) @ inc)
-        return 2.0 * info
+        return 2.0 * self._complete_information(theta, True)
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         """Exact (analytic) Hessian of ``f = -2 logL / N`` summed over missing-data patterns."""
