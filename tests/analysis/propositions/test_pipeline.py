@@ -102,7 +102,9 @@ def test_data_without_items_is_refused():
 
 def test_cluster_robust_sems_on_request(m4_data):
     plain = analyze(m4_data, n_boot=50, n_jobs=1)
-    robust = analyze(m4_data, n_boot=50, n_jobs=1, cluster_robust=True)
+    from smecore.errors import SmeSurveyWarning
+    with pytest.warns(SmeSurveyWarning, match="only 20 clusters"):  # the synthetic firms sit in 20 clusters
+        robust = analyze(m4_data, n_boot=50, n_jobs=1, cluster_robust=True)
     assert plain.options["cluster.robust.sem"] is None
     assert robust.options["cluster.robust.sem"] == "firm_cluster_org"
     key = "model H11"
