@@ -1,5 +1,10 @@
 """Survey platforms' layouts, in both directions, in one place.
 
+(Being reorganised for issue 11: one module per platform - ``qualtrics``,
+``limesurvey``, ``kobo``, ``redcap``, ``plain`` - each providing what
+:mod:`instrument.platforms.base` describes; :mod:`instrument.platforms.tables`
+reads a file's cells. The names below move into those modules.)
+
 How each platform names the questionnaire's variables - in the questionnaire
 file we export to it and in the response file it hands back - and which
 bookkeeping columns its response exports carry. The questionnaire exports
@@ -67,3 +72,9 @@ def looks_like_platform_export(first_lines: list[str]) -> bool:
         return False
     head = first_lines[0]
     return head.startswith(("StartDate", '"id","submitdate"')) or (";" in head and "_uuid" in head)
+
+
+#: Platform modules in detection order (``plain`` last: it accepts any codebook-layout table).
+PLATFORM_MODULES = ("qualtrics", "limesurvey", "kobo", "redcap", "plain")
+#: Formats ``ingest --format`` and ``generate --format`` accept.
+RESPONSE_FORMATS = ("qualtrics", "limesurvey", "kobo", "redcap", "csv", "xlsx", "sav", "dta")

@@ -1,0 +1,77 @@
+"""What every platform module of :mod:`instrument.platforms` provides, and what its reader returns.
+
+One module per survey platform (``qualtrics``, ``limesurvey``, ``kobo``,
+``redcap``) plus ``plain`` (csv / xlsx / sav / dta in the codebook layout)
+owns that platform's layouts in both directions:
+
+* ``write_questionnaire(instrument, path) -> list[Path]`` - the questionnaire
+  file the platform imports (where the platform has one);
+* ``write_responses(data, meta, instrument, path, *, labels=False) -> Path`` -
+  a response export as the platform lays it out (the generator's side);
+  ``data`` has the codebook's columns (codes, missing as NaN), ``meta`` is a
+  :class:`ResponseMeta`; ``labels=True`` writes choice texts instead of codes
+  where the platform offers that export;
+* ``detect(table) -> str | None`` - a short "detected by" text when a
+  :class:`~instrument.platforms.tables.Table` is this platform's response
+  export, else ``None``;
+* ``read_responses(table, instrument) -> RawResponses`` - the export mapped to
+  the codebook's variable names; values stay as the platform wrote them
+  (codes, labels, platform missing codes): recoding and validation against
+  the codebook happen in :mod:`analysis.ingest`, the same for every platform.
+
+Column names come from the same functions in both directions, so export and
+import cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: Columns of :attr:`RawResponses.meta`, the platform bookkeeping every reader maps to (NaN / NaT
+#: / "" where the export does not have it).
+META_COLUMNS = ("respondent", "started", "ended", "duration_sec", "finished")
+
+
+@dataclass(frozen=True)
+class ResponseMeta:
+    """Bookkeeping of generated responses, one entry per row of the data (the writers' input)."""
+
+    respondent: list[str]  # the codebook's respondent_id
+    started: list  # datetime per row
+    ended: list  # datetime per row
+    duration_sec: np.ndarray  # float seconds (NaN: unknown)
+    finished: np.ndarray  # bool
+    last_page: np.ndarray  # int, 1-based section reached
+    seed: int  # seeds platform ids (ResponseId, _uuid, ...) so files are byte-identical per seed
+
+
+@dataclass(frozen=True)
+class RawResponses:
+    """A response export read by a platform module: codebook names, the platform's values.
+
+    ``data``: one row per data row of the input (RangeIndex), one column per
+    codebook variable found (named as in the codebook), values as read (``str``
+    for text files, numbers for sav/dta). ``source_row``: the 1-based data-row
+    number of each row in the input file (header rows not counted).
+    ``meta``: :data:`META_COLUMNS` per row. ``unknown``: columns that are
+    neither codebook variables nor known platform columns (kept out of the
+    responses). ``identifiers``: columns that hold direct identifiers (IP,
+    e-mail, names, phone, recipient fields, geolocation, device ids, contact
+    text), their values in ``identifying``. ``missing_codes``: the platform's
+    declared missing codes (as strings, e.g. ``("-99",)``). ``details``:
+    encoding, delimiter, sheet, header rows, export variant (codes / labels).
+    """
+
+    format: str
+    detected_by: str
+    data: pd.DataFrame
+    source_row: np.ndarray
+    meta: pd.DataFrame
+    unknown: tuple[str, ...] = ()
+    identifiers: tuple[str, ...] = ()
+    identifying: pd.DataFrame = field(default_factory=pd.DataFrame)
+    missing_codes: tuple[str, ...] = ()
+    details: dict = field(default_factory=dict)
