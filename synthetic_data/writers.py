@@ -34,6 +34,7 @@ from openpyxl import Workbook
 from instrument import Instrument
 from instrument.model import MISSING_CODE
 from instrument.platforms import QUALTRICS_META, kobo_column, limesurvey_column
+from instrument.platforms.base import ResponseMeta
 from smecore.errors import OptionError
 from smecore.files import fix_sav_timestamp, save_workbook, write_text
 from smecore.jsonio import dumps
@@ -54,6 +55,16 @@ def _timestamps(gen: GeneratedData) -> tuple[list[datetime], list[datetime]]:
     starts = [start0 + timedelta(seconds=int(o)) for o in offsets]
     ends = [s + timedelta(seconds=int(d)) for s, d in zip(starts, dur)]
     return starts, ends
+
+
+def response_meta(gen: GeneratedData) -> ResponseMeta:
+    """The generated rows' bookkeeping as the platform writers take it (:class:`ResponseMeta`)."""
+    starts, ends = _timestamps(gen)
+    stop = gen.respondents["stopped_at"].to_numpy()
+    return ResponseMeta(respondent=[str(x) for x in gen.data["respondent_id"]], started=starts, ended=ends,
+                        duration_sec=gen.data["duration_sec"].to_numpy(dtype=float),
+                        finished=gen.respondents["finished"].to_numpy(dtype=bool),
+                        stopped_at=np.asarray(stop, dtype=int), seed=int(gen.sidecar["seed"]))
 
 
 def _csv(frame: pd.DataFrame, sep: str = ",") -> str:

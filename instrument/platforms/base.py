@@ -44,7 +44,7 @@ class ResponseMeta:
     ended: list  # datetime per row
     duration_sec: np.ndarray  # float seconds (NaN: unknown)
     finished: np.ndarray  # bool
-    last_page: np.ndarray  # int, 1-based section reached
+    stopped_at: np.ndarray  # int per row: questions answered before a partial respondent stopped (generator)
     seed: int  # seeds platform ids (ResponseId, _uuid, ...) so files are byte-identical per seed
 
 
