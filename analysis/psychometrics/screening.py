@@ -12,13 +12,36 @@ rule it breaks, and every rule it breaks is listed):
 5. ``straightline`` - the longest run of identical consecutive answers
    ("longstring", Johnson 2005) covers at least ``max_longstring_share`` of the
    Likert items;
-6. ``outlier``    - flagged, not excluded: Mahalanobis distance of the Likert
-   answers with chi-square p below ``mahalanobis_alpha`` (random responding
-   produces such multivariate outliers; a reviewer decides).
+6. ``outlier``    - Mahalanobis D-squared of the Likert answers with chi-square
+   p below ``mahalanobis_alpha`` = .001 (random responding produces such
+   multivariate outliers; Meade & Craig 2012; Curran 2016);
+7. ``irv``        - intra-individual response variability (within-person SD over
+   the Likert items, Dunn et al. 2018) below ``irv_min``; off by default since
+   Dunn et al. give no cut-off (they inspect the low tail), the index is always
+   computed and reported;
+8. ``evenodd``    - even-odd consistency (Johnson 2005; Curran 2016): the
+   within-person correlation, across scales, of the means of the odd- and
+   even-numbered items of each scale, Spearman-Brown corrected, below
+   ``evenodd_min`` = 0 (Curran 2016: values below zero are hard to explain
+   by attentive answering);
+9. ``psychsyn`` / ``psychant`` - psychometric synonyms / antonyms (Meade &
+   Craig 2012): item pairs correlating above ``+synonym_r`` (.60) or below
+   ``-synonym_r`` in the sample (antonyms arise from reverse-keyed items); the
+   within-person correlation across those pairs below ``synonym_min`` = 0
+   (synonyms) or above ``-synonym_min`` (antonyms) is suspect; pairs are only
+   chosen from at least ``min_rows_for_synonyms`` = 50 rows.
+
+Which rules exclude and which only flag is ``ScreeningRules.exclude``: by default
+rules 1-5 exclude and rules 6-9 flag for a reviewer, as the careless-responding
+literature recommends for the statistical indices, which have no agreed cut-off
+(Curran 2016; Meade & Craig 2012; Huang et al. 2012; Dunn et al. 2018).
 
 What goes in: a data frame (never modified) and the column roles. What comes
 out: :class:`ScreeningResult` with the kept rows and a log with one row per
-excluded or flagged case (``row, id, rule, reason, excluded``).
+excluded or flagged case (``row, id, rule, reason, excluded``). Every index is
+also a function of its own (``longstring``, ``irv``, ``mahalanobis_d2``,
+``evenodd``, ``psychsyn``, ``speeders``, ``page_speeders``) taking an
+``n x k`` float array (NaN = missing) and returning one value per row.
 """
 
 from __future__ import annotations
@@ -43,6 +66,25 @@ class ScreeningRules:
     min_items_for_longstring: int = 10
     mahalanobis_alpha: float | None = 0.001
     attention_max_failures: int | None = 0  # more failures than this -> excluded
+    irv_min: float | None = None  # Dunn et al. 2018 give no cut-off: reported, not applied, by default
+    evenodd_min: float | None = 0.0
+    synonym_r: float = 0.60
+    synonym_min: float | None = 0.0
+    min_rows_for_synonyms: int = 50  # pair correlations from fewer rows are noise: no pairs chosen
+    exclude: frozenset[str] = frozenset({"duplicate", "partial", "attention", "speeder", "straightline"})
+
+    def table(self) -> pd.DataFrame:
+        """The thresholds as a tidy frame ``rule, setting, value, action`` (for reports)."""
+        rows = [("duplicate", "id seen before", "", ""), ("partial", "min_answered", self.min_answered, ""),
+                ("attention", "attention_max_failures", self.attention_max_failures, ""),
+                ("speeder", "seconds_per_item", self.seconds_per_item, ""),
+                ("straightline", "max_longstring_share", self.max_longstring_share, ""),
+                ("outlier", "mahalanobis_alpha", self.mahalanobis_alpha, ""),
+                ("irv", "irv_min", self.irv_min, ""), ("evenodd", "evenodd_min", self.evenodd_min, ""),
+                ("psychsyn", "synonym_min (pairs r > synonym_r)", self.synonym_min, ""),
+                ("psychant", "-synonym_min (pairs r < -synonym_r)", self.synonym_min, "")]
+        return pd.DataFrame([(r, k, "off" if v is None else v, "exclude" if r in self.exclude else "flag")
+                             for r, k, v, _ in rows], columns=["rule", "setting", "value", "action"])
 
 
 @dataclass(frozen=True)
@@ -51,7 +93,8 @@ class ScreeningResult:
 
     kept: pd.DataFrame
     log: pd.DataFrame
-    indices: pd.DataFrame  # per input row: answered, attention_failures, longstring, seconds, mahalanobis_p
+    indices: pd.DataFrame  # per input row: answered, attention_failures, longstring, seconds, mahalanobis_d2,
+    #                        mahalanobis_p, irv, evenodd, psychsyn, psychant
 
     def summary(self) -> pd.DataFrame:
         """Counts of excluded and flagged rows per rule."""
@@ -78,23 +121,150 @@ def longstring(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def mahalanobis_pvalues(values: np.ndarray) -> np.ndarray:
-    """Chi-square p-values of squared Mahalanobis distances (complete rows; NaN otherwise)."""
+def mahalanobis_d2(values: np.ndarray) -> np.ndarray:
+    """Squared Mahalanobis distance of each complete row from the sample mean (NaN for incomplete rows).
+
+    Notes
+    -----
+    ``D2_i = (x_i - xbar)' S^-1 (x_i - xbar)`` with ``S`` the sample covariance
+    (divisor n - 1) of the complete rows, as ``careless::mahad`` and
+    ``stats::mahalanobis(x, colMeans(x), cov(x))``. All NaN when there are no
+    more complete rows than items + 1.
+    """
     complete = ~np.isnan(values).any(axis=1)
-    p = np.full(len(values), np.nan)
+    d2 = np.full(len(values), np.nan)
     x = values[complete]
     if len(x) <= x.shape[1] + 1:
-        return p
+        return d2
     centred = x - x.mean(axis=0)
     cov = np.cov(x, rowvar=False)
-    d2 = np.einsum("ij,jk,ik->i", centred, np.linalg.pinv(cov), centred)
-    p[complete] = stats.chi2.sf(d2, x.shape[1])
-    return p
+    d2[complete] = np.einsum("ij,jk,ik->i", centred, np.linalg.pinv(cov), centred)
+    return d2
+
+
+def mahalanobis_pvalues(values: np.ndarray) -> np.ndarray:
+    """Chi-square (df = items) p-values of :func:`mahalanobis_d2` (complete rows; NaN otherwise)."""
+    return stats.chi2.sf(mahalanobis_d2(values), values.shape[1])
+
+
+def irv(values: np.ndarray) -> np.ndarray:
+    """Intra-individual response variability: the SD (divisor k - 1) of each row's answered items.
+
+    Dunn et al. (2018); ``careless::irv(x, na.rm = TRUE)``. NaN with fewer than two answers.
+    """
+    answered = (~np.isnan(values)).sum(axis=1)
+    out = np.full(len(values), np.nan)
+    ok = answered >= 2
+    out[ok] = np.nanstd(values[ok], axis=1, ddof=1)
+    return out
+
+
+def _rowwise_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation of a[i] with b[i] per row over the columns where both are present.
+
+    Hand-written because numpy/pandas have no row-wise paired correlation with
+    pairwise-complete columns; NaN with fewer than two pairs or zero variance.
+    """
+    out = np.full(len(a), np.nan)
+    for i in range(len(a)):
+        ok = ~(np.isnan(a[i]) | np.isnan(b[i]))
+        if ok.sum() < 2:
+            continue
+        x, y = a[i, ok] - a[i, ok].mean(), b[i, ok] - b[i, ok].mean()
+        den = np.sqrt((x @ x) * (y @ y))
+        if den > 0:
+            out[i] = (x @ y) / den
+    return out
+
+
+def evenodd(values: np.ndarray, scales: Sequence[Sequence[int]], *, spearman_brown: bool = True) -> np.ndarray:
+    """Even-odd consistency per row (Johnson 2005; Curran 2016).
+
+    ``scales`` lists, per scale, the column indices of its items in questionnaire
+    order. For each scale the mean of the odd-numbered items (1st, 3rd, ...) and
+    of the even-numbered ones is taken (missing answers left out); the index is
+    the correlation, across scales, of the odd-half with the even-half means,
+    Spearman-Brown corrected ``2r / (1 + r)`` unless ``spearman_brown=False``.
+    Scales with fewer than two items are skipped; NaN with fewer than two scales.
+    """
+    scales = [list(s) for s in scales if len(s) >= 2]
+    n = len(values)
+    if len(scales) < 2:
+        return np.full(n, np.nan)
+    with np.errstate(all="ignore"):
+        odd = np.column_stack([_nanmean_rows(values[:, s[0::2]]) for s in scales])
+        even = np.column_stack([_nanmean_rows(values[:, s[1::2]]) for s in scales])
+        r = _rowwise_corr(odd, even)
+        return 2 * r / (1 + r) if spearman_brown else r
+
+
+def _nanmean_rows(x: np.ndarray) -> np.ndarray:
+    cnt = (~np.isnan(x)).sum(axis=1)
+    total = np.nansum(x, axis=1)
+    return np.where(cnt > 0, total / np.maximum(cnt, 1), np.nan)
+
+
+def synonym_pairs(values: np.ndarray, critval: float = 0.60, *, antonyms: bool = False) -> list[tuple[int, int]]:
+    """Item pairs ``(i, j)``, ``i < j``, whose sample correlation (pairwise complete) exceeds ``critval``.
+
+    With ``antonyms=True`` the pairs correlating below ``-critval`` (Meade & Craig 2012).
+    """
+    corr = pd.DataFrame(values).corr().to_numpy()
+    k = corr.shape[0]
+    pairs = []
+    for i in range(k):
+        for j in range(i + 1, k):
+            r = corr[i, j]
+            if (r < -critval) if antonyms else (r > critval):
+                pairs.append((i, j))
+    return pairs
+
+
+def psychsyn(values: np.ndarray, critval: float = 0.60, *, antonyms: bool = False) -> np.ndarray:
+    """Psychometric synonyms (antonyms) index per row (Meade & Craig 2012; ``careless::psychsyn``).
+
+    The within-person correlation between the first and the second item of every
+    pair from :func:`synonym_pairs`. Attentive respondents give high positive
+    values for synonyms and negative ones for antonyms. NaN with fewer than two
+    usable pairs (or no variance), and for every row when no pair passes ``critval``.
+    """
+    pairs = synonym_pairs(values, critval, antonyms=antonyms)
+    if len(pairs) < 2:
+        return np.full(len(values), np.nan)
+    first = values[:, [i for i, _ in pairs]]
+    second = values[:, [j for _, j in pairs]]
+    return _rowwise_corr(first, second)
+
+
+def speeders(seconds: np.ndarray, answered: np.ndarray, seconds_per_item: float = 2.0) -> np.ndarray:
+    """True where the total time is below ``seconds_per_item`` x items answered (Huang et al. 2012).
+
+    Missing times are never speeders.
+    """
+    seconds = np.asarray(seconds, dtype=float)
+    return np.nan_to_num(seconds, nan=np.inf) < seconds_per_item * np.asarray(answered, dtype=float)
+
+
+def page_speeders(page_seconds: pd.DataFrame, items_per_page: Mapping[str, int],
+                  seconds_per_item: float = 2.0) -> pd.DataFrame:
+    """Per-page speeding: for each page-duration column, True where its time < ``seconds_per_item`` x its items.
+
+    ``page_seconds`` has one column of seconds per page (e.g. Qualtrics page
+    timers, LimeSurvey group times); ``items_per_page`` gives each column's item
+    count. Returns a boolean frame (same index, same columns) plus ``pages_sped``, the count per row.
+    """
+    out = pd.DataFrame(index=page_seconds.index)
+    for col, k in items_per_page.items():
+        secs = pd.to_numeric(page_seconds[col], errors="coerce").to_numpy(dtype=float)
+        out[col] = speeders(secs, np.full(len(secs), k), seconds_per_item)
+    out["pages_sped"] = out.sum(axis=1).astype(int)
+    return out
 
 
 def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None = None,
            attention: Mapping[str, float] | None = None, duration_column: str | None = None,
-           rules: ScreeningRules | None = None) -> ScreeningResult:
+           rules: ScreeningRules | None = None,
+           scales: Mapping[str, Sequence[str]] | None = None) -> ScreeningResult:
     """Apply the screening rules to ``data`` (see the module docstring).
 
     Parameters
@@ -107,6 +277,8 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
         ``{column: expected answer}`` of the instructed-response items.
     duration_column : str, optional
         Completion time in seconds.
+    scales : mapping, optional
+        ``{construct: items}`` for the even-odd index (items among ``likert``).
     """
     rules = rules or ScreeningRules()
     likert = [c for c in likert if c in data.columns]
@@ -137,8 +309,7 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
     seconds = np.full(len(data), np.nan)
     if duration_column and duration_column in data.columns and rules.seconds_per_item is not None:
         seconds = pd.to_numeric(data[duration_column], errors="coerce").to_numpy(dtype=float)
-        floor = rules.seconds_per_item * answered
-        for i in np.flatnonzero(seconds < floor):
+        for i in np.flatnonzero(speeders(seconds, answered, rules.seconds_per_item)):
             reasons[i].append(("speeder", f"completed in {seconds[i]:.0f} s, below "
                                           f"{rules.seconds_per_item:g} s x {answered[i]} items"))
     ls = longstring(values) if likert else np.zeros(len(data), dtype=int)
@@ -146,20 +317,42 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
         for i in np.flatnonzero(ls >= rules.max_longstring_share * len(likert)):
             reasons[i].append(("straightline", f"same answer {ls[i]} times in a row "
                                                f"({ls[i] / len(likert):.0%} of the items)"))
-    mp = mahalanobis_pvalues(values) if likert else np.full(len(data), np.nan)
-    flags = np.zeros(len(data), dtype=bool)
+    d2 = mahalanobis_d2(values) if likert else np.full(len(data), np.nan)
+    mp = stats.chi2.sf(d2, len(likert)) if likert else np.full(len(data), np.nan)
+    iv = irv(values) if likert else np.full(len(data), np.nan)
+    pos = {c: j for j, c in enumerate(likert)}
+    scale_cols = [[pos[c] for c in items if c in pos] for items in (scales or {}).values()]
+    eo = evenodd(values, scale_cols) if likert else np.full(len(data), np.nan)
+    enough = bool(likert) and len(data) >= rules.min_rows_for_synonyms
+    syn = psychsyn(values, rules.synonym_r) if enough else np.full(len(data), np.nan)
+    ant = psychsyn(values, rules.synonym_r, antonyms=True) if enough else np.full(len(data), np.nan)
+    stat_rules = []  # (rule, bad-row mask, reason text per row)
     if rules.mahalanobis_alpha is not None:
-        flags = np.nan_to_num(mp, nan=1.0) < rules.mahalanobis_alpha
+        stat_rules.append(("outlier", np.nan_to_num(mp, nan=1.0) < rules.mahalanobis_alpha,
+                           lambda i: f"Mahalanobis D2 = {d2[i]:.1f}, p = {mp[i]:.2g}"))
+    if rules.irv_min is not None:
+        stat_rules.append(("irv", np.nan_to_num(iv, nan=np.inf) < rules.irv_min,
+                           lambda i: f"response SD {iv[i]:.2f} below {rules.irv_min:g}"))
+    if rules.evenodd_min is not None:
+        stat_rules.append(("evenodd", np.nan_to_num(eo, nan=np.inf) < rules.evenodd_min,
+                           lambda i: f"even-odd consistency {eo[i]:.2f} below {rules.evenodd_min:g}"))
+    if rules.synonym_min is not None:
+        stat_rules.append(("psychsyn", np.nan_to_num(syn, nan=np.inf) < rules.synonym_min,
+                           lambda i: f"psychometric synonyms r = {syn[i]:.2f} below {rules.synonym_min:g}"))
+        stat_rules.append(("psychant", np.nan_to_num(ant, nan=-np.inf) > -rules.synonym_min,
+                           lambda i: f"psychometric antonyms r = {ant[i]:.2f} above {-rules.synonym_min:g}"))
+    for rule, mask, text in stat_rules:
+        for i in np.flatnonzero(mask):
+            reasons[i].append((rule, text(i)))
     log_rows = []
     excluded = np.zeros(len(data), dtype=bool)
     for i, rs in enumerate(reasons):
         for rule, text in rs:
-            log_rows.append((data.index[i], ids[i], rule, text, True))
-        excluded[i] = bool(rs)
-        if flags[i]:
-            log_rows.append((data.index[i], ids[i], "outlier",
-                             f"Mahalanobis p = {mp[i]:.2g} (flagged, kept)", False))
+            ex = rule in rules.exclude
+            log_rows.append((data.index[i], ids[i], rule, text if ex else f"{text} (flagged, kept)", ex))
+            excluded[i] |= ex
     log = pd.DataFrame(log_rows, columns=list(LOG_COLUMNS))
     indices = pd.DataFrame({"answered": answered, "attention_failures": failures, "longstring": ls,
-                            "seconds": seconds, "mahalanobis_p": mp}, index=data.index)
+                            "seconds": seconds, "mahalanobis_d2": d2, "mahalanobis_p": mp, "irv": iv,
+                            "evenodd": eo, "psychsyn": syn, "psychant": ant}, index=data.index)
     return ScreeningResult(data.loc[~excluded].copy(), log, indices)
