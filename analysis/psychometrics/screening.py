@@ -137,7 +137,7 @@ def mahalanobis_d2(values: np.ndarray) -> np.ndarray:
     if len(x) <= x.shape[1] + 1:
         return d2
     centred = x - x.mean(axis=0)
-    cov = np.cov(x, rowvar=False)
+    cov = np.atleast_2d(np.cov(x, rowvar=False))
     d2[complete] = np.einsum("ij,jk,ik->i", centred, np.linalg.pinv(cov), centred)
     return d2
 

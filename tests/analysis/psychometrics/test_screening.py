@@ -56,3 +56,101 @@ def test_mahalanobis_outlier_is_flagged_not_excluded():
     flagged = res.log[res.log["rule"] == "outlier"]
     assert 0 in set(flagged["row"]) and not flagged["excluded"].any()
     assert 0 in res.kept.index
+
+
+# --- indices against closed-form hand computations (R's careless is not in Debian: no R reference) ---
+
+from analysis.psychometrics.screening import (  # noqa: E402
+    evenodd,
+    irv,
+    mahalanobis_d2,
+    mahalanobis_pvalues,
+    page_speeders,
+    psychsyn,
+    speeders,
+    synonym_pairs,
+)
+
+
+def test_irv_is_the_within_person_sd_with_n_minus_1():
+    vals = np.array([[1, 2, 3], [4, 4, 4], [1, np.nan, 3], [5, np.nan, np.nan]], dtype=float)
+    got = irv(vals)
+    np.testing.assert_allclose(got[:3], [1.0, 0.0, np.sqrt(2.0)], atol=1e-12)
+    assert np.isnan(got[3])
+
+
+def test_mahalanobis_d2_one_item_is_squared_z_and_sums_to_n_minus_1_times_p():
+    x = np.array([[1.0], [2.0], [3.0], [4.0]])  # mean 2.5, var 5/3
+    np.testing.assert_allclose(mahalanobis_d2(x), np.array([2.25, 0.25, 0.25, 2.25]) / (5 / 3), atol=1e-12)
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=(40, 3))
+    y[5, 1] = np.nan
+    d2 = mahalanobis_d2(y)
+    assert np.isnan(d2[5])
+    np.testing.assert_allclose(np.nansum(d2), (39 - 1) * 3, rtol=1e-10)  # sum D2 = (n - 1) p
+    np.testing.assert_allclose(mahalanobis_pvalues(y)[0], 1 - __import__("scipy").stats.chi2.cdf(d2[0], 3))
+
+
+def test_evenodd_hand_computed_with_and_without_spearman_brown():
+    # three scales of two items: odd halves (1, 2, 3), even halves (1, 3, 2): r = 0.5, SB = 2(.5)/1.5
+    row = np.array([[1, 1, 2, 3, 3, 2]], dtype=float)
+    scales = [[0, 1], [2, 3], [4, 5]]
+    np.testing.assert_allclose(evenodd(row, scales, spearman_brown=False), [0.5])
+    np.testing.assert_allclose(evenodd(row, scales), [2 / 3])
+    assert not np.isnan(evenodd(row, [[0, 1], [2, 3]], spearman_brown=False)[0])  # two scales: r = +-1
+    assert np.isnan(evenodd(row, [[0, 1]])[0])  # one scale: undefined
+
+
+def _paired_sample(n=200, seed=4):
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=(n, 3))
+    x = np.empty((n, 6))
+    for j in range(3):
+        x[:, 2 * j] = f[:, j] + 0.3 * rng.normal(size=n)
+        x[:, 2 * j + 1] = f[:, j] + 0.3 * rng.normal(size=n)
+    return x
+
+
+def test_psychsyn_pairs_and_within_person_correlation():
+    x = _paired_sample()
+    assert synonym_pairs(x, 0.6) == [(0, 1), (2, 3), (4, 5)]
+    x[0] = [1, 2, 5, 4, 3, 3]   # firsts (1, 5, 3) vs seconds (2, 4, 3): r = 1
+    x[1] = [1, 5, 5, 1, 3, 3]   # firsts (1, 5, 3) vs seconds (5, 1, 3): r = -1
+    got = psychsyn(x, 0.6)
+    np.testing.assert_allclose(got[:2], [1.0, -1.0], atol=1e-12)
+
+
+def test_psychant_uses_negatively_correlated_pairs_from_reverse_keyed_items():
+    x = _paired_sample()
+    x[:, [1, 3, 5]] = -x[:, [1, 3, 5]]  # reverse-keyed partners
+    assert synonym_pairs(x, 0.6) == []
+    assert synonym_pairs(x, 0.6, antonyms=True) == [(0, 1), (2, 3), (4, 5)]
+    x[0] = [1, -2, 5, -4, 3, -3]
+    assert psychsyn(x, 0.6, antonyms=True)[0] == pytest.approx(-1.0)
+    assert np.isnan(psychsyn(x, 0.6)).all()  # no synonym pairs at all
+
+
+def test_speeders_total_and_per_page():
+    assert list(speeders(np.array([10.0, 30.0, np.nan]), np.array([12, 12, 12]))) == [True, False, False]
+    pages = pd.DataFrame({"p1": [5.0, 20.0], "p2": [30.0, 3.0]})
+    got = page_speeders(pages, {"p1": 4, "p2": 2})
+    assert got["p1"].tolist() == [True, False] and got["p2"].tolist() == [False, True]
+    assert got["pages_sped"].tolist() == [1, 1]
+
+
+def test_new_indices_flag_by_default_and_exclude_when_configured():
+    x = _paired_sample(n=120)
+    cols = [f"i{j}" for j in range(6)]
+    df = pd.DataFrame(np.round(x * 1.2 + 4), columns=cols)
+    df.loc[0, cols] = [1, 7, 7, 1, 1, 7]  # contradicts every synonym pair
+    scales = {"a": cols[:2], "b": cols[2:4], "c": cols[4:]}
+    res = screen(df, likert=cols, scales=scales, rules=ScreeningRules(min_answered=None, mahalanobis_alpha=None))
+    row0 = res.log[res.log["row"] == 0]
+    assert {"psychsyn", "evenodd"} <= set(row0["rule"]) and not row0["excluded"].any()
+    assert 0 in res.kept.index
+    assert res.indices.loc[0, "psychsyn"] == pytest.approx(-1.0)
+    strict = ScreeningRules(min_answered=None, mahalanobis_alpha=None,
+                            exclude=ScreeningRules().exclude | {"psychsyn"})
+    res2 = screen(df, likert=cols, scales=scales, rules=strict)
+    assert 0 not in res2.kept.index
+    assert set(ScreeningRules().table()["action"]) == {"exclude", "flag"}
