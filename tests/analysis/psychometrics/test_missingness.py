@@ -57,3 +57,12 @@ def test_summaries_and_pattern_matrix():
     assert pat["n"].sum() == 4
     with pytest.raises(DataError, match="nope"):
         missing_by_item(df, ["nope"])
+
+
+def test_airquality_matches_naniar_mcar_test():
+    from pathlib import Path
+    data = pd.read_csv(Path(__file__).parents[2] / "results" / "mcar" / "airquality.csv")
+    res = little_mcar(data, list(data.columns)).iloc[0]
+    assert res["statistic"] == pytest.approx(35.1, abs=0.05)
+    assert res["df"] == 14 and res["n_patterns"] == 4
+    assert res["p"] == pytest.approx(0.00142, abs=5e-6)
