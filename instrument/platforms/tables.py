@@ -82,15 +82,19 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
 
 
 def _delimiter(text: str) -> str:
+    # Hand-written rather than csv.Sniffer alone: a title row above the header (no delimiter) makes the
+    # Sniffer guess ','. Each candidate splits the first lines quote-aware; the one giving the most fields
+    # on the median line wins (ties in DELIMITERS order).
     lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
     if not lines:
         return ","
-    try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        counts = {d: lines[0].count(d) for d in DELIMITERS}
-        best = max(counts, key=counts.get)
-        return best if counts[best] else ","
+    best, best_score = ",", 1.0
+    for d in DELIMITERS:
+        widths = sorted(len(r) for r in csv.reader(lines, delimiter=d))
+        score = widths[len(widths) // 2]
+        if score > best_score:
+            best, best_score = d, score
+    return best
 
 
 def read_text_table(path: Path) -> Table:
@@ -99,11 +103,14 @@ def read_text_table(path: Path) -> Table:
         raise DataError(f"{path}: the file is empty")
     text, enc = _decode(raw, path)
     sep = _delimiter(text)
+    # csv.reader rather than pandas.read_csv: rows of different length (a title row, a truncated last
+    # line) are padded with "" instead of failing the whole file
     try:
-        cells = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False, engine="python" if sep not in ",;\t" else "c")
-    except (pd.errors.ParserError, ValueError) as exc:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    except csv.Error as exc:
         raise DataError(f"{path}: cannot be read as a {sep!r}-separated text file ({exc})") from exc
+    width = max((len(r) for r in rows), default=0)
+    cells = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], columns=range(width), dtype=str)
     return Table(path, "text", cells=cells.fillna(""), encoding=enc, delimiter=sep)
 
 

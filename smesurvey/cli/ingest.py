@@ -1,0 +1,29 @@
+"""``smesurvey ingest``: any supported response export -> the codebook layout, with row and cell logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from smesurvey.cli import app
+
+
+@app.command("ingest")
+def ingest_command(
+    raw: Path = typer.Argument(..., help="Response export (Qualtrics, LimeSurvey, Kobo, REDCap, CSV, XLSX, SAV, DTA)."),
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    format: str = typer.Option("auto", "--format", help="auto|qualtrics|limesurvey|kobo|redcap|csv|xlsx|sav|dta"),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first problem instead of logging it."),
+    key_file: Path = typer.Option(None, "--key-file", help="Key for the respondent pseudonyms (default: random, "
+                                  "never stored)."),
+    keep_identifiers: bool = typer.Option(False, "--keep-identifiers", help="Keep identifier columns and raw ids."),
+) -> None:
+    """Read RAW (never modified) and write responses.csv, rows.csv, cells.csv and provenance.json into OUT."""
+    from analysis.ingest.pipeline import ingest
+
+    res = ingest(raw, out, format=format, strict=strict, key=key_file, keep_identifiers=keep_identifiers)
+    kept = int((res.rows["status"] == "kept").sum())
+    typer.echo(f"{len(res.rows)} rows read ({res.provenance['format']}: {res.provenance['detected_by']}): "
+               f"{kept} kept, {len(res.rows) - kept} excluded, {len(res.cells)} cells changed")
+    typer.echo(f"wrote 4 files into {out}")
