@@ -1,0 +1,26 @@
+"""Cell conversions the platform readers share (text cells -> timestamps, floats)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def timestamps(values) -> pd.Series:
+    """Cells to pandas Timestamps; empty or unparseable cells become NaT."""
+    s = pd.Series(list(values), dtype=object).replace("", None)
+    return pd.to_datetime(s, errors="coerce", format="mixed")
+
+
+def floats(values) -> pd.Series:
+    """Cells to float; empty or non-numeric cells become NaN."""
+    return pd.to_numeric(pd.Series(list(values), dtype=object).replace("", None), errors="coerce").astype(float)
+
+
+def numeric_share(frame: pd.DataFrame) -> float:
+    """Share of non-empty cells of ``frame`` that parse as numbers (1.0 when there are none)."""
+    cells = frame.astype(str).to_numpy().ravel()
+    cells = cells[(cells != "") & (cells != "nan")]
+    if cells.size == 0:
+        return 1.0
+    return float(np.mean(pd.to_numeric(pd.Series(cells), errors="coerce").notna()))
