@@ -54,7 +54,8 @@ IDENTIFYING = ("IPAddress", "RecipientLastName", "RecipientFirstName", "Recipien
                "LocationLongitude")
 #: Legacy (pre-2017) export names of the bookkeeping columns.
 LEGACY_NAMES = {"V1": "ResponseId", "V3": "RecipientLastName", "V4": "RecipientFirstName", "V5": "RecipientEmail",
-                "V6": "IPAddress", "V8": "StartDate", "V9": "EndDate", "V10": "Finished", "ResponseID": "ResponseId"}
+                "V6": "IPAddress", "V8": "StartDate", "V9": "EndDate", "V10": "Finished", "ResponseID": "ResponseId",
+                "Duration__in_seconds_": "Duration (in seconds)"}  # SPSS export name
 EXTRA_META = ("status",)
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
