@@ -185,8 +185,8 @@ def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrume
             if v.name in body.columns and vl:
                 body[v.name] = [vl.get(int(x), x) if pd.notna(x) else x for x in data[v.name]]
     body.columns = [limesurvey_column(instrument, c) for c in questions]
-    out = pd.concat([out, body], axis=1)
-    out["interviewtime"] = np.asarray(meta.duration_sec, dtype=float)
+    timing = pd.DataFrame({"interviewtime": np.asarray(meta.duration_sec, dtype=float)})
+    out = pd.concat([out, body, timing], axis=1)
     return write_text(path, out.to_csv(index=False, quoting=csv.QUOTE_ALL, lineterminator="\n"))
 
 
