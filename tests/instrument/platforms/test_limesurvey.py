@@ -98,47 +98,72 @@ def test_sav_export(tmp_path, inst):
     assert raw.meta["finished"].tolist() == [True, False]
 
 
-def _import_ids(rows: list[dict]) -> dict[str, list[tuple[int, int]]]:
-    """Re-implementation of the qid assignment in LimeSurvey's ``TSVImportSurvey``
-    (application/helpers/admin/import_helper.php, LimeSurvey/LimeSurvey at commit
-    50870a0767a3b132344a195bcaa354be82eecddf, function TSVImportSurvey): a ``Q`` row takes its ``id``
-    as qid (or the next free number) and becomes the current parent; an ``SQ`` row takes its own
-    ``id`` as its qid with parent_qid = the current question; rows of further languages with the same
-    id are translations of the same question. Returns base-language ``{code: [(qid, parent_qid)]}``."""
-    seen_ids: dict[int, str] = {}
-    out: dict[str, list[tuple[int, int]]] = {}
-    parent = 0
-    base = rows[0]["text"]
+def _tsv_import(rows: list[dict]) -> dict[str, tuple[int, int]]:
+    """Re-implementation of the id logic of LimeSurvey's importer, as read in
+    application/helpers/admin/import_helper.php (LimeSurvey/LimeSurvey, commit
+    00109dd9e571f1e58043082261794556e3d275ba):
+
+    * ``TSVImportSurvey``, case ``'Q'``: key ``'G'.$gid.'_'.$qname``; the first row with that key
+      takes ``$row['id']`` as qid (or ``++$qidNew`` when empty), later rows (other languages) reuse it;
+    * case ``'SQ'``: ``parent_qid = $qid`` (the current question); key
+      ``'G'.$gid.'Q'.$qid.'_'.$scale_id.'_'.$sqname``; qid = ``$row['id']`` (or ``++$qidNew``);
+    * the XML import then saves a (sub)question only ``if (!isset($aQIDReplacements[$iOldQID]))`` -
+      questions first, then subquestions, in one qid map (seen in ``XMLImportGroup`` of the same file;
+      ``XMLImportSurvey`` follows the same pattern) - so a subquestion whose id equals an already
+      imported question's id is silently dropped.
+
+    Returns the saved base-language rows: ``{code: (qid, parent_qid)}`` (parent 0 for questions)."""
+    qinfo: dict[str, int] = {}
+    sqinfo: dict[str, int] = {}
+    questions, subquestions = [], []
+    gid = qid = qid_new = 0
     for r in rows:
-        if r["class"] not in ("Q", "SQ") or r["language"] != base:
-            continue
-        qid = int(r["id"])
-        assert qid not in seen_ids, f"{r['class']} {r['name']} reuses id {qid} of {seen_ids[qid]}"
-        seen_ids[qid] = r["name"]
-        if r["class"] == "Q":
-            parent = qid
-            out.setdefault(r["name"], []).append((qid, 0))
-        else:
-            out.setdefault(r["name"], []).append((qid, parent))
-    return out
+        if r["class"] == "G":
+            gid = int(r["id"])
+        elif r["class"] == "Q":
+            key = f"G{gid}_{r['name']}"
+            if key not in qinfo:
+                qid_new += 1
+                qinfo[key] = int(r["id"]) if r["id"] else qid_new
+            qid = qinfo[key]
+            questions.append((qid, r["name"], 0))
+        elif r["class"] == "SQ":
+            key = f"G{gid}Q{qid}_{r['type/scale'] or 0}_{r['name']}"
+            if key not in sqinfo:
+                qid_new += 1
+                sqinfo[key] = int(r["id"]) if r["id"] else qid_new
+            subquestions.append((sqinfo[key], r["name"], qid))
+    saved: dict[int, tuple[str, int]] = {}
+    for old, name, parent in questions + subquestions:
+        if old not in saved:
+            saved[old] = (name, parent)
+    return {name: (old, parent) for old, (name, parent) in saved.items()}
+
+
+def test_importer_emulation_drops_subquestions_sharing_parent_id():
+    """The emulation can fail: the old layout (every SQ row with its parent's id) loses the items."""
+    rows = [{"class": "G", "id": "1", "name": "g", "type/scale": ""},
+            {"class": "Q", "id": "1", "name": "TK", "type/scale": "F"},
+            {"class": "SQ", "id": "1", "name": "tk1", "type/scale": "0"},
+            {"class": "SQ", "id": "1", "name": "tk2", "type/scale": "0"}]
+    assert set(_tsv_import(rows)) == {"TK"}
 
 
 def test_tsv_subquestions_get_own_ids(tmp_path, inst):
     path = limesurvey.write_questionnaire(inst, tmp_path / "survey.txt")[0]
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
-    ids = _import_ids(rows)
-    tk = [ids[limesurvey.limesurvey_code(n)][0] for n in ("tk_1", "tk_2", "tk_3")]
-    parent = ids["TK"][0][0]
-    assert all(p == parent for _, p in tk) and len({q for q, _ in tk}) == 3
-    likert = [v for v in inst.variables(paradata=False) if v.kind == "likert"]
-    assert all(limesurvey.limesurvey_code(v.name) in ids for v in likert)
-    # same ids in every language (translations map onto the same question)
+    saved = _tsv_import(rows)
+    parent = saved["TK"][0]
+    assert [saved[c][1] for c in ("tk1", "tk2", "tk3")] == [parent] * 3
+    # every item of every grid survives the import
+    for v in inst.variables(paradata=False):
+        assert limesurvey.limesurvey_code(v.name) in saved, v.name
+    # same ids in every language (translations land on the same question)
+    def ids(lang):
+        return [(r["class"], r["id"], r["name"]) for r in rows if r["class"] in ("Q", "SQ") and r["language"] == lang]
     for lang in inst.languages[1:]:
-        other = [(r["class"], r["id"], r["name"]) for r in rows if r["class"] in ("Q", "SQ") and r["language"] == lang]
-        base = [(r["class"], r["id"], r["name"]) for r in rows if r["class"] in ("Q", "SQ")
-                and r["language"] == inst.languages[0]]
-        assert other == base
+        assert ids(lang) == ids(inst.languages[0])
 
 
 def test_tsv_numeric_ranges(tmp_path, inst):
