@@ -24,3 +24,11 @@ def numeric_share(frame: pd.DataFrame) -> float:
     if cells.size == 0:
         return 1.0
     return float(np.mean(pd.to_numeric(pd.Series(cells), errors="coerce").notna()))
+
+
+def durations(data: pd.DataFrame, meta) -> np.ndarray:
+    """Durations to write: as ``data["duration_sec"]`` holds them (whole seconds stay integers in the
+    file), else ``meta.duration_sec`` (a :class:`~instrument.platforms.base.ResponseMeta`)."""
+    if "duration_sec" in data.columns:
+        return data["duration_sec"].to_numpy()
+    return np.asarray(meta.duration_sec, dtype=float)

@@ -43,7 +43,7 @@ import pandas as pd
 from instrument.export.common import text
 from instrument.model import Instrument, Variable
 from instrument.platforms.base import META_COLUMNS, RawResponses, ResponseMeta
-from instrument.platforms.cells import floats, numeric_share, timestamps
+from instrument.platforms.cells import durations, floats, numeric_share, timestamps
 from smecore.errors import DefinitionError
 from smecore.files import write_text
 
@@ -185,7 +185,7 @@ def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrume
             if v.name in body.columns and vl:
                 body[v.name] = [vl.get(int(x), x) if pd.notna(x) else x for x in data[v.name]]
     body.columns = [limesurvey_column(instrument, c) for c in questions]
-    timing = pd.DataFrame({"interviewtime": np.asarray(meta.duration_sec, dtype=float)})
+    timing = pd.DataFrame({"interviewtime": durations(data, meta)})
     out = pd.concat([out, body, timing], axis=1)
     return write_text(path, out.to_csv(index=False, quoting=csv.QUOTE_ALL, lineterminator="\n"))
 

@@ -42,7 +42,7 @@ import pandas as pd
 from instrument.export.common import text
 from instrument.model import Instrument, Variable
 from instrument.platforms.base import META_COLUMNS, RawResponses, ResponseMeta
-from instrument.platforms.cells import floats, numeric_share, timestamps
+from instrument.platforms.cells import durations, floats, numeric_share, timestamps
 from smecore.files import write_text
 
 FORMAT = "qualtrics"
@@ -133,7 +133,7 @@ def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrume
         "StartDate": [s.strftime(TIME_FORMAT) for s in meta.started],
         "EndDate": [e.strftime(TIME_FORMAT) for e in meta.ended],
         "Status": 0, "IPAddress": "", "Progress": np.where(finished, 100, np.round(100 * answered)).astype(int),
-        "Duration (in seconds)": meta.duration_sec, "Finished": finished.astype(int),
+        "Duration (in seconds)": durations(data, meta), "Finished": finished.astype(int),
         "RecordedDate": [e.strftime(TIME_FORMAT) for e in meta.ended],
         "ResponseId": [response_id(meta.seed, i) for i in range(n)],
         "RecipientLastName": "", "RecipientFirstName": "", "RecipientEmail": "",
