@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from smecore.errors import DataError
+
 
 def timestamps(values) -> pd.Series:
     """Cells to pandas Timestamps; empty or unparseable cells become NaT."""
@@ -32,3 +34,14 @@ def durations(data: pd.DataFrame, meta) -> np.ndarray:
     if "duration_sec" in data.columns:
         return data["duration_sec"].to_numpy()
     return np.asarray(meta.duration_sec, dtype=float)
+
+
+def check_unique(mapping: dict[int, str], names: list[str], path) -> None:
+    """:class:`~smecore.errors.DataError` when two columns of ``path`` map to the same variable
+    (keeping either would silently drop the other's answers)."""
+    seen: dict[str, int] = {}
+    for k, var in mapping.items():
+        if var in seen:
+            raise DataError(f"{path}: columns {seen[var] + 1} '{names[seen[var]]}' and {k + 1} '{names[k]}' "
+                            f"both hold variable '{var}'; delete or rename one of them and ingest again")
+        seen[var] = k

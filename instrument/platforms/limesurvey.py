@@ -43,7 +43,7 @@ import pandas as pd
 from instrument.export.common import text
 from instrument.model import Instrument, Variable
 from instrument.platforms.base import META_COLUMNS, RawResponses, ResponseMeta
-from instrument.platforms.cells import durations, floats, numeric_share, timestamps
+from instrument.platforms.cells import check_unique, durations, floats, numeric_share, timestamps
 from smecore.errors import DefinitionError
 from smecore.files import write_text
 
@@ -222,6 +222,7 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
     names = [str(c) for c in body.columns]
     headings = column_names(instrument)
     mapping = {k: headings[c] for k, c in enumerate(names) if c in headings}
+    check_unique(mapping, names, table.path)
     data = pd.DataFrame({var: body.iloc[:, k] for k, var in mapping.items()}, index=body.index)
     n = len(body)
 

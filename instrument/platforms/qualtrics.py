@@ -42,7 +42,7 @@ import pandas as pd
 from instrument.export.common import text
 from instrument.model import Instrument, Variable
 from instrument.platforms.base import META_COLUMNS, RawResponses, ResponseMeta
-from instrument.platforms.cells import durations, floats, numeric_share, timestamps
+from instrument.platforms.cells import check_unique, durations, floats, numeric_share, timestamps
 from smecore.files import write_text
 
 FORMAT = "qualtrics"
@@ -225,6 +225,7 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
     body.columns = names
     body = body.reset_index(drop=True)
     mapping = column_map(names, import_ids, instrument)
+    check_unique(mapping, names, table.path)
     data = pd.DataFrame({var: body.iloc[:, k] for k, var in mapping.items()}, index=body.index)
     n = len(body)
 

@@ -172,3 +172,12 @@ def test_tsv_numeric_ranges(tmp_path, inst):
         rows = [r for r in csv.DictReader(fh, delimiter="\t") if r["name"] == "firmemployees"]
     assert rows[0]["type/scale"] == "N"
     assert (rows[0]["min_num_value_n"], rows[0]["max_num_value_n"]) == ("1", "249")
+
+
+def test_two_columns_for_one_variable_is_an_error(tmp_path, inst):
+    from smecore.errors import DataError
+
+    p = tmp_path / "dup.csv"
+    p.write_text('"id","submitdate","TK[SQ001]","TK[tk1]"\n"1","","3","4"\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"dup.csv: columns 3 'TK\[SQ001\]' and 4 'TK\[tk1\]' both hold variable 'tk_1'"):
+        limesurvey.read_responses(read_table(p), inst)

@@ -136,3 +136,12 @@ def test_sav_export(tmp_path, inst):
     assert raw.meta["status"].tolist() == ["0", "8"]
     assert raw.meta["duration_sec"].tolist() == [819.0, 540.0]
     assert raw.identifiers == ("IPAddress",) and "IPAddress" not in raw.data.columns
+
+
+def test_two_columns_for_one_variable_is_an_error(tmp_path, inst):
+    from smecore.errors import DataError
+
+    p = tmp_path / "dup.csv"
+    p.write_text("StartDate,ResponseId,tk_1,TK_1\n2024-01-01 10:00:00,R_a,3,4\n", encoding="utf-8")
+    with pytest.raises(DataError, match="dup.csv: columns 3 'tk_1' and 4 'TK_1' both hold variable 'tk_1'"):
+        qualtrics.read_responses(read_table(p), inst)
