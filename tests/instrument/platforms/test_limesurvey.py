@@ -181,3 +181,12 @@ def test_two_columns_for_one_variable_is_an_error(tmp_path, inst):
     p.write_text('"id","submitdate","TK[SQ001]","TK[tk1]"\n"1","","3","4"\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"dup.csv: columns 3 'TK\[SQ001\]' and 4 'TK\[tk1\]' both hold variable 'tk_1'"):
         limesurvey.read_responses(read_table(p), inst)
+
+
+def test_tsv_records_dates_and_timings(tmp_path, inst):
+    """Survey settings ``datestamp`` / ``savetimings`` = Y make LimeSurvey store startdate, submitdate,
+    datestamp and the interviewtime / groupTime columns the reader maps to meta."""
+    path = limesurvey.write_questionnaire(inst, tmp_path / "survey.txt")[0]
+    with path.open(encoding="utf-8", newline="") as fh:
+        settings = {r["name"]: r["text"] for r in csv.DictReader(fh, delimiter="\t") if r["class"] == "S"}
+    assert settings["datestamp"] == "Y" and settings["savetimings"] == "Y"
