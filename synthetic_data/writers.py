@@ -19,10 +19,7 @@ reads these layouts back.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +30,7 @@ from openpyxl import Workbook
 
 from instrument import Instrument
 from instrument.model import MISSING_CODE
-from instrument.platforms import QUALTRICS_META, kobo_column, limesurvey_column
+from instrument.platforms import kobo_column, limesurvey, qualtrics
 from instrument.platforms.base import ResponseMeta
 from smecore.errors import OptionError
 from smecore.files import fix_sav_timestamp, save_workbook, write_text
@@ -103,64 +100,12 @@ def write_sav(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
     return fix_sav_timestamp(path)
 
 
-def _response_id(seed: int, i: int) -> str:
-    digest = hashlib.sha256(f"{seed}:{i}".encode()).hexdigest()
-    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    return "R_" + "".join(alphabet[int(digest[k:k + 2], 16) % 62] for k in range(0, 30, 2))
+def write_qualtrics(gen: GeneratedData, instrument: Instrument, path: Path, *, labels: bool = False) -> Path:
+    return qualtrics.write_responses(gen.data, response_meta(gen), instrument, path, labels=labels)
 
 
-def write_qualtrics(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
-    d = gen.data
-    starts, ends = _timestamps(gen)
-    fmt = "%Y-%m-%d %H:%M:%S"
-    finished = gen.respondents["finished"].to_numpy()
-    questions = [c for c in d.columns if c not in ("respondent_id", "duration_sec")]
-    answered = d[questions].notna().mean(axis=1).to_numpy()
-    meta = {
-        "StartDate": [s.strftime(fmt) for s in starts], "EndDate": [e.strftime(fmt) for e in ends],
-        "Status": 0, "IPAddress": "", "Progress": np.where(finished, 100, np.round(100 * answered)).astype(int),
-        "Duration (in seconds)": d["duration_sec"], "Finished": finished.astype(int),
-        "RecordedDate": [e.strftime(fmt) for e in ends],
-        "ResponseId": [_response_id(gen.sidecar["seed"], i) for i in range(len(d))],
-        "RecipientLastName": "", "RecipientFirstName": "", "RecipientEmail": "",
-        "ExternalReference": d["respondent_id"], "LocationLatitude": "", "LocationLongitude": "",
-        "DistributionChannel": "anonymous", "UserLanguage": "EN",
-    }
-    body = pd.concat([pd.DataFrame(meta, index=d.index), d[questions]], axis=1)
-    texts = {v.name: v.label() for v in instrument.variables()}
-    row2 = [c for c in QUALTRICS_META] + [texts.get(c, c) for c in questions]
-    row3 = [json.dumps({"ImportId": c}) for c in QUALTRICS_META] + \
-        [json.dumps({"ImportId": f"QID_{c}"}) for c in questions]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(list(body.columns))
-    w.writerow(row2)
-    w.writerow(row3)
-    buf.write(body.to_csv(index=False, header=False, lineterminator="\n"))
-    return write_text(path, buf.getvalue())
-
-
-def write_limesurvey(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
-    d = gen.data
-    starts, ends = _timestamps(gen)
-    fmt = "%Y-%m-%d %H:%M:%S"
-    finished = gen.respondents["finished"].to_numpy()
-    n_groups = len(instrument.sections())
-    stop = gen.respondents["stopped_at"].to_numpy()
-    n_q = max(int(stop.max()), 1)
-    lastpage = np.where(finished, n_groups, np.maximum(1, np.round(n_groups * stop / n_q))).astype(int)
-    questions = [c for c in d.columns if c not in ("respondent_id", "duration_sec")]
-    out = pd.DataFrame({
-        "id": np.arange(1, len(d) + 1),
-        "submitdate": [e.strftime(fmt) if f else "" for e, f in zip(ends, finished)],
-        "lastpage": lastpage, "startlanguage": "en", "seed": [1000 + i for i in range(len(d))],
-        "startdate": [s.strftime(fmt) for s in starts], "datestamp": [e.strftime(fmt) for e in ends],
-    })
-    body = d[questions].copy()
-    body.columns = [limesurvey_column(instrument, c) for c in questions]
-    out = pd.concat([out, body.reset_index(drop=True)], axis=1)
-    out["interviewtime"] = d["duration_sec"].to_numpy()
-    return write_text(path, out.to_csv(index=False, quoting=csv.QUOTE_ALL, lineterminator="\n"))
+def write_limesurvey(gen: GeneratedData, instrument: Instrument, path: Path, *, labels: bool = False) -> Path:
+    return limesurvey.write_responses(gen.data, response_meta(gen), instrument, path, labels=labels)
 
 
 def write_kobo(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
@@ -193,9 +138,10 @@ WRITERS = {"csv": write_plain_csv, "xlsx": write_xlsx, "sav": write_sav, "qualtr
 
 
 def write_data(gen: GeneratedData, path: str | Path, fmt: str | None = None,
-               instrument: Instrument | None = None) -> list[Path]:
+               instrument: Instrument | None = None, *, labels: bool = False) -> list[Path]:
     """Write ``gen`` to ``path`` in ``fmt`` (default: from the suffix; ``.csv`` -> plain CSV) plus the
-    sidecar ``<path>.sidecar.json``. Returns both paths."""
+    sidecar ``<path>.sidecar.json``. Returns both paths. ``labels=True``: choice texts instead of codes
+    (Qualtrics "choice text", LimeSurvey "full answers")."""
     from instrument import load_instrument
 
     path = Path(path)
@@ -204,7 +150,10 @@ def write_data(gen: GeneratedData, path: str | Path, fmt: str | None = None,
         raise OptionError(f"unknown data format '{fmt}'; choose one of: {', '.join(DATA_FORMATS)}")
     inst = (instrument or load_instrument()).select(gen.sidecar["modules"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    WRITERS[fmt](gen, inst, path)
+    if fmt in ("qualtrics", "limesurvey"):
+        WRITERS[fmt](gen, inst, path, labels=labels)
+    else:
+        WRITERS[fmt](gen, inst, path)
     side = dict(gen.sidecar)
     side["format"] = fmt
     side["file"] = path.name

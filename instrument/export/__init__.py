@@ -23,18 +23,17 @@ def _registry() -> dict[str, tuple[Callable[[Instrument, Path], list[Path]], str
         codebook,
         html,
         lavaan,
-        limesurvey,
         markdown,
-        qualtrics,
         redcap,
         xlsform,
     )
+    from instrument.platforms import limesurvey, qualtrics
 
     return {
         "xlsform": (xlsform.write, ".xlsx"),
-        "limesurvey": (limesurvey.write, ".txt"),
+        "limesurvey": (limesurvey.write_questionnaire, ".txt"),
         "redcap": (redcap.write, ".csv"),
-        "qualtrics": (qualtrics.write, ".txt"),
+        "qualtrics": (qualtrics.write_questionnaire, ".txt"),
         "html": (html.write, ".html"),
         "markdown": (markdown.write, ".md"),
         "codebook": (codebook.write, ".csv"),

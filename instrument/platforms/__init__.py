@@ -27,31 +27,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    from instrument.model import Instrument, Section
+from instrument.platforms.limesurvey import LIMESURVEY_META, limesurvey_code, limesurvey_column
+from instrument.platforms.qualtrics import QUALTRICS_META
 
-QUALTRICS_META = ("StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)", "Finished",
-                  "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
-                  "ExternalReference", "LocationLatitude", "LocationLongitude", "DistributionChannel", "UserLanguage")
-LIMESURVEY_META = ("id", "submitdate", "lastpage", "startlanguage", "seed", "startdate", "datestamp")
+if TYPE_CHECKING:  # pragma: no cover
+    from instrument.model import Section
+
+__all__ = ["LIMESURVEY_META", "QUALTRICS_META", "limesurvey_code", "limesurvey_column"]
+
 KOBO_META = ("_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status", "_submitted_by",
              "__version__", "_tags", "_index")
-
-
-def limesurvey_code(variable: str) -> str:
-    """LimeSurvey code of a variable: the name without underscores (``tk_1`` -> ``tk1``)."""
-    return variable.replace("_", "")
-
-
-def limesurvey_column(instrument: Instrument, name: str) -> str:
-    """Column heading of a variable in a LimeSurvey response export (question code, array items as Q[SQ])."""
-    for section in instrument.sections():
-        for b in section.blocks:
-            if name in {v.name for v in b.variables}:
-                if b.kind in ("grid", "matrix") and len(b.variables) > 1:
-                    return f"{b.construct}[{limesurvey_code(name)}]"
-                return limesurvey_code(name)
-    return limesurvey_code(name)
 
 
 def xlsform_group(section: Section) -> str:

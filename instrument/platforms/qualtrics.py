@@ -1,11 +1,262 @@
-"""Placeholder while issue 11 is built on branches: replaced by the qualtrics platform module (see base.py)."""
+"""Qualtrics: the Advanced Format TXT questionnaire and the "Data & Analysis" response exports.
+
+Questionnaire (:func:`write_questionnaire`): one ``[[Block]]`` per module; each
+construct is a single-answer matrix whose ID is the construct in lower case,
+so Qualtrics names the exported columns ``tk_1``, ``tk_2``, ... - exactly our
+variable names; other questions' IDs (export tags) are their variable names.
+
+Responses (:func:`write_responses`, :func:`detect`, :func:`read_responses`):
+the CSV export has three header rows - export tags, question texts,
+``{"ImportId": "QID..."}`` JSON - then one row per response; legacy exports
+have two (tags, texts; no ImportId row). "Export values" gives the numeric
+recode values (``details["values"] == "codes"``), "Use choice text" the
+answer texts (``"labels"``). The SPSS ``.sav`` export has the same variable
+names in one header.
+
+Column mapping, in order: (1) the export tag equals a variable name (our
+questionnaire sets tags = names); (2) the tag equals a name ignoring case;
+(3) the ImportId row's ``ImportId`` with a leading ``QID_`` removed equals a
+name (the generator writes ``QID_<name>``). Tags such as ``Q5_1`` / ``QID5_1``
+that the researcher left at Qualtrics' defaults cannot be mapped without the
+survey's QSF file: they are reported in ``unknown``.
+
+``respondent`` is ``ExternalReference`` when every data row has one (the
+generator puts the codebook's ``respondent_id`` there, so a round trip
+recovers it), else ``ResponseId``; ``details["respondent_from"]`` says which.
+An extra meta column ``status`` keeps Qualtrics' Status code (``"0"`` IP
+address, ``"1"`` survey preview, ``"8"`` spam, ...) so ingest can exclude
+previews and spam.
+"""
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from instrument.export.common import text
+from instrument.model import Instrument, Variable
+from instrument.platforms.base import META_COLUMNS, RawResponses, ResponseMeta
+from instrument.platforms.cells import check_unique, durations, floats, numeric_share, timestamps
+from smecore.files import write_text
+
+FORMAT = "qualtrics"
+QUALTRICS_META = ("StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)", "Finished",
+                  "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
+                  "ExternalReference", "LocationLatitude", "LocationLongitude", "DistributionChannel", "UserLanguage")
+#: Bookkeeping columns that identify a person directly (kept out of the responses).
+IDENTIFYING = ("IPAddress", "RecipientLastName", "RecipientFirstName", "RecipientEmail", "LocationLatitude",
+               "LocationLongitude")
+#: Legacy (pre-2017) export names of the bookkeeping columns.
+LEGACY_NAMES = {"V1": "ResponseId", "V3": "RecipientLastName", "V4": "RecipientFirstName", "V5": "RecipientEmail",
+                "V6": "IPAddress", "V8": "StartDate", "V9": "EndDate", "V10": "Finished", "ResponseID": "ResponseId",
+                "Duration__in_seconds_": "Duration (in seconds)"}  # SPSS export name
+EXTRA_META = ("status",)
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+# -- questionnaire -----------------------------------------------------------------------------
+def _choices(instrument: Instrument, v: Variable, tag: str) -> list[str]:
+    lines = [f"[[Advanced{tag}s]]"]
+    for value, label in instrument.value_labels(v).items():
+        lines += [f"[[{tag}:{value}]]", label]
+    return lines
+
+
+def questionnaire_lines(instrument: Instrument) -> list[str]:
+    """Lines of the Advanced Format TXT file."""
+    q = instrument.questionnaire
+    out = ["[[AdvancedFormat]]", "", "[[Block:Introduction]]", "", "[[Question:Text]]", "[[ID:intro]]",
+           text(q.introduction), "", text(q.consent), ""]
+    for section in instrument.sections():
+        out += [f"[[Block:{section.module} {text(section.title)}]]", ""]
+        for b in section.blocks:
+            stem = text(b.stem)
+            if b.kind == "grid" and len(b.variables) > 1:
+                ids = [v.name for v in b.variables]
+                prefix = b.construct.lower()
+                if all(n == f"{prefix}_{k}" for k, n in enumerate(ids, start=1)):
+                    out += ["[[Question:Matrix:SingleAnswer]]", f"[[ID:{prefix}]]", stem or text(b.title),
+                            "[[AdvancedChoices]]"]
+                    for k, v in enumerate(b.variables, start=1):
+                        out += [f"[[Choice:{k}]]", v.label()]
+                    out += _choices(instrument, b.variables[0], "Answer") + [""]
+                    continue
+            if stem:
+                out += ["[[Question:Text]]", f"[[ID:stem_{b.construct.lower()}]]", stem, ""]
+            for v in b.variables:
+                if v.scale:
+                    out += ["[[Question:MC:SingleAnswer:Vertical]]", f"[[ID:{v.name}]]", v.label()]
+                    out += _choices(instrument, v, "Choice") + [""]
+                else:
+                    out += ["[[Question:TE:SingleLine]]", f"[[ID:{v.name}]]", v.label(), ""]
+    return out
+
+
+def write_questionnaire(instrument: Instrument, path: Path) -> list[Path]:
+    """Write the Advanced Format TXT questionnaire to ``path``; returns ``[path]``."""
+    write_text(path, "\n".join(questionnaire_lines(instrument)) + "\n")
+    return [path]
+
+
+# -- responses: writing --------------------------------------------------------------------------
+def response_id(seed: int, i: int) -> str:
+    """A Qualtrics-like ``R_...`` id of row ``i``, derived from the seed (same seed, same ids)."""
+    digest = hashlib.sha256(f"{seed}:{i}".encode()).hexdigest()
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    return "R_" + "".join(alphabet[int(digest[k:k + 2], 16) % 62] for k in range(0, 30, 2))
+
+
+def _as_labels(instrument: Instrument, frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.astype(object).copy()
+    for v in instrument.variables(paradata=False):
+        labels = instrument.value_labels(v)
+        if v.name in out.columns and labels:
+            out[v.name] = [labels.get(int(x), x) if pd.notna(x) else x for x in frame[v.name]]
+    return out
+
+
+def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrument, path: Path, *,
+                    labels: bool = False) -> Path:
+    """Write ``data`` (codebook columns, codes, NaN missing) as a Qualtrics CSV export with three header
+    rows; ``labels=True`` writes choice texts ("Use choice text") instead of recode values. Returns ``path``."""
+    questions = [c for c in data.columns if c not in ("respondent_id", "duration_sec")]
+    finished = np.asarray(meta.finished, dtype=bool)
+    answered = data[questions].notna().mean(axis=1).to_numpy()
+    n = len(data)
+    cols = {
+        "StartDate": [s.strftime(TIME_FORMAT) for s in meta.started],
+        "EndDate": [e.strftime(TIME_FORMAT) for e in meta.ended],
+        "Status": 0, "IPAddress": "", "Progress": np.where(finished, 100, np.round(100 * answered)).astype(int),
+        "Duration (in seconds)": durations(data, meta), "Finished": finished.astype(int),
+        "RecordedDate": [e.strftime(TIME_FORMAT) for e in meta.ended],
+        "ResponseId": [response_id(meta.seed, i) for i in range(n)],
+        "RecipientLastName": "", "RecipientFirstName": "", "RecipientEmail": "",
+        "ExternalReference": list(meta.respondent), "LocationLatitude": "", "LocationLongitude": "",
+        "DistributionChannel": "anonymous", "UserLanguage": "EN",
+    }
+    answers = data[questions].reset_index(drop=True)
+    if labels:
+        answers = _as_labels(instrument, answers)
+    body = pd.concat([pd.DataFrame(cols, index=range(n)), answers], axis=1)
+    texts = {v.name: v.label() for v in instrument.variables()}
+    row2 = list(QUALTRICS_META) + [texts.get(c, c) for c in questions]
+    row3 = [json.dumps({"ImportId": c}) for c in QUALTRICS_META] + \
+        [json.dumps({"ImportId": f"QID_{c}"}) for c in questions]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(list(body.columns))
+    w.writerow(row2)
+    w.writerow(row3)
+    buf.write(body.to_csv(index=False, header=False, lineterminator="\n"))
+    return write_text(path, buf.getvalue())
+
+
+# -- responses: reading --------------------------------------------------------------------------
+def _names(table) -> list[str]:
+    return [LEGACY_NAMES.get(c, c) for c in table.row(0)]
+
 
 def detect(table) -> str | None:
-    raise NotImplementedError("qualtrics: platform module not written yet")
+    """``"ResponseId and StartDate columns"`` when ``table`` is a Qualtrics export (CSV, XLSX or SAV), else None."""
+    names = set(_names(table))
+    if "ResponseId" in names and "StartDate" in names:
+        return "ResponseId and StartDate columns (Qualtrics)"
+    return None
 
 
-def read_responses(table, instrument):
-    raise NotImplementedError("qualtrics: platform module not written yet")
+def _import_ids(row: list[str]) -> list[str] | None:
+    ids = []
+    for cell in row:
+        try:
+            obj = json.loads(cell)
+        except (json.JSONDecodeError, TypeError):
+            return None
+        if not isinstance(obj, dict) or "ImportId" not in obj:
+            return None
+        ids.append(str(obj["ImportId"]))
+    return ids
+
+
+def _header_rows(table) -> tuple[int, list[str] | None]:
+    """(number of header rows, ImportIds or None)."""
+    if table.cells is None:
+        return 1, None
+    ids = _import_ids(table.row(2))
+    if ids is not None:
+        return 3, ids
+    # legacy export: row 2 holds question texts; its first cell repeats a column title, never a response id
+    second = table.row(1)
+    if second and not str(second[0]).startswith("R_") and str(second[0]) in ("ResponseId", "ResponseID",
+                                                                          "Response ID", "StartDate", "Start Date"):
+        return 2, None
+    return 1, None
+
+
+def column_map(names: list[str], import_ids: list[str] | None, instrument: Instrument) -> dict[int, str]:
+    """Column position -> variable name, by the rules in the module docstring."""
+    var_names = [v.name for v in instrument.variables(paradata=False)]
+    exact, lower = set(var_names), {n.lower(): n for n in var_names}
+    out: dict[int, str] = {}
+    for k, tag in enumerate(names):
+        if tag in exact:
+            out[k] = tag
+        elif tag.lower() in lower:
+            out[k] = lower[tag.lower()]
+        elif import_ids is not None and k < len(import_ids):
+            iid = import_ids[k]
+            iid = iid[4:] if iid.startswith("QID_") else iid
+            if iid in exact:
+                out[k] = iid
+    return out
+
+
+def read_responses(table, instrument: Instrument) -> RawResponses:
+    """Map a Qualtrics export (CSV/XLSX cells or a SAV frame) to codebook names; values as exported."""
+    names = _names(table)
+    n_header, import_ids = _header_rows(table)
+    body = table.body(n_header)
+    body = body.copy()
+    body.columns = names
+    body = body.reset_index(drop=True)
+    mapping = column_map(names, import_ids, instrument)
+    check_unique(mapping, names, table.path)
+    data = pd.DataFrame({var: body.iloc[:, k] for k, var in mapping.items()}, index=body.index)
+    n = len(body)
+
+    def col(name: str) -> pd.Series:
+        return body[name].reset_index(drop=True) if name in body.columns else pd.Series([""] * n, dtype=object)
+
+    ext = col("ExternalReference").astype(str).replace("nan", "")
+    use_ext = n > 0 and bool((ext.str.strip() != "").all())
+    respondent = ext if use_ext else col("ResponseId").astype(str)
+    fin = col("Finished").astype(str).str.strip().str.lower()
+    finished = fin.map({"1": True, "1.0": True, "true": True, "0": False, "0.0": False, "false": False})
+    meta = pd.DataFrame({
+        "respondent": respondent.to_numpy(),
+        "started": timestamps(col("StartDate")), "ended": timestamps(col("EndDate")),
+        "duration_sec": floats(col("Duration (in seconds)")),
+        "finished": finished.astype(object).where(finished.notna(), np.nan).to_numpy(),
+        "status": col("Status").astype(str).str.replace(r"\.0$", "", regex=True).replace("nan", "").to_numpy(),
+    })
+    meta = meta[list(META_COLUMNS) + list(EXTRA_META)]
+    identifiers = tuple(c for c in names if c in IDENTIFYING)
+    known = set(QUALTRICS_META) | set(mapping.values())
+    unknown = tuple(c for k, c in enumerate(names) if k not in mapping and c not in known)
+    if table.cells is None:
+        values = "codes"
+    else:
+        scaled = [v.name for v in instrument.variables(paradata=False) if v.scale and v.name in data.columns]
+        values = "codes" if numeric_share(data[scaled]) >= 0.99 else "labels"
+    details = {"header_rows": n_header, "values": values, "import_id_row": import_ids is not None,
+               "respondent_from": "ExternalReference" if use_ext else "ResponseId",
+               "encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet}
+    return RawResponses(format=FORMAT, detected_by=detect(table) or "", data=data,
+                        source_row=np.arange(1, n + 1), meta=meta, unknown=unknown, identifiers=identifiers,
+                        identifying=pd.DataFrame({c: col(c).to_numpy() for c in identifiers}),
+                        missing_codes=("-99",), details=details)

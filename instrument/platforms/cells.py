@@ -1,0 +1,47 @@
+"""Cell conversions the platform readers share (text cells -> timestamps, floats)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from smecore.errors import DataError
+
+
+def timestamps(values) -> pd.Series:
+    """Cells to pandas Timestamps; empty or unparseable cells become NaT."""
+    s = pd.Series(list(values), dtype=object).replace("", None)
+    return pd.to_datetime(s, errors="coerce", format="mixed")
+
+
+def floats(values) -> pd.Series:
+    """Cells to float; empty or non-numeric cells become NaN."""
+    return pd.to_numeric(pd.Series(list(values), dtype=object).replace("", None), errors="coerce").astype(float)
+
+
+def numeric_share(frame: pd.DataFrame) -> float:
+    """Share of non-empty cells of ``frame`` that parse as numbers (1.0 when there are none)."""
+    cells = frame.astype(str).to_numpy().ravel()
+    cells = cells[(cells != "") & (cells != "nan")]
+    if cells.size == 0:
+        return 1.0
+    return float(np.mean(pd.to_numeric(pd.Series(cells), errors="coerce").notna()))
+
+
+def durations(data: pd.DataFrame, meta) -> np.ndarray:
+    """Durations to write: as ``data["duration_sec"]`` holds them (whole seconds stay integers in the
+    file), else ``meta.duration_sec`` (a :class:`~instrument.platforms.base.ResponseMeta`)."""
+    if "duration_sec" in data.columns:
+        return data["duration_sec"].to_numpy()
+    return np.asarray(meta.duration_sec, dtype=float)
+
+
+def check_unique(mapping: dict[int, str], names: list[str], path) -> None:
+    """:class:`~smecore.errors.DataError` when two columns of ``path`` map to the same variable
+    (keeping either would silently drop the other's answers)."""
+    seen: dict[str, int] = {}
+    for k, var in mapping.items():
+        if var in seen:
+            raise DataError(f"{path}: columns {seen[var] + 1} '{names[seen[var]]}' and {k + 1} '{names[k]}' "
+                            f"both hold variable '{var}'; delete or rename one of them and ingest again")
+        seen[var] = k
