@@ -33,7 +33,7 @@ from openpyxl import Workbook
 
 from instrument import Instrument
 from instrument.model import MISSING_CODE
-from instrument.platforms import QUALTRICS_META, kobo_column, limesurvey_column
+from instrument.platforms import QUALTRICS_META, limesurvey_column
 from instrument.platforms.base import ResponseMeta
 from smecore.errors import OptionError
 from smecore.files import fix_sav_timestamp, save_workbook, write_text
@@ -163,29 +163,11 @@ def write_limesurvey(gen: GeneratedData, instrument: Instrument, path: Path) -> 
     return write_text(path, out.to_csv(index=False, quoting=csv.QUOTE_ALL, lineterminator="\n"))
 
 
-def write_kobo(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
-    d = gen.data
-    starts, ends = _timestamps(gen)
-    iso = "%Y-%m-%dT%H:%M:%S.000+00:00"
-    headers = {}
-    for section in instrument.sections():
-        for b in section.blocks:
-            for v in b.variables:
-                headers[v.name] = kobo_column(section, v.name)
-    questions = [c for c in d.columns if c not in ("respondent_id", "duration_sec")]
-    body = d[questions].copy()
-    body.columns = [headers[c] for c in questions]
-    uuid = [hashlib.sha256(f"{gen.sidecar['seed']}/{i}".encode()).hexdigest() for i in range(len(d))]
-    out = pd.concat([pd.DataFrame({"start": [s.strftime(iso) for s in starts],
-                                   "end": [e.strftime(iso) for e in ends]}), body.reset_index(drop=True)], axis=1)
-    system = pd.DataFrame({
-        "_id": np.arange(100001, 100001 + len(d)),
-        "_uuid": [f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:32]}" for u in uuid],
-        "_submission_time": [e.strftime("%Y-%m-%dT%H:%M:%S") for e in ends],
-        "_validation_status": "", "_notes": "", "_status": "submitted_via_web", "_submitted_by": "",
-        "__version__": "v1", "_tags": "", "_index": np.arange(1, len(d) + 1)})
-    out = pd.concat([out, system], axis=1)
-    return write_text(path, _csv(out, sep=";"))
+def write_kobo(gen: GeneratedData, instrument: Instrument, path: Path, labels: bool = False) -> Path:
+    """KoboToolbox CSV export layout (:func:`instrument.platforms.kobo.write_responses`)."""
+    from instrument.platforms import kobo
+
+    return kobo.write_responses(gen.data, response_meta(gen), instrument, path, labels=labels)
 
 
 WRITERS = {"csv": write_plain_csv, "xlsx": write_xlsx, "sav": write_sav, "qualtrics": write_qualtrics,

@@ -27,11 +27,11 @@ def _registry() -> dict[str, tuple[Callable[[Instrument, Path], list[Path]], str
         markdown,
         qualtrics,
         redcap,
-        xlsform,
     )
+    from instrument.platforms import kobo
 
     return {
-        "xlsform": (xlsform.write, ".xlsx"),
+        "xlsform": (kobo.write_questionnaire, ".xlsx"),
         "limesurvey": (limesurvey.write, ".txt"),
         "redcap": (redcap.write, ".csv"),
         "qualtrics": (qualtrics.write, ".txt"),

@@ -28,16 +28,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from instrument.model import Instrument, Section
+    from instrument.model import Instrument
 
 QUALTRICS_META = ("StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)", "Finished",
                   "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
                   "ExternalReference", "LocationLatitude", "LocationLongitude", "DistributionChannel", "UserLanguage")
 LIMESURVEY_META = ("id", "submitdate", "lastpage", "startlanguage", "seed", "startdate", "datestamp")
-KOBO_META = ("_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status", "_submitted_by",
-             "__version__", "_tags", "_index")
-
-
 def limesurvey_code(variable: str) -> str:
     """LimeSurvey code of a variable: the name without underscores (``tk_1`` -> ``tk1``)."""
     return variable.replace("_", "")
@@ -54,17 +50,6 @@ def limesurvey_column(instrument: Instrument, name: str) -> str:
     return limesurvey_code(name)
 
 
-def xlsform_group(section: Section) -> str:
-    """XLSForm group of a questionnaire section (``g_m1``; the closing marker section ``g_m0_end``);
-    KoboToolbox exports prefix column headers with it."""
-    return f"g_{section.module.lower()}" + ("_end" if section.title.get("en") == "Finally" else "")
-
-
-def kobo_column(section: Section, name: str, separator: str = "/") -> str:
-    """Column heading of a variable in a KoboToolbox / ODK response export (group path, ``/`` or ``-``)."""
-    return f"{xlsform_group(section)}{separator}{name}"
-
-
 def looks_like_platform_export(first_lines: list[str]) -> bool:
     """Whether the first lines of a CSV file look like a Qualtrics, LimeSurvey or Kobo response
     export rather than the codebook layout."""
@@ -78,3 +63,6 @@ def looks_like_platform_export(first_lines: list[str]) -> bool:
 PLATFORM_MODULES = ("qualtrics", "limesurvey", "kobo", "redcap", "plain")
 #: Formats ``ingest --format`` and ``generate --format`` accept.
 RESPONSE_FORMATS = ("qualtrics", "limesurvey", "kobo", "redcap", "csv", "xlsx", "sav", "dta")
+
+
+from instrument.platforms.kobo import KOBO_META, kobo_column, xlsform_group  # noqa: E402, F401  (re-exports)
