@@ -40,9 +40,9 @@ from smecore.files import fix_sav_timestamp, save_workbook, write_text
 from smecore.jsonio import dumps
 from synthetic_data.generate import GeneratedData
 
-DATA_FORMATS = ("csv", "xlsx", "sav", "qualtrics", "limesurvey", "kobo")
+DATA_FORMATS = ("csv", "xlsx", "sav", "qualtrics", "limesurvey", "kobo", "dta")
 SUFFIX = {"csv": ".csv", "xlsx": ".xlsx", "sav": ".sav", "qualtrics": ".csv", "limesurvey": ".csv",
-          "kobo": ".csv"}
+          "kobo": ".csv", "dta": ".dta"}
 
 
 def _timestamps(gen: GeneratedData) -> tuple[list[datetime], list[datetime]]:
@@ -170,8 +170,42 @@ def write_kobo(gen: GeneratedData, instrument: Instrument, path: Path, labels: b
     return kobo.write_responses(gen.data, response_meta(gen), instrument, path, labels=labels)
 
 
+def _fix_dta_timestamp(path: Path) -> Path:
+    """Overwrite the ``<timestamp>`` of a Stata 117-119 header (``dd Mon yyyy hh:mm``) with a fixed value.
+
+    Hand-written because pyreadstat stamps the current time and has no option to set it; the header is XML-like
+    text, a length byte then 17 characters (Stata dta format specification, section 5.1)."""
+    data = bytearray(path.read_bytes())
+    tag = data.find(b"<timestamp>")
+    if tag < 0 or data[tag + 11] != 17:
+        raise ValueError(f"{path}: no 17-character <timestamp> in the Stata header")
+    data[tag + 12:tag + 29] = b"01 Jan 2026 00:00"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def write_dta(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
+    """Stata ``.dta`` in the codebook layout: variable labels, value labels (``-99`` labelled "No answer")."""
+    frame = gen.data.copy()
+    labels, value_labels = {}, {}
+    for v in instrument.variables():
+        if v.name not in frame.columns:
+            continue
+        labels[v.name] = v.label()[:80]  # Stata's variable-label limit
+        if v.type != "text":
+            frame[v.name] = frame[v.name].astype("float64")
+            vl = {int(k): lab for k, lab in instrument.value_labels(v).items()}
+            if vl:
+                vl[int(MISSING_CODE)] = "No answer"
+                value_labels[v.name] = vl
+    pyreadstat.write_dta(frame, str(path), column_labels=labels, variable_value_labels=value_labels,
+                         file_label=f"synthetic {gen.sidecar['world']} seed {gen.sidecar['seed']}"[:80])
+    return _fix_dta_timestamp(path)
+
+
 WRITERS = {"csv": write_plain_csv, "xlsx": write_xlsx, "sav": write_sav, "qualtrics": write_qualtrics,
-           "limesurvey": write_limesurvey, "kobo": write_kobo}
+           "limesurvey": write_limesurvey, "kobo": write_kobo,
+           "dta": write_dta}
 
 
 def write_data(gen: GeneratedData, path: str | Path, fmt: str | None = None,
@@ -181,7 +215,7 @@ def write_data(gen: GeneratedData, path: str | Path, fmt: str | None = None,
     from instrument import load_instrument
 
     path = Path(path)
-    fmt = fmt or {".xlsx": "xlsx", ".sav": "sav"}.get(path.suffix.lower(), "csv")
+    fmt = fmt or {".xlsx": "xlsx", ".sav": "sav", ".dta": "dta"}.get(path.suffix.lower(), "csv")
     if fmt not in WRITERS:
         raise OptionError(f"unknown data format '{fmt}'; choose one of: {', '.join(DATA_FORMATS)}")
     inst = (instrument or load_instrument()).select(gen.sidecar["modules"])
