@@ -40,9 +40,9 @@ from smecore.files import fix_sav_timestamp, save_workbook, write_text
 from smecore.jsonio import dumps
 from synthetic_data.generate import GeneratedData
 
-DATA_FORMATS = ("csv", "xlsx", "sav", "qualtrics", "limesurvey", "kobo", "dta")
+DATA_FORMATS = ("csv", "xlsx", "sav", "qualtrics", "limesurvey", "kobo", "redcap", "dta")
 SUFFIX = {"csv": ".csv", "xlsx": ".xlsx", "sav": ".sav", "qualtrics": ".csv", "limesurvey": ".csv",
-          "kobo": ".csv", "dta": ".dta"}
+          "kobo": ".csv", "redcap": ".csv", "dta": ".dta"}
 
 
 def _timestamps(gen: GeneratedData) -> tuple[list[datetime], list[datetime]]:
@@ -170,6 +170,13 @@ def write_kobo(gen: GeneratedData, instrument: Instrument, path: Path, labels: b
     return kobo.write_responses(gen.data, response_meta(gen), instrument, path, labels=labels)
 
 
+def write_redcap(gen: GeneratedData, instrument: Instrument, path: Path, labels: bool = False) -> Path:
+    """REDCap records export layout (:func:`instrument.platforms.redcap.write_responses`)."""
+    from instrument.platforms import redcap
+
+    return redcap.write_responses(gen.data, response_meta(gen), instrument, path, labels=labels)
+
+
 def _fix_dta_timestamp(path: Path) -> Path:
     """Overwrite the ``<timestamp>`` of a Stata 117-119 header (``dd Mon yyyy hh:mm``) with a fixed value.
 
@@ -205,11 +212,11 @@ def write_dta(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
 
 WRITERS = {"csv": write_plain_csv, "xlsx": write_xlsx, "sav": write_sav, "qualtrics": write_qualtrics,
            "limesurvey": write_limesurvey, "kobo": write_kobo,
-           "dta": write_dta}
+           "redcap": write_redcap, "dta": write_dta}
 
 
 def write_data(gen: GeneratedData, path: str | Path, fmt: str | None = None,
-               instrument: Instrument | None = None) -> list[Path]:
+               instrument: Instrument | None = None, *, labels: bool = False) -> list[Path]:
     """Write ``gen`` to ``path`` in ``fmt`` (default: from the suffix; ``.csv`` -> plain CSV) plus the
     sidecar ``<path>.sidecar.json``. Returns both paths."""
     from instrument import load_instrument
@@ -220,7 +227,10 @@ def write_data(gen: GeneratedData, path: str | Path, fmt: str | None = None,
         raise OptionError(f"unknown data format '{fmt}'; choose one of: {', '.join(DATA_FORMATS)}")
     inst = (instrument or load_instrument()).select(gen.sidecar["modules"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    WRITERS[fmt](gen, inst, path)
+    if fmt in ("kobo", "redcap"):  # platform layouts with a labels variant
+        WRITERS[fmt](gen, inst, path, labels=labels)
+    else:
+        WRITERS[fmt](gen, inst, path)
     side = dict(gen.sidecar)
     side["format"] = fmt
     side["file"] = path.name

@@ -26,14 +26,14 @@ def _registry() -> dict[str, tuple[Callable[[Instrument, Path], list[Path]], str
         limesurvey,
         markdown,
         qualtrics,
-        redcap,
     )
     from instrument.platforms import kobo
+    from instrument.platforms import redcap as platform_redcap
 
     return {
         "xlsform": (kobo.write_questionnaire, ".xlsx"),
         "limesurvey": (limesurvey.write, ".txt"),
-        "redcap": (redcap.write, ".csv"),
+        "redcap": (platform_redcap.write_questionnaire, ".csv"),
         "qualtrics": (qualtrics.write, ".txt"),
         "html": (html.write, ".html"),
         "markdown": (markdown.write, ".md"),
