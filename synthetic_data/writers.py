@@ -30,16 +30,16 @@ from openpyxl import Workbook
 
 from instrument import Instrument
 from instrument.model import MISSING_CODE
-from instrument.platforms import kobo_column, limesurvey, qualtrics
+from instrument.platforms import limesurvey, qualtrics
 from instrument.platforms.base import ResponseMeta
 from smecore.errors import OptionError
 from smecore.files import fix_sav_timestamp, save_workbook, write_text
 from smecore.jsonio import dumps
 from synthetic_data.generate import GeneratedData
 
-DATA_FORMATS = ("csv", "xlsx", "sav", "qualtrics", "limesurvey", "kobo")
+DATA_FORMATS = ("csv", "xlsx", "sav", "qualtrics", "limesurvey", "kobo", "redcap", "dta")
 SUFFIX = {"csv": ".csv", "xlsx": ".xlsx", "sav": ".sav", "qualtrics": ".csv", "limesurvey": ".csv",
-          "kobo": ".csv"}
+          "kobo": ".csv", "redcap": ".csv", "dta": ".dta"}
 
 
 def _timestamps(gen: GeneratedData) -> tuple[list[datetime], list[datetime]]:
@@ -108,33 +108,56 @@ def write_limesurvey(gen: GeneratedData, instrument: Instrument, path: Path, *, 
     return limesurvey.write_responses(gen.data, response_meta(gen), instrument, path, labels=labels)
 
 
-def write_kobo(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
-    d = gen.data
-    starts, ends = _timestamps(gen)
-    iso = "%Y-%m-%dT%H:%M:%S.000+00:00"
-    headers = {}
-    for section in instrument.sections():
-        for b in section.blocks:
-            for v in b.variables:
-                headers[v.name] = kobo_column(section, v.name)
-    questions = [c for c in d.columns if c not in ("respondent_id", "duration_sec")]
-    body = d[questions].copy()
-    body.columns = [headers[c] for c in questions]
-    uuid = [hashlib.sha256(f"{gen.sidecar['seed']}/{i}".encode()).hexdigest() for i in range(len(d))]
-    out = pd.concat([pd.DataFrame({"start": [s.strftime(iso) for s in starts],
-                                   "end": [e.strftime(iso) for e in ends]}), body.reset_index(drop=True)], axis=1)
-    system = pd.DataFrame({
-        "_id": np.arange(100001, 100001 + len(d)),
-        "_uuid": [f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:32]}" for u in uuid],
-        "_submission_time": [e.strftime("%Y-%m-%dT%H:%M:%S") for e in ends],
-        "_validation_status": "", "_notes": "", "_status": "submitted_via_web", "_submitted_by": "",
-        "__version__": "v1", "_tags": "", "_index": np.arange(1, len(d) + 1)})
-    out = pd.concat([out, system], axis=1)
-    return write_text(path, _csv(out, sep=";"))
+def write_kobo(gen: GeneratedData, instrument: Instrument, path: Path, labels: bool = False) -> Path:
+    """KoboToolbox CSV export layout (:func:`instrument.platforms.kobo.write_responses`)."""
+    from instrument.platforms import kobo
+
+    return kobo.write_responses(gen.data, response_meta(gen), instrument, path, labels=labels)
+
+
+def write_redcap(gen: GeneratedData, instrument: Instrument, path: Path, labels: bool = False) -> Path:
+    """REDCap records export layout (:func:`instrument.platforms.redcap.write_responses`)."""
+    from instrument.platforms import redcap
+
+    return redcap.write_responses(gen.data, response_meta(gen), instrument, path, labels=labels)
+
+
+def _fix_dta_timestamp(path: Path) -> Path:
+    """Overwrite the ``<timestamp>`` of a Stata 117-119 header (``dd Mon yyyy hh:mm``) with a fixed value.
+
+    Hand-written because pyreadstat stamps the current time and has no option to set it; the header is XML-like
+    text, a length byte then 17 characters (Stata dta format specification, section 5.1)."""
+    data = bytearray(path.read_bytes())
+    tag = data.find(b"<timestamp>")
+    if tag < 0 or data[tag + 11] != 17:
+        raise ValueError(f"{path}: no 17-character <timestamp> in the Stata header")
+    data[tag + 12:tag + 29] = b"01 Jan 2026 00:00"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def write_dta(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
+    """Stata ``.dta`` in the codebook layout: variable labels, value labels (``-99`` labelled "No answer")."""
+    frame = gen.data.copy()
+    labels, value_labels = {}, {}
+    for v in instrument.variables():
+        if v.name not in frame.columns:
+            continue
+        labels[v.name] = v.label()[:80]  # Stata's variable-label limit
+        if v.type != "text":
+            frame[v.name] = frame[v.name].astype("float64")
+            vl = {int(k): lab for k, lab in instrument.value_labels(v).items()}
+            if vl:
+                vl[int(MISSING_CODE)] = "No answer"
+                value_labels[v.name] = vl
+    pyreadstat.write_dta(frame, str(path), column_labels=labels, variable_value_labels=value_labels,
+                         file_label=f"synthetic {gen.sidecar['world']} seed {gen.sidecar['seed']}"[:80])
+    return _fix_dta_timestamp(path)
 
 
 WRITERS = {"csv": write_plain_csv, "xlsx": write_xlsx, "sav": write_sav, "qualtrics": write_qualtrics,
-           "limesurvey": write_limesurvey, "kobo": write_kobo}
+           "limesurvey": write_limesurvey, "kobo": write_kobo,
+           "redcap": write_redcap, "dta": write_dta}
 
 
 def write_data(gen: GeneratedData, path: str | Path, fmt: str | None = None,
@@ -145,12 +168,12 @@ def write_data(gen: GeneratedData, path: str | Path, fmt: str | None = None,
     from instrument import load_instrument
 
     path = Path(path)
-    fmt = fmt or {".xlsx": "xlsx", ".sav": "sav"}.get(path.suffix.lower(), "csv")
+    fmt = fmt or {".xlsx": "xlsx", ".sav": "sav", ".dta": "dta"}.get(path.suffix.lower(), "csv")
     if fmt not in WRITERS:
         raise OptionError(f"unknown data format '{fmt}'; choose one of: {', '.join(DATA_FORMATS)}")
     inst = (instrument or load_instrument()).select(gen.sidecar["modules"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt in ("qualtrics", "limesurvey"):
+    if fmt in ("qualtrics", "limesurvey", "kobo", "redcap"):  # platform layouts with a labels variant
         WRITERS[fmt](gen, inst, path, labels=labels)
     else:
         WRITERS[fmt](gen, inst, path)

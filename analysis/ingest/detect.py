@@ -28,12 +28,7 @@ def _module(name: str):
 
 
 def _detect(module, table) -> str | None:
-    # TEMPORARY SHIM (remove at the issue-11 merge): on this branch the other platform modules are
-    # placeholders raising NotImplementedError; treat that as "not this platform".
-    try:
-        return module.detect(table)
-    except NotImplementedError:
-        return None
+    return module.detect(table)
 
 
 def read_raw(path: str | Path, instrument: Instrument, format: str = "auto") -> RawResponses:

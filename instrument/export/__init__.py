@@ -24,15 +24,13 @@ def _registry() -> dict[str, tuple[Callable[[Instrument, Path], list[Path]], str
         html,
         lavaan,
         markdown,
-        redcap,
-        xlsform,
     )
-    from instrument.platforms import limesurvey, qualtrics
+    from instrument.platforms import kobo, limesurvey, qualtrics, redcap
 
     return {
-        "xlsform": (xlsform.write, ".xlsx"),
+        "xlsform": (kobo.write_questionnaire, ".xlsx"),
         "limesurvey": (limesurvey.write_questionnaire, ".txt"),
-        "redcap": (redcap.write, ".csv"),
+        "redcap": (redcap.write_questionnaire, ".csv"),
         "qualtrics": (qualtrics.write_questionnaire, ".txt"),
         "html": (html.write, ".html"),
         "markdown": (markdown.write, ".md"),

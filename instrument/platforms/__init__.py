@@ -25,29 +25,12 @@ in one place.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from instrument.platforms.kobo import KOBO_META, kobo_column, xlsform_group
 from instrument.platforms.limesurvey import LIMESURVEY_META, limesurvey_code, limesurvey_column
 from instrument.platforms.qualtrics import QUALTRICS_META
 
-if TYPE_CHECKING:  # pragma: no cover
-    from instrument.model import Section
-
-__all__ = ["LIMESURVEY_META", "QUALTRICS_META", "limesurvey_code", "limesurvey_column"]
-
-KOBO_META = ("_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status", "_submitted_by",
-             "__version__", "_tags", "_index")
-
-
-def xlsform_group(section: Section) -> str:
-    """XLSForm group of a questionnaire section (``g_m1``; the closing marker section ``g_m0_end``);
-    KoboToolbox exports prefix column headers with it."""
-    return f"g_{section.module.lower()}" + ("_end" if section.title.get("en") == "Finally" else "")
-
-
-def kobo_column(section: Section, name: str, separator: str = "/") -> str:
-    """Column heading of a variable in a KoboToolbox / ODK response export (group path, ``/`` or ``-``)."""
-    return f"{xlsform_group(section)}{separator}{name}"
+__all__ = ["KOBO_META", "LIMESURVEY_META", "QUALTRICS_META", "kobo_column", "limesurvey_code", "limesurvey_column",
+           "xlsform_group"]
 
 
 def looks_like_platform_export(first_lines: list[str]) -> bool:
@@ -63,3 +46,4 @@ def looks_like_platform_export(first_lines: list[str]) -> bool:
 PLATFORM_MODULES = ("qualtrics", "limesurvey", "kobo", "redcap", "plain")
 #: Formats ``ingest --format`` and ``generate --format`` accept.
 RESPONSE_FORMATS = ("qualtrics", "limesurvey", "kobo", "redcap", "csv", "xlsx", "sav", "dta")
+

@@ -1,11 +1,325 @@
-"""Placeholder while issue 11 is built on branches: replaced by the kobo platform module (see base.py)."""
+"""KoboToolbox / ODK: the XLSForm questionnaire and the CSV / XLSX response exports, both directions.
+
+Questionnaire (:func:`write_questionnaire`): an XLSForm ``.xlsx`` with
+``survey``, ``choices`` and ``settings`` sheets. Metadata rows ``start``,
+``end`` and ``today`` come first (ODK records them without asking), then a
+``calculate`` field ``respondent_id`` (``once(uuid())`` - ODK fills it, so the
+respondent id round-trips as a column of its own), the introduction and
+consent notes, one group per module (:func:`xlsform_group`), each construct's
+stem as a note followed by its items as ``select_one`` questions with the
+``likert`` appearance. Integer questions carry range constraints
+(``. >= min and . <= max``) with a constraint message per language.
+``deviceid`` is not added: it is a direct identifier and not needed.
+
+Response exports (:func:`write_responses` / :func:`read_responses`):
+
+* KoboToolbox: ``;`` (default) or ``,`` separated CSV, or XLSX; headers are
+  XML names with the group path (``g_m1/tk_1``; ``g_m1-tk_1`` with the ``-``
+  group separator; ``tk_1`` with "include groups" off); ``start``/``end``
+  first, the system columns :data:`KOBO_META` last; select_one values as
+  choice names (codes) or, with "labels" chosen, choice labels.
+* ODK Central: ``SubmissionDate`` first, group paths joined with ``-``, then
+  ``meta-instanceID``, ``KEY``, ``SubmitterID``, ``SubmitterName``,
+  ``AttachmentsPresent``, ``AttachmentsExpected``, ``Status``,
+  ``ReviewState``, ``DeviceID``, ``Edits``, ``FormVersion``
+  (:data:`ODK_CENTRAL_META`).
+
+Respondent id: the ``respondent_id`` column when present and filled (our
+form's calculate field; the generator writes the codebook's id there), else
+``_uuid`` (Kobo) / ``meta-instanceID`` / ``KEY`` (ODK Central).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-def detect(table) -> str | None:
-    raise NotImplementedError("kobo: platform module not written yet")
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+
+from instrument.export.common import language_name, text
+from instrument.platforms.base import META_COLUMNS, RawResponses, ResponseMeta
+from instrument.platforms.tables import Table
+from smecore.errors import DataError
+from smecore.files import save_workbook, write_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from instrument.model import Instrument, Section, Variable
+
+KOBO_META = ("_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status", "_submitted_by",
+             "__version__", "_tags", "_index")
+#: ODK Central's system columns (CSV export of submissions).
+ODK_CENTRAL_META = ("SubmissionDate", "meta-instanceID", "meta-instanceName", "KEY", "SubmitterID", "SubmitterName",
+                    "AttachmentsPresent", "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits",
+                    "FormVersion")
+#: XLSForm metadata questions (named as their type) and other bookkeeping columns that are not answers.
+FORM_META = ("start", "end", "today", "audit", "instanceID", "meta/instanceID", "meta/rootUuid", "meta/deprecatedID",
+             "meta/instanceName", "meta-rootUuid", "meta-deprecatedID", "__version__", "formhub/uuid")
+#: Columns holding direct identifiers (device, SIM, phone, user names); geopoint columns are found by their parts.
+IDENTIFIER_COLUMNS = ("deviceid", "DeviceID", "phonenumber", "username", "email", "subscriberid", "simserial",
+                      "SubmitterName", "SubmitterID", "_submitted_by", "start-geopoint")
+_GEO_PART = re.compile(r"(?:^_|[-/_])(latitude|longitude|altitude|precision|accuracy)$", re.IGNORECASE)
+_ISO = "%Y-%m-%dT%H:%M:%S.000+00:00"
+_TYPES = {"integer": "integer", "year": "integer", "percent": "integer", "text": "text"}
 
 
-def read_responses(table, instrument):
-    raise NotImplementedError("kobo: platform module not written yet")
+# ---------------------------------------------------------------- names
+
+def xlsform_group(section: Section) -> str:
+    """XLSForm group of a questionnaire section (``g_m1``; the closing marker section ``g_m0_end``);
+    KoboToolbox exports prefix column headers with it."""
+    return f"g_{section.module.lower()}" + ("_end" if section.title.get("en") == "Finally" else "")
+
+
+def kobo_column(section: Section, name: str, separator: str = "/") -> str:
+    """Column heading of a variable in a KoboToolbox / ODK response export (group path, ``/`` or ``-``)."""
+    return f"{xlsform_group(section)}{separator}{name}"
+
+
+def _columns(instrument: Instrument, separator: str = "/") -> dict[str, str]:
+    """Variable name -> export heading for every questionnaire variable (in form order)."""
+    return {v.name: kobo_column(section, v.name, separator)
+            for section in instrument.sections() for b in section.blocks for v in b.variables}
+
+
+# ---------------------------------------------------------------- questionnaire
+
+def _lang_cols(prefix: str, langs) -> list[str]:
+    return [f"{prefix}::{language_name(lang)} ({lang})" for lang in langs]
+
+
+def _row(kind: str, name: str, labels: dict[str, str] | None, langs, **extra) -> dict:
+    row = {"type": kind, "name": name}
+    for lang, col in zip(langs, _lang_cols("label", langs)):
+        row[col] = text(labels, lang) if labels else ""
+    row.update(extra)
+    return row
+
+
+def _question(v: Variable, langs) -> dict:
+    extra: dict[str, str] = {}
+    if v.scale:
+        kind = f"select_one {v.scale}"
+        if v.kind in ("likert", "matrix", "attention"):
+            extra["appearance"] = "likert"
+    else:
+        kind = _TYPES[v.type]
+    if v.type in ("integer", "year", "percent") and (v.min is not None or v.max is not None):
+        parts = []
+        if v.min is not None:
+            parts.append(f". >= {v.min}")
+        if v.max is not None:
+            parts.append(f". <= {v.max}")
+        extra["constraint"] = " and ".join(parts)
+        lo = "" if v.min is None else v.min
+        hi = "" if v.max is None else v.max
+        for col in _lang_cols("constraint_message", langs):
+            extra[col] = f"{lo} - {hi}"
+    if v.relevant:
+        extra["relevant"] = " and ".join(f"${{{k}}} = {val}" for k, val in v.relevant.items())
+    extra["required"] = "yes" if (v.required and v.kind == "profile") else ""
+    return _row(kind, v.name, v.text, langs, **extra)
+
+
+def write_questionnaire(instrument: Instrument, path: Path) -> list[Path]:
+    """Write the XLSForm workbook to ``path``; returns ``[path]``."""
+    langs = instrument.languages
+    q = instrument.questionnaire
+    survey: list[dict] = [{"type": "start", "name": "start"}, {"type": "end", "name": "end"},
+                          {"type": "today", "name": "today"},
+                          {"type": "calculate", "name": "respondent_id", "calculation": "once(uuid())"},
+                          _row("note", "intro", q.introduction, langs),
+                          _row("note", "consent", q.consent, langs)]
+    for section in instrument.sections():
+        group = xlsform_group(section)
+        survey.append(_row("begin_group", group, section.title, langs))
+        survey.append(_row("note", f"{group}_intro", section.intro, langs))
+        for b in section.blocks:
+            if b.stem and b.kind in ("grid", "matrix"):
+                survey.append(_row("note", f"stem_{b.construct.lower()}", b.stem, langs))
+            for v in b.variables:
+                survey.append(_question(v, langs))
+        survey.append({"type": "end_group", "name": ""})
+    survey.append(_row("note", "thanks", q.thanks, langs))
+    choices = []
+    for sid in sorted({v.scale for v in instrument.variables() if v.scale}):
+        for p in instrument.scales[sid].points:
+            row = {"list_name": sid, "name": str(p.value)}
+            for lang, col in zip(langs, _lang_cols("label", langs)):
+                row[col] = text(p.label, lang)
+            choices.append(row)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    cols = ["type", "name", *_lang_cols("label", langs), "required", "appearance", "constraint",
+            *_lang_cols("constraint_message", langs), "relevant", "calculation"]
+    ws.append(cols)
+    for r in survey:
+        ws.append([r.get(c, "") for c in cols])
+    wc = wb.create_sheet("choices")
+    ccols = ["list_name", "name", *_lang_cols("label", langs)]
+    wc.append(ccols)
+    for r in choices:
+        wc.append([r.get(c, "") for c in ccols])
+    wset = wb.create_sheet("settings")
+    wset.append(["form_title", "form_id", "version", "default_language"])
+    wset.append([text(q.title), q.id, q.version.replace(".", "_"), f"{language_name('en')} (en)"])
+    save_workbook(wb, path)
+    return [path]
+
+
+# ---------------------------------------------------------------- responses: writing
+
+def _cell(x) -> str:
+    if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA:
+        return ""
+    if isinstance(x, (float, np.floating)) and float(x).is_integer():
+        return str(int(x))
+    return str(x)
+
+
+def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrument, path: Path, *,
+                    labels: bool = False) -> Path:
+    """A KoboToolbox CSV export (``;``-separated, group paths with ``/``) of ``data`` (codebook columns) to
+    ``path``: ``start``, ``end``, ``respondent_id``, the questions, the system columns. ``labels=True``
+    writes choice labels (English) instead of choice names. Returns ``path``."""
+    headers = _columns(instrument)
+    questions = [c for c in data.columns if c in headers]
+    body = pd.DataFrame({headers[c]: data[c].map(_cell).to_numpy() for c in questions})
+    if labels:
+        for c in questions:
+            v = instrument.variable(c)
+            if v.scale:
+                vl = {str(k): lab for k, lab in instrument.value_labels(v).items()}
+                body[headers[c]] = body[headers[c]].map(lambda s, vl=vl: vl.get(s, s))
+    n = len(data)
+    uuid = [hashlib.sha256(f"{meta.seed}/{i}".encode()).hexdigest() for i in range(n)]
+    front = pd.DataFrame({"start": [s.strftime(_ISO) for s in meta.started],
+                          "end": [e.strftime(_ISO) for e in meta.ended],
+                          "respondent_id": list(meta.respondent)})
+    system = pd.DataFrame({
+        "_id": np.arange(100001, 100001 + n),
+        "_uuid": [f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:32]}" for u in uuid],
+        "_submission_time": [e.strftime("%Y-%m-%dT%H:%M:%S") for e in meta.ended],
+        "_validation_status": "", "_notes": "", "_status": "submitted_via_web", "_submitted_by": "",
+        "__version__": "v1", "_tags": "", "_index": np.arange(1, n + 1)})
+    out = pd.concat([front, body, system], axis=1)
+    return write_text(path, out.to_csv(index=False, sep=";", lineterminator="\n"))
+
+
+# ---------------------------------------------------------------- responses: reading
+
+def _header(table: Table) -> list[str]:
+    return [h.strip() for h in table.row(0)]
+
+
+def detect(table: Table) -> str | None:
+    """``"kobo: ..."`` text when the table's header row has KoboToolbox's ``_uuid`` and ``_submission_time``
+    or ODK Central's ``SubmissionDate`` and ``meta-instanceID`` / ``KEY``; else ``None``."""
+    if table.cells is None:
+        return None
+    head = set(_header(table))
+    if {"_uuid", "_submission_time"} <= head:
+        return "kobo: KoboToolbox system columns _uuid and _submission_time in the header row"
+    if "SubmissionDate" in head and ({"meta-instanceID", "KEY"} & head):
+        return "kobo: ODK Central columns SubmissionDate and meta-instanceID / KEY in the header row"
+    return None
+
+
+def _variable_of(heading: str, names: set[str]) -> str | None:
+    """The codebook variable a heading holds: the last part of the group path (``/`` or ``-``)."""
+    if heading in names:
+        return heading
+    last = re.split(r"[/-]", heading)[-1]
+    return last if last in names else None
+
+
+def _is_identifier(heading: str) -> bool:
+    last = re.split(r"[/]", heading)[-1]
+    return heading in IDENTIFIER_COLUMNS or last in IDENTIFIER_COLUMNS or bool(_GEO_PART.search(heading))
+
+
+def _times(values: pd.Series) -> pd.Series:
+    """ISO 8601 timestamps (with or without offset) as naive UTC Timestamps; NaT where empty or unreadable."""
+    parsed = pd.to_datetime(values.where(values.str.strip() != ""), errors="coerce", utc=True, format="ISO8601")
+    return parsed.dt.tz_convert(None)
+
+
+def read_responses(table: Table, instrument: Instrument) -> RawResponses:
+    """Map a KoboToolbox / ODK Central export (text or xlsx :class:`Table`) to the codebook's names.
+
+    Returns :class:`RawResponses` with values as written (choice names or labels; ``details["values"]``
+    says which), ``meta`` from ``start``/``end`` (duration: their difference) and the respondent id
+    (``respondent_id``, else ``_uuid`` / ``meta-instanceID`` / ``KEY``); device ids, user names, phone
+    numbers and geopoint parts go to ``identifiers``. Raises :class:`DataError` when two columns hold
+    the same variable or no column is a questionnaire variable.
+    """
+    if table.cells is None:
+        raise DataError(f"{table.path}: a KoboToolbox / ODK export is a CSV or XLSX file, not {table.kind}")
+    heads = _header(table)
+    body = table.cells.iloc[1:].reset_index(drop=True)
+    body.columns = range(body.shape[1])
+    filled = (body.apply(lambda col: col.str.strip()) != "").any(axis=1).to_numpy()
+    source_row = np.flatnonzero(filled) + 1  # 1-based data rows; wholly empty lines are not rows
+    body = body[filled].reset_index(drop=True)
+    names = {v.name for v in instrument.variables()}
+    known = set(KOBO_META) | set(ODK_CENTRAL_META) | set(FORM_META)
+    data, ident, unknown, seen = {}, {}, [], {}
+    for k, h in enumerate(heads):
+        col = body[k]
+        var = _variable_of(h, names)
+        if var is not None and not _is_identifier(h):
+            if var in seen:
+                raise DataError(f"{table.path}: row 1 (header), columns {seen[var] + 1} ('{heads[seen[var]]}') "
+                                f"and {k + 1} ('{h}') both hold variable '{var}'; remove one of them")
+            seen[var] = k
+            data[var] = col.to_numpy()
+        elif _is_identifier(h):
+            ident[h] = col.to_numpy()
+        elif h in known or h.startswith(("_", "meta/", "meta-")) or h == "":
+            continue
+        else:
+            unknown.append(h)
+    questions = [v for v in data if v != "respondent_id"]
+    if not questions:
+        raise DataError(f"{table.path}: no column of the header row is a questionnaire variable (looked for "
+                        f"names such as '{next(iter(_columns(instrument).values()), '')}'); is this the "
+                        "right instrument, and was the export made with XML names rather than labels as headers?")
+    by_head = {h: body[k] for k, h in enumerate(heads)}
+    empty = pd.Series([""] * len(body), dtype=object)
+    respondent = pd.Series(data["respondent_id"], dtype=object) if "respondent_id" in data else empty.copy()
+    for fallback in ("_uuid", "meta-instanceID", "meta/instanceID", "KEY"):
+        if fallback in by_head:
+            respondent = respondent.where(respondent.str.strip() != "", by_head[fallback])
+    started = _times(by_head.get("start", empty))
+    ended = _times(by_head.get("end", empty))
+    meta = pd.DataFrame({"respondent": respondent.astype(str).to_numpy(), "started": started.to_numpy(),
+                         "ended": ended.to_numpy(),
+                         "duration_sec": (ended - started).dt.total_seconds().to_numpy(dtype=float),
+                         "finished": np.full(len(body), np.nan)}, columns=list(META_COLUMNS))
+    frame = pd.DataFrame(data, columns=list(data))
+    return RawResponses(
+        format="kobo", detected_by=detect(table) or "kobo: chosen with --format",
+        data=frame, source_row=source_row, meta=meta, unknown=tuple(unknown), identifiers=tuple(ident),
+        identifying=pd.DataFrame(ident), missing_codes=(),
+        details={"encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet, "header_rows": 1,
+                 "values": _values_variant(frame, instrument),
+                 "variant": "odk_central" if "SubmissionDate" in by_head else "kobotoolbox"})
+
+
+def _values_variant(frame: pd.DataFrame, instrument: Instrument) -> str:
+    """``codes`` when select_one answers are choice names, ``labels`` when they are choice labels."""
+    codes = labels = 0
+    for name in frame.columns:
+        v = instrument.variable(name)
+        if not v.scale:
+            continue
+        vl = instrument.value_labels(v)
+        vals = {str(x).strip() for x in frame[name] if str(x).strip()}
+        codes += len(vals & {str(k) for k in vl})
+        labels += len(vals & {str(lab) for lang in instrument.languages
+                              for lab in instrument.value_labels(v, lang).values()})
+    return "labels" if labels > codes else "codes"

@@ -31,7 +31,7 @@ def generate_command(
     seed: int = typer.Option(1, "--seed", help="Random seed; the same seed gives byte-identical files."),
     modules: str = typer.Option(None, "--modules", help="Comma-separated modules, e.g. M1,M5 (M0 always included)."),
     clean: bool = typer.Option(False, "--clean", help="Switch every realism knob off."),
-    fmt: str = typer.Option(None, "--format", help="csv, xlsx, sav, qualtrics, limesurvey or kobo "
+    fmt: str = typer.Option(None, "--format", help="csv, xlsx, sav, dta, qualtrics, limesurvey, kobo or redcap "
                                                    "(default: from the file suffix, else csv)."),
     knob: list[str] = typer.Option(None, "--knob", help="Override a knob, e.g. --knob careless=0.1 (repeatable)."),
 ) -> None:
