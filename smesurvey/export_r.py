@@ -6,14 +6,19 @@ of every module and the structural model of every hypothesis):
 
 * ``models/<key>.lav`` - the lavaan syntax;
 * ``data/<key>.csv`` - the data that model is fitted to (reverse-scored items,
-  derived variables, product indicators);
+  derived variables, product indicators, the auxiliary variables of FIML);
 * ``ours/<key>_parameters.csv`` and ``ours/<key>_fit.csv`` - our estimates
   (the columns of lavaan's ``parameterEstimates(standardized=TRUE, ci=TRUE)``)
   and fit measures (``measure,value``);
-* ``models.csv`` - the list of models with their lavaan options;
+* ``models.csv`` - the list of models with their lavaan options (``auxiliary``:
+  the missingness predictors added as saturated correlates, fitted in R with
+  ``semTools::auxiliary()``);
 * ``fit_lavaan.R`` - fits each model with lavaan (same options) and writes
   ``lavaan/<key>_parameters.csv`` and ``lavaan/<key>_fit.csv`` with the same
   column names, so the two can be compared line by line.
+
+The models, their data and their options are the ones ``smesurvey analyze``
+fits: both take them from :func:`analysis.propositions.models.model_specs`.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from analysis.sem.constants import FIT_MEASURES, ROW_KEY
 from smecore.files import write_text
 
 R_SCRIPT = r"""# Fit every model of the smesurvey analysis with lavaan and write tables named as ours.
-# Run from this folder:  Rscript fit_lavaan.R      (needs the lavaan package)
+# Run from this folder:  Rscript fit_lavaan.R      (needs lavaan; semTools for models with auxiliaries)
 suppressMessages(library(lavaan))
 cat("lavaan", as.character(packageVersion("lavaan")), "\n")
 models <- read.csv("models.csv", colClasses = "character", na.strings = character(0))
@@ -43,7 +48,13 @@ for (i in seq_len(nrow(models))) {
   if (nzchar(m$group)) { args$group <- m$group }
   if (nzchar(m$group_equal)) { args$group.equal <- strsplit(m$group_equal, ",")[[1]] }
   if (nzchar(m$cluster)) { args$cluster <- m$cluster }
-  fit <- do.call("sem", args)
+  if (nzchar(m$auxiliary)) {
+    # saturated correlates (Graham 2003) of the missingness predictors, as smesurvey fits them
+    suppressMessages(library(semTools))
+    fit <- do.call(semTools::auxiliary, c(list(aux = strsplit(m$auxiliary, ",")[[1]], fun = "sem"), args))
+  } else {
+    fit <- do.call("sem", args)
+  }
   pe <- parameterEstimates(fit, standardized = TRUE, ci = TRUE)
   if (!"group" %in% names(pe)) pe$group <- 1L
   pe$group[pe$op == ":="] <- 0L
@@ -61,7 +72,8 @@ README = """Models of the smesurvey analysis, exported for lavaan.
   Rscript fit_lavaan.R
 
 fits every model listed in models.csv with lavaan (MLR, missing = "ml", the
-options in models.csv) and writes lavaan/<model>_parameters.csv and
+options in models.csv; models with auxiliary variables through
+semTools::auxiliary()) and writes lavaan/<model>_parameters.csv and
 lavaan/<model>_fit.csv. Our results for the same models and data are in
 ours/ with the same columns (parameters: lhs, op, rhs, group, label, est, se,
 z, pvalue, ci.lower, ci.upper, std.lv, std.all; defined parameters have
@@ -75,12 +87,15 @@ def _key(name: str) -> str:
 
 
 def export_r(data: pd.DataFrame, out: str | Path, *, source: str = "data") -> list[Path]:
-    """Write models, data, our results and the lavaan script into ``out`` (see the module docstring)."""
+    """Write models, data, our results and the lavaan script into ``out`` (see the module docstring).
+
+    ``data``: responses in the codebook layout. Returns the paths written.
+    """
     from analysis.propositions.hypotheses import load_registry
-    from analysis.propositions.pipeline import build_model, numeric_frame, step12_prepare
-    from analysis.sem.fit import fit
+    from analysis.propositions.models import model_specs
+    from analysis.propositions.pipeline import step12_prepare
     from instrument import load_instrument
-    from smecore.errors import DataError, SmeSurveyError
+    from smecore.errors import DataError
 
     out = Path(out)
     inst = load_instrument()
@@ -88,34 +103,15 @@ def export_r(data: pd.DataFrame, out: str | Path, *, source: str = "data") -> li
     if not any(inst.variable(v).kind in ("likert", "matrix") for v in present):
         raise DataError(f"{source}: no questionnaire items found; columns must be named as the codebook")
     _, scored = step12_prepare(data, inst)
-    jobs: list[tuple[str, str, pd.DataFrame, dict]] = []
-    for mid in [m for m in scored.modules if m != "M0"]:
-        items = [i for c in inst.constructs_in(mid) if c.id in scored.constructs for i in scored.constructs[c.id]]
-        jobs.append((f"measurement_{mid}", inst.lavaan_syntax([mid]), numeric_frame(scored, items), {}))
-    seen: dict[str, str] = {}
-    for h in load_registry(inst).hypotheses:
-        if any(c not in scored.constructs for c in h.spec.constructs):
-            continue
-        try:
-            syntax, frame = build_model(h, scored, inst)
-        except (SmeSurveyError, KeyError):
-            continue
-        if syntax in seen:
-            continue
-        seen[syntax] = h.id
-        opts = {"std_lv": h.spec.std_lv, "group": h.spec.group or "", "group_equal": ",".join(h.spec.group_equal)}
-        jobs.append((f"model_{h.id}", syntax, frame, opts))
     written, manifest = [], []
-    for key, syntax, frame, opts in jobs:
-        key = _key(key)
-        written.append(write_text(out / "models" / f"{key}.lav", syntax))
+    for spec in model_specs(scored, inst, load_registry(inst)):
+        key = _key(spec.key)
+        written.append(write_text(out / "models" / f"{key}.lav", spec.syntax))
         path = out / "data" / f"{key}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(path, index=False, lineterminator="\n")
+        spec.data.to_csv(path, index=False, lineterminator="\n")
         written.append(path)
-        res = fit(syntax, frame, estimator="MLR", missing="fiml", std_lv=opts.get("std_lv", False),
-                  group=opts.get("group") or None, group_equal=[g for g in opts.get("group_equal", "").split(",")
-                                                                 if g], source=key)
+        res = spec.fit()
         p = out / "ours" / f"{key}_parameters.csv"
         p.parent.mkdir(parents=True, exist_ok=True)
         res.parameters.to_csv(p, index=False, lineterminator="\n")
@@ -123,14 +119,11 @@ def export_r(data: pd.DataFrame, out: str | Path, *, source: str = "data") -> li
         pd.DataFrame({"measure": list(res.fit_measures), "value": list(res.fit_measures.values())}).to_csv(
             f, index=False, lineterminator="\n")
         written += [p, f]
-        manifest.append({"key": key, "estimator": "MLR", "missing": "ml", "std_lv": bool(opts.get("std_lv", False)),
-                         "group": opts.get("group", ""), "group_equal": opts.get("group_equal", ""), "cluster": ""})
+        manifest.append({"key": key, **spec.lavaan_options()})
     m = out / "models.csv"
     pd.DataFrame(manifest).to_csv(m, index=False, lineterminator="\n")
     written += [m, write_text(out / "fit_lavaan.R", R_SCRIPT), write_text(out / "README.txt", README)]
     return written
-
-
 
 
 def compare_with_lavaan(folder: str | Path) -> pd.DataFrame:

@@ -46,8 +46,8 @@ COMPARED = {
     "tests.csv": Compared(("hypothesis", "test"), ("kind",),
                           ("estimate", "se", "ci.lower", "ci.upper", "p.predicted", "std.estimate")),
     "robustness.csv": Compared(("hypothesis", "check"), ("significant",), ("estimate", "se", "p.predicted")),
-    "measurement.csv": Compared(("module", "construct"), ("fornell.larcker",),
-                                ("alpha", "omega", "cr", "ave", "max.htmt")),
+    "measurement.csv": Compared(("module", "construct"), ("fornell.larcker", "htmt.ok"),
+                                ("alpha", "omega", "omega.l2", "cr", "ave", "max.htmt")),
 }
 
 

@@ -32,9 +32,20 @@ from analysis.propositions.hypotheses import (
     one_sided,
     verdict,
 )
+from analysis.propositions.models import (
+    CLUSTER_COLUMN,
+    ModelSpec,
+    build_model,
+    cluster_column,
+    flag_auxiliary,
+    hypothesis_specs,
+    measurement_specs,
+    numeric_frame,
+    with_auxiliary,
+)
 from analysis.propositions.regression import adjust_pvalues, cell_contrasts, count_regression, ols
 from analysis.psychometrics.common_method import harman_single_factor, marker_adjustment
-from analysis.psychometrics.reliability import reliability
+from analysis.psychometrics.reliability import reliability, second_order_reliability
 from analysis.psychometrics.scoring import (
     Scored,
     find_survey_year,
@@ -47,16 +58,13 @@ from analysis.psychometrics.validity import fornell_larcker, htmt
 from analysis.sem.bootstrap import bootstrap
 from analysis.sem.constants import PARAMETER_COLUMNS
 from analysis.sem.effects import monte_carlo_ci, wald_test
-from analysis.sem.fit import FitResult, fit
-from analysis.sem.interaction import product_indicators
+from analysis.sem.fit import FitResult
 from analysis.sem.nested import lr_test
-from analysis.sem.syntax import classify_variables, parse_model
 from instrument import Instrument, load_instrument
 from smecore.errors import DataError, SmeSurveyError, SmeSurveyWarning
 from smecore.jsonio import dumps
 from smecore.provenance import package_versions
 
-CLUSTER_COLUMN = "firm_cluster_org"
 VERDICT_COLUMNS = ("hypothesis", "verdict", "estimate", "se", "ci.lower", "ci.upper", "pvalue", "pvalue.holm",
                    "pvalue.bh", "std.estimate", "n", "test", "model", "cfi", "tli", "rmsea", "srmr",
                    "robustness", "flag", "statement")
@@ -102,78 +110,81 @@ def step12_prepare(data: pd.DataFrame, instrument: Instrument,
     return screened, replace(scored, survey_year_source=year_source, cells=cells)
 
 
-# -- auxiliary variables of FIML ---------------------------------------------------------------
-
-#: Observed variables that predict missingness: added to every SEM that does not already contain
-#: them as auxiliary variables of FIML (saturated correlates, :mod:`analysis.sem.auxiliary`). Firm size
-#: (``SIZE``, log employees): small firms leave more answers blank - in the synthetic data by
-#: construction (``synthetic_data.knobs``, MAR given size), and a common pattern in SME surveys.
-MISSINGNESS_PREDICTORS = ("SIZE",)
-
-
-def with_auxiliary(syntax: str, data: pd.DataFrame, scored: Scored) -> tuple[pd.DataFrame, list[str]]:
-    """``data`` plus the :data:`MISSINGNESS_PREDICTORS` the model leaves out, and their names.
-
-    A predictor is added when the scored data have it (with at least two distinct
-    observed values) and the model's syntax does not use it; rows are matched on
-    the index. Pass the names to ``fit(..., auxiliary=...)``.
-    """
-    in_model = set(classify_variables(parse_model(syntax).statements).ov)
-    aux = [v for v in MISSINGNESS_PREDICTORS if v in scored.data.columns and v not in in_model
-           and v not in data.columns and pd.to_numeric(scored.data[v], errors="coerce").nunique() >= 2]
-    if not aux:
-        return data, []
-    extra = {v: pd.to_numeric(scored.data[v], errors="coerce").astype(float) for v in aux}
-    return data.assign(**extra), aux
-
-
 # -- step 3 ------------------------------------------------------------------------------------
 
-def numeric_frame(scored: Scored, columns: Sequence[str]) -> pd.DataFrame:
-    return scored.data[list(columns)].apply(pd.to_numeric, errors="coerce").astype(float)
+#: Discriminant validity by HTMT: below 0.85 (Henseler, Ringle & Sarstedt 2015, the conservative HTMT.85).
+HTMT_THRESHOLD = 0.85
+
+
+def htmt_ok(value: float, threshold: float = HTMT_THRESHOLD):
+    """``value < threshold`` as a nullable boolean: NA (never a pass) when the HTMT is unknown."""
+    return pd.NA if not np.isfinite(value) else bool(value < threshold)
+
+
+def _measurement_rows(spec: ModelSpec, res: FitResult, scored: Scored, instrument: Instrument) -> list[dict]:
+    """One row per first-order construct of a fitted measurement model, then one per second-order factor."""
+    constructs = {c.id: scored.constructs[c.id] for c in instrument.constructs_in(spec.module)
+                  if c.id in scored.constructs}
+    frame = spec.data[[i for its in constructs.values() for i in its]]
+    rel = reliability(res.parameters, sample_cov=res.sample_moments()[0]).set_index("factor")
+    ht = htmt(frame, constructs)
+    fl = fornell_larcker(res)
+    fit_columns = {"cfi": res.fit_measures.get("cfi.robust", res.fit_measures["cfi"]),
+                   "rmsea": res.fit_measures.get("rmsea.robust", res.fit_measures["rmsea"]),
+                   "srmr": res.fit_measures["srmr"]}
+    second = {so: members for so, members in instrument.select([spec.module]).second_order().items()}
+    parent = {m: so for so, members in second.items() for m in members}
+    rows = []
+    for c in constructs:
+        pairs = ht[(ht["construct1"] == c) | (ht["construct2"] == c)]
+        # an HTMT that cannot be computed leaves the maximum unknown (NaN), not the largest known one
+        top = pairs.loc[pairs["htmt"].idxmax()] if len(pairs) and pairs["htmt"].notna().all() else None
+        max_htmt = float(top["htmt"]) if top is not None else np.nan
+        rows.append({
+            "module": spec.module, "construct": c, "items": len(constructs[c]), "second.order": parent.get(c, ""),
+            "alpha": rel.loc[c, "alpha"], "omega": rel.loc[c, "omega"], "omega.l2": np.nan, "cr": rel.loc[c, "cr"],
+            "ave": rel.loc[c, "ave"], "sqrt.ave": float(fl.loc[c, c]),
+            "max.correlation": float(fl.loc[c, "max.correlation"]),
+            "fornell.larcker": fl.loc[c, "pass"],
+            "max.htmt": max_htmt,
+            "htmt.with": (top["construct2"] if top["construct1"] == c else top["construct1"]) if top is not None
+            else "",
+            "htmt.threshold": HTMT_THRESHOLD,
+            "htmt.ok": htmt_ok(max_htmt),
+            **fit_columns, "note": "",
+        })
+    for so, members in second.items():
+        l2 = second_order_reliability(res.parameters, so).iloc[0]
+        rows.append({"module": spec.module, "construct": so, "items": len(members), "second.order": "",
+                     "omega.l2": float(l2["omegaL2"]), "fornell.larcker": pd.NA, "htmt.ok": pd.NA,
+                     "htmt.threshold": HTMT_THRESHOLD, **fit_columns,
+                     "note": f"second-order factor of {', '.join(members)}: omega.l2 is semTools' reliabilityL2 "
+                             "omegaL2 (first-order factors as its indicators)"})
+    return rows
 
 
 def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | None = None,
-                  cluster: str | None = None) -> tuple[
-        pd.DataFrame, dict, dict, dict]:
-    """Per module CFA with reliability and validity; returns (table, fits, parameters, common method)."""
+                  cluster: str | None = None) -> tuple[pd.DataFrame, dict, dict, dict]:
+    """Per module CFA with reliability and validity; returns (table, fits, parameters, common method).
+
+    The table has one row per construct (``alpha`` and ``omega`` as semTools' ``reliability()`` on the
+    FIML fit: from the EM saturated covariance matrix), and one row per second-order factor with its
+    ``omega.l2`` (semTools' ``reliabilityL2``); a first-order construct names its ``second.order`` factor.
+    """
     rows, fits, params = [], {}, {}
-    modules = [m for m in scored.modules if m != "M0"]
-    for k, mid in enumerate(modules):
+    specs = measurement_specs(scored, instrument, cluster)
+    for k, spec in enumerate(specs):
         if progress:
-            progress("measurement models", k, len(modules))
-        syntax = instrument.lavaan_syntax([mid])
-        constructs = {c.id: scored.constructs[c.id] for c in instrument.constructs_in(mid) if c.id in scored.constructs}
-        items = [i for its in constructs.values() for i in its]
-        frame = numeric_frame(scored, items)
+            progress("measurement models", k, len(specs))
         try:
-            data, aux = with_auxiliary(syntax, with_cluster(frame, scored, cluster), scored)
-            res = fit(syntax, data, estimator="MLR", missing="fiml",
-                      cluster=cluster, source=f"measurement model {mid}", auxiliary=aux)
+            res = spec.fit()
         except SmeSurveyError as exc:
-            rows += [{"module": mid, "construct": c, "note": f"CFA failed: {exc}"} for c in constructs]
+            rows += [{"module": spec.module, "construct": c.id, "note": f"CFA failed: {exc}"}
+                     for c in instrument.constructs_in(spec.module) if c.id in scored.constructs]
             continue
-        fits[f"measurement {mid}"] = res.fit_measures
-        params[f"measurement {mid}"] = res.parameters
-        rel = reliability(res.parameters, frame).set_index("factor")
-        ht = htmt(frame, constructs)
-        fl = fornell_larcker(res)
-        for c in constructs:
-            pairs = ht[(ht["construct1"] == c) | (ht["construct2"] == c)]
-            # an HTMT that cannot be computed leaves the maximum unknown (NaN), not the largest known one
-            top = pairs.loc[pairs["htmt"].idxmax()] if len(pairs) and pairs["htmt"].notna().all() else None
-            rows.append({
-                "module": mid, "construct": c, "items": len(constructs[c]),
-                "alpha": rel.loc[c, "alpha"], "omega": rel.loc[c, "omega"], "cr": rel.loc[c, "cr"],
-                "ave": rel.loc[c, "ave"], "sqrt.ave": float(fl.loc[c, c]),
-                "max.correlation": float(fl.loc[c, "max.correlation"]),
-                "fornell.larcker": fl.loc[c, "pass"],
-                "max.htmt": float(top["htmt"]) if top is not None else np.nan,
-                "htmt.with": (top["construct2"] if top["construct1"] == c else top["construct1"]) if top is not None else "",
-                "cfi": res.fit_measures.get("cfi.robust", res.fit_measures["cfi"]),
-                "rmsea": res.fit_measures.get("rmsea.robust", res.fit_measures["rmsea"]),
-                "srmr": res.fit_measures["srmr"], "note": "",
-            })
+        fits[spec.key] = res.fit_measures
+        params[spec.key] = flag_auxiliary(res)
+        rows += _measurement_rows(spec, res, scored, instrument)
     table = pd.DataFrame(rows)
     common: dict = {}
     all_items = [i for c, its in scored.constructs.items() if c != instrument.questionnaire.marker for i in its]
@@ -192,84 +203,6 @@ def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | N
 
 
 # -- step 4 ------------------------------------------------------------------------------------
-
-def _observed_column(scored: Scored, name: str) -> pd.Series:
-    if name in scored.data.columns:
-        return pd.to_numeric(scored.data[name], errors="coerce").astype(float)
-    raise DataError(f"the analysis needs column '{name}', which the data do not have")
-
-
-def build_model(h: Hypothesis, scored: Scored, instrument: Instrument,
-                cluster: str | None = None) -> tuple[str, pd.DataFrame]:
-    """lavaan syntax and data frame (reverse-scored items, observed variables, product indicators)."""
-    spec = h.spec
-    lines, columns = [], {}
-    for c in spec.constructs:
-        items = scored.constructs[c]
-        lines.append(f"{c} =~ " + " + ".join(items))
-        for i in items:
-            columns[i] = pd.to_numeric(scored.data[i], errors="coerce").astype(float)
-    members = instrument.second_order()
-    for so in spec.second_order:
-        lines.append(f"{so} =~ " + " + ".join(members[so]))
-    for name in spec.observed:
-        columns[name] = _observed_column(scored, name)
-    for prod in spec.products:
-        a, b = prod.of
-        xa = scored.constructs[a]
-        if b in scored.constructs:
-            xb = scored.constructs[b]
-            frame = pd.DataFrame({**{i: columns[i] for i in xa}, **{i: columns.get(i, pd.to_numeric(
-                scored.data[i], errors="coerce")) for i in xb}})
-        else:  # latent x observed: every indicator times the standardized observed variable
-            obs = _observed_column(scored, b)
-            zname = f"{b}_z"
-            frame = pd.DataFrame({**{i: columns[i] for i in xa}, zname: (obs - obs.mean()) / obs.std()})
-            xb = [zname] * len(xa)
-        prods = product_indicators(frame, xa, xb)
-        if b not in scored.constructs:
-            prods.columns = [f"{i}_x_{b.lower()}" for i in xa]
-        lines.append(f"{prod.name} =~ " + " + ".join(prods.columns))
-        for c in prods.columns:
-            columns[c] = prods[c]
-    lines.append(spec.model.strip())
-    for k, t in enumerate(spec.tests):
-        if t.kind == "indirect":
-            lines.append(f"ind{k + 1} := {t.expression}")
-    data = pd.DataFrame(columns)
-    if spec.group:
-        g = _observed_column(scored, spec.group)
-        names = {v: k for k, v in spec.groups.items()}
-        data[spec.group] = g.map(names)
-        order = {name: i for i, name in enumerate(spec.groups)}
-    data = with_cluster(data, scored, cluster)
-    if spec.group:
-        data = data.iloc[np.argsort(data[spec.group].map(order).fillna(len(order)).to_numpy(), kind="stable")]
-    return "\n".join(lines) + "\n", data
-
-
-def cluster_column(scored: Scored) -> str | None:
-    """The cluster-organisation column when the data have one with at least two clusters.
-
-    Firms recruited through the same cluster organisation share its influence
-    (the design of DESIGN.md). The regression checks always use
-    cluster-robust standard errors. The SEMs do only with
-    ``analyze(cluster_robust=True)`` (lavaan's ``cluster=``; indirect effects
-    then bootstrapped by cluster): with about 20 clusters the cluster sandwich
-    is itself very noisy - in our coverage study (theory world, N = 3,000,
-    10 seeds) it did not bring the coverage of 95% intervals closer to 95%
-    (93% with, 92% without) - so it is offered, not imposed.
-    """
-    if CLUSTER_COLUMN in scored.data.columns and scored.data[CLUSTER_COLUMN].nunique() >= 2:
-        return CLUSTER_COLUMN
-    return None
-
-
-def with_cluster(frame: pd.DataFrame, scored: Scored, cluster: str | None) -> pd.DataFrame:
-    if cluster is None:
-        return frame
-    return frame.assign(**{cluster: scored.data[cluster].to_numpy()})
-
 
 def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_boot: int, n_jobs: int,
                progress: Progress | None) -> tuple[list[dict], list[dict]]:
@@ -314,12 +247,10 @@ def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_b
     return rows, extra
 
 
-def _lr_rows(h: Hypothesis, syntax: str, data: pd.DataFrame, res: FitResult) -> list[dict]:
+def _lr_rows(h: Hypothesis, spec: ModelSpec, res: FitResult) -> list[dict]:
     rows = []
     for constraint in h.spec.lr_tests:
-        restricted = fit(syntax + constraint + "\n", data, estimator="MLR", missing="fiml", group=h.spec.group,
-                         cluster=res.options.cluster, auxiliary=res.options.auxiliary,
-                         group_equal=h.spec.group_equal, std_lv=h.spec.std_lv, source=f"model of {h.id}")
+        restricted = spec.fit(constraint + "\n")
         lr = lr_test(restricted, res).iloc[0]
         rows.append({"hypothesis": h.id, "test": f"chi-square difference: {constraint}", "kind": "lr",
                      "expression": constraint, "direction": "", "estimate": lr["chisq.diff"], "se": np.nan,
@@ -386,9 +317,8 @@ def _multigroup_row(h: Hypothesis, r, scored: Scored, instrument: Instrument, cl
     syntax, data = build_model(Hypothesis(h.id, h.statement, h.seed, h.passage, h.module, spec), scored, instrument,
                                cluster)
     data, aux = with_auxiliary(syntax, data, scored)
-    res = fit(syntax, data, estimator="MLR", missing="fiml", group=r.group, group_equal=r.group_equal,
-              cluster=cluster, auxiliary=aux,
-              source=f"multi-group model of {h.id}")
+    res = ModelSpec(f"multi-group model {h.id}", syntax, data, (h.id,), h.module, r.group, tuple(r.group_equal),
+                    cluster=cluster, auxiliary=tuple(aux), label=f"multi-group model of {h.id}").fit()
     w = wald_test(res, r.expression).iloc[0]
     p = one_sided(w["estimate"], w["se"], r.direction)[0]
     return {"hypothesis": h.id, "check": r.label, "estimate": w["estimate"], "se": w["se"],
@@ -446,67 +376,53 @@ def _robust_rows(h: Hypothesis, scored: Scored, matrix_long: pd.DataFrame | None
     return rows
 
 
-def _available(h: Hypothesis, scored: Scored, instrument: Instrument) -> str:
-    """Empty when the hypothesis can be tested on these data, else why not."""
-    missing_constructs = [c for c in h.spec.constructs if c not in scored.constructs]
-    if missing_constructs:
-        mods = sorted({instrument.constructs[c].module for c in missing_constructs})
-        return f"module(s) {', '.join(mods)} not in the data (constructs {', '.join(missing_constructs)})"
-    needed = list(h.spec.observed) + ([h.spec.group] if h.spec.group else [])
-    for r in h.spec.robustness:
-        if r.kind == "count" and r.outcome:
-            needed.append(r.outcome)
-        if r.kind == "multigroup" and r.group:
-            needed.append(r.group)
-    absent = [v for v in needed if v not in scored.data.columns]
-    if absent:
-        return f"firm-profile variable(s) {', '.join(absent)} not in the data"
-    return ""
-
-
 def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, seed: int, n_boot: int, n_jobs: int,
                progress: Progress | None = None, cluster: str | None = None) -> dict:
-    """Fit every testable hypothesis' model and run its tests (``cluster``: cluster-robust SEMs)."""
+    """Fit every testable hypothesis' model (:func:`analysis.propositions.models.hypothesis_specs`) and run
+    its tests (``cluster``: cluster-robust SEMs). Hypotheses sharing a model share its fit."""
+    built = hypothesis_specs(scored, instrument, registry, cluster)
+    specs = {s.key: s for s in built.specs}
+    why = dict(zip(built.skipped["hypothesis"], built.skipped["reason"], strict=True))
     models: dict[str, tuple[str, FitResult, list[str]]] = {}
+    failed: dict[str, str] = {}
     tests, robust, skipped = [], [], []
     matrix_long = _matrix_long(scored, instrument)
     hyps = registry.hypotheses
     for k, h in enumerate(hyps):
         if progress:
             progress("hypotheses", k, len(hyps))
-        reason = _available(h, scored, instrument)
-        if reason:
-            skipped.append({"hypothesis": h.id, "reason": reason})
+        if h.id in why:
+            skipped.append({"hypothesis": h.id, "reason": why[h.id]})
             continue
-        syntax, data = build_model(h, scored, instrument, cluster)
-        data, aux = with_auxiliary(syntax, data, scored)
-        key = next((kk for kk, (s, _, _) in models.items() if s == syntax), None)
+        spec = specs[built.of[h.id]]
+        if spec.key in failed:
+            skipped.append({"hypothesis": h.id, "reason": failed[spec.key]})
+            continue
         try:
-            if key is None:
+            if spec.key not in models:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", SmeSurveyWarning)
-                    res = fit(syntax, data, estimator="MLR", missing="fiml", group=h.spec.group,
-                              cluster=cluster, auxiliary=aux,
-                              group_equal=h.spec.group_equal, std_lv=h.spec.std_lv, source=f"model of {h.id}")
-                key = f"model {h.id}"
-                models[key] = (syntax, res, [h.id])
+                    fitted = spec.fit()
+                models[spec.key] = (spec.syntax, fitted, [])
                 for w in caught:
-                    warnings.warn(f"{key}: {w.message}", SmeSurveyWarning, stacklevel=2)
-            else:
-                models[key][2].append(h.id)
-            res = models[key][1]
+                    warnings.warn(f"{spec.key}: {w.message}", SmeSurveyWarning, stacklevel=2)
+            res = models[spec.key][1]
+            models[spec.key][2].append(h.id)
             rows, extra = _test_rows(h, res, registry, seed, n_boot, n_jobs, progress)
-            rows += _lr_rows(h, syntax, data, res)
+            rows += _lr_rows(h, spec, res)
             ht = _htmt_row(h, scored)
             if ht:
                 rows.append(ht)
             for r in rows:
-                r["model"] = key
+                r["model"] = spec.key
                 r["n"] = int(sum(res.nobs))
             tests += rows
             robust += extra + _robust_rows(h, scored, matrix_long, registry.alpha, instrument, cluster)
         except SmeSurveyError as exc:
-            skipped.append({"hypothesis": h.id, "reason": f"the model could not be estimated: {exc}"})
+            reason = f"the model could not be estimated: {exc}"
+            if spec.key not in models:
+                failed[spec.key] = reason
+            skipped.append({"hypothesis": h.id, "reason": reason})
     return {"models": models, "tests": pd.DataFrame(tests), "robustness": pd.DataFrame(robust),
             "skipped": pd.DataFrame(skipped, columns=["hypothesis", "reason"])}
 
@@ -598,10 +514,10 @@ def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registr
     tested = step4_test(scored, inst, reg, seed=seed, n_boot=n_boot, n_jobs=n_jobs, progress=progress,
                         cluster=cluster)
     verdicts = step5_decide(tested["tests"], tested["robustness"], tested["models"], reg)
-    params = [res.parameters.assign(model=key) for key, (_, res, _) in tested["models"].items()]
+    params = [flag_auxiliary(res).assign(model=key) for key, (_, res, _) in tested["models"].items()]
     params += [p.assign(model=key) for key, p in mparams.items()]
-    parameters = pd.concat(params, ignore_index=True)[["model", *PARAMETER_COLUMNS]] if params else \
-        pd.DataFrame(columns=["model", *PARAMETER_COLUMNS])
+    columns = ["model", *PARAMETER_COLUMNS, "auxiliary"]
+    parameters = pd.concat(params, ignore_index=True)[columns] if params else pd.DataFrame(columns=columns)
     fits = {key: res.fit_measures for key, (_, res, _) in tested["models"].items()} | mfits
     options = {"seed": seed, "bootstrap": n_boot, "alpha": reg.alpha, "modules": list(scored.modules),
                "estimator": "MLR", "missing": "fiml", "cluster.robust.sem": cluster,

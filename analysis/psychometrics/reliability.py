@@ -123,7 +123,7 @@ RELIABILITY_COLUMNS = ("factor", "k", "alpha", "omega", "omega2", "omega3", "ave
 
 
 def reliability(params: pd.DataFrame, data: pd.DataFrame | None = None, *, group: int = 1,
-                implied: pd.DataFrame | None = None) -> pd.DataFrame:
+                implied: pd.DataFrame | None = None, sample_cov: pd.DataFrame | None = None) -> pd.DataFrame:
     """Reliability of every first-order factor of a fitted CFA (as ``semTools::reliability``, 0.5-6).
 
     Parameters
@@ -132,7 +132,12 @@ def reliability(params: pd.DataFrame, data: pd.DataFrame | None = None, *, group
         Parameter table with lavaan's columns (``lhs, op, rhs, est, std.all``;
         ``group`` optional).
     data : DataFrame, optional
-        The raw item data, for ``alpha`` and ``omega3`` (NaN without it).
+        The raw item data, for ``alpha`` and ``omega3`` (listwise-complete rows, divisor N;
+        NaN without ``data`` or ``sample_cov``).
+    sample_cov : DataFrame, optional
+        The sample covariance matrix of the indicators (labelled), used instead of ``data``:
+        pass ``fit.sample_moments()[0]`` to match ``semTools::reliability(fit)``, which reads
+        ``lavInspect(fit, "sampstat")`` - with FIML the EM (h1) estimate, using every row.
     implied : DataFrame, optional
         Model-implied covariance of the indicators, for ``omega2`` (default:
         rebuilt from all loadings, regressions and (co)variances in ``params``).
@@ -185,9 +190,13 @@ def reliability(params: pd.DataFrame, data: pd.DataFrame | None = None, *, group
             total_implied = sigma[np.ix_(ix, ix)].sum()
         omega2 = num / total_implied
         alpha = omega3 = np.nan
-        if data is not None:
+        s = None
+        if sample_cov is not None:
+            s = sample_cov.loc[inds, inds].to_numpy(dtype=float)
+        elif data is not None:
             x = data[inds].apply(pd.to_numeric, errors="coerce").dropna()
             s = np.cov(x.to_numpy(dtype=float), rowvar=False, bias=True)
+        if s is not None:
             omega3 = num / s.sum()
             k = len(inds)
             alpha = k / (k - 1) * (1 - np.trace(s) / s.sum())

@@ -28,8 +28,8 @@ from instrument import Instrument
 from smecore.files import write_text
 from smecore.provenance import package_versions
 
-MEASUREMENT_COLUMNS = ("construct", "items", "alpha", "omega", "cr", "ave", "sqrt.ave", "max.correlation",
-                       "fornell.larcker", "max.htmt", "htmt.with")
+MEASUREMENT_COLUMNS = ("construct", "items", "second.order", "alpha", "omega", "omega.l2", "cr", "ave", "sqrt.ave",
+                       "max.correlation", "fornell.larcker", "max.htmt", "htmt.with", "htmt.ok")
 
 
 ADJUST_TEXT = {"holm": "verdicts on Holm-adjusted p-values (family-wise error rate)",

@@ -536,6 +536,14 @@ class FitResult:
         ov = list(self.partable.variables.ov)
         return pd.DataFrame(imp.sigma, index=ov, columns=ov), pd.Series(imp.mu, index=ov)
 
+    def sample_moments(self, group: int = 1) -> tuple[pd.DataFrame, pd.Series]:
+        """Sample covariance matrix (divisor N) and means of the observed variables of ``group``
+        (1-based), as lavaan's ``lavInspect(fit, "sampstat")``: with FIML on incomplete data these are
+        the EM estimates of the saturated model (h1), not listwise moments."""
+        gd = self.estimation.groups[group - 1]
+        ov = list(self.partable.variables.ov)
+        return pd.DataFrame(gd.cov, index=ov, columns=ov), pd.Series(gd.mean, index=ov)
+
     @property
     def nclusters(self) -> tuple[int, ...]:
         """Clusters per group behind cluster-robust statistics (lavaan ``lavInspect(fit,

@@ -40,12 +40,29 @@ def test_verdicts_file_has_the_issue_columns(analyzed):
 
 def test_parameter_measurement_fit_and_provenance_files(analyzed):
     params = pd.read_csv(analyzed / "parameters.csv")
-    assert list(params.columns) == ["model", *PARAMETER_COLUMNS]
+    assert list(params.columns) == ["model", *PARAMETER_COLUMNS, "auxiliary"]
     assert {"model H1", "measurement M1", "measurement M5"} <= set(params["model"])
+    # the rows of the auxiliary SIZE (saturated correlates) are flagged, and only those
+    involves_size = (params["lhs"] == "SIZE") | (params["rhs"] == "SIZE")
+    in_model_h7 = params["model"] == "model H7"  # H7 has SIZE in its model: no auxiliary there
+    assert params["auxiliary"].equals(involves_size & ~in_model_h7)
+    assert params.loc[params["auxiliary"], "op"].isin(["~~", "~1"]).all() and params["auxiliary"].sum() > 100
     meas = pd.read_csv(analyzed / "measurement.csv")
     inst = load_instrument()
     assert set(meas["construct"]) >= set(inst.constructs) - {"MKR"}
-    assert meas["alpha"].between(0.5, 1).all() and meas["ave"].between(0.2, 1).all()
+    first = meas[meas["construct"].isin(inst.constructs)]
+    assert first["alpha"].between(0.5, 1).all() and first["ave"].between(0.2, 1).all()
+    # HTMT against its stated threshold; unknown stays unknown
+    assert (first["htmt.threshold"] == 0.85).all()
+    known = first["max.htmt"].notna()
+    assert first.loc[known, "htmt.ok"].astype(bool).equals(first.loc[known, "max.htmt"] < 0.85)
+    assert first.loc[~known, "htmt.ok"].isna().all()
+    # every second-order factor has a row with its omegaL2, and its members name it
+    second = meas[~meas["construct"].isin(inst.constructs)].set_index("construct")
+    assert set(second.index) == set(inst.second_order())
+    assert second["omega.l2"].between(0.3, 1).all() and first["omega.l2"].isna().all()
+    for so, members in inst.second_order().items():
+        assert (first.set_index("construct").loc[members, "second.order"] == so).all()
     fits = json.loads((analyzed / "fit.json").read_text())
     for key in ("model H1", "measurement M3"):
         assert {"chisq", "df", "cfi", "rmsea", "srmr", "chisq.scaled", "cfi.robust"} <= set(fits[key])

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from analysis.propositions.pipeline import MISSINGNESS_PREDICTORS, analyze, with_auxiliary
+from analysis.propositions.models import MISSINGNESS_PREDICTORS, with_auxiliary
+from analysis.propositions.pipeline import analyze
 from synthetic_data.generate import generate
 
 

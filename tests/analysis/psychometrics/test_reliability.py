@@ -164,3 +164,43 @@ def test_input_errors(hs_data):
     with pytest.raises(DataError, match="constant"):
         cronbach_alpha(hs_data.assign(x2=1.0), ["x1", "x2"])
     assert list(scale_alphas(hs_data, {"v": ["x1", "x2", "x3"]})["construct"]) == ["v"]
+
+
+BFI_MODEL = """
+agree =~ A1 + A2 + A3 + A4 + A5
+consc =~ C1 + C2 + C3 + C4 + C5
+extra =~ E1 + E2 + E3 + E4 + E5
+neuro =~ N1 + N2 + N3 + N4 + N5
+open  =~ O1 + O2 + O3 + O4 + O5
+"""
+
+
+@pytest.fixture(scope="module")
+def bfi_fiml_fit():
+    return fit(BFI_MODEL, pd.read_csv(EXTRA / "bfi.csv"), estimator="MLR", missing="fiml")
+
+
+@pytest.mark.parametrize("coef", COEFS)
+def test_fiml_fit_matches_semtools_through_the_h1_covariance(bfi_fiml_fit, coef):
+    """semTools reads alpha and omega3 from lavInspect(fit, "sampstat"): with FIML the EM covariance of
+    all 2,800 rows of psych::bfi, not the 2,436 complete ones (make_reliability_fiml.R)."""
+    ref = _semtools("bfi_fiml_reliability_semTools.csv")
+    ours = reliability(bfi_fiml_fit.parameters, sample_cov=bfi_fiml_fit.sample_moments()[0]).set_index("factor")
+    for factor in ref.columns:
+        assert ours.loc[factor, coef] == pytest.approx(ref.loc[coef, factor], abs=1e-4), factor
+
+
+def test_listwise_alpha_differs_from_the_fiml_one(bfi_fiml_fit):
+    """The listwise-complete alpha (the ``data=`` route) is a different number on incomplete data."""
+    ref = _semtools("bfi_fiml_reliability_semTools.csv")
+    listwise = reliability(bfi_fiml_fit.parameters, pd.read_csv(EXTRA / "bfi.csv")).set_index("factor")
+    assert max(abs(listwise.loc[f, "alpha"] - ref.loc["alpha", f]) for f in ref.columns) > 1e-3
+
+
+def test_sample_moments_are_the_em_estimates_on_incomplete_data(bfi_fiml_fit):
+    data = pd.read_csv(EXTRA / "bfi.csv")
+    cov, mean = bfi_fiml_fit.sample_moments()
+    assert list(cov.index) == list(bfi_fiml_fit.partable.variables.ov)
+    # EM means differ from the available-case means, but only slightly
+    avail = data[cov.index].mean()
+    assert 0 < (mean - avail).abs().max() < 0.05

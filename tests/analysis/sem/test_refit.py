@@ -70,7 +70,8 @@ def test_refits_with_auxiliary_variables_converge_in_a_few_steps():
     the H15 model took 20-500 iterations (some never converged, counted as failed resamples). Once
     the decrement falls slowly the refit switches to the exact Hessian."""
     from analysis.propositions.hypotheses import load_registry
-    from analysis.propositions.pipeline import build_model, step12_prepare, with_auxiliary
+    from analysis.propositions.models import build_model, with_auxiliary
+    from analysis.propositions.pipeline import step12_prepare
     from instrument import load_instrument
     from synthetic_data.generate import generate
 

@@ -1,0 +1,278 @@
+"""The models of the analysis as data: one :class:`ModelSpec` per SEM, built once from the scored data.
+
+Every consumer fits from the same list, so they cannot disagree on a model:
+:func:`analysis.propositions.pipeline.step3_measure` (``measurement_specs``),
+``step4_test`` (``hypothesis_specs``) and ``smesurvey export-r`` (``model_specs``,
+which writes each spec's syntax, data and lavaan options for R).
+
+A spec holds the lavaan syntax, the data frame it is fitted to (items, observed
+variables, product indicators, the group column, the cluster column and the
+auxiliary variables of FIML) and the options of :func:`analysis.sem.fit.fit`
+(always MLR with FIML, as the pipeline fits every SEM).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from analysis.propositions.hypotheses import Hypothesis, Registry
+from analysis.psychometrics.scoring import Scored
+from analysis.sem.fit import FitResult, fit
+from analysis.sem.interaction import product_indicators
+from analysis.sem.syntax import classify_variables, parse_model
+from instrument import Instrument
+from smecore.errors import DataError, SmeSurveyError
+
+CLUSTER_COLUMN = "firm_cluster_org"
+ESTIMATOR = "MLR"
+MISSING = "fiml"
+
+#: Observed variables that predict missingness: added to every SEM that does not already contain
+#: them as auxiliary variables of FIML (saturated correlates, :mod:`analysis.sem.auxiliary`). Firm size
+#: (``SIZE``, log employees): small firms leave more answers blank - in the synthetic data by
+#: construction (``synthetic_data.knobs``, MAR given size), and a common pattern in SME surveys.
+MISSINGNESS_PREDICTORS = ("SIZE",)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One SEM of the analysis: what to fit, on which data, with which options.
+
+    ``key`` names the model in every output (``"measurement M1"``, ``"model H11"``);
+    ``hypotheses`` are the ids tested on it (several when hypotheses share a model);
+    ``data`` holds every column the fit needs (including ``group``, ``cluster`` and
+    ``auxiliary``). ``fit()`` fits it with MLR and FIML as the pipeline does.
+    """
+
+    key: str
+    syntax: str
+    data: pd.DataFrame = field(repr=False)
+    hypotheses: tuple[str, ...] = ()
+    module: str = ""
+    group: str | None = None
+    group_equal: tuple[str, ...] = ()
+    std_lv: bool = False
+    cluster: str | None = None
+    auxiliary: tuple[str, ...] = ()
+    label: str = ""  # how errors and warnings name the model (default from key and hypotheses)
+
+    @property
+    def source(self) -> str:
+        """How errors and warnings name this model."""
+        if self.label:
+            return self.label
+        return f"measurement model {self.module}" if self.key.startswith("measurement") else \
+            f"model of {self.hypotheses[0]}"
+
+    def fit(self, extra_syntax: str = "") -> FitResult:
+        """Fit the model (``extra_syntax``: constraints appended, e.g. for a chi-square difference test)."""
+        return fit(self.syntax + extra_syntax, self.data, estimator=ESTIMATOR, missing=MISSING, group=self.group,
+                   group_equal=list(self.group_equal), std_lv=self.std_lv, cluster=self.cluster,
+                   auxiliary=list(self.auxiliary), source=self.source)
+
+    def lavaan_options(self) -> dict:
+        """The options of lavaan's ``sem()`` (and semTools' ``auxiliary(aux=)``) that reproduce ``fit()``."""
+        return {"estimator": ESTIMATOR, "missing": "ml", "std_lv": self.std_lv, "group": self.group or "",
+                "group_equal": ",".join(self.group_equal), "cluster": self.cluster or "",
+                "auxiliary": ",".join(self.auxiliary)}
+
+
+# -- data helpers ------------------------------------------------------------------------------
+
+def numeric_frame(scored: Scored, columns: Sequence[str]) -> pd.DataFrame:
+    """The scored data's ``columns`` as floats (text that is not a number becomes NaN)."""
+    return scored.data[list(columns)].apply(pd.to_numeric, errors="coerce").astype(float)
+
+
+def cluster_column(scored: Scored) -> str | None:
+    """The cluster-organisation column when the data have one with at least two clusters.
+
+    Firms recruited through the same cluster organisation share its influence
+    (the design of DESIGN.md). The regression checks always use
+    cluster-robust standard errors. The SEMs do only with
+    ``analyze(cluster_robust=True)`` (lavaan's ``cluster=``; indirect effects
+    then bootstrapped by cluster): with about 20 clusters the cluster sandwich
+    is itself very noisy - in our coverage study (theory world, N = 3,000,
+    10 seeds) it did not bring the coverage of 95% intervals closer to 95%
+    (93% with, 92% without) - so it is offered, not imposed.
+    """
+    if CLUSTER_COLUMN in scored.data.columns and scored.data[CLUSTER_COLUMN].nunique() >= 2:
+        return CLUSTER_COLUMN
+    return None
+
+
+def with_cluster(frame: pd.DataFrame, scored: Scored, cluster: str | None) -> pd.DataFrame:
+    """``frame`` plus the cluster column (matched by position) when ``cluster`` is given."""
+    if cluster is None:
+        return frame
+    return frame.assign(**{cluster: scored.data[cluster].to_numpy()})
+
+
+def with_auxiliary(syntax: str, data: pd.DataFrame, scored: Scored) -> tuple[pd.DataFrame, list[str]]:
+    """``data`` plus the :data:`MISSINGNESS_PREDICTORS` the model leaves out, and their names.
+
+    A predictor is added when the scored data have it (with at least two distinct
+    observed values) and the model's syntax does not use it; rows are matched on
+    the index. Pass the names to ``fit(..., auxiliary=...)``.
+    """
+    in_model = set(classify_variables(parse_model(syntax).statements).ov)
+    aux = [v for v in MISSINGNESS_PREDICTORS if v in scored.data.columns and v not in in_model
+           and v not in data.columns and pd.to_numeric(scored.data[v], errors="coerce").nunique() >= 2]
+    if not aux:
+        return data, []
+    extra = {v: pd.to_numeric(scored.data[v], errors="coerce").astype(float) for v in aux}
+    return data.assign(**extra), aux
+
+
+def observed_column(scored: Scored, name: str) -> pd.Series:
+    """An observed (profile or derived) variable of the scored data as floats; DataError when absent."""
+    if name in scored.data.columns:
+        return pd.to_numeric(scored.data[name], errors="coerce").astype(float)
+    raise DataError(f"the analysis needs column '{name}', which the data do not have")
+
+
+# -- building models -----------------------------------------------------------------------------
+
+def build_model(h: Hypothesis, scored: Scored, instrument: Instrument,
+                cluster: str | None = None) -> tuple[str, pd.DataFrame]:
+    """lavaan syntax and data frame (reverse-scored items, observed variables, product indicators)."""
+    spec = h.spec
+    lines, columns = [], {}
+    for c in spec.constructs:
+        items = scored.constructs[c]
+        lines.append(f"{c} =~ " + " + ".join(items))
+        for i in items:
+            columns[i] = pd.to_numeric(scored.data[i], errors="coerce").astype(float)
+    members = instrument.second_order()
+    for so in spec.second_order:
+        lines.append(f"{so} =~ " + " + ".join(members[so]))
+    for name in spec.observed:
+        columns[name] = observed_column(scored, name)
+    for prod in spec.products:
+        a, b = prod.of
+        xa = scored.constructs[a]
+        if b in scored.constructs:
+            xb = scored.constructs[b]
+            frame = pd.DataFrame({**{i: columns[i] for i in xa}, **{i: columns.get(i, pd.to_numeric(
+                scored.data[i], errors="coerce")) for i in xb}})
+        else:  # latent x observed: every indicator times the standardized observed variable
+            obs = observed_column(scored, b)
+            zname = f"{b}_z"
+            frame = pd.DataFrame({**{i: columns[i] for i in xa}, zname: (obs - obs.mean()) / obs.std()})
+            xb = [zname] * len(xa)
+        prods = product_indicators(frame, xa, xb)
+        if b not in scored.constructs:
+            prods.columns = [f"{i}_x_{b.lower()}" for i in xa]
+        lines.append(f"{prod.name} =~ " + " + ".join(prods.columns))
+        for c in prods.columns:
+            columns[c] = prods[c]
+    lines.append(spec.model.strip())
+    for k, t in enumerate(spec.tests):
+        if t.kind == "indirect":
+            lines.append(f"ind{k + 1} := {t.expression}")
+    data = pd.DataFrame(columns)
+    if spec.group:
+        g = observed_column(scored, spec.group)
+        names = {v: k for k, v in spec.groups.items()}
+        data[spec.group] = g.map(names)
+        order = {name: i for i, name in enumerate(spec.groups)}
+    data = with_cluster(data, scored, cluster)
+    if spec.group:
+        data = data.iloc[np.argsort(data[spec.group].map(order).fillna(len(order)).to_numpy(), kind="stable")]
+    return "\n".join(lines) + "\n", data
+
+
+def measurement_spec(module: str, scored: Scored, instrument: Instrument, cluster: str | None = None) -> ModelSpec:
+    """The CFA of one module: every construct of the module that the data have (second-order factors
+    as the instrument defines them), with the missingness predictors as auxiliary variables."""
+    syntax = instrument.lavaan_syntax([module])
+    items = [i for c in instrument.constructs_in(module) if c.id in scored.constructs for i in scored.constructs[c.id]]
+    data, aux = with_auxiliary(syntax, with_cluster(numeric_frame(scored, items), scored, cluster), scored)
+    return ModelSpec(f"measurement {module}", syntax, data, module=module, cluster=cluster, auxiliary=tuple(aux))
+
+
+def measurement_specs(scored: Scored, instrument: Instrument, cluster: str | None = None) -> list[ModelSpec]:
+    """One :func:`measurement_spec` per module in the data (M0, the firm profile, has no scales)."""
+    return [measurement_spec(m, scored, instrument, cluster) for m in scored.modules if m != "M0"]
+
+
+def unavailable(h: Hypothesis, scored: Scored, instrument: Instrument) -> str:
+    """Empty when the hypothesis can be tested on these data, else why not."""
+    missing_constructs = [c for c in h.spec.constructs if c not in scored.constructs]
+    if missing_constructs:
+        mods = sorted({instrument.constructs[c].module for c in missing_constructs})
+        return f"module(s) {', '.join(mods)} not in the data (constructs {', '.join(missing_constructs)})"
+    needed = list(h.spec.observed) + ([h.spec.group] if h.spec.group else [])
+    for r in h.spec.robustness:
+        if r.kind == "count" and r.outcome:
+            needed.append(r.outcome)
+        if r.kind == "multigroup" and r.group:
+            needed.append(r.group)
+    absent = [v for v in needed if v not in scored.data.columns]
+    if absent:
+        return f"firm-profile variable(s) {', '.join(absent)} not in the data"
+    return ""
+
+
+@dataclass(frozen=True)
+class HypothesisModels:
+    """The structural models of the testable hypotheses (``specs``, one per distinct model, in the
+    order of first use), which spec each hypothesis is tested on (``of``), and the hypotheses that
+    cannot be tested (``skipped``: ``hypothesis, reason``)."""
+
+    specs: tuple[ModelSpec, ...]
+    of: dict[str, str]
+    skipped: pd.DataFrame
+
+
+def hypothesis_specs(scored: Scored, instrument: Instrument, registry: Registry,
+                     cluster: str | None = None) -> HypothesisModels:
+    """Build the SEM of every hypothesis of ``registry`` the data allow; hypotheses whose syntax is
+    the same share one spec (keyed by the first of them)."""
+    specs: dict[str, ModelSpec] = {}
+    by_syntax: dict[str, str] = {}
+    of: dict[str, str] = {}
+    skipped = []
+    for h in registry.hypotheses:
+        reason = unavailable(h, scored, instrument)
+        if reason:
+            skipped.append({"hypothesis": h.id, "reason": reason})
+            continue
+        try:
+            syntax, data = build_model(h, scored, instrument, cluster)
+        except SmeSurveyError as exc:
+            skipped.append({"hypothesis": h.id, "reason": f"the model could not be built: {exc}"})
+            continue
+        key = by_syntax.get(syntax)
+        if key is None:
+            data, aux = with_auxiliary(syntax, data, scored)
+            key = f"model {h.id}"
+            by_syntax[syntax] = key
+            specs[key] = ModelSpec(key, syntax, data, (h.id,), module=h.module, group=h.spec.group,
+                                   group_equal=tuple(h.spec.group_equal), std_lv=h.spec.std_lv, cluster=cluster,
+                                   auxiliary=tuple(aux))
+        else:
+            s = specs[key]
+            specs[key] = replace(s, hypotheses=(*s.hypotheses, h.id))
+        of[h.id] = key
+    return HypothesisModels(tuple(specs.values()), of, pd.DataFrame(skipped, columns=["hypothesis", "reason"]))
+
+
+def model_specs(scored: Scored, instrument: Instrument, registry: Registry,
+                cluster: str | None = None) -> list[ModelSpec]:
+    """Every SEM of the analysis: the measurement models, then the hypotheses' models."""
+    return [*measurement_specs(scored, instrument, cluster),
+            *hypothesis_specs(scored, instrument, registry, cluster).specs]
+
+
+def flag_auxiliary(res: FitResult) -> pd.DataFrame:
+    """``res.parameters`` plus a boolean ``auxiliary`` column: True on the rows of the auxiliary
+    variables (their variances, means and saturated correlates, as semTools' ``auxiliary()`` adds
+    them), which belong to the missing-data treatment, not to the substantive model."""
+    aux = list(res.options.auxiliary)
+    p = res.parameters
+    return p.assign(auxiliary=p["lhs"].isin(aux) | p["rhs"].isin(aux))
