@@ -300,7 +300,7 @@ def _variable_of(heading: str, names: set[str]) -> str | None:
 
 
 def _is_identifier(heading: str, geopoints: frozenset[str] = frozenset()) -> bool:
-    last = re.split(r"[/]", heading)[-1]
+    last = re.split(r"[/-]", heading)[-1]  # KoboToolbox joins groups with "/" (or "-"), ODK Central with "-"
     return (heading in IDENTIFIER_COLUMNS or last in IDENTIFIER_COLUMNS or bool(_GEO_PART.search(heading))
             or heading in geopoints)
 

@@ -108,6 +108,14 @@ def test_qualtrics_empty_rows_do_not_switch_the_respondent_id_source(inst, tmp_p
     assert raw.details["respondent_from"] == "ExternalReference"
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_empty_lines_with_either_line_ending(inst, tmp_path, newline):
+    p = tmp_path / "crlf.csv"
+    p.write_bytes(_plain().replace("\n", newline).encode("utf-8"))
+    raw = plain.read_responses(read_table(p), inst)
+    assert raw.source_row.tolist() == [1, 2, 3, 4] and raw.data["aa_1"].tolist() == ["3", "", "", "1"]
+
+
 def test_final_newline_is_not_a_row(inst, tmp_path):
     with_nl, without = tmp_path / "a.csv", tmp_path / "b.csv"
     with_nl.write_text("respondent_id,aa_1,aa_2\nr1,1,2\n", encoding="utf-8")

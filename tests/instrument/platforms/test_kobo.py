@@ -152,3 +152,12 @@ def test_geopoint_question_column_is_an_identifier(inst, tmp_path):
     assert set(raw.identifiers) == {"g_m0/where", "g_m0/_where_latitude", "g_m0/_where_longitude",
                                     "g_m0/_where_altitude", "g_m0/_where_precision"}
     assert raw.unknown == ()
+
+
+@pytest.mark.parametrize("sep", ["/", "-"])
+def test_metadata_identifiers_inside_groups(inst, tmp_path, sep):
+    p = tmp_path / "meta.csv"
+    p.write_text(f"start,end,g_m1{sep}aa_1,g_meta{sep}phonenumber,g_meta{sep}deviceid,SubmissionDate,KEY\n"
+                 ",,2,+44 7700 900123,collect:x,2026-03-02T08:11:02.000Z,uuid:1\n", encoding="utf-8")
+    raw = kobo.read_responses(read_table(p), inst)
+    assert set(raw.identifiers) == {f"g_meta{sep}phonenumber", f"g_meta{sep}deviceid"} and raw.unknown == ()
