@@ -180,6 +180,12 @@ def _all_bytes(out: Path) -> dict[str, bytes]:
     return files
 
 
+def _assert_nothing_leaked(files: dict[str, bytes], values) -> None:
+    for name, data in files.items():
+        for value in values:
+            assert value.encode("utf-8") not in data, f"{value!r} leaked into {name}"
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_no_planted_identifier_in_any_output_byte(case, gen, inst, tmp_path):
     path, columns, platform_ids = export(case, gen, inst, tmp_path)
@@ -189,13 +195,25 @@ def test_no_planted_identifier_in_any_output_byte(case, gen, inst, tmp_path):
     assert res.provenance["rows_kept"] == N
     files = _all_bytes(tmp_path / "out")
     raw_ids = {planted_id(i) for i in range(N)} | set(gen.data["respondent_id"]) | platform_ids
-    for name, data in files.items():
-        for value in (*PLANTED, *sorted(raw_ids)):
-            assert value.encode("utf-8") not in data, f"{value!r} leaked into {name}"
+    _assert_nothing_leaked(files, (*PLANTED, *sorted(raw_ids)))
     prov = json.loads(files["provenance.json"])
     assert set(prov["dropped_identifier_columns"]) == columns
     assert not columns & set(res.responses.columns)
     assert res.responses["respondent_id"].str.fullmatch(r"[0-9a-f]{16}").all()  # keyed-hash pseudonyms
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_cli_ingest_leaks_nothing_either(case, gen, inst, tmp_path, capsys):
+    """``smesurvey ingest RAW --out DIR``: every file it writes (quality report included, once it writes one)
+    and what it prints are free of the planted values."""
+    from smesurvey.cli import main
+
+    path, _, platform_ids = export(case, gen, inst, tmp_path)
+    assert main(["ingest", str(path), "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr()
+    files = _all_bytes(tmp_path / "out")
+    files["(stdout)"], files["(stderr)"] = printed.out.encode(), printed.err.encode()
+    _assert_nothing_leaked(files, (*PLANTED, *sorted(platform_ids), *sorted(gen.data["respondent_id"])))
 
 
 @pytest.mark.parametrize("case", ["qualtrics", "kobo", "limesurvey"])
