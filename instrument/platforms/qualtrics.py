@@ -234,7 +234,7 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
 
     ext = col("ExternalReference").astype(str).replace("nan", "")
     # wholly empty rows (kept as rows, excluded by ingest) have no id of either kind: leave them out of the choice
-    empty = body.astype(str).apply(lambda c: c.str.strip().isin(["", "nan"])).all(axis=1).to_numpy()
+    empty = body.apply(lambda c: c.isna() | c.astype(str).str.strip().isin(["", "nan"])).all(axis=1).to_numpy()
     use_ext = bool((~empty).any()) and bool((ext.str.strip() != "")[~empty].all())
     respondent = ext if use_ext else col("ResponseId").astype(str)
     fin = col("Finished").astype(str).str.strip().str.lower()

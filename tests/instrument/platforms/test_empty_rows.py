@@ -154,3 +154,18 @@ def test_empty_worksheet_row_between_data_rows_stays_a_row(inst, tmp_path, layou
     assert raw.source_row.tolist() == [1, 2, 3]
     assert raw.data["aa_1"].tolist() == ["3", "", "1"]
     assert pd.Series(raw.meta["respondent"]).tolist() == ["r1", "", "r2"]
+
+
+def test_qualtrics_sav_with_an_all_missing_record(inst, tmp_path):
+    import numpy as np
+    import pyreadstat
+
+    frame = pd.DataFrame({"StartDate": ["2026-03-02 09:00:00", "", "2026-03-03 09:00:00"],
+                          "ResponseId": ["R_a", "", "R_b"], "ExternalReference": ["r1", "", "r2"],
+                          "firm_size": [4.0, np.nan, 7.0], "aa_1": [3.0, np.nan, 1.0]})
+    path = tmp_path / "q.sav"
+    pyreadstat.write_sav(frame, str(path))
+    raw = qualtrics.read_responses(read_table(path), inst)
+    assert raw.source_row.tolist() == [1, 2, 3]
+    assert raw.details["respondent_from"] == "ExternalReference"
+    assert raw.meta["respondent"].tolist() == ["r1", "", "r2"]
