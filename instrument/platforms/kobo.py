@@ -24,6 +24,12 @@ Response exports (:func:`write_responses` / :func:`read_responses`):
   ``ReviewState``, ``DeviceID``, ``Edits``, ``FormVersion``
   (:data:`ODK_CENTRAL_META`).
 
+:func:`write_responses` writes every one of these layouts (``layout``, ``sep``,
+``group_separator``, an ``.xlsx`` path), so each reader path has a generator.
+Geopoint questions are identifiers: their part columns (Kobo
+``_loc_latitude`` ..., Central ``loc-Latitude`` ...) and the question's own
+column beside them.
+
 Respondent id: the ``respondent_id`` column when present and filled (our
 form's calculate field; the generator writes the codebook's id there), else
 ``_uuid`` (Kobo) / ``meta-instanceID`` / ``KEY`` (ODK Central).
@@ -43,7 +49,7 @@ from openpyxl import Workbook
 from instrument.export.common import language_name, text
 from instrument.platforms.base import META_COLUMNS, RawResponses, ResponseMeta
 from instrument.platforms.tables import Table
-from smecore.errors import DataError
+from smecore.errors import DataError, OptionError
 from smecore.files import save_workbook, write_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,6 +68,8 @@ FORM_META = ("start", "end", "today", "audit", "instanceID", "meta/instanceID", 
 IDENTIFIER_COLUMNS = ("deviceid", "DeviceID", "phonenumber", "username", "email", "subscriberid", "simserial",
                       "SubmitterName", "SubmitterID", "_submitted_by", "start-geopoint")
 _GEO_PART = re.compile(r"(?:^_|[-/_])(latitude|longitude|altitude|precision|accuracy)$", re.IGNORECASE)
+_KOBO_GEO = re.compile(r"^(?P<path>.*/)?_(?P<name>.+)_(?:latitude|longitude|altitude|precision)$")
+_CENTRAL_GEO = re.compile(r"^(?P<base>.+)-(?:Latitude|Longitude|Altitude|Accuracy)$")
 _ISO = "%Y-%m-%dT%H:%M:%S.000+00:00"
 _TYPES = {"integer": "integer", "year": "integer", "percent": "integer", "text": "text"}
 
@@ -181,12 +189,37 @@ def _cell(x) -> str:
     return str(x)
 
 
+#: Response export layouts :func:`write_responses` writes.
+LAYOUTS = ("kobotoolbox", "odk_central")
+#: Group separators of KoboToolbox's export options ("" = "include groups in headers" off: bare names).
+GROUP_SEPARATORS = ("/", "-", "")
+
+
 def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrument, path: Path, *,
-                    labels: bool = False) -> Path:
-    """A KoboToolbox CSV export (``;``-separated, group paths with ``/``) of ``data`` (codebook columns) to
-    ``path``: ``start``, ``end``, ``respondent_id``, the questions, the system columns. ``labels=True``
-    writes choice labels (English) instead of choice names. Returns ``path``."""
-    headers = _columns(instrument)
+                    labels: bool = False, layout: str = "kobotoolbox", sep: str = ";",
+                    group_separator: str = "/") -> Path:
+    """A KoboToolbox or ODK Central response export of ``data`` (codebook columns) to ``path``; returns ``path``.
+
+    ``layout="kobotoolbox"`` (default): ``start``, ``end``, ``respondent_id``, the questions, the system
+    columns :data:`KOBO_META`; ``sep`` ``;`` (Kobo's default) or ``,``; headers with the group path joined
+    by ``group_separator`` (``/``, ``-``, or ``""`` for Kobo's "no groups" option: bare names); a ``.xlsx``
+    ``path`` writes Kobo's XLSX export (one sheet, same columns). ``labels=True`` writes choice labels
+    (English) instead of choice names. ``layout="odk_central"``: ODK Central's submissions CSV
+    (``SubmissionDate`` first, ``,``-separated, groups joined with ``-``, then :data:`ODK_CENTRAL_META`);
+    Central exports choice names only, so ``labels``, ``sep`` and ``group_separator`` do not apply.
+    Raises :class:`~smecore.errors.OptionError` for other values.
+    """
+    if layout not in LAYOUTS:
+        raise OptionError(f"kobo layout must be one of {', '.join(LAYOUTS)}; got {layout!r}")
+    if group_separator not in GROUP_SEPARATORS:
+        raise OptionError(f"kobo group_separator must be one of {GROUP_SEPARATORS}; got {group_separator!r}")
+    if layout == "odk_central" and labels:
+        raise OptionError("ODK Central's CSV export has choice names only; write it with labels=False")
+    central = layout == "odk_central"
+    if central:
+        sep, group_separator = ",", "-"
+    headers = ({v.name: v.name for v in instrument.variables(paradata=False)} if group_separator == ""
+               else _columns(instrument, group_separator))
     questions = [c for c in data.columns if c in headers]
     body = pd.DataFrame({headers[c]: data[c].map(_cell).to_numpy() for c in questions})
     if labels:
@@ -197,17 +230,46 @@ def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrume
                 body[headers[c]] = body[headers[c]].map(lambda s, vl=vl: vl.get(s, s))
     n = len(data)
     uuid = [hashlib.sha256(f"{meta.seed}/{i}".encode()).hexdigest() for i in range(n)]
+    uuid = [f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:32]}" for u in uuid]
     front = pd.DataFrame({"start": [s.strftime(_ISO) for s in meta.started],
                           "end": [e.strftime(_ISO) for e in meta.ended],
                           "respondent_id": list(meta.respondent)})
-    system = pd.DataFrame({
-        "_id": np.arange(100001, 100001 + n),
-        "_uuid": [f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:32]}" for u in uuid],
-        "_submission_time": [e.strftime("%Y-%m-%dT%H:%M:%S") for e in meta.ended],
-        "_validation_status": "", "_notes": "", "_status": "submitted_via_web", "_submitted_by": "",
-        "__version__": "v1", "_tags": "", "_index": np.arange(1, n + 1)})
+    if central:
+        front.insert(0, "SubmissionDate", [e.strftime("%Y-%m-%dT%H:%M:%S.000Z") for e in meta.ended])
+        system = pd.DataFrame({
+            "meta-instanceID": [f"uuid:{u}" for u in uuid], "KEY": [f"uuid:{u}" for u in uuid],
+            "SubmitterID": "", "SubmitterName": "", "AttachmentsPresent": 0, "AttachmentsExpected": 0,
+            "Status": "", "ReviewState": "", "DeviceID": "", "Edits": 0, "FormVersion": "1"}, index=range(n))
+    else:
+        system = pd.DataFrame({
+            "_id": np.arange(100001, 100001 + n), "_uuid": uuid,
+            "_submission_time": [e.strftime("%Y-%m-%dT%H:%M:%S") for e in meta.ended],
+            "_validation_status": "", "_notes": "", "_status": "submitted_via_web", "_submitted_by": "",
+            "__version__": "v1", "_tags": "", "_index": np.arange(1, n + 1)})
     out = pd.concat([front, body, system], axis=1)
-    return write_text(path, out.to_csv(index=False, sep=";", lineterminator="\n"))
+    if Path(path).suffix.lower() == ".xlsx":
+        return _write_xlsx(out, Path(path))
+    return write_text(path, out.to_csv(index=False, sep=sep, lineterminator="\n"))
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path) -> Path:
+    """Kobo's XLSX export: one sheet, the CSV's columns; numbers as numbers, empty cells left empty."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "data"
+    ws.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        ws.append([_xlsx_cell(x) for x in row])
+    return save_workbook(wb, path)
+
+
+def _xlsx_cell(x):
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if x == "":
+        return None
+    text = str(x)
+    return int(text) if text.lstrip("-").isdigit() and str(int(text)) == text else text
 
 
 # ---------------------------------------------------------------- responses: reading
@@ -237,9 +299,25 @@ def _variable_of(heading: str, names: set[str]) -> str | None:
     return last if last in names else None
 
 
-def _is_identifier(heading: str) -> bool:
-    last = re.split(r"[/]", heading)[-1]
-    return heading in IDENTIFIER_COLUMNS or last in IDENTIFIER_COLUMNS or bool(_GEO_PART.search(heading))
+def _is_identifier(heading: str, geopoints: frozenset[str] = frozenset()) -> bool:
+    last = re.split(r"[/-]", heading)[-1]  # KoboToolbox joins groups with "/" (or "-"), ODK Central with "-"
+    return (heading in IDENTIFIER_COLUMNS or last in IDENTIFIER_COLUMNS or bool(_GEO_PART.search(heading))
+            or heading in geopoints)
+
+
+def _geopoints(heads: list[str]) -> frozenset[str]:
+    """Headings of geopoint questions, found by the part columns the exports add beside them: KoboToolbox
+    ``grp/loc`` with ``grp/_loc_latitude`` ..., ODK Central ``grp-loc`` with ``grp-loc-Latitude`` ...; the
+    question's own column holds "lat lon altitude accuracy"."""
+    out = set()
+    for h in heads:
+        kobo = _KOBO_GEO.match(h)
+        if kobo:
+            out.add(f"{kobo.group('path') or ''}{kobo.group('name')}")
+        central = _CENTRAL_GEO.match(h)
+        if central:
+            out.add(central.group("base"))
+    return frozenset(out)
 
 
 def _times(values: pd.Series) -> pd.Series:
@@ -262,22 +340,21 @@ def read_responses(table: Table, instrument: Instrument) -> RawResponses:
     heads = _header(table)
     body = table.cells.iloc[1:].reset_index(drop=True)
     body.columns = range(body.shape[1])
-    filled = (body.apply(lambda col: col.str.strip()) != "").any(axis=1).to_numpy()
-    source_row = np.flatnonzero(filled) + 1  # 1-based data rows; wholly empty lines are not rows
-    body = body[filled].reset_index(drop=True)
+    source_row = np.arange(1, len(body) + 1)  # 1-based data rows; wholly empty lines stay rows (ingest logs them)
     names = {v.name for v in instrument.variables()}
     known = set(KOBO_META) | set(ODK_CENTRAL_META) | set(FORM_META)
     data, ident, unknown, seen = {}, {}, [], {}
+    geopoints = _geopoints(heads)
     for k, h in enumerate(heads):
         col = body[k]
         var = _variable_of(h, names)
-        if var is not None and not _is_identifier(h):
+        if var is not None and not _is_identifier(h, geopoints):
             if var in seen:
                 raise DataError(f"{table.path}: row 1 (header), columns {seen[var] + 1} ('{heads[seen[var]]}') "
                                 f"and {k + 1} ('{h}') both hold variable '{var}'; remove one of them")
             seen[var] = k
             data[var] = col.to_numpy()
-        elif _is_identifier(h):
+        elif _is_identifier(h, geopoints):
             ident[h] = col.to_numpy()
         elif h in known or h.startswith(("_", "meta/", "meta-")) or h == "":
             continue

@@ -51,6 +51,9 @@ FORMAT = "limesurvey"
 LIMESURVEY_META = ("id", "submitdate", "lastpage", "startlanguage", "seed", "startdate", "datestamp")
 OTHER_META = ("refurl", "token", "ipaddr", "interviewtime", "completed")
 IDENTIFYING = ("ipaddr", "token", "refurl", "email", "firstname", "lastname")
+#: Participant ("token") attributes exported beside firstname / lastname / email: free fields that survey
+#: owners fill with company, phone or address, so treated as identifiers.
+ATTRIBUTE = re.compile(r"^attribute_\d+$")
 TIMING = re.compile(r"^(groupTime\d+|.+Time)$")
 COLUMNS = ("id", "related_id", "class", "type/scale", "name", "relevance", "text", "help", "language",
            "validation", "mandatory", "other", "default", "same_default", "min_num_value_n", "max_num_value_n")
@@ -241,7 +244,7 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
         "finished": submitted.astype(object).to_numpy(),
     })[list(META_COLUMNS)]
     timing = tuple(c for c in names if TIMING.match(c) and c != "interviewtime" and c not in headings)
-    identifiers = tuple(c for c in names if c in IDENTIFYING)
+    identifiers = tuple(c for c in names if c in IDENTIFYING or ATTRIBUTE.match(c))
     known = set(LIMESURVEY_META) | set(OTHER_META) | set(timing) | set(identifiers)
     unknown = tuple(c for k, c in enumerate(names) if k not in mapping and c not in known)
     if table.cells is None:

@@ -20,7 +20,7 @@ name (the generator writes ``QID_<name>``). Tags such as ``Q5_1`` / ``QID5_1``
 that the researcher left at Qualtrics' defaults cannot be mapped without the
 survey's QSF file: they are reported in ``unknown``.
 
-``respondent`` is ``ExternalReference`` when every data row has one (the
+``respondent`` is ``ExternalReference`` when every data row that is not wholly empty has one (the
 generator puts the codebook's ``respondent_id`` there, so a round trip
 recovers it), else ``ResponseId``; ``details["respondent_from"]`` says which.
 An extra meta column ``status`` keeps Qualtrics' Status code (``"0"`` IP
@@ -233,7 +233,9 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
         return body[name].reset_index(drop=True) if name in body.columns else pd.Series([""] * n, dtype=object)
 
     ext = col("ExternalReference").astype(str).replace("nan", "")
-    use_ext = n > 0 and bool((ext.str.strip() != "").all())
+    # wholly empty rows (kept as rows, excluded by ingest) have no id of either kind: leave them out of the choice
+    empty = body.apply(lambda c: c.isna() | c.astype(str).str.strip().isin(["", "nan"])).all(axis=1).to_numpy()
+    use_ext = bool((~empty).any()) and bool((ext.str.strip() != "")[~empty].all())
     respondent = ext if use_ext else col("ResponseId").astype(str)
     fin = col("Finished").astype(str).str.strip().str.lower()
     finished = fin.map({"1": True, "1.0": True, "true": True, "0": False, "0.0": False, "false": False})

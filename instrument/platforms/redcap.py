@@ -149,9 +149,7 @@ def read_responses(table: Table, instrument: Instrument) -> RawResponses:
     heads = [h.strip() for h in table.row(0)]
     body = table.cells.iloc[1:].reset_index(drop=True)
     body.columns = heads
-    filled = (body.apply(lambda c: c.str.strip()) != "").any(axis=1).to_numpy()
-    source_row = np.flatnonzero(filled) + 1
-    body = body[filled].reset_index(drop=True)
+    source_row = np.arange(1, len(body) + 1)  # 1-based data rows; wholly empty lines stay rows (ingest logs them)
     names = {v.name for v in instrument.variables()}
     data, unknown, stamps, completes = {}, [], [], []
     for k, h in enumerate(heads):

@@ -4,7 +4,11 @@
 :class:`Table`: for text files (CSV / TSV, any delimiter, UTF-8 with or
 without BOM, UTF-16, cp1252) and XLSX every cell as ``str`` (``""`` when
 empty) with no header interpretation, so a platform module can see header
-rows such as Qualtrics' three; for SPSS ``.sav`` and Stata ``.dta`` the typed
+rows such as Qualtrics' three. Every line is a row, wholly empty ones
+included (an empty line between data lines, a line of only delimiters, an
+empty worksheet row between data rows); only empty lines after the last
+line with content (the final newline, trailing blank lines; trailing empty
+worksheet rows) are not rows; for SPSS ``.sav`` and Stata ``.dta`` the typed
 frame and its value labels (pyreadstat). Platform modules decide where the
 header is and which rows are data.
 
@@ -109,7 +113,11 @@ def read_text_table(path: Path) -> Table:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     except csv.Error as exc:
         raise DataError(f"{path}: cannot be read as a {sep!r}-separated text file ({exc})") from exc
+    while rows and not rows[-1]:  # zero-length lines after the last line with content are not rows
+        rows.pop()
     width = max((len(r) for r in rows), default=0)
+    # an empty line between data lines (csv gives []) and a line of only delimiters stay rows of "" cells,
+    # so ingest can log them as excluded "empty row" and source_row keeps counting data lines
     cells = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], columns=range(width), dtype=str)
     return Table(path, "text", cells=cells.fillna(""), encoding=enc, delimiter=sep)
 

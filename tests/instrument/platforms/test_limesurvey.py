@@ -190,3 +190,16 @@ def test_tsv_records_dates_and_timings(tmp_path, inst):
     with path.open(encoding="utf-8", newline="") as fh:
         settings = {r["name"]: r["text"] for r in csv.DictReader(fh, delimiter="\t") if r["class"] == "S"}
     assert settings["datestamp"] == "Y" and settings["savetimings"] == "Y"
+
+
+def test_participant_attributes_are_identifiers(tmp_path, inst):
+    """An export with "participant information" chosen: token, firstname, lastname, email and attribute_N."""
+    p = tmp_path / "tokens.csv"
+    p.write_text('"id","token","firstname","lastname","email","attribute_1","submitdate","lastpage","startlanguage",'
+                 '"seed","startdate","datestamp","firmemployees"\n'
+                 '"1","tok1","Anna","Virtanen","anna@example.org","+358 40 1234567","2024-03-04 09:25:40","4","en",'
+                 '"1","2024-03-04 09:12:01","2024-03-04 09:25:40","12"\n', encoding="utf-8")
+    raw = limesurvey.read_responses(read_table(p), inst)
+    assert raw.identifiers == ("token", "firstname", "lastname", "email", "attribute_1")
+    assert raw.identifying["attribute_1"].tolist() == ["+358 40 1234567"]
+    assert raw.unknown == () and list(raw.data.columns) == ["firm_employees"]
