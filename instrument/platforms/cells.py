@@ -21,11 +21,15 @@ def floats(values) -> pd.Series:
 
 def numeric_share(frame: pd.DataFrame) -> float:
     """Share of non-empty cells of ``frame`` that parse as numbers (1.0 when there are none)."""
-    cells = frame.astype(str).to_numpy().ravel()
-    cells = cells[(cells != "") & (cells != "nan")]
-    if cells.size == 0:
+    # parsed once per distinct text (pandas.factorize), not per cell: an export of 200,000 rows holds
+    # millions of cells but a few hundred distinct values
+    codes, uniques = pd.factorize(frame.astype(str).to_numpy().ravel())
+    uniques = np.asarray(uniques, dtype=object)
+    answered = ((uniques != "") & (uniques != "nan"))[codes]
+    if not answered.any():
         return 1.0
-    return float(np.mean(pd.to_numeric(pd.Series(cells), errors="coerce").notna()))
+    numeric = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").notna().to_numpy()
+    return float(np.mean(numeric[codes][answered]))
 
 
 def durations(data: pd.DataFrame, meta) -> np.ndarray:
