@@ -237,8 +237,7 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
     """Map a Qualtrics export (CSV/XLSX cells or a SAV frame) to codebook names; values as exported."""
     names = _names(table)
     n_header, import_ids = _header_rows(table)
-    body = table.body(n_header)
-    body = body.copy()
+    body = table.body(n_header).copy(deep=False)  # renaming its columns leaves the table as it is
     body.columns = names
     body = body.reset_index(drop=True)
     mapping = column_map(names, import_ids, instrument)

@@ -31,7 +31,7 @@ def _qualtrics_preview_spam() -> bytes:
     items = TK.split(",")
     lines = [",".join(meta + items),
              ",".join(meta[:6] + ["Response ID", "External Data Reference"] + [f"TK item {k}" for k in range(1, 5)]),
-             ",".join('"{""ImportId"":""%s""}"' % c for c in meta + [f"QID_{i}" for i in items])]
+             ",".join(f'"{{""ImportId"":""{c}""}}"' for c in meta + [f"QID_{i}" for i in items])]
     for k, status in enumerate(("0", "1", "8", "2", "16"), start=1):
         lines.append(f"2026-03-0{k} 10:00:00,2026-03-0{k} 10:10:00,{status},100,600,1,R_{k:015d},f{k},"
                      f"{k},2,3,4")
