@@ -8,6 +8,22 @@ memory is the child's own (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``, re
 nothing else runs as a child before it). Prints the ingest time, the child's peak memory and the ratio
 against a baseline run in this process: ``pandas.read_csv`` of the same file (all cells as text) - the
 least any reader of this file must spend. ``--profile`` also prints the child's cProfile top entries.
+
+Measured on the 2-core reference machine (2 December 2026; 200,000 x 189 columns, 96 MB, outputs
+written; other jobs running alongside, so +-20 %):
+
+=========================================  ========  ==========  ==================
+version                                    ingest()  peak (RSS)  vs pandas.read_csv
+=========================================  ========  ==========  ==================
+before (a Python loop over every cell)     148.2 s   2.94 GB     ~70x
+after (one decision per distinct value)     27.2 s   1.76 GB     13.2x (2.06 s)
+=========================================  ========  ==========  ==================
+
+Where the time went (cProfile, 20,000 rows before / 200,000 rows after): before, 83 % in the per-cell
+loop of ``_clean_cells`` (``recode_value`` / ``_norm`` 3 million calls each) and, at 200,000 rows,
+35 s in ``DataFrame.to_csv`` formatting every float; after, reading the text file into cells
+(``tables.read_text_table``, csv.reader + DataFrame, ~9 s) and the Qualtrics mapping (~5 s) lead,
+then factorizing the columns (~6 s over all steps), cleaning (~6 s) and writing the CSVs (~6 s).
 """
 
 from __future__ import annotations

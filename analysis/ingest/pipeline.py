@@ -50,8 +50,7 @@ DUPLICATE_MIN_ANSWERED = 10
 _MARKERS = frozenset(m.casefold() for m in MISSING_MARKERS)
 _FORMULA = re.compile(r"^(?:[=+\-@](?![\d.])|[\t\r])")
 #: cells.csv reasons that are problems (``strict=True`` stops at them); "label recoded" is not
-_PROBLEM = {"platform missing code": "platform missing code", "declared missing code": "declared missing code",
-            "missing marker": "missing marker", "text in numeric item": "text in numeric item"}
+_PROBLEM = frozenset({"platform missing code", "declared missing code", "missing marker", "text in numeric item"})
 
 
 @dataclass(frozen=True)
@@ -345,6 +344,9 @@ def ingest(path: str | Path, out: str | Path | None = None, *, format: str = "au
                   "details": raw.details, "options": {"format": format, "strict": strict, "key_file": bool(key),
                                                       "keep_identifiers": keep_identifiers},
                   "rows_read": n, "rows_kept": int(kept.sum()), "unknown_columns": list(raw.unknown),
+                  "missing_codes": sorted(set(DEFAULT_MISSING) | set(raw.missing_codes)),
+                  "missing_markers": list(MISSING_MARKERS),
+                  "declared_missing_codes": {k: list(v) for k, v in sorted(raw.missing_by_variable.items())},
                   "dropped_identifier_columns": [] if keep_identifiers else list(raw.identifiers),
                   "modules_not_fielded": [m for m in instrument.module_ids if m != "M0" and not any(
                       v.name in fielded for v in instrument.variables(paradata=False) if v.module == m)],

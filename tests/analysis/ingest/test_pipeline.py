@@ -108,6 +108,7 @@ def test_declared_missing_codes_are_per_variable(tmp_path):
     raw = read_raw(path, load_instrument())
     assert raw.missing_by_variable == {"tk_1": ("99",), "tk_2": ("98", "99")}
     res = ingest(path)
+    assert res.provenance["declared_missing_codes"] == {"tk_1": ["99"], "tk_2": ["98", "99"]}
     reasons = {(r.source_row, r.variable): r.reason for r in res.cells.itertuples()}
     assert reasons == {(1, "tk_1"): "declared missing code", (2, "tk_2"): "declared missing code",
                        (3, "tk_1"): "platform missing code"}  # the global -99 stays missing everywhere
