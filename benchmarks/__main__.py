@@ -1,8 +1,10 @@
 """Run every benchmark in this folder."""
 
-from benchmarks import fit_speed, generate_speed
+from benchmarks import fit_speed, generate_speed, ingest_speed
 
 if __name__ == "__main__":
     fit_speed.main([])
     print()
     generate_speed.main([])
+    print()
+    ingest_speed.main([])

@@ -4,11 +4,14 @@
 (xlsx: the first sheet holding codebook variables) and asks the modules in
 :data:`~instrument.platforms.PLATFORM_MODULES` order; the first whose
 ``detect(table)`` is not ``None`` reads it. ``format`` other than ``auto``
-skips detection.
+skips detection. SPSS user-missing values declared in a ``.sav`` file become
+:attr:`~instrument.platforms.base.RawResponses.missing_by_variable` of the
+variables read (:func:`declared_missing`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from pathlib import Path
 
@@ -31,6 +34,41 @@ def _detect(module, table) -> str | None:
     return module.detect(table)
 
 
+def _code_text(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def declared_missing(missing_ranges: dict[str, list], columns) -> dict[str, tuple[str, ...]]:
+    """``{variable: codes}`` from pyreadstat's ``missing_ranges`` for the variables in ``columns``.
+
+    A discrete value (``lo == hi``) is one code; a range of whole numbers (SPSS ``MISSING VALUES x (90 THRU
+    99)``) lists each of them; other ranges (fractional or open-ended bounds) are not representable as codes
+    and are left out, so those values are then checked as answers (set missing as out of range and logged).
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for name, ranges in missing_ranges.items():
+        if name not in columns:
+            continue
+        codes: list[str] = []
+        for r in ranges:
+            lo, hi = r.get("lo"), r.get("hi")
+            if not isinstance(lo, int | float) or not isinstance(hi, int | float):
+                continue
+            if lo == hi:
+                codes.append(_code_text(lo))
+            elif float(lo).is_integer() and float(hi).is_integer() and hi - lo <= 1000:
+                codes += [str(k) for k in range(int(lo), int(hi) + 1)]
+        if codes:
+            out[name] = tuple(dict.fromkeys(codes))
+    return out
+
+
+def _with_declared(raw: RawResponses, table) -> RawResponses:
+    if not table.missing_ranges or raw.missing_by_variable:
+        return raw
+    return dataclasses.replace(raw, missing_by_variable=declared_missing(table.missing_ranges, raw.data.columns))
+
+
 def read_raw(path: str | Path, instrument: Instrument, format: str = "auto") -> RawResponses:
     """``path`` read by its platform module (detected when ``format="auto"``).
 
@@ -42,11 +80,12 @@ def read_raw(path: str | Path, instrument: Instrument, format: str = "auto") -> 
     names = {v.name for v in instrument.variables()}
     table = read_table(path, prefer_sheet=lambda head: bool(names.intersection(head)))
     if format != "auto":
-        return _module("plain" if format in PLAIN_FORMATS else format).read_responses(table, instrument)
+        module = _module("plain" if format in PLAIN_FORMATS else format)
+        return _with_declared(module.read_responses(table, instrument), table)
     for name in PLATFORM_MODULES:
         module = _module(name)
         by = module.detect(table, instrument) if name == "plain" else _detect(module, table)
         if by is not None:
-            return module.read_responses(table, instrument)
+            return _with_declared(module.read_responses(table, instrument), table)
     raise DataError(f"{path}: not recognised as a Qualtrics, LimeSurvey, KoboToolbox, REDCap or codebook-layout "
                     "export (no header row with known column names); give --format or check the file")

@@ -33,6 +33,9 @@ import pandas as pd
 #: Columns of :attr:`RawResponses.meta`, the platform bookkeeping every reader maps to (NaN / NaT
 #: / "" where the export does not have it).
 META_COLUMNS = ("respondent", "started", "ended", "duration_sec", "finished")
+#: Optional column of :attr:`RawResponses.meta`: why the platform marks a row as not a real response
+#: (``""`` for real ones), e.g. a Qualtrics survey preview; ingest excludes those rows with this reason.
+EXCLUDE_META = "exclude"
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,9 @@ class RawResponses:
     responses). ``identifiers``: columns that hold direct identifiers (IP,
     e-mail, names, phone, recipient fields, geolocation, device ids, contact
     text), their values in ``identifying``. ``missing_codes``: the platform's
-    declared missing codes (as strings, e.g. ``("-99",)``). ``details``:
+    declared missing codes (as strings, e.g. ``("-99",)``); ``missing_by_variable``:
+    codes declared missing for one variable only (``{"tk_1": ("99",)}``, e.g. SPSS
+    user-missing values), which stay answers in every other variable. ``details``:
     encoding, delimiter, sheet, header rows, export variant (codes / labels).
     """
 
@@ -75,3 +80,4 @@ class RawResponses:
     identifying: pd.DataFrame = field(default_factory=pd.DataFrame)
     missing_codes: tuple[str, ...] = ()
     details: dict = field(default_factory=dict)
+    missing_by_variable: dict[str, tuple[str, ...]] = field(default_factory=dict)

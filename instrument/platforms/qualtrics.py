@@ -24,8 +24,9 @@ survey's QSF file: they are reported in ``unknown``.
 generator puts the codebook's ``respondent_id`` there, so a round trip
 recovers it), else ``ResponseId``; ``details["respondent_from"]`` says which.
 An extra meta column ``status`` keeps Qualtrics' Status code (``"0"`` IP
-address, ``"1"`` survey preview, ``"8"`` spam, ...) so ingest can exclude
-previews and spam.
+address, ``"1"`` survey preview, ``"8"`` spam, ...) and meta column ``exclude``
+names the response type of rows that are not real responses
+(:data:`EXCLUDED_STATUS`: previews, tests, spam), which ingest excludes.
 """
 
 from __future__ import annotations
@@ -56,7 +57,12 @@ IDENTIFYING = ("IPAddress", "RecipientLastName", "RecipientFirstName", "Recipien
 LEGACY_NAMES = {"V1": "ResponseId", "V3": "RecipientLastName", "V4": "RecipientFirstName", "V5": "RecipientEmail",
                 "V6": "IPAddress", "V8": "StartDate", "V9": "EndDate", "V10": "Finished", "ResponseID": "ResponseId",
                 "Duration__in_seconds_": "Duration (in seconds)"}  # SPSS export name
-EXTRA_META = ("status",)
+#: Qualtrics "Response Type" (the ``Status`` column; numeric in "export values", text in "choice text"
+#: exports) of rows that are not real responses: code -> name. Kept: 0 IP Address (an anonymous link),
+#: 4 Imported, 16 Offline (the offline app).
+EXCLUDED_STATUS = {"1": "Survey Preview", "2": "Survey Test", "8": "Spam", "9": "Survey Preview Spam",
+                   "12": "Imported Spam", "17": "Offline Survey Preview"}
+EXTRA_META = ("status", "exclude")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -216,12 +222,22 @@ def column_map(names: list[str], import_ids: list[str] | None, instrument: Instr
     return out
 
 
+_EXCLUDED_BY_NAME = {name.casefold(): (code, name) for code, name in EXCLUDED_STATUS.items()}
+
+
+def _exclusion(status: str) -> str:
+    """The exclusion reason for a ``Status`` cell (code or response-type name), ``""`` for real responses."""
+    status = str(status).strip()
+    code, name = ((status, EXCLUDED_STATUS[status]) if status in EXCLUDED_STATUS
+                  else _EXCLUDED_BY_NAME.get(status.casefold(), (None, None)))
+    return f"Qualtrics response type {name} (Status {code})" if code else ""
+
+
 def read_responses(table, instrument: Instrument) -> RawResponses:
     """Map a Qualtrics export (CSV/XLSX cells or a SAV frame) to codebook names; values as exported."""
     names = _names(table)
     n_header, import_ids = _header_rows(table)
-    body = table.body(n_header)
-    body = body.copy()
+    body = table.body(n_header).copy(deep=False)  # renaming its columns leaves the table as it is
     body.columns = names
     body = body.reset_index(drop=True)
     mapping = column_map(names, import_ids, instrument)
@@ -246,6 +262,7 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
         "finished": finished.astype(object).where(finished.notna(), np.nan).to_numpy(),
         "status": col("Status").astype(str).str.replace(r"\.0$", "", regex=True).replace("nan", "").to_numpy(),
     })
+    meta["exclude"] = meta["status"].map(_exclusion).to_numpy()
     meta = meta[list(META_COLUMNS) + list(EXTRA_META)]
     identifiers = tuple(c for c in names if c in IDENTIFYING)
     known = set(QUALTRICS_META) | set(mapping.values())

@@ -43,6 +43,9 @@ class Table:
     cells: pd.DataFrame | None = None  # text / xlsx: str cells, positional columns, file row 0 first
     frame: pd.DataFrame | None = None  # sav / dta: named, typed columns
     value_labels: dict[str, dict] = field(default_factory=dict)  # sav / dta: {column: {code: label}}
+    # sav: SPSS user-missing values per column, as pyreadstat's ``missing_ranges`` ({column: [{"lo", "hi"}]});
+    # the values themselves stay in ``frame`` (read with ``user_missing=True``) so ingest can log them
+    missing_ranges: dict[str, list] = field(default_factory=dict)
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
@@ -145,13 +148,17 @@ def read_xlsx_table(path: Path, prefer: Callable[[list[str]], bool] | None = Non
 def read_stat_table(path: Path) -> Table:
     import pyreadstat
 
-    reader = pyreadstat.read_sav if path.suffix.lower() == ".sav" else pyreadstat.read_dta
+    sav = path.suffix.lower() == ".sav"
+    reader = pyreadstat.read_sav if sav else pyreadstat.read_dta
     try:
-        frame, meta = reader(str(path), user_missing=False)
+        # sav: user-missing values kept as values (else pyreadstat blanks them without a trace); dta: Stata's
+        # extended missing values (.a-.z) stay NaN
+        frame, meta = reader(str(path), user_missing=sav)
     except pyreadstat.ReadstatError as exc:
         raise DataError(f"{path}: cannot be read as {path.suffix.lower()} ({exc})") from exc
     return Table(path, path.suffix.lower()[1:], frame=frame, value_labels=dict(meta.variable_value_labels),
-                 encoding=getattr(meta, "file_encoding", None))
+                 encoding=getattr(meta, "file_encoding", None),
+                 missing_ranges=dict(getattr(meta, "missing_ranges", None) or {}) if sav else {})
 
 
 def read_table(path: str | Path, prefer_sheet: Callable[[list[str]], bool] | None = None) -> Table:
