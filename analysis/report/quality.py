@@ -262,6 +262,9 @@ def step4_missing(data: pd.DataFrame, instrument: Instrument) -> dict:
                                               "see the per-module tests")
         elif not sample[items].isna().any().any():
             row.update(n_patterns=1, n=len(sample), note="no missing answers")
+        elif (sample[items].notna().sum(axis=0) < len(items) + 2).any():
+            row.update(n_patterns=n_pat, note=f"not run: some item has fewer than {len(items) + 2} answers "
+                                              f"(the EM estimates need more rows than {len(items)} items)")
         else:
             try:
                 row.update(little_mcar(sample, items).iloc[0].to_dict())
@@ -337,6 +340,15 @@ def quality_report(result: IngestResult, instrument: Instrument,
     rules = rules or ScreeningRules()
     data = result.responses
     prov = result.provenance
+    # the modules fielded: those with any of their items in the data (not the provenance's list, which
+    # counts an attention check as its module's item although it moves with the modules fielded)
+    items_of = {m: [it.id for c in instrument.constructs_in(m) for it in c.items]
+                + [i for mx in instrument.matrices_in(m) for i in instrument.items_of(mx.id)]
+                for m in instrument.module_ids if m != "M0"}
+    fielded = [m for m, its in items_of.items() if any(i in data.columns for i in its)]
+    not_fielded = tuple(m for m in items_of if m not in fielded)
+    if fielded:  # as fielded: attention checks belong to the first / last module fielded
+        instrument = instrument.select(fielded)
     status, reasons = step1_rows(result.rows)
     cell_reasons, cell_examples = step2_cells(result.cells)
     kept_rows = result.rows.loc[result.rows["status"] == "kept", "source_row"].to_numpy(dtype=int)
@@ -356,7 +368,7 @@ def quality_report(result: IngestResult, instrument: Instrument,
         reliability=step6_reliability(data, kept, instrument),
         unknown_columns=tuple(prov.get("unknown_columns", ())),
         dropped_identifiers=tuple(prov.get("dropped_identifier_columns", ())),
-        modules_not_fielded=tuple(prov.get("modules_not_fielded", ())), notes=tuple(notes), **missing)
+        modules_not_fielded=not_fielded, notes=tuple(notes), **missing)
 
 
 # -- figures -----------------------------------------------------------------------------------
@@ -382,7 +394,14 @@ def pattern_picture(patterns: pd.DataFrame) -> str:
     obs = patterns[items].to_numpy(dtype=float)
     with plt.rc_context(_SVG_RC):
         fig, ax = plt.subplots(figsize=(min(0.09 * len(items) + 2.0, 14.0), 0.16 * len(patterns) + 1.4))
-        ax.imshow(obs, aspect="auto", cmap="Greys_r", vmin=0, vmax=1, interpolation="nearest")
+        # vector, not imshow: an image would be embedded as a PNG; runs of missing items as bars
+        for r, row in enumerate(obs):
+            miss = np.flatnonzero(np.diff(np.concatenate([[0], (row == 0).astype(int), [0]])))
+            runs = [(float(a) - 0.5, float(b - a)) for a, b in zip(miss[0::2], miss[1::2], strict=True)]
+            if runs:
+                ax.broken_barh(runs, (r - 0.5, 1.0), facecolors="black", linewidth=0)
+        ax.set_xlim(-0.5, len(items) - 0.5)
+        ax.set_ylim(len(patterns) - 0.5, -0.5)
         ax.set_yticks(range(len(patterns)))
         ax.set_yticklabels([f"n={n}" for n in patterns["n"]], fontsize=6)
         ax.set_xticks(range(len(items)))
@@ -458,7 +477,7 @@ def context(report: QualityReport, figures: bool = True) -> dict:
     dist_sections = []
     for module in dict.fromkeys(report.distributions["module"]):
         d = report.distributions[report.distributions["module"] == module]
-        dist_sections.append({"module": module, "items": d["item"].nunique(),
+        dist_sections.append({"module": module, "n_items": d["item"].nunique(),
                               "figure": distribution_grid(d, f"Answers, module {module}") if figures else ""})
     log = report.screening_log
     mcar = report.mcar.copy()
