@@ -50,10 +50,14 @@ from smecore.files import write_text  # noqa: E402
 MAX_PATTERNS = 50
 #: Rows used for Little's MCAR test: above this a random sample (seed :data:`SAMPLE_SEED`); the
 #: test's EM and its per-pattern terms grow with the number of distinct patterns, which grows with N.
-MCAR_MAX_ROWS = 5000
+MCAR_MAX_ROWS = 2000
 #: The MCAR test over all Likert items together is run only when they show at most this many
 #: distinct patterns in the (sampled) rows; the per-module tests are always run.
 MCAR_MAX_PATTERNS_ALL = 400
+#: Rows screened: above this a random sample (seed :data:`SAMPLE_SEED`). Screening's longstring and
+#: row-wise correlations are Python loops over rows (about 0.35 ms a row for the full questionnaire),
+#: so the report screens a sample of big files and says so; ``smesurvey analyze`` screens every row.
+SCREEN_MAX_ROWS = 50_000
 SAMPLE_SEED = 20261202
 #: Text answers shown per text question (the most frequent ones).
 TOP_TEXT = 5
@@ -222,7 +226,10 @@ def step4_missing(data: pd.DataFrame, instrument: Instrument) -> dict:
     for v in variables:
         asked = _asked(data, v.relevant)
         col = data[v.name]
-        miss = (col.isna() | col.astype(str).str.strip().eq("")).to_numpy() & asked
+        miss = col.isna().to_numpy().copy()
+        if not pd.api.types.is_numeric_dtype(col):  # text: blank counts as missing
+            miss |= col.astype(str).str.strip().eq("").to_numpy()
+        miss &= asked
         n = int(asked.sum())
         item_rows.append({"module": v.module, "item": v.name, "kind": v.kind, "asked": n,
                           "n_missing": int(miss.sum()), "share_missing": miss.sum() / n if n else np.nan})
@@ -338,7 +345,7 @@ def quality_report(result: IngestResult, instrument: Instrument,
     screening thresholds and which rules exclude (default :class:`ScreeningRules`).
     """
     rules = rules or ScreeningRules()
-    data = result.responses
+    data = result.responses.reset_index(drop=True)
     prov = result.provenance
     # the modules fielded: those with any of their items in the data (not the provenance's list, which
     # counts an attention check as its module's item although it moves with the modules fielded)
@@ -352,10 +359,16 @@ def quality_report(result: IngestResult, instrument: Instrument,
     status, reasons = step1_rows(result.rows)
     cell_reasons, cell_examples = step2_cells(result.cells)
     kept_rows = result.rows.loc[result.rows["status"] == "kept", "source_row"].to_numpy(dtype=int)
-    table, log, indices, kept = step3_screen(data, kept_rows, instrument, rules)
+    screened = _sample(data, SCREEN_MAX_ROWS)
+    table, log, indices, kept = step3_screen(screened, kept_rows[screened.index.to_numpy()], instrument, rules)
     missing = step4_missing(data, instrument)
     distributions, texts = step5_answers(data, instrument)
-    notes = list(missing.pop("notes"))
+    notes = []
+    if len(screened) < len(data):
+        notes.append(f"Screening and the reliability table on a random sample of {len(screened):,} of the "
+                     f"{len(data):,} rows kept by ingest (seed {SAMPLE_SEED}): the counts are of the sample. "
+                     "smesurvey analyze screens every row.")
+    notes += missing.pop("notes")
     if "duration_sec" not in data.columns:
         notes.append("The export has no completion times: the speeder rule was not applied.")
     notes.append("Per-page speeding (page timers) is not checked: the ingested data carry no page durations.")
@@ -363,9 +376,9 @@ def quality_report(result: IngestResult, instrument: Instrument,
         source=str(prov.get("input", "")), format=str(prov.get("format", "")),
         detected_by=str(prov.get("detected_by", "")), input_sha256=str(prov.get("input_sha256", "")),
         row_status=status, row_reasons=reasons, cell_reasons=cell_reasons, cell_examples=cell_examples,
-        rules=table, screening_log=log, indices=indices, screened_rows=len(data), screened_kept=len(kept),
+        rules=table, screening_log=log, indices=indices, screened_rows=len(screened), screened_kept=len(kept),
         distributions=distributions, text_answers=texts,
-        reliability=step6_reliability(data, kept, instrument),
+        reliability=step6_reliability(screened, kept, instrument),
         unknown_columns=tuple(prov.get("unknown_columns", ())),
         dropped_identifiers=tuple(prov.get("dropped_identifier_columns", ())),
         modules_not_fielded=not_fielded, notes=tuple(notes), **missing)

@@ -38,6 +38,6 @@ def ingest_command(
                f"{kept} kept, {len(res.rows) - kept} excluded, {len(res.cells)} cells changed")
     report = quality_report(res, inst)
     paths = write_quality(report, out)
-    typer.echo(f"screening of the kept rows: {report.screened_rows - report.screened_kept} would be excluded, "
+    typer.echo(f"screening of {report.screened_rows} kept rows: {report.screened_rows - report.screened_kept} would be excluded, "
                f"{report.screened_kept} kept; quality report: {paths[0]}")
     typer.echo(f"wrote 6 files into {out}")

@@ -236,3 +236,15 @@ def test_tiny_data_gives_notes_not_errors(tmp_path, inst):
     assert np.isnan(rep.mcar["statistic"]).all()
     assert rep.reliability["alpha.before"].isna().all() and (rep.reliability["note"] != "").all()
     assert write_quality(rep, tmp_path / "o")[0].stat().st_size > 0
+
+
+def test_big_data_screens_a_sample_and_says_so(result, inst, monkeypatch, tmp_path):
+    monkeypatch.setattr(q, "SCREEN_MAX_ROWS", 150)
+    rep = quality_report(result, inst)
+    assert rep.screened_rows == 150 and rep.screened_kept <= 150
+    assert any("random sample of 150 of the 200 rows kept by ingest" in n for n in rep.notes)
+    kept_src = set(result.rows.loc[result.rows["status"] == "kept", "source_row"])
+    assert set(rep.screening_log["source_row"]) <= kept_src
+    assert (rep.reliability["n.before"] <= 150).all()
+    html = write_quality(rep, tmp_path)[0].read_text(encoding="utf-8")
+    assert "<strong>Sampled:</strong> 150 of the 200 rows kept by ingest" in html
