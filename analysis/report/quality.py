@@ -74,7 +74,8 @@ RULE_SOURCES = {
     "straightline": "longstring (Johnson 2005); project default: a run covering 90% of the items",
     "outlier": "Mahalanobis D\u00b2, chi-square p < .001 (Meade & Craig 2012; Curran 2016)",
     "irv": "intra-individual response variability (Dunn et al. 2018; no agreed cut-off, reported only)",
-    "evenodd": "even-odd consistency below 0 (Johnson 2005; Curran 2016)",
+    "evenodd": "even-odd consistency below 0 (Johnson 2005; Curran 2016); on the codes as answered, "
+               "reverse-keyed items not reversed",
     "psychsyn": "psychometric synonyms, pairs r > .60 (Meade & Craig 2012)",
     "psychant": "psychometric antonyms, pairs r < -.60 (Meade & Craig 2012)",
 }
