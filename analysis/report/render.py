@@ -249,6 +249,7 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         "verdict_chart": verdict_chart(v) if len(v) else "", "module_sections": sections,
         "measurement_columns": MEASUREMENT_COLUMNS, "screening": screening, "common_method": " ".join(common),
         "provenance": prov, "clusters": clusters, "diagram_legend": LEGEND,
+        "ingest": opts.get("ingest") or {},  # set when the input was ingested first (smesurvey analyze RAW)
     }
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -13,7 +15,8 @@ from smesurvey.cli import app, err_console
 
 @app.command("analyze")
 def analyze_command(
-    data_file: Path = typer.Argument(..., help="Responses (CSV, XLSX or SAV) with the codebook's columns."),
+    data_file: Path = typer.Argument(..., help="Responses: a CSV with the codebook's columns, or any export "
+                                     "`smesurvey ingest` reads (Qualtrics, LimeSurvey, Kobo, REDCap, XLSX, SAV, DTA)."),
     out: Path = typer.Option(..., "--out", help="Output folder."),
     modules: str = typer.Option(None, "--modules", help="Comma-separated modules to analyse (default: all present)."),
     bootstrap: int = typer.Option(2000, "--bootstrap", help="Bootstrap resamples for indirect effects."),
@@ -24,28 +27,93 @@ def analyze_command(
     survey_year: int = typer.Option(None, "--survey-year", help="Year the survey was answered, for firm age and "
                                     "export experience (default: latest submission date in the data, else the "
                                     "instrument's fielding year; provenance.json records which)."),
+    format: str = typer.Option("auto", "--format", help="Format of DATA_FILE when it is ingested first: "
+                               "auto|qualtrics|limesurvey|kobo|redcap|csv|xlsx|sav|dta."),
+    key_file: Path = typer.Option(None, "--key-file", help="Key for the respondent pseudonyms when DATA_FILE is "
+                                  "ingested (default: random, never stored)."),
 ) -> None:
-    """Test the propositions H1-H16 on DATA_FILE (CSV, XLSX or SAV laid out as the codebook).
+    """Test the propositions H1-H16 on DATA_FILE.
 
     Writes verdicts.csv, tests.csv, robustness.csv, parameters.csv, measurement.csv,
     fit.json, excluded.csv, cells.csv (answers set to missing, with the reason), skipped.csv, provenance.json, report.md and report.html into OUT.
+
+    A DATA_FILE not in the codebook layout (a platform export, XLSX, SAV, DTA, or a CSV only `smesurvey
+    ingest` reads) is ingested first; then rows.csv (every data row read, kept or excluded), ingest_cells.csv
+    (cells ingest changed), ingest_provenance.json and the data-quality report quality.html / quality.md are
+    written too, and report.html links to quality.html.
     """
     mods = [m.strip().upper() for m in modules.split(",") if m.strip()] if modules else None
     t0 = time.perf_counter()
-    result, paths = run_analysis(data_file, out, mods, bootstrap, seed, jobs, cluster_robust, survey_year)
+    result, paths = run_analysis(data_file, out, mods, bootstrap, seed, jobs, cluster_robust, survey_year,
+                                 format=format, key_file=key_file)
     v = result.verdicts
     counts = v["verdict"].value_counts().to_dict() if len(v) else {}
     typer.echo(f"{len(v)} hypotheses tested in {time.perf_counter() - t0:.0f} s: "
                + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("supported", "not supported", "contrary")))
     for r in result.skipped.itertuples():
         typer.echo(f"skipped {r.hypothesis}: {r.reason}")
+    ing = result.options.get("ingest")
+    if ing:
+        typer.echo(f"ingested first ({ing['format']}: {ing['detected_by']}): {ing['rows_read']} rows read, "
+                   f"{ing['rows_kept']} kept; data-quality report: {out / 'quality.html'}")
     typer.echo(f"report: {out / 'report.html'}")
     typer.echo(f"wrote {len(paths)} files into {out}")
 
 
+#: Header columns that only a survey platform's export has (the codebook layout never does).
+PLATFORM_COLUMNS = frozenset({"ResponseId", "StartDate", "submitdate", "_uuid", "_submission_time", "SubmissionDate",
+                              "redcap_survey_identifier", "redcap_event_name", "record_id"})
+
+
+def is_codebook_csv(path: Path, instrument) -> bool:
+    """Whether ``path`` is a comma-separated file laid out as the codebook, read as it is today.
+
+    True for a ``.csv`` whose header (pandas' defaults) names at least one codebook variable and
+    no platform bookkeeping column; everything else (platform exports, XLSX, SAV, DTA, other
+    delimiters or encodings) goes through ``ingest``. A missing file is False (ingest names it).
+    """
+    from instrument.platforms import looks_like_platform_export
+
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return False
+    try:
+        header = [str(c).strip() for c in pd.read_csv(path, nrows=0).columns]
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            head = [fh.readline() for _ in range(3)]
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
+        return False
+    names = {v.name for v in instrument.variables()}
+    return (bool(names.intersection(header)) and not PLATFORM_COLUMNS.intersection(header)
+            and not any(h.endswith("_complete") for h in header) and not looks_like_platform_export(head))
+
+
+def ingest_first(data_file: Path, out: Path, instrument, format: str = "auto",
+                 key_file: Path | None = None) -> tuple[pd.DataFrame, dict, list[Path]]:
+    """Ingest ``data_file``; write rows.csv, ingest_cells.csv, ingest_provenance.json, quality.html and
+    quality.md into ``out``. Returns (the ingested responses, the ingest record for provenance, paths)."""
+    from analysis.ingest.pipeline import ingest
+    from analysis.report.quality import quality_report, write_quality
+    from smecore import jsonio
+    from smecore.files import write_text
+
+    res = ingest(data_file, format=format, key=key_file, instrument=instrument)
+    paths = [write_text(out / "rows.csv", res.rows.to_csv(index=False, lineterminator="\n")),
+             write_text(out / "ingest_cells.csv", res.cells.to_csv(index=False, lineterminator="\n")),
+             write_text(out / "ingest_provenance.json", jsonio.dumps(res.provenance))]
+    paths += write_quality(quality_report(res, instrument), out)
+    prov = res.provenance
+    record = {"format": prov["format"], "detected_by": prov["detected_by"], "input_sha256": prov["input_sha256"],
+              "rows_read": prov["rows_read"], "rows_kept": prov["rows_kept"], "cells_changed": len(res.cells),
+              "options": prov["options"], "dropped_identifier_columns": prov["dropped_identifier_columns"],
+              "quality_report": "quality.html", "provenance": "ingest_provenance.json"}
+    return res.responses, record, paths
+
+
 def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, bootstrap: int = 2000,
-                 seed: int = 1, jobs: int = -1, cluster_robust: bool = False, survey_year: int | None = None):
-    """Read DATA_FILE, analyse it with progress bars on stderr, write every output into OUT.
+                 seed: int = 1, jobs: int = -1, cluster_robust: bool = False, survey_year: int | None = None,
+                 *, format: str = "auto", key_file: Path | None = None):
+    """Read DATA_FILE (ingesting it first unless it is a codebook-layout CSV), analyse it with progress
+    bars on stderr, write every output into OUT.
 
     Returns ``(AnalysisResult, written paths)``; shared by ``analyze`` and ``demo``.
     """
@@ -54,8 +122,14 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
     from analysis.report.render import write_reports
     from instrument import load_instrument
 
-    data = read_responses(data_file)
-    inst = load_instrument().select(modules)
+    full = load_instrument()
+    inst = full.select(modules)
+    ingested: dict | None = None
+    ingest_paths: list[Path] = []
+    if format == "auto" and (not data_file.exists() or is_codebook_csv(data_file, full)):
+        data = read_responses(data_file)
+    else:
+        data, ingested, ingest_paths = ingest_first(data_file, out, full, format, key_file)
     # the bar starts with the first report of progress, so that an error in the input
     # is printed as one clean line
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -76,5 +150,7 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
     finally:
         if tasks:
             bar.stop()
-    paths = write_outputs(result, out, data_file) + write_reports(result, inst, out)
+    if ingested is not None:
+        result = replace(result, options={**result.options, "ingest": ingested})
+    paths = write_outputs(result, out, data_file) + write_reports(result, inst, out) + ingest_paths
     return result, paths

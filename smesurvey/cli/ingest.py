@@ -19,11 +19,25 @@ def ingest_command(
                                   "never stored)."),
     keep_identifiers: bool = typer.Option(False, "--keep-identifiers", help="Keep identifier columns and raw ids."),
 ) -> None:
-    """Read RAW (never modified) and write responses.csv, rows.csv, cells.csv and provenance.json into OUT."""
-    from analysis.ingest.pipeline import ingest
+    """Read RAW (never modified) into the codebook layout and report on its quality.
 
-    res = ingest(raw, out, format=format, strict=strict, key=key_file, keep_identifiers=keep_identifiers)
+    Writes responses.csv, rows.csv (one line per data row read: kept or excluded, and why),
+    cells.csv (every changed cell and why), provenance.json, and the data-quality report
+    quality.html (self-contained) and quality.md (screening, missing data, Little's MCAR test,
+    item distributions, reliability before and after screening) into OUT.
+    """
+    from analysis.ingest.pipeline import ingest
+    from analysis.report.quality import quality_report, write_quality
+    from instrument import load_instrument
+
+    inst = load_instrument()
+    res = ingest(raw, out, format=format, strict=strict, key=key_file, keep_identifiers=keep_identifiers,
+                 instrument=inst)
     kept = int((res.rows["status"] == "kept").sum())
     typer.echo(f"{len(res.rows)} rows read ({res.provenance['format']}: {res.provenance['detected_by']}): "
                f"{kept} kept, {len(res.rows) - kept} excluded, {len(res.cells)} cells changed")
-    typer.echo(f"wrote 4 files into {out}")
+    report = quality_report(res, inst)
+    paths = write_quality(report, out)
+    typer.echo(f"screening of {report.screened_rows} kept rows: {report.screened_rows - report.screened_kept} would be excluded, "
+               f"{report.screened_kept} kept; quality report: {paths[0]}")
+    typer.echo(f"wrote 6 files into {out}")

@@ -11,14 +11,26 @@ from smesurvey.cli import main
 DATA = Path(__file__).resolve().parents[1] / "data" / "ingest"
 
 
-def test_ingest_writes_the_four_outputs(tmp_path, capsys):
+def test_ingest_writes_the_six_outputs(tmp_path, capsys):
     rc = main(["ingest", str(DATA / "pipeline_mixed.csv"), "--out", str(tmp_path / "o")])
     assert rc == 0
-    assert "4 rows read (csv: header row 1 holds" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "4 rows read (csv: header row 1 holds" in out
+    assert f"quality report: {tmp_path / 'o' / 'quality.html'}" in out and "wrote 6 files into" in out
     rows = pd.read_csv(tmp_path / "o" / "rows.csv")
     assert len(rows) == 4 and rows["status"].tolist().count("kept") == 2
     assert {p.name for p in (tmp_path / "o").iterdir()} == {"responses.csv", "rows.csv", "cells.csv",
-                                                           "provenance.json"}
+                                                           "provenance.json", "quality.html", "quality.md"}
+    html = (tmp_path / "o" / "quality.html").read_text(encoding="utf-8")
+    assert '<td class="num" id="rows-excluded">2</td>' in html  # the report reads the same rows.csv
+
+
+def test_help_names_every_output(capsys):
+    rc = main(["ingest", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for name in ("responses.csv", "rows.csv", "cells.csv", "provenance.json", "quality.html", "quality.md"):
+        assert name in out, name
+    assert rc == 0
 
 
 def test_errors_are_one_line_exit_2(tmp_path, capsys):
