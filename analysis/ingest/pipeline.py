@@ -348,8 +348,11 @@ def ingest(path: str | Path, out: str | Path | None = None, *, format: str = "au
                   "missing_markers": list(MISSING_MARKERS),
                   "declared_missing_codes": {k: list(v) for k, v in sorted(raw.missing_by_variable.items())},
                   "dropped_identifier_columns": [] if keep_identifiers else list(raw.identifiers),
+                  # a module is fielded when the file has one of its scale items (an attention check
+                  # placed in a module's page is not one)
                   "modules_not_fielded": [m for m in instrument.module_ids if m != "M0" and not any(
-                      v.name in fielded for v in instrument.variables(paradata=False) if v.module == m)],
+                      v.name in fielded for v in instrument.variables(paradata=False)
+                      if v.module == m and v.kind in ("likert", "matrix"))],
                   "versions": package_versions()}
     result = IngestResult(frame[kept].reset_index(drop=True), rows, cells.reset_index(drop=True), provenance)
     if out is not None:

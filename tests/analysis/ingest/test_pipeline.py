@@ -193,3 +193,15 @@ def test_csv_text_matches_pandas():
     one = pd.DataFrame({"only": ["", "x", np.nan]}, dtype=object)
     assert csv_text(one) == one.to_csv(index=False, lineterminator="\n")
     assert csv_text(pd.DataFrame(columns=["x", "y"])) == "x,y\n"
+
+
+def test_modules_not_fielded_counts_scale_items_only(tmp_path):
+    """An M2-only file (with the attention checks, which sit in module pages) has not fielded M1."""
+    from synthetic_data.generate import generate
+    from synthetic_data.writers import write_data
+
+    path = tmp_path / "m2.csv"
+    write_data(generate(world="theory", n=30, seed=4, modules=["M2"]), path, "csv")
+    prov = ingest(path, key=None).provenance
+    inst = load_instrument()
+    assert set(prov["modules_not_fielded"]) == set(inst.module_ids) - {"M0", "M2"}
