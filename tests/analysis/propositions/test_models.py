@@ -46,13 +46,13 @@ def test_specs_cover_the_measurement_models_then_the_hypotheses(m3):
 
 
 def test_hypotheses_with_the_same_model_share_one_spec(m3):
-    """H11 and H13 are tested on one SEM (the registry's model of H11 contains H13's interaction)."""
+    """H2, H3 and H4 (one source each: VN, VG, GR) are tested on one SEM of module M1."""
     inst = load_instrument()
-    data = generate(world="theory", n=300, seed=2, modules=["M4"]).data
+    data = generate(world="theory", n=300, seed=2, modules=["M1"]).data
     _, scored = step12_prepare(data, inst)
     built = hypothesis_specs(scored, inst, load_registry(inst))
     shared = [s for s in built.specs if len(s.hypotheses) > 1]
-    assert [s.hypotheses for s in shared] == [("H11", "H13")]
+    assert [s.hypotheses for s in shared] == [("H2", "H3", "H4")]
     for s in shared:
         assert all(built.of[h] == s.key for h in s.hypotheses)
     assert len(built.specs) == len(set(built.of.values()))
