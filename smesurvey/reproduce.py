@@ -82,8 +82,9 @@ def compare_tables(got: pd.DataFrame, expected: pd.DataFrame, spec: Compared, na
     for col in spec.exact:
         if col not in e.columns:
             continue
-        a = g.loc[common, col].astype(str).to_numpy()
-        b = e.loc[common, col].astype(str).to_numpy()
+        # empty cells (NA: "not computable") compare equal; astype(str) leaves NaN in object columns
+        a = g.loc[common, col].fillna("").astype(str).to_numpy()
+        b = e.loc[common, col].fillna("").astype(str).to_numpy()
         bad = int((a != b).sum())
         rows.append({"check": name, "item": col, "compared": len(common), "max.deviation": float(bad),
                      "tolerance": 0.0, "status": "PASS" if bad == 0 else "FAIL",

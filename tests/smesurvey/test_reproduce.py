@@ -29,6 +29,17 @@ def test_identical_tables_pass(verdicts):
     assert {r["status"] for r in rows} == {"PASS"}
 
 
+def test_empty_exact_cells_match_and_a_filled_one_does_not():
+    """measurement.csv leaves fornell.larcker / htmt.ok empty where they cannot be computed (second-order
+    rows): empty equals empty (NaN in an object column once read), empty vs True is a mismatch."""
+    m = pd.read_csv(rp.expected_dir() / "theory" / "measurement.csv")
+    assert m["fornell.larcker"].isna().sum() >= 3
+    spec = rp.COMPARED["measurement.csv"]
+    assert {r["status"] for r in rp.compare_tables(m, m.copy(), spec, "m")} == {"PASS"}
+    changed = m.assign(**{"htmt.ok": m["htmt.ok"].where(m["htmt.ok"].notna(), True)})
+    assert [r["item"] for r in rp.compare_tables(changed, m, spec, "m") if r["status"] == "FAIL"] == ["htmt.ok"]
+
+
 @pytest.mark.parametrize(("change", "item"), [
     (lambda d: d.assign(estimate=d["estimate"] + 2e-6), "estimate"),
     (lambda d: d.assign(verdict=d["verdict"].where(d.index != 3, "contrary")), "verdict"),
