@@ -132,7 +132,7 @@ def _measurement_rows(spec: ModelSpec, res: FitResult, scored: Scored, instrumen
     fit_columns = {"cfi": res.fit_measures.get("cfi.robust", res.fit_measures["cfi"]),
                    "rmsea": res.fit_measures.get("rmsea.robust", res.fit_measures["rmsea"]),
                    "srmr": res.fit_measures["srmr"]}
-    second = {so: members for so, members in instrument.select([spec.module]).second_order().items()}
+    second = instrument.select([spec.module]).second_order()
     parent = {m: so for so, members in second.items() for m in members}
     rows = []
     for c in constructs:
