@@ -30,10 +30,6 @@ def _module(name: str):
     return importlib.import_module(f"instrument.platforms.{name}")
 
 
-def _detect(module, table) -> str | None:
-    return module.detect(table)
-
-
 def _code_text(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
@@ -84,7 +80,7 @@ def read_raw(path: str | Path, instrument: Instrument, format: str = "auto") -> 
         return _with_declared(module.read_responses(table, instrument), table)
     for name in PLATFORM_MODULES:
         module = _module(name)
-        by = module.detect(table, instrument) if name == "plain" else _detect(module, table)
+        by = module.detect(table, instrument) if name == "plain" else module.detect(table)
         if by is not None:
             return _with_declared(module.read_responses(table, instrument), table)
     raise DataError(f"{path}: not recognised as a Qualtrics, LimeSurvey, KoboToolbox, REDCap or codebook-layout "

@@ -1,9 +1,9 @@
 """Survey platforms' layouts, in both directions, in one place.
 
-(Being reorganised for issue 11: one module per platform - ``qualtrics``,
-``limesurvey``, ``kobo``, ``redcap``, ``plain`` - each providing what
-:mod:`instrument.platforms.base` describes; :mod:`instrument.platforms.tables`
-reads a file's cells. The names below move into those modules.)
+One module per platform - ``qualtrics``, ``limesurvey``, ``kobo``, ``redcap``,
+``plain`` - each providing what :mod:`instrument.platforms.base` describes;
+:mod:`instrument.platforms.tables` reads a file's cells. The names below are
+re-exported from those modules.
 
 How each platform names the questionnaire's variables - in the questionnaire
 file we export to it and in the response file it hands back - and which
