@@ -53,7 +53,7 @@ from analysis.psychometrics.scoring import (
     score_name,
     validate_codes,
 )
-from analysis.psychometrics.screening import ScreeningResult, screen
+from analysis.psychometrics.screening import ScreeningResult, screen_instrument
 from analysis.psychometrics.validity import fornell_larcker, htmt
 from analysis.sem.bootstrap import bootstrap
 from analysis.sem.constants import PARAMETER_COLUMNS
@@ -93,10 +93,8 @@ class AnalysisResult:
 # -- step 1-2 -------------------------------------------------------------------------------
 
 def step1_screen(data: pd.DataFrame, instrument: Instrument) -> ScreeningResult:
-    likert = [v.name for v in instrument.variables() if v.kind in ("likert", "matrix") and v.name in data.columns]
-    attention = {a.id: a.expected for a in instrument.questionnaire.attention_checks if a.id in data.columns}
-    return screen(data, likert=likert, id_column="respondent_id" if "respondent_id" in data.columns else None,
-                  attention=attention, duration_column="duration_sec" if "duration_sec" in data.columns else None)
+    """Step 1: :func:`~analysis.psychometrics.screening.screen_instrument` with the default rules."""
+    return screen_instrument(data, instrument)
 
 
 def step12_prepare(data: pd.DataFrame, instrument: Instrument,

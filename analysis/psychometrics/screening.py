@@ -21,9 +21,10 @@ rule it breaks, and every rule it breaks is listed):
    computed and reported;
 8. ``evenodd``    - even-odd consistency (Johnson 2005; Curran 2016): the
    within-person correlation, across scales, of the means of the odd- and
-   even-numbered items of each scale, Spearman-Brown corrected, below
-   ``evenodd_min`` = 0 (Curran 2016: values below zero are hard to explain
-   by attentive answering);
+   even-numbered items of each scale (reverse-keyed items reverse-scored
+   first, ``reverse``), Spearman-Brown corrected and bounded below at -1 as
+   in ``careless::evenodd``, below ``evenodd_min`` = 0 (Curran 2016: values
+   below zero are hard to explain by attentive answering);
 9. ``psychsyn`` / ``psychant`` - psychometric synonyms / antonyms (Meade &
    Craig 2012): item pairs correlating above ``+synonym_r`` (.60) or below
    ``-synonym_r`` in the sample (antonyms arise from reverse-keyed items); the
@@ -184,7 +185,11 @@ def evenodd(values: np.ndarray, scales: Sequence[Sequence[int]], *, spearman_bro
     order. For each scale the mean of the odd-numbered items (1st, 3rd, ...) and
     of the even-numbered ones is taken (missing answers left out); the index is
     the correlation, across scales, of the odd-half with the even-half means,
-    Spearman-Brown corrected ``2r / (1 + r)`` unless ``spearman_brown=False``.
+    Spearman-Brown corrected ``2r / (1 + r)`` unless ``spearman_brown=False``;
+    the corrected value is bounded below at -1 as ``careless::evenodd`` does
+    (``2r / (1 + r)`` runs to minus infinity as r nears -1, which is no
+    consistency coefficient). ``values`` must have reverse-keyed items already
+    reverse-scored (Johnson 2005), else a scale's halves disagree by design.
     Scales with fewer than two items are skipped; NaN with fewer than two scales.
     """
     scales = [list(s) for s in scales if len(s) >= 2]
@@ -195,7 +200,7 @@ def evenodd(values: np.ndarray, scales: Sequence[Sequence[int]], *, spearman_bro
         odd = np.column_stack([_nanmean_rows(values[:, s[0::2]]) for s in scales])
         even = np.column_stack([_nanmean_rows(values[:, s[1::2]]) for s in scales])
         r = _rowwise_corr(odd, even)
-        return 2 * r / (1 + r) if spearman_brown else r
+        return np.fmax(2 * r / (1 + r), -1.0) if spearman_brown else r
 
 
 def _nanmean_rows(x: np.ndarray) -> np.ndarray:
@@ -264,7 +269,8 @@ def page_speeders(page_seconds: pd.DataFrame, items_per_page: Mapping[str, int],
 def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None = None,
            attention: Mapping[str, float] | None = None, duration_column: str | None = None,
            rules: ScreeningRules | None = None,
-           scales: Mapping[str, Sequence[str]] | None = None) -> ScreeningResult:
+           scales: Mapping[str, Sequence[str]] | None = None,
+           reverse: Mapping[str, float] | None = None) -> ScreeningResult:
     """Apply the screening rules to ``data`` (see the module docstring).
 
     Parameters
@@ -279,6 +285,9 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
         Completion time in seconds.
     scales : mapping, optional
         ``{construct: items}`` for the even-odd index (items among ``likert``).
+    reverse : mapping, optional
+        ``{column: lowest + highest scale value}`` of the reverse-keyed items: the even-odd index reads
+        them reverse-scored (``lowest + highest - answer``); every other index reads the answers as given.
     """
     rules = rules or ScreeningRules()
     likert = [c for c in likert if c in data.columns]
@@ -322,7 +331,11 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
     iv = irv(values) if likert else np.full(len(data), np.nan)
     pos = {c: j for j, c in enumerate(likert)}
     scale_cols = [[pos[c] for c in items if c in pos] for items in (scales or {}).values()]
-    eo = evenodd(values, scale_cols) if likert else np.full(len(data), np.nan)
+    keyed = values.copy()
+    for c, total in (reverse or {}).items():
+        if c in pos:
+            keyed[:, pos[c]] = total - keyed[:, pos[c]]
+    eo = evenodd(keyed, scale_cols) if likert else np.full(len(data), np.nan)
     enough = bool(likert) and len(data) >= rules.min_rows_for_synonyms
     syn = psychsyn(values, rules.synonym_r) if enough else np.full(len(data), np.nan)
     ant = psychsyn(values, rules.synonym_r, antonyms=True) if enough else np.full(len(data), np.nan)
@@ -356,3 +369,24 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
                             "seconds": seconds, "mahalanobis_d2": d2, "mahalanobis_p": mp, "irv": iv,
                             "evenodd": eo, "psychsyn": syn, "psychant": ant}, index=data.index)
     return ScreeningResult(data.loc[~excluded].copy(), log, indices)
+
+
+def screen_instrument(data: pd.DataFrame, instrument, rules: ScreeningRules | None = None) -> ScreeningResult:
+    """:func:`screen` with the column roles read from ``instrument`` (an :class:`instrument.model.Instrument`).
+
+    Likert and matrix items present in ``data`` (questionnaire order), the attention checks with their
+    instructed answers, ``respondent_id`` and ``duration_sec`` when present, every construct's items as
+    the even-odd scales and the reverse-keyed items with their scale's lowest + highest value. The one
+    place the analysis (``smesurvey analyze``) and the data-quality report build screen()'s arguments, so
+    both screen the same way.
+    """
+    likert = [v.name for v in instrument.variables() if v.kind in ("likert", "matrix") and v.name in data.columns]
+    attention = {a.id: a.expected for a in instrument.questionnaire.attention_checks if a.id in data.columns}
+    scales = {c.id: [it.id for it in c.items] for c in instrument.constructs.values()}
+    reverse = {}
+    for c in instrument.constructs.values():
+        points = [p.value for p in instrument.scales[c.scale].points]
+        reverse.update({it.id: min(points) + max(points) for it in c.items if it.reverse})
+    return screen(data, likert=likert, id_column="respondent_id" if "respondent_id" in data.columns else None,
+                  attention=attention, duration_column="duration_sec" if "duration_sec" in data.columns else None,
+                  rules=rules, scales=scales, reverse=reverse)

@@ -41,7 +41,7 @@ from analysis.psychometrics.missingness import (  # noqa: E402
     missing_patterns_table,
 )
 from analysis.psychometrics.reliability import cronbach_alpha  # noqa: E402
-from analysis.psychometrics.screening import ScreeningRules, screen  # noqa: E402
+from analysis.psychometrics.screening import ScreeningRules, screen_instrument  # noqa: E402
 from instrument.model import Instrument  # noqa: E402
 from smecore.errors import DataError  # noqa: E402
 from smecore.files import write_text  # noqa: E402
@@ -74,8 +74,8 @@ RULE_SOURCES = {
     "straightline": "longstring (Johnson 2005); project default: a run covering 90% of the items",
     "outlier": "Mahalanobis D\u00b2, chi-square p < .001 (Meade & Craig 2012; Curran 2016)",
     "irv": "intra-individual response variability (Dunn et al. 2018; no agreed cut-off, reported only)",
-    "evenodd": "even-odd consistency below 0 (Johnson 2005; Curran 2016); on the codes as answered, "
-               "reverse-keyed items not reversed",
+    "evenodd": "even-odd consistency below 0 (Johnson 2005; Curran 2016); reverse-keyed items "
+               "reverse-scored, Spearman-Brown corrected, bounded at -1 (careless::evenodd)",
     "psychsyn": "psychometric synonyms, pairs r > .60 (Meade & Craig 2012)",
     "psychant": "psychometric antonyms, pairs r < -.60 (Meade & Craig 2012)",
 }
@@ -181,16 +181,12 @@ def step2_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def step3_screen(data: pd.DataFrame, source_row: np.ndarray, instrument: Instrument,
                  rules: ScreeningRules) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Every screening index on the kept rows (as the analysis screens them: the codes as answered).
+    """Every screening index on the kept rows, as ``smesurvey analyze`` screens them (both call
+    :func:`~analysis.psychometrics.screening.screen_instrument`).
 
     Returns (rules with source and counts, log with source rows, index summaries, rows kept).
     """
-    likert = [v.name for v in instrument.variables() if v.kind in ("likert", "matrix") and v.name in data.columns]
-    attention = {a.id: a.expected for a in instrument.questionnaire.attention_checks if a.id in data.columns}
-    scales = {c.id: [it.id for it in c.items] for c in instrument.constructs.values()}
-    res = screen(data, likert=likert, id_column="respondent_id" if "respondent_id" in data.columns else None,
-                 attention=attention, duration_column="duration_sec" if "duration_sec" in data.columns else None,
-                 rules=rules, scales=scales)
+    res = screen_instrument(data, instrument, rules)
     summary = res.summary().set_index("rule") if len(res.log) else pd.DataFrame(columns=["excluded", "flagged"])
     table = rules.table()
     table["source"] = table["rule"].map(RULE_SOURCES).fillna("")

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.psychometrics.screening import ScreeningRules, longstring, screen
+from analysis.psychometrics.screening import ScreeningRules, longstring, screen, screen_instrument
 
 ITEMS = [f"q{i}" for i in range(12)]
 
@@ -154,3 +154,45 @@ def test_new_indices_flag_by_default_and_exclude_when_configured():
     res2 = screen(df, likert=cols, scales=scales, rules=strict)
     assert 0 not in res2.kept.index
     assert set(ScreeningRules().table()["action"]) == {"exclude", "flag"}
+
+
+def test_evenodd_bounded_at_minus_one_as_careless():
+    # odd halves (1, 2, 3), even halves (3, 2.1, 1): r = -0.996..., 2r / (1 + r) would be about -500
+    row = np.array([[1, 3, 2, 2.1, 3, 1]], dtype=float)
+    scales = [[0, 1], [2, 3], [4, 5]]
+    r = evenodd(row, scales, spearman_brown=False)[0]
+    assert r < -0.99 and 2 * r / (1 + r) < -100
+    assert evenodd(row, scales)[0] == -1.0
+
+
+def test_screen_reverse_scores_reverse_keyed_items_for_evenodd_only():
+    # a consistent respondent: levels 2, 4, 6 on three scales, the second item of each reverse-keyed (1-7)
+    cols = [f"i{j}" for j in range(6)]
+    df = pd.DataFrame([[2, 6, 4, 4, 6, 2]], columns=cols, dtype=float)
+    scales = {"a": cols[:2], "b": cols[2:4], "c": cols[4:]}
+    rules = ScreeningRules(min_answered=None, mahalanobis_alpha=None)
+    as_given = screen(df, likert=cols, scales=scales, rules=rules)
+    keyed = screen(df, likert=cols, scales=scales, rules=rules, reverse={c: 8 for c in cols[1::2]})
+    assert as_given.indices.loc[0, "evenodd"] == -1.0  # halves disagree by design when not reversed
+    assert keyed.indices.loc[0, "evenodd"] == pytest.approx(1.0)
+    assert keyed.indices.loc[0, "irv"] == as_given.indices.loc[0, "irv"]  # other indices read answers as given
+    assert "evenodd" in set(as_given.log["rule"]) and "evenodd" not in set(keyed.log["rule"])
+
+
+def test_screen_instrument_reads_roles_and_reverse_keys_from_the_instrument():
+    from instrument import load_instrument
+
+    inst = load_instrument().select(["M1", "M2"])
+    rows = []
+    for level in (2, 3, 5, 6):
+        row = {}
+        for k, c in enumerate(inst.constructs.values()):
+            points = [p.value for p in inst.scales[c.scale].points]
+            lv = min(max(level + (k % 3) - 1, min(points)), max(points))  # construct levels differ
+            for it in c.items:
+                row[it.id] = min(points) + max(points) - lv if it.reverse else lv
+        rows.append(row)
+    df = pd.DataFrame(rows, dtype=float)
+    assert any(it.reverse for c in inst.constructs.values() for it in c.items if it.id in df.columns)
+    res = screen_instrument(df, inst, ScreeningRules(min_answered=None, mahalanobis_alpha=None))
+    np.testing.assert_allclose(res.indices["evenodd"].to_numpy(), 1.0)

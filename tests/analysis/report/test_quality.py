@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis.ingest.pipeline import ingest
+from analysis.propositions.pipeline import step1_screen
 from analysis.psychometrics.missingness import little_mcar, missing_patterns_table
 from analysis.psychometrics.reliability import cronbach_alpha
 from analysis.psychometrics.scoring import score
@@ -106,8 +107,13 @@ def test_screening_counts_equal_screen_on_the_same_rows(result, report, inst, wr
     likert = [v.name for v in inst.variables() if v.kind in ("likert", "matrix") and v.name in data.columns]
     attention = {a.id: a.expected for a in inst.questionnaire.attention_checks if a.id in data.columns}
     scales = {c.id: [it.id for it in c.items] for c in inst.constructs.values()}
+    reverse = {it.id: 8 for c in inst.constructs.values() for it in c.items if it.reverse}  # 1-7 scales
+    assert reverse and {inst.scales[c.scale].points[-1].value for c in inst.constructs.values()} == {7}
     res = screen(data, likert=likert, id_column="respondent_id", attention=attention,
-                 duration_column="duration_sec", scales=scales)
+                 duration_column="duration_sec", scales=scales, reverse=reverse)
+    assert res.indices["evenodd"].notna().any()
+    # smesurvey analyze screens the same way (it printed other even-odd counts before both used one helper)
+    pd.testing.assert_frame_equal(step1_screen(data, inst).log, res.log)
     summary = res.summary().set_index("rule")
     rules = report.rules.set_index("rule")
     for rule in summary.index:
