@@ -2,8 +2,10 @@
 
 CSV, Excel (``.xlsx``) and SPSS (``.sav``) files laid out as the codebook (one
 column per variable). The codebook's missing code (-99) becomes a missing
-value. Reading the export layouts of survey platforms is a separate step
-(planned); files in those layouts are recognised and refused with a hint.
+value. A CSV that a survey platform exported (recognised by the platform
+modules' ``detect``, :func:`analysis.ingest.detect.detect_table`) is refused
+with a hint: :func:`analysis.ingest.pipeline.ingest` (``smesurvey ingest``)
+reads those.
 """
 
 from __future__ import annotations
@@ -15,8 +17,21 @@ import pandas as pd
 import pyreadstat
 
 from instrument.model import MISSING_CODE
-from instrument.platforms import looks_like_platform_export
 from smecore.errors import DataError
+
+
+def _refuse_platform_export(path: Path) -> None:
+    from analysis.ingest.detect import detect_table
+    from instrument import load_instrument
+    from instrument.platforms.tables import read_table
+
+    try:
+        found = detect_table(read_table(path), load_instrument())
+    except DataError:
+        return  # unreadable as a platform export too: pandas below names the problem
+    if found is not None and found[0] != "plain":
+        raise DataError(f"{path}: is a {found[0]} response export ({found[1]}), not the codebook layout; run "
+                        f"`smesurvey ingest {path} --out DIR` first and use DIR/responses.csv")
 
 
 def read_responses(path: str | Path) -> pd.DataFrame:
@@ -27,11 +42,7 @@ def read_responses(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            with path.open(encoding="utf-8", errors="replace") as fh:
-                head = [fh.readline() for _ in range(3)]
-            if looks_like_platform_export(head):
-                raise DataError(f"{path}: looks like a survey-platform export (Qualtrics, LimeSurvey or "
-                                "KoboToolbox layout); convert it to the codebook layout first")
+            _refuse_platform_export(path)
             data = pd.read_csv(path)
         elif suffix in (".xlsx", ".xls"):
             data = pd.read_excel(path)

@@ -65,6 +65,22 @@ def _with_declared(raw: RawResponses, table) -> RawResponses:
     return dataclasses.replace(raw, missing_by_variable=declared_missing(table.missing_ranges, raw.data.columns))
 
 
+def detect_table(table, instrument: Instrument) -> tuple[str, str] | None:
+    """``(platform module, detected-by text)`` of the first module in :data:`PLATFORM_MODULES` order
+    whose ``detect`` recognises ``table``; ``None`` when none does."""
+    for name in PLATFORM_MODULES:
+        module = _module(name)
+        by = module.detect(table, instrument) if name == "plain" else module.detect(table)
+        if by is not None:
+            return name, by
+    return None
+
+
+def _read_table(path: str | Path, instrument: Instrument):
+    names = {v.name for v in instrument.variables()}
+    return read_table(path, prefer_sheet=lambda head: bool(names.intersection(head)))
+
+
 def read_raw(path: str | Path, instrument: Instrument, format: str = "auto") -> RawResponses:
     """``path`` read by its platform module (detected when ``format="auto"``).
 
@@ -73,15 +89,37 @@ def read_raw(path: str | Path, instrument: Instrument, format: str = "auto") -> 
     """
     if format not in FORMATS:
         raise OptionError(f"--format must be one of {', '.join(FORMATS)}; got {format!r}")
-    names = {v.name for v in instrument.variables()}
-    table = read_table(path, prefer_sheet=lambda head: bool(names.intersection(head)))
+    table = _read_table(path, instrument)
     if format != "auto":
         module = _module("plain" if format in PLAIN_FORMATS else format)
         return _with_declared(module.read_responses(table, instrument), table)
-    for name in PLATFORM_MODULES:
-        module = _module(name)
-        by = module.detect(table, instrument) if name == "plain" else module.detect(table)
-        if by is not None:
-            return _with_declared(module.read_responses(table, instrument), table)
-    raise DataError(f"{path}: not recognised as a Qualtrics, LimeSurvey, KoboToolbox, REDCap or codebook-layout "
-                    "export (no header row with known column names); give --format or check the file")
+    found = detect_table(table, instrument)
+    if found is None:
+        raise DataError(f"{path}: not recognised as a Qualtrics, LimeSurvey, KoboToolbox, REDCap or "
+                        "codebook-layout export (no header row with known column names); give --format or "
+                        "check the file")
+    return _with_declared(_module(found[0]).read_responses(table, instrument), table)
+
+
+def is_codebook_csv(path: str | Path, instrument: Instrument) -> bool:
+    """Whether ``path`` is a codebook-layout CSV that :func:`analysis.ingest.read_responses` reads as it is.
+
+    True for a ``.csv`` file that the platform modules' ``detect`` functions recognise as the codebook
+    layout (no platform's export), comma-separated, UTF-8 (with or without BOM), header in the first
+    row. Everything else (platform exports, other delimiters, encodings, a title row) goes through
+    :func:`~analysis.ingest.pipeline.ingest`. False when the file cannot be read at all (ingest then
+    names the problem).
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return False
+    try:
+        table = _read_table(path, instrument)
+    except DataError:
+        return False
+    found = detect_table(table, instrument)
+    if found is None or found[0] != "plain" or table.delimiter != "," or table.encoding not in ("utf-8", "utf-8-sig"):
+        return False
+    from instrument.platforms.plain import header_row
+
+    return header_row(table, {v.name for v in instrument.variables()}) == 0

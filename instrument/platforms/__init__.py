@@ -33,15 +33,6 @@ __all__ = ["KOBO_META", "LIMESURVEY_META", "QUALTRICS_META", "kobo_column", "lim
            "xlsform_group"]
 
 
-def looks_like_platform_export(first_lines: list[str]) -> bool:
-    """Whether the first lines of a CSV file look like a Qualtrics, LimeSurvey or Kobo response
-    export rather than the codebook layout."""
-    if not first_lines:
-        return False
-    head = first_lines[0]
-    return head.startswith(("StartDate", '"id","submitdate"')) or (";" in head and "_uuid" in head)
-
-
 #: Platform modules in detection order (``plain`` last: it accepts any codebook-layout table).
 PLATFORM_MODULES = ("qualtrics", "limesurvey", "kobo", "redcap", "plain")
 #: Formats ``ingest --format`` and ``generate --format`` accept.

@@ -34,7 +34,7 @@ def _codebook_names(instrument=None) -> set[str]:
     return {v.name for v in instrument.variables(paradata=True)}
 
 
-def _header_row(table: Table, names: set[str]) -> int | None:
+def header_row(table: Table, names: set[str]) -> int | None:
     """File row (0-based) holding at least two codebook names (or ``respondent_id``), else ``None``."""
     for k in range(HEADER_SEARCH_ROWS if table.cells is not None else 1):
         row = [c.strip() for c in table.row(k)]
@@ -47,7 +47,7 @@ def _header_row(table: Table, names: set[str]) -> int | None:
 def detect(table: Table, instrument=None) -> str | None:
     """``"header row N holds K codebook variables"`` when ``table`` is in the codebook layout, else ``None``."""
     names = _codebook_names(instrument)
-    k = _header_row(table, names)
+    k = header_row(table, names)
     if k is None:
         return None
     found = len(names.intersection(c.strip() for c in table.row(k)))
@@ -61,7 +61,7 @@ def read_responses(table: Table, instrument) -> RawResponses:
     variables is found or a column name appears twice.
     """
     names = _codebook_names(instrument)
-    k = _header_row(table, names)
+    k = header_row(table, names)
     if k is None:
         raise DataError(f"{table.path}: no header row with codebook variable names in the first "
                         f"{HEADER_SEARCH_ROWS} rows; the codebook layout has one column per variable "

@@ -60,45 +60,19 @@ def analyze_command(
     typer.echo(f"wrote {len(paths)} files into {out}")
 
 
-#: Header columns that only a survey platform's export has (the codebook layout never does).
-PLATFORM_COLUMNS = frozenset({"ResponseId", "StartDate", "submitdate", "_uuid", "_submission_time", "SubmissionDate",
-                              "redcap_survey_identifier", "redcap_event_name", "record_id"})
-
-
-def is_codebook_csv(path: Path, instrument) -> bool:
-    """Whether ``path`` is a comma-separated file laid out as the codebook, read as it is today.
-
-    True for a ``.csv`` whose header (pandas' defaults) names at least one codebook variable and
-    no platform bookkeeping column; everything else (platform exports, XLSX, SAV, DTA, other
-    delimiters or encodings) goes through ``ingest``. A missing file is False (ingest names it).
-    """
-    from instrument.platforms import looks_like_platform_export
-
-    if path.suffix.lower() != ".csv" or not path.is_file():
-        return False
-    try:
-        header = [str(c).strip() for c in pd.read_csv(path, nrows=0).columns]
-        with path.open(encoding="utf-8", errors="replace") as fh:
-            head = [fh.readline() for _ in range(3)]
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
-        return False
-    names = {v.name for v in instrument.variables()}
-    return (bool(names.intersection(header)) and not PLATFORM_COLUMNS.intersection(header)
-            and not any(h.endswith("_complete") for h in header) and not looks_like_platform_export(head))
-
-
 def ingest_first(data_file: Path, out: Path, instrument, format: str = "auto",
                  key_file: Path | None = None) -> tuple[pd.DataFrame, dict, list[Path]]:
     """Ingest ``data_file``; write rows.csv, ingest_cells.csv, ingest_provenance.json, quality.html and
     quality.md into ``out``. Returns (the ingested responses, the ingest record for provenance, paths)."""
-    from analysis.ingest.pipeline import ingest
+    from analysis.ingest.pipeline import csv_text, ingest
     from analysis.report.quality import quality_report, write_quality
     from smecore import jsonio
     from smecore.files import write_text
 
     res = ingest(data_file, format=format, key=key_file, instrument=instrument)
-    paths = [write_text(out / "rows.csv", res.rows.to_csv(index=False, lineterminator="\n")),
-             write_text(out / "ingest_cells.csv", res.cells.to_csv(index=False, lineterminator="\n")),
+    # csv_text as ingest writes its own files (formula-looking text was escaped in the frames)
+    paths = [write_text(out / "rows.csv", csv_text(res.rows)),
+             write_text(out / "ingest_cells.csv", csv_text(res.cells)),
              write_text(out / "ingest_provenance.json", jsonio.dumps(res.provenance))]
     paths += write_quality(quality_report(res, instrument), out)
     prov = res.provenance
@@ -118,6 +92,7 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
     Returns ``(AnalysisResult, written paths)``; shared by ``analyze`` and ``demo``.
     """
     from analysis.ingest import read_responses
+    from analysis.ingest.detect import is_codebook_csv
     from analysis.propositions.pipeline import analyze, write_outputs
     from analysis.report.render import write_reports
     from instrument import load_instrument

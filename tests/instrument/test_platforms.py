@@ -10,10 +10,15 @@ from instrument.platforms import (
     LIMESURVEY_META,
     QUALTRICS_META,
     kobo_column,
+    limesurvey,
     limesurvey_code,
     limesurvey_column,
-    looks_like_platform_export,
+    plain,
+    qualtrics,
+    redcap,
 )
+from instrument.platforms import kobo as kobo_module
+from instrument.platforms.tables import read_table
 from synthetic_data.generate import generate
 from synthetic_data.writers import write_data
 
@@ -37,6 +42,11 @@ def test_generated_platform_files_carry_the_declared_bookkeeping_columns(tmp_pat
     assert tuple(kcols[-len(KOBO_META):]) == KOBO_META
     section = next(s for s in inst.sections() if any(v.name == "cbc_1" for b in s.blocks for v in b.variables))
     assert kobo_column(section, "cbc_1") in kcols
-    for path in (q, lime, kobo):
-        assert looks_like_platform_export(path.read_text(encoding="utf-8").splitlines()[:3])
-    assert not looks_like_platform_export(["respondent_id,tk_1,tk_2"])
+    platforms = {"qualtrics": qualtrics, "limesurvey": limesurvey, "kobo": kobo_module, "redcap": redcap}
+    for path, name in ((q, "qualtrics"), (lime, "limesurvey"), (kobo, "kobo")):
+        table = read_table(path)
+        assert [n for n, m in platforms.items() if m.detect(table) is not None] == [name]
+    path = tmp_path / "plain.csv"
+    path.write_text("respondent_id,tk_1,tk_2\nr1,3,4\n", encoding="utf-8")
+    table = read_table(path)
+    assert all(m.detect(table) is None for m in platforms.values()) and plain.detect(table) is not None

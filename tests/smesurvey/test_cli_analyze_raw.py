@@ -9,9 +9,9 @@ import json
 import pandas as pd
 import pytest
 
+from analysis.ingest.detect import is_codebook_csv
 from instrument import load_instrument
 from smesurvey.cli import main
-from smesurvey.cli.analyze import is_codebook_csv
 
 INGEST_FILES = ("rows.csv", "ingest_cells.csv", "ingest_provenance.json", "quality.html", "quality.md")
 

@@ -41,8 +41,12 @@ def test_formats_read_alike_and_missing_code_becomes_nan(tmp_path, frame, suffix
 
 def test_platform_export_is_refused_with_a_hint(tmp_path):
     path = tmp_path / "qualtrics.csv"
-    path.write_text("StartDate,EndDate,Q1\nStart Date,End Date,Question 1\n")
-    with pytest.raises(DataError, match="qualtrics.csv: looks like a survey-platform export"):
+    # the head of a Qualtrics export as its documentation shows it (three header rows)
+    path.write_text('StartDate,EndDate,Status,ResponseId,tk_1\nStart Date,End Date,Response Type,Response ID,'
+                    'Item\n{"ImportId":"startDate"},{"ImportId":"endDate"},{"ImportId":"status"},'
+                    '{"ImportId":"_recordId"},{"ImportId":"QID1_1"}\n2026-01-01,2026-01-01,0,R_1,3\n')
+    with pytest.raises(DataError, match=r"qualtrics.csv: is a qualtrics response export \(ResponseId and "
+                       r"StartDate.*run `smesurvey ingest"):
         read_responses(path)
 
 
