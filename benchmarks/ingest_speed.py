@@ -63,11 +63,11 @@ if prof:
     pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(18)
     top = buf.getvalue()
 print(json.dumps({"seconds": seconds, "rows": len(res.rows), "kept": int((res.rows["status"] == "kept").sum()),
-                  "cells": len(res.cells), "top": top}))
+                  "cells": len(res.cell_log), "top": top}))
 """
 
 
-def write_export(n: int, chunk: int, path: Path) -> int:
+def write_export(n: int, chunk: int, path: Path, labels: bool = False) -> int:
     """Write a Qualtrics CSV export of ``n`` generated respondents to ``path``; returns the number of columns.
 
     Chunks are generated with different seeds; each chunk's three header rows are dropped after the
@@ -83,7 +83,7 @@ def write_export(n: int, chunk: int, path: Path) -> int:
             gen = generate(n=size, seed=1 + done // chunk)
             gen.data["respondent_id"] = [f"b{done + i + 1:07d}" for i in range(size)]
             part = Path(tmp) / "part.csv"
-            write_data(gen, part, fmt="qualtrics")
+            write_data(gen, part, fmt="qualtrics", labels=labels)
             lines = part.read_text(encoding="utf-8").splitlines(keepends=True)
             ncols = len(lines[0].split(","))
             fh.writelines(lines if done == 0 else lines[3:])
@@ -103,11 +103,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=200_000)
     parser.add_argument("--chunk", type=int, default=50_000)
     parser.add_argument("--profile", action="store_true", help="print the child's cProfile top entries")
+    parser.add_argument("--labels", action="store_true", help="the choice-text export (answers as labels, every "
+                        "answer recoded and logged in cells.csv) instead of numeric values")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "qualtrics.csv"
         t0 = time.perf_counter()
-        ncols = write_export(args.n, args.chunk, path)
+        ncols = write_export(args.n, args.chunk, path, args.labels)
         t_write = time.perf_counter() - t0
         size_mb = path.stat().st_size / 1e6
         t1 = time.perf_counter()
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         child = json.loads(proc.stdout.strip().splitlines()[-1])
         peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e9  # Linux: kilobytes
         t_base = baseline(path)
-    print(f"ingest speed: Qualtrics export, N = {args.n:,} respondents x {ncols} columns ({size_mb:.0f} MB; "
+    print(f"ingest speed: Qualtrics {'choice-text' if args.labels else 'numeric-values'} export, N = {args.n:,} respondents x {ncols} columns ({size_mb:.0f} MB; "
           f"written in {t_write:.1f} s)")
     print(f"  ingest() {child['seconds']:6.2f} s (child process {t_child:.2f} s with imports)   "
           f"peak memory {peak_gb:.2f} GB   (goal < {GOAL_SECONDS:.0f} s, < {GOAL_GB:.0f} GB)")

@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200_000)
     args = parser.parse_args(argv)
-    from analysis.ingest.pipeline import CELL_COLUMNS, IngestResult
+    from analysis.ingest.cell_log import CellLog
+    from analysis.ingest.pipeline import IngestResult
     from analysis.report.quality import quality_report, write_quality
     from instrument import load_instrument
     from synthetic_data.generate import generate
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     data = gen.data.reset_index(drop=True)
     rows = pd.DataFrame({"source_row": np.arange(1, len(data) + 1), "respondent": data["respondent_id"],
                          "status": "kept", "reasons": ""})
-    result = IngestResult(data, rows, pd.DataFrame(columns=list(CELL_COLUMNS)),
+    result = IngestResult(data, rows, CellLog((), rows["source_row"].to_numpy()),
                           {"input": "generated", "format": "csv", "detected_by": "generator", "rows_read": len(data)})
     t0 = time.perf_counter()
     report = quality_report(result, inst)

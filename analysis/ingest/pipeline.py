@@ -23,11 +23,13 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from analysis.ingest.cell_log import CELL_COLUMNS, CellLog, CellPart  # noqa: F401 (CELL_COLUMNS re-exported)
 from analysis.ingest.detect import read_raw
 from analysis.ingest.privacy import load_key, pseudonymise
 from analysis.ingest.recode import label_map, recode_value
@@ -40,7 +42,6 @@ from smecore.files import write_text
 from smecore.provenance import package_versions
 
 ROW_COLUMNS = ("source_row", "respondent", "status", "reasons")
-CELL_COLUMNS = ("source_row", "variable", "original", "new", "reason")
 DEFAULT_MISSING = (str(MISSING_CODE),)
 #: Written in a numeric item for "no answer" by spreadsheets and platforms (compared ignoring case).
 MISSING_MARKERS = ("N/A", "NA", "#N/A", "-", ".")
@@ -56,20 +57,28 @@ _PROBLEM = frozenset({"platform missing code", "declared missing code", "missing
 @dataclass(frozen=True)
 class IngestResult:
     """``responses``: codebook layout (codes, NaN missing), one row per kept respondent; ``rows``:
-    :data:`ROW_COLUMNS` per data row read; ``cells``: :data:`CELL_COLUMNS` per changed cell;
+    :data:`ROW_COLUMNS` per data row read; ``cell_log``: every changed cell, compact
+    (:class:`~analysis.ingest.cell_log.CellLog`; :attr:`cells` is it as a frame of :data:`CELL_COLUMNS`);
     ``provenance``: input hash, format, options, versions, dropped identifiers."""
 
     responses: pd.DataFrame
     rows: pd.DataFrame
-    cells: pd.DataFrame
+    cell_log: CellLog
     provenance: dict
+
+    @cached_property
+    def cells(self) -> pd.DataFrame:
+        """:data:`CELL_COLUMNS` per changed cell, in cells.csv order (built on first use: a choice-text
+        export of 200,000 respondents has tens of millions; :attr:`cell_log` counts and writes them
+        without this frame)."""
+        return self.cell_log.frame()
 
     def write(self, out: str | Path) -> list[Path]:
         """Write responses.csv, rows.csv, cells.csv and provenance.json into ``out``; return the paths."""
         out = Path(out)
         return [write_text(out / "responses.csv", csv_text(self.responses)),
                 write_text(out / "rows.csv", csv_text(self.rows)),
-                write_text(out / "cells.csv", csv_text(self.cells)),
+                self.cell_log.write_csv(out / "cells.csv", csv_text),
                 write_text(out / "provenance.json", jsonio.dumps(self.provenance))]
 
 
@@ -189,17 +198,12 @@ def _classify(text: str, labels: dict[str, int], missing: set[str], declared: se
     return float(code), None, ""
 
 
-def _log_frame(rows: np.ndarray, source_row: np.ndarray, variable: str, original, new, reason) -> pd.DataFrame:
-    return pd.DataFrame({"source_row": source_row[rows], "variable": variable, "original": original,
-                         "new": new, "reason": reason}, columns=list(CELL_COLUMNS))
-
-
 def _clean_cells(raw: RawResponses, instrument: Instrument, path: Path, strict: bool
-                 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+                 ) -> tuple[pd.DataFrame, list[CellPart]]:
     """Step 3: numeric questionnaire variables to float codes; text variables as str.
 
-    Returns the frame and the cells log as frames of :data:`CELL_COLUMNS` (in the order: per variable
-    each row, then out-of-range cells, then impossible profile answers).
+    Returns the frame and the cells log as parts (in the order: one per variable, then out-of-range
+    cells, then impossible profile answers); a variable's part holds its distinct values once.
     """
     missing = set(DEFAULT_MISSING) | set(raw.missing_codes)
     source_row = np.asarray(raw.source_row).astype(int)
@@ -228,8 +232,7 @@ def _clean_cells(raw: RawResponses, instrument: Instrument, path: Path, strict: 
                 first = int(np.flatnonzero(bad)[0])
                 _problem(strict, path, int(source_row[rows[first]]), v.name, texts[picked[first]],
                          reason_u[picked[first]])
-        log.append(_log_frame(rows, source_row, v.name, np.array(texts + [""], dtype=object)[picked],
-                              np.array([d[2] for d in decided], dtype=object)[picked], reason_u[picked]))
+        log.append(CellPart.make(rows, picked, v.name, texts + [""], [d[2] for d in decided], reason_u))
     frame = pd.DataFrame(out, index=raw.data.index)
     fails = failures(frame.drop(columns=[c for c in frame if instrument.variable(c).type == "text"]), instrument)
     if len(fails):
@@ -237,9 +240,8 @@ def _clean_cells(raw: RawResponses, instrument: Instrument, path: Path, strict: 
         first = fails.iloc[0]
         _problem(strict, path, int(source_row[idx[0]]), first["variable"], first["value"],
                  f"out of range ({first['check']})")
-        log.append(_log_frame(idx, source_row, "", [f"{x:g}" for x in fails["value"]], "",
-                              [f"out of range set missing ({c})" for c in fails["check"]]).assign(
-            variable=fails["variable"].to_numpy()))
+        log.append(CellPart.lines(idx, fails["variable"].to_numpy(), [f"{x:g}" for x in fails["value"]], "",
+                                  [f"out of range set missing ({c})" for c in fails["check"]]))
         for var, group in fails.groupby("variable", sort=False):
             frame.loc[group["index"].to_numpy(dtype=int), var] = np.nan
     if {"firm_founded", "firm_first_foreign_sale"} <= set(frame.columns):
@@ -248,8 +250,8 @@ def _clean_cells(raw: RawResponses, instrument: Instrument, path: Path, strict: 
             vals = frame["firm_first_foreign_sale"].to_numpy()[bad]
             _problem(strict, path, int(source_row[bad[0]]), "firm_first_foreign_sale", vals[0],
                      "first foreign sale before founding")
-            log.append(_log_frame(bad, source_row, "firm_first_foreign_sale", [f"{x:g}" for x in vals], "",
-                                  "impossible: first foreign sale before the firm was founded"))
+            log.append(CellPart.lines(bad, "firm_first_foreign_sale", [f"{x:g}" for x in vals], "",
+                                      "impossible: first foreign sale before the firm was founded"))
             frame.iloc[bad, frame.columns.get_loc("firm_first_foreign_sale")] = np.nan
     return frame, log
 
@@ -282,7 +284,7 @@ def _duplicate_submissions(frame: pd.DataFrame, reasons: list[list[str]], source
         reasons[i].append(f"duplicate submission (same answers as source row {orig})")
 
 
-def _escape_formulas(frame: pd.DataFrame, source_row: np.ndarray) -> pd.DataFrame | None:
+def _escape_formulas(frame: pd.DataFrame) -> list[CellPart]:
     """Step 6: text a spreadsheet would run as a formula gets a leading ``'`` (in place); their log."""
     logs = []
     for c in frame.columns:
@@ -295,11 +297,11 @@ def _escape_formulas(frame: pd.DataFrame, source_row: np.ndarray) -> pd.DataFram
             continue
         original = np.array(values + [""], dtype=object)[codes[rows]]
         escaped = np.array(["'" + x for x in original], dtype=object)
-        logs.append(_log_frame(rows, source_row, c, original, escaped, "formula escaped"))
+        logs.append(CellPart.lines(rows, c, original, escaped, "formula escaped"))
         col = frame[c].to_numpy(dtype=object).copy()
         col[rows] = escaped
         frame[c] = col
-    return pd.concat(logs, ignore_index=True) if logs else None
+    return logs
 
 
 def ingest(path: str | Path, out: str | Path | None = None, *, format: str = "auto", strict: bool = False,
@@ -330,15 +332,12 @@ def ingest(path: str | Path, out: str | Path | None = None, *, format: str = "au
         frame["duration_sec"] = raw.meta["duration_sec"].to_numpy()
     if keep_identifiers:
         frame = pd.concat([frame, raw.identifying.reset_index(drop=True)], axis=1)
-    escaped = _escape_formulas(frame, source_row)  # step 6
-    if escaped is not None:
-        log.append(escaped)
+    log += _escape_formulas(frame)  # step 6
     kept = np.array([not r for r in reasons])
     rows = pd.DataFrame({"source_row": raw.source_row, "respondent": pseudo.to_numpy(),
                          "status": np.where(kept, "kept", "excluded"), "reasons": ["; ".join(r) for r in reasons]},
                         columns=list(ROW_COLUMNS))
-    cells = (pd.concat(log, ignore_index=True) if log else pd.DataFrame(columns=list(CELL_COLUMNS)))
-    cells = cells.sort_values(["source_row", "variable"], kind="stable")
+    cells = CellLog(tuple(log), source_row)
     fielded = set(raw.data.columns)
     provenance = {"input": str(path), "input_sha256": sha, "format": raw.format, "detected_by": raw.detected_by,
                   "details": raw.details, "options": {"format": format, "strict": strict, "key_file": bool(key),
@@ -354,7 +353,7 @@ def ingest(path: str | Path, out: str | Path | None = None, *, format: str = "au
                       v.name in fielded for v in instrument.variables(paradata=False)
                       if v.module == m and v.kind in ("likert", "matrix"))],
                   "versions": package_versions()}
-    result = IngestResult(frame[kept].reset_index(drop=True), rows, cells.reset_index(drop=True), provenance)
+    result = IngestResult(frame[kept].reset_index(drop=True), rows, cells, provenance)
     if out is not None:
         result.write(out)
     return result

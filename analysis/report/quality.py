@@ -4,7 +4,7 @@
 into an immutable :class:`QualityReport` of tidy frames, in small steps:
 
 1. rows   - rows read / kept / excluded by ingest, with the reasons (``result.rows``);
-2. cells  - cells ingest changed, by reason (``result.cells``);
+2. cells  - cells ingest changed, by reason (``result.cell_log``);
 3. screen - every index of :mod:`analysis.psychometrics.screening` on the kept rows,
    which rules exclude and which only flag (:class:`ScreeningRules`), with their sources;
 4. missing - per item (skip logic respected), per respondent (distribution), per module,
@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
+from analysis.ingest.cell_log import CellLog  # noqa: E402
 from analysis.ingest.pipeline import IngestResult  # noqa: E402
 from analysis.psychometrics.missingness import (  # noqa: E402
     little_mcar,
@@ -169,14 +170,14 @@ def step1_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         .reset_index(drop=True)
 
 
-def step2_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``cells.csv`` -> (cells and variables per reason, the first :data:`SHOW_ROWS` changed cells)."""
-    if cells.empty:
-        return pd.DataFrame(columns=["reason", "cells", "variables"]), cells.head(0)
-    g = cells.groupby("reason", sort=True)
-    table = pd.DataFrame({"cells": g.size(), "variables": g["variable"].nunique()}).reset_index()
+def step2_cells(cells: CellLog) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``cells.csv`` (the ingest's :class:`~analysis.ingest.cell_log.CellLog`) -> (cells and variables per
+    reason, the first :data:`SHOW_ROWS` changed cells); counted without building every line."""
+    table = cells.counts()
+    if table.empty:
+        return table, cells.head(0)
     table = table.sort_values(["cells", "reason"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
-    return table, cells.head(SHOW_ROWS).reset_index(drop=True)
+    return table, cells.head(SHOW_ROWS)
 
 
 def step3_screen(data: pd.DataFrame, source_row: np.ndarray, instrument: Instrument,
@@ -354,7 +355,7 @@ def quality_report(result: IngestResult, instrument: Instrument,
     if fielded:  # as fielded: attention checks belong to the first / last module fielded
         instrument = instrument.select(fielded)
     status, reasons = step1_rows(result.rows)
-    cell_reasons, cell_examples = step2_cells(result.cells)
+    cell_reasons, cell_examples = step2_cells(result.cell_log)
     kept_rows = result.rows.loc[result.rows["status"] == "kept", "source_row"].to_numpy(dtype=int)
     screened = _sample(data, SCREEN_MAX_ROWS)
     table, log, indices, kept = step3_screen(screened, kept_rows[screened.index.to_numpy()], instrument, rules)

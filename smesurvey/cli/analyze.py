@@ -70,14 +70,14 @@ def ingest_first(data_file: Path, out: Path, instrument, format: str = "auto",
     from smecore.files import write_text
 
     res = ingest(data_file, format=format, key=key_file, instrument=instrument)
-    # csv_text as ingest writes its own files (formula-looking text was escaped in the frames)
+    # written as ingest writes its own files (formula-looking text was escaped in the frames)
     paths = [write_text(out / "rows.csv", csv_text(res.rows)),
-             write_text(out / "ingest_cells.csv", csv_text(res.cells)),
+             res.cell_log.write_csv(out / "ingest_cells.csv", csv_text),
              write_text(out / "ingest_provenance.json", jsonio.dumps(res.provenance))]
     paths += write_quality(quality_report(res, instrument), out)
     prov = res.provenance
     record = {"format": prov["format"], "detected_by": prov["detected_by"], "input_sha256": prov["input_sha256"],
-              "rows_read": prov["rows_read"], "rows_kept": prov["rows_kept"], "cells_changed": len(res.cells),
+              "rows_read": prov["rows_read"], "rows_kept": prov["rows_kept"], "cells_changed": len(res.cell_log),
               "options": prov["options"], "dropped_identifier_columns": prov["dropped_identifier_columns"],
               "quality_report": "quality.html", "provenance": "ingest_provenance.json"}
     return res.responses, record, paths

@@ -35,7 +35,7 @@ def ingest_command(
                  instrument=inst)
     kept = int((res.rows["status"] == "kept").sum())
     typer.echo(f"{len(res.rows)} rows read ({res.provenance['format']}: {res.provenance['detected_by']}): "
-               f"{kept} kept, {len(res.rows) - kept} excluded, {len(res.cells)} cells changed")
+               f"{kept} kept, {len(res.rows) - kept} excluded, {len(res.cell_log)} cells changed")
     report = quality_report(res, inst)
     paths = write_quality(report, out)
     typer.echo(f"screening of {report.screened_rows} kept rows: {report.screened_rows - report.screened_kept} would be excluded, "
