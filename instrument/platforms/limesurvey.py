@@ -24,8 +24,11 @@ and the timing columns ``interviewtime`` / ``groupTime<gid>`` /
 ``<code>Time``. Items are mapped by :func:`limesurvey_column` and
 :func:`limesurvey_code` - the functions the questionnaire export uses - and
 also in LimeSurvey's default subquestion style (``TK[SQ001]``, ``TKSQ001``,
-``TK_SQ001``: the k-th item of array TK). ``respondent`` is the response
-``id``; an empty ``submitdate`` means an incomplete response
+``TK_SQ001``: the k-th item of array TK). ``respondent`` is the hidden
+question ``respondentid`` (:data:`RESPONDENT_CODE`, which the questionnaire
+puts first in the first group, prefilled from the invitation link) when every
+row that is not wholly empty has it, else the response ``id``
+(``details["respondent_from"]`` says which); an empty ``submitdate`` means an incomplete response
 (``finished`` False). The SPSS ``.sav`` export (variables ``id``,
 ``submitdate``, items as ``TK_tk1`` / ``TK_SQ001``) is read the same way.
 """
@@ -56,7 +59,13 @@ IDENTIFYING = ("ipaddr", "token", "refurl", "email", "firstname", "lastname")
 ATTRIBUTE = re.compile(r"^attribute_\d+$")
 TIMING = re.compile(r"^(groupTime\d+|.+Time)$")
 COLUMNS = ("id", "related_id", "class", "type/scale", "name", "relevance", "text", "help", "language",
-           "validation", "mandatory", "other", "default", "same_default", "min_num_value_n", "max_num_value_n")
+           "validation", "mandatory", "other", "default", "same_default", "min_num_value_n", "max_num_value_n",
+           "hidden")
+#: Code of the hidden short-text question that carries the codebook's ``respondent_id`` (LimeSurvey codes
+#: cannot hold ``_``). The survey is anonymised, so the response ``id`` is LimeSurvey's only own key; the
+#: researcher's id reaches the response through this question, prefilled from the invitation link
+#: (``...?respondentid=F123``: LimeSurvey prefills a question from a URL parameter named by its code).
+RESPONDENT_CODE = "respondentid"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -78,7 +87,7 @@ def limesurvey_column(instrument: Instrument, name: str) -> str:
 
 # -- questionnaire -----------------------------------------------------------------------------
 def _check_codes(instrument: Instrument) -> None:
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {RESPONDENT_CODE: "respondent_id"}
     for v in instrument.variables(paradata=False):
         code = limesurvey_code(v.name)
         if code in seen:
@@ -119,6 +128,12 @@ def questionnaire_rows(instrument: Instrument) -> list[dict]:
         for gid, section in enumerate(instrument.sections(), start=1):
             out.append({"id": gid, "class": "G", "name": text(section.title, lang), "text": text(section.intro, lang),
                         "language": lang})
+            if gid == 1:  # the respondent id: a hidden short-text question, first in the first group
+                qid += 1
+                rid = instrument.variable("respondent_id")
+                out.append({"id": qid, "class": "Q", "type/scale": "S", "name": RESPONDENT_CODE, "relevance": "1",
+                            "text": rid.label(lang), "language": lang, "mandatory": "N", "same_default": "0",
+                            "hidden": "1"})
             for b in section.blocks:
                 if b.kind in ("grid", "matrix") and len(b.variables) > 1:
                     qid += 1
@@ -188,8 +203,10 @@ def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrume
             if v.name in body.columns and vl:
                 body[v.name] = [vl.get(int(x), x) if pd.notna(x) else x for x in data[v.name]]
     body.columns = [limesurvey_column(instrument, c) for c in questions]
+    # the hidden respondent-id question is the first question of the first group, so its column comes first
+    rid = pd.DataFrame({RESPONDENT_CODE: [str(x) for x in meta.respondent]})
     timing = pd.DataFrame({"interviewtime": durations(data, meta)})
-    out = pd.concat([out, body, timing], axis=1)
+    out = pd.concat([out, rid, body, timing], axis=1)
     return write_text(path, out.to_csv(index=False, quoting=csv.QUOTE_ALL, lineterminator="\n"))
 
 
@@ -219,6 +236,11 @@ def column_names(instrument: Instrument) -> dict[str, str]:
     return out
 
 
+def _id_text(x) -> str:
+    """An id cell as text: ``7.0`` (a numeric column) -> ``"7"``."""
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+
 def read_responses(table, instrument: Instrument) -> RawResponses:
     """Map a LimeSurvey export (CSV/XLSX cells or a SAV frame) to codebook names; values as exported."""
     body = table.body(1).reset_index(drop=True)
@@ -236,7 +258,13 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
 
     submit = col("submitdate")
     submitted = ~(submit.isna() | (submit.astype(str).str.strip().isin(["", "nan", "NaT"])))
-    respondent = col("id").map(lambda x: str(int(x)) if isinstance(x, float) and x == int(x) else str(x))
+    # respondent: the hidden respondent-id question when every row that is not wholly empty has it filled
+    # (wholly empty rows have no id of either kind and are excluded by ingest), else the response id
+    empty = body.apply(lambda c: c.isna() | c.astype(str).str.strip().isin(["", "nan"])).all(axis=1).to_numpy()
+    given = col(RESPONDENT_CODE).map(lambda x: "" if pd.isna(x) else _id_text(x)).astype(str)
+    use_given = RESPONDENT_CODE in body.columns and bool((~empty).any()) and bool(
+        (given.str.strip() != "")[~empty].all())
+    respondent = given.str.strip() if use_given else col("id").map(_id_text)
     meta = pd.DataFrame({
         "respondent": respondent.to_numpy(),
         "started": timestamps(col("startdate")), "ended": timestamps(submit),
@@ -245,15 +273,16 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
     })[list(META_COLUMNS)]
     timing = tuple(c for c in names if TIMING.match(c) and c != "interviewtime" and c not in headings)
     identifiers = tuple(c for c in names if c in IDENTIFYING or ATTRIBUTE.match(c))
-    known = set(LIMESURVEY_META) | set(OTHER_META) | set(timing) | set(identifiers)
+    known = set(LIMESURVEY_META) | set(OTHER_META) | set(timing) | set(identifiers) | {RESPONDENT_CODE}
     unknown = tuple(c for k, c in enumerate(names) if k not in mapping and c not in known)
     if table.cells is None:
         values = "codes"
     else:
         scaled = [v.name for v in instrument.variables(paradata=False) if v.scale and v.name in data.columns]
         values = "codes" if numeric_share(data[scaled]) >= 0.99 else "labels"
-    details = {"header_rows": 1, "values": values, "timing_columns": timing, "encoding": table.encoding,
-               "delimiter": table.delimiter, "sheet": table.sheet}
+    details = {"header_rows": 1, "values": values, "timing_columns": timing,
+               "respondent_from": RESPONDENT_CODE if use_given else "id",
+               "encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet}
     return RawResponses(format=FORMAT, detected_by=detect(table) or "", data=data,
                         source_row=np.arange(1, n + 1), meta=meta, unknown=unknown, identifiers=identifiers,
                         identifying=pd.DataFrame({c: col(c).to_numpy() for c in identifiers}),

@@ -88,6 +88,7 @@ def plant_qualtrics(path: Path) -> tuple[set[str], set[str]]:
 
 def plant_limesurvey(path: Path) -> tuple[set[str], set[str]]:
     rows = _read(path, ",")
+    _set(rows, 0, "respondentid", planted_id, 1)  # the hidden respondent-id question, prefilled from the link
     # LimeSurvey puts token and the participant attributes after id, ipaddr after datestamp
     at = rows[0].index("datestamp") + 1
     _add(rows, "ipaddr", IP, 1, at)
@@ -224,5 +225,4 @@ def test_keep_identifiers_keeps_them(case, gen, inst, tmp_path):
     assert res.provenance["dropped_identifier_columns"] == []
     written = (tmp_path / "out" / "responses.csv").read_text(encoding="utf-8")
     assert USER in written or EMAIL in written
-    if case != "limesurvey":  # LimeSurvey's respondent is its response id
-        assert res.responses["respondent_id"].tolist() == [planted_id(i) for i in range(N)]
+    assert res.responses["respondent_id"].tolist() == [planted_id(i) for i in range(N)]

@@ -120,9 +120,6 @@ def _normalise(frame: pd.DataFrame, inst) -> pd.DataFrame:
 def expected_frame(gen, inst, case: Case) -> pd.DataFrame:
     cols = [c for c in gen.data.columns if c != "duration_sec" or case.fmt in HAS_DURATION]
     exp = _normalise(gen.data[cols].reset_index(drop=True), inst)
-    if case.fmt == "limesurvey":
-        # LimeSurvey's response export has no field for an outside id: the respondent is the response id
-        exp["respondent_id"] = pd.Series([str(i) for i in range(1, len(exp) + 1)], dtype=object)
     return exp
 
 

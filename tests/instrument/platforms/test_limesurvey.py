@@ -203,3 +203,44 @@ def test_participant_attributes_are_identifiers(tmp_path, inst):
     assert raw.identifiers == ("token", "firstname", "lastname", "email", "attribute_1")
     assert raw.identifying["attribute_1"].tolist() == ["+358 40 1234567"]
     assert raw.unknown == () and list(raw.data.columns) == ["firm_employees"]
+
+
+def test_tsv_has_hidden_respondent_id_question(tmp_path, inst):
+    """The respondent id travels as a hidden short-text question (type S, attribute hidden=1), first in group 1,
+    with its own id in every language - the importer keeps it as a question of its own."""
+    path = limesurvey.write_questionnaire(inst, tmp_path / "survey.txt")[0]
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    base = [r for r in rows if r["language"] == inst.languages[0] and r["class"] in ("G", "Q", "SQ")]
+    assert base[0]["class"] == "G" and base[1]["name"] == limesurvey.RESPONDENT_CODE
+    assert (base[1]["class"], base[1]["type/scale"], base[1]["hidden"]) == ("Q", "S", "1")
+    assert sum(r["name"] == limesurvey.RESPONDENT_CODE for r in rows) == len(inst.languages)
+    saved = _tsv_import(rows)
+    assert saved[limesurvey.RESPONDENT_CODE][1] == 0  # a question, not a subquestion
+    assert len({qid for qid, _ in saved.values()}) == len(saved)  # no id shared
+
+
+def test_respondent_id_question_gives_the_respondent(tmp_path, inst):
+    """A "question code" export whose respondentid column is filled: the respondent is that id; one empty
+    id (not prefilled) and the response id is used for every row, so ids are never mixed."""
+    head = '"id","submitdate","lastpage","startlanguage","seed","startdate","datestamp","respondentid","firmemployees"\n'
+    p = tmp_path / "ids.csv"
+    p.write_text(head + '"1","2024-03-04 09:25:40","6","en","11","2024-03-04 09:12:01","2024-03-04 09:25:40",'
+                 '"F-017","12"\n"2","","2","en","12","2024-03-05 14:00:00","2024-03-05 14:03:10","F-018","40"\n',
+                 encoding="utf-8")
+    raw = limesurvey.read_responses(read_table(p), inst)
+    assert raw.meta["respondent"].tolist() == ["F-017", "F-018"]
+    assert raw.details["respondent_from"] == "respondentid" and raw.unknown == ()
+    assert list(raw.data.columns) == ["firm_employees"]
+    p.write_text(head + '"1","2024-03-04 09:25:40","6","en","11","2024-03-04 09:12:01","2024-03-04 09:25:40",'
+                 '"F-017","12"\n"2","","2","en","12","2024-03-05 14:00:00","2024-03-05 14:03:10","","40"\n',
+                 encoding="utf-8")
+    raw = limesurvey.read_responses(read_table(p), inst)
+    assert raw.meta["respondent"].tolist() == ["1", "2"] and raw.details["respondent_from"] == "id"
+
+
+def test_round_trip_keeps_the_respondent_id(tmp_path, inst):
+    gen = generate(n=12, seed=8)
+    path = write_data(gen, tmp_path / "l.csv", fmt="limesurvey", instrument=inst)[0]
+    raw = limesurvey.read_responses(read_table(path), inst)
+    assert raw.meta["respondent"].tolist() == [str(x) for x in gen.data["respondent_id"]]
