@@ -108,11 +108,13 @@ def write_limesurvey(gen: GeneratedData, instrument: Instrument, path: Path, *, 
     return limesurvey.write_responses(gen.data, response_meta(gen), instrument, path, labels=labels)
 
 
-def write_kobo(gen: GeneratedData, instrument: Instrument, path: Path, labels: bool = False) -> Path:
-    """KoboToolbox CSV export layout (:func:`instrument.platforms.kobo.write_responses`)."""
+def write_kobo(gen: GeneratedData, instrument: Instrument, path: Path, labels: bool = False,
+               **options) -> Path:
+    """KoboToolbox CSV export layout (:func:`instrument.platforms.kobo.write_responses`; ``options``:
+    its ``layout``, ``sep`` and ``group_separator``; a ``.xlsx`` path writes Kobo's XLSX export)."""
     from instrument.platforms import kobo
 
-    return kobo.write_responses(gen.data, response_meta(gen), instrument, path, labels=labels)
+    return kobo.write_responses(gen.data, response_meta(gen), instrument, path, labels=labels, **options)
 
 
 def write_redcap(gen: GeneratedData, instrument: Instrument, path: Path, labels: bool = False) -> Path:
@@ -160,25 +162,48 @@ WRITERS = {"csv": write_plain_csv, "xlsx": write_xlsx, "sav": write_sav, "qualtr
            "redcap": write_redcap, "dta": write_dta}
 
 
+#: Formats with a choice-text ("labels") variant.
+LABEL_FORMATS = ("qualtrics", "limesurvey", "kobo", "redcap")
+
+
+def data_format(path: str | Path, fmt: str | None = None) -> str:
+    """The data format ``write_data`` writes: ``fmt``, else from the suffix of ``path`` (``.csv`` -> ``csv``)."""
+    return fmt or {".xlsx": "xlsx", ".sav": "sav", ".dta": "dta"}.get(Path(path).suffix.lower(), "csv")
+
+
 def write_data(gen: GeneratedData, path: str | Path, fmt: str | None = None,
-               instrument: Instrument | None = None, *, labels: bool = False) -> list[Path]:
+               instrument: Instrument | None = None, *, labels: bool = False,
+               kobo_options: dict | None = None) -> list[Path]:
     """Write ``gen`` to ``path`` in ``fmt`` (default: from the suffix; ``.csv`` -> plain CSV) plus the
     sidecar ``<path>.sidecar.json``. Returns both paths. ``labels=True``: choice texts instead of codes
-    (Qualtrics "choice text", LimeSurvey "full answers")."""
+    (Qualtrics "choice text", LimeSurvey "full answers", Kobo labels, REDCap labels); ``kobo_options``:
+    ``layout`` / ``sep`` / ``group_separator`` of :func:`instrument.platforms.kobo.write_responses`.
+    Raises :class:`~smecore.errors.OptionError` for an unknown format, ``labels`` with a format that has
+    no labels variant, or ``kobo_options`` with another format."""
     from instrument import load_instrument
 
     path = Path(path)
-    fmt = fmt or {".xlsx": "xlsx", ".sav": "sav", ".dta": "dta"}.get(path.suffix.lower(), "csv")
+    fmt = data_format(path, fmt)
     if fmt not in WRITERS:
         raise OptionError(f"unknown data format '{fmt}'; choose one of: {', '.join(DATA_FORMATS)}")
+    if labels and fmt not in LABEL_FORMATS:
+        raise OptionError(f"format '{fmt}' has no choice-text variant; labels apply to {', '.join(LABEL_FORMATS)}")
+    if kobo_options and fmt != "kobo":
+        raise OptionError(f"the KoboToolbox layout options apply to --format kobo, not '{fmt}'")
     inst = (instrument or load_instrument()).select(gen.sidecar["modules"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt in ("qualtrics", "limesurvey", "kobo", "redcap"):  # platform layouts with a labels variant
+    if fmt == "kobo":
+        WRITERS[fmt](gen, inst, path, labels=labels, **(kobo_options or {}))
+    elif fmt in LABEL_FORMATS:
         WRITERS[fmt](gen, inst, path, labels=labels)
     else:
         WRITERS[fmt](gen, inst, path)
     side = dict(gen.sidecar)
     side["format"] = fmt
+    if labels:
+        side["labels"] = True
+    if kobo_options:
+        side["kobo_options"] = dict(sorted(kobo_options.items()))
     side["file"] = path.name
     side["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     sidecar = path.with_name(path.name + ".sidecar.json")

@@ -80,6 +80,9 @@ def missing_patterns_table(data: pd.DataFrame, items: Sequence[str]) -> pd.DataF
     """
     obs = ~np.isnan(_values(data, items, "missing_patterns_table"))
     frame = pd.DataFrame(obs.astype(int), columns=list(items))
-    counts = frame.value_counts(sort=False).rename("n").reset_index()
-    counts["n_missing"] = len(items) - counts[list(items)].sum(axis=1)
+    vc = frame.value_counts(sort=False)
+    # the patterns as one block (reset_index inserts one column at a time: slow and fragmented for many items)
+    patterns = vc.index.to_frame(index=False)
+    counts = pd.concat([patterns, pd.DataFrame({"n": vc.to_numpy(),
+                                                "n_missing": len(items) - patterns.to_numpy().sum(axis=1)})], axis=1)
     return counts.sort_values(["n", "n_missing"], ascending=[False, True], kind="mergesort").reset_index(drop=True)

@@ -7,10 +7,15 @@ REDCap's 18 columns. The first field is the record id (``respondent_id``); each 
 Field names are the variable names (lower case, digits, ``_``, <= 26 characters - the schema enforces it),
 so the records export's headers are the codebook names with no mapping table.
 
+The records export has no start time (``<form>_timestamp`` is the time a form was completed), so the
+dictionary adds a hidden field :data:`START_FIELD` to the first form with the action tags ``@NOW @HIDDEN
+@READONLY`` (REDCap fills a date-time field tagged ``@NOW`` with the time the page is opened): the duration is
+the last form timestamp minus it, for respondents who completed the forms.
+
 Records export (:func:`write_responses` / :func:`read_responses`): record id first (``respondent_id`` from
 our dictionary, ``record_id`` in REDCap's default project), ``redcap_survey_identifier``, then per form
-``<form>_timestamp``, its fields, ``<form>_complete`` (0 Incomplete, 1 Unverified, 2 Complete); "labels"
-exports write choice and status labels.
+``<form>_timestamp``, its fields (the first form's begin with :data:`START_FIELD`), ``<form>_complete``
+(0 Incomplete, 1 Unverified, 2 Complete); "labels" exports write choice and status labels.
 """
 
 from __future__ import annotations
@@ -36,6 +41,11 @@ COLUMNS = ("Variable / Field Name", "Form Name", "Section Header", "Field Type",
            "Matrix Ranking?", "Field Annotation")
 
 
+#: The hidden field that records when the respondent opened the survey (REDCap action tag ``@NOW``).
+START_FIELD = "survey_start"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # REDCap's export of a datetime_seconds_ymd field
+
+
 def form_name(section) -> str:
     words = "marker" if section.title.get("en") == "Finally" else "_".join(text(section.title).lower().split()[:3])
     return "".join(ch for ch in f"{section.module.lower()}_{words}" if ch.isalnum() or ch == "_")
@@ -44,7 +54,10 @@ def form_name(section) -> str:
 def rows(instrument: Instrument) -> list[dict]:
     sections = instrument.sections()
     out = [{"Variable / Field Name": "respondent_id", "Form Name": form_name(sections[0]), "Field Type": "text",
-            "Field Label": "Respondent identifier", "Identifier?": "y"}]
+            "Field Label": "Respondent identifier", "Identifier?": "y"},
+           {"Variable / Field Name": START_FIELD, "Form Name": form_name(sections[0]), "Field Type": "text",
+            "Field Label": "Survey opened at", "Text Validation Type OR Show Slider Number": "datetime_seconds_ymd",
+            "Field Annotation": "@NOW @HIDDEN @READONLY"}]
     for section in sections:
         form = form_name(section)
         header = text(section.intro)
@@ -107,10 +120,12 @@ def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrume
     API's ``rawOrLabelHeaders=raw``): ``respondent_id`` (the dictionary's record id field) first,
     ``redcap_survey_identifier``, then per form ``<form>_timestamp``, its fields, ``<form>_complete``.
     Finished respondents' forms are Complete (2) stamped with the end time, others Incomplete (0)."""
-    fmt = "%Y-%m-%d %H:%M:%S"
+    fmt = TIME_FORMAT
     cols: dict[str, list] = {"respondent_id": list(meta.respondent), "redcap_survey_identifier": [""] * len(data)}
-    for form, fields in _forms(instrument):
+    for k, (form, fields) in enumerate(_forms(instrument)):
         cols[f"{form}_timestamp"] = [e.strftime(fmt) if f else _NOT_COMPLETED for e, f in zip(meta.ended, meta.finished)]
+        if k == 0:
+            cols[START_FIELD] = [s.strftime(fmt) for s in meta.started]
         for name in fields:
             if name not in data.columns:
                 continue
@@ -142,8 +157,10 @@ def detect(table: Table) -> str | None:
 def read_responses(table: Table, instrument: Instrument) -> RawResponses:
     """Map a REDCap records export (raw or labels) to the codebook's names: the first column is the record id
     (``respondent_id`` or REDCap's default ``record_id``); ``meta.ended`` is the last form timestamp,
-    ``finished`` whether every form is Complete; ``redcap_survey_identifier`` goes to ``identifiers``;
-    checkbox columns ``var___code`` and other fields to ``unknown``."""
+    ``finished`` whether every form is Complete; ``meta.started`` is :data:`START_FIELD` when the export has
+    it, and ``duration_sec`` the seconds from it to ``ended`` (NaN when either is missing);
+    ``redcap_survey_identifier`` goes to ``identifiers``; checkbox columns ``var___code`` and other fields to
+    ``unknown``."""
     if table.cells is None:
         raise DataError(f"{table.path}: a REDCap records export is a CSV file, not {table.kind}")
     heads = [h.strip() for h in table.row(0)]
@@ -153,7 +170,7 @@ def read_responses(table: Table, instrument: Instrument) -> RawResponses:
     names = {v.name for v in instrument.variables()}
     data, unknown, stamps, completes = {}, [], [], []
     for k, h in enumerate(heads):
-        if k == 0 or h in SYSTEM or h == "redcap_survey_identifier":
+        if k == 0 or h in SYSTEM or h in ("redcap_survey_identifier", START_FIELD):
             continue
         if h.endswith("_timestamp"):
             stamps.append(h)
@@ -170,8 +187,11 @@ def read_responses(table: Table, instrument: Instrument) -> RawResponses:
                        for h in stamps}, index=body.index)
     done = pd.DataFrame({h: body[h].isin(["2", "Complete"]) for h in completes}, index=body.index)
     ended = ts.max(axis=1) if stamps else pd.Series(pd.NaT, index=body.index)
-    meta = pd.DataFrame({"respondent": body[heads[0]].astype(str).to_numpy(), "started": pd.NaT,
-                         "ended": pd.to_datetime(ended).to_numpy(), "duration_sec": np.nan,
+    ended = pd.to_datetime(ended)
+    started = (pd.to_datetime(body[START_FIELD].where(body[START_FIELD] != ""), errors="coerce",
+                              format=TIME_FORMAT) if START_FIELD in heads else pd.Series(pd.NaT, index=body.index))
+    meta = pd.DataFrame({"respondent": body[heads[0]].astype(str).to_numpy(), "started": started.to_numpy(),
+                         "ended": ended.to_numpy(), "duration_sec": (ended - started).dt.total_seconds().to_numpy(),
                          "finished": done.all(axis=1).to_numpy() if completes else np.nan},
                         columns=list(META_COLUMNS))
     ident = ("redcap_survey_identifier",) if "redcap_survey_identifier" in heads else ()
@@ -181,4 +201,5 @@ def read_responses(table: Table, instrument: Instrument) -> RawResponses:
                         source_row=source_row, meta=meta, unknown=tuple(unknown), identifiers=ident,
                         identifying=body[list(ident)].copy(), missing_codes=(),
                         details={"encoding": table.encoding, "delimiter": table.delimiter, "header_rows": 1,
-                                 "values": values, "record_id_field": heads[0]})
+                                 "values": values, "record_id_field": heads[0],
+                                 "start_field": START_FIELD if START_FIELD in heads else None})

@@ -69,3 +69,34 @@ def test_writer_round_trip(inst, tmp_path, labels):
     assert raw.meta["finished"].tolist() == [True, False]
     assert raw.data["aa_1"].tolist() == (["No", ""] if labels else ["1", ""])
     assert raw.details["values"] == ("labels" if labels else "codes")
+    assert raw.meta["duration_sec"].tolist()[0] == 300.0 and pd.isna(raw.meta["duration_sec"][1])
+    assert raw.unknown == ()  # the start field is bookkeeping, not an unknown column
+
+
+def test_dictionary_records_the_start_time(inst, tmp_path):
+    """The first form holds a hidden date-time field tagged @NOW (REDCap fills it when the page opens)."""
+    import csv
+
+    path = redcap.write_questionnaire(inst, tmp_path / "dict.csv")[0]
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    start = rows[1]
+    assert start["Variable / Field Name"] == redcap.START_FIELD and start["Form Name"] == rows[0]["Form Name"]
+    assert start["Text Validation Type OR Show Slider Number"] == "datetime_seconds_ymd"
+    assert set(start["Field Annotation"].split()) == {"@NOW", "@HIDDEN", "@READONLY"}
+
+
+def test_start_field_gives_the_duration(inst, tmp_path):
+    """A records export as REDCap writes it with the start field: duration = last form timestamp - start;
+    a respondent who did not complete has a start but no duration; an export without the field has none."""
+    p = tmp_path / "r.csv"
+    p.write_text("record_id,redcap_survey_identifier,m0_firm_timestamp,survey_start,firm_size,m0_firm_complete,"
+                 "m1_one_timestamp,aa_1,aa_2,bb_1,m1_one_complete\n"
+                 "1,,2026-03-02 09:05:11,2026-03-02 09:01:00,4,2,2026-03-02 09:10:30,3,2,1,2\n"
+                 "2,,[not completed],2026-03-02 10:00:00,7,0,[not completed],1,,,0\n", encoding="utf-8")
+    raw = redcap.read_responses(read_table(p), inst)
+    assert raw.meta["duration_sec"][0] == 9 * 60 + 30 and pd.isna(raw.meta["duration_sec"][1])
+    assert raw.meta["started"][1] == pd.Timestamp("2026-03-02 10:00:00")
+    assert raw.details["start_field"] == "survey_start"
+    old = redcap.read_responses(read_table(DATA / "records_raw.csv"), inst)
+    assert old.meta["duration_sec"].isna().all() and old.details["start_field"] is None
