@@ -62,3 +62,37 @@ def write_text(path: str | Path, content: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(content, encoding="utf-8", newline="\n")
     return path
+
+
+def check_output_dir(path: str | Path, option: str = "--out") -> Path:
+    """Check, before any work, that ``path`` can be the output folder: it is a folder or does not exist,
+    and the nearest existing folder on its way can be written to. Nothing is created. Raises
+    :class:`~smecore.errors.OptionError` naming the option and what to do."""
+    import os
+
+    from smecore.errors import OptionError
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OptionError(f"{option} {path}: is a file, not a folder; give a folder for the outputs")
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise OptionError(f"{option} {path}: {probe} is a file, so the folder cannot be created there")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OptionError(f"{option} {path}: cannot write into {probe} (permission denied); choose another folder")
+    return path
+
+
+def check_output_file(path: str | Path, option: str = "--out") -> Path:
+    """Like :func:`check_output_dir` for an output file: not an existing folder, its folder writable."""
+    path = Path(path)
+    from smecore.errors import OptionError
+
+    if path.is_dir():
+        raise OptionError(f"{option} {path}: is a folder; give a file name")
+    check_output_dir(path.parent, option)
+    return path

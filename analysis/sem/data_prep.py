@@ -9,6 +9,7 @@ helps) and what to do.
 from __future__ import annotations
 
 import difflib
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,12 @@ import pandas as pd
 from smecore.errors import DataError, SmeSurveyWarning
 
 SMALL_G = 30  # fewer clusters than this: cluster-robust inference is unreliable
+#: Values survey and statistics packages use for "no answer" (the codebook's own is -99). In a column whose
+#: other values lie far away (see :func:`_suspect_codes`) they are refused unless passed as missing codes.
+COMMON_MISSING_CODES = (-9.0, -99.0, -999.0, -9999.0, 99.0, 999.0, 9999.0)
+#: Larger magnitudes are refused: beyond 2**53 whole numbers are no longer exact, and squares of such
+#: values overflow the moments long before they mean anything in a survey.
+MAX_MAGNITUDE = 2.0 ** 53
 
 
 @dataclass(frozen=True)
@@ -34,9 +41,11 @@ class PreparedData:
     # what a user should be told about (as lavaan warns): rows dropped for a missing group, cluster or
     # fixed.x covariate, with counts; None when there were none (listwise deletion is only logged)
     notice: str | None = None
+    # cells set missing because they held one of ``missing_codes``: columns row, variable, original
+    recoded: pd.DataFrame | None = None
 
 
-def _numeric_column(data: pd.DataFrame, name: str) -> np.ndarray:
+def _numeric_column(data: pd.DataFrame, name: str, source: str) -> np.ndarray:
     col = data[name]
     if pd.api.types.is_bool_dtype(col):
         return col.astype(float).to_numpy()
@@ -47,14 +56,91 @@ def _numeric_column(data: pd.DataFrame, name: str) -> np.ndarray:
     if bad.any():
         first = bad.idxmax()
         raise DataError(
-            f"column '{name}' has non-numeric values (e.g. {col[first]!r} in row {first}); "
-            "recode it to numbers or remove it from the model")
+            f"{source}: column '{name}' has {int(bad.sum())} non-numeric value(s) (e.g. {col[first]!r} in row "
+            f"{first}); recode them to numbers (or empty for missing) or remove '{name}' from the model")
     return converted.astype(float).to_numpy()
+
+
+def _normalised(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+_ITEM = re.compile(r"^([a-z]+(?:_[a-z]+)*?)_?(\d+)$")
+
+
+def close_column(name: str, columns: Sequence[str]) -> str | None:
+    """A column of ``columns`` that is most likely ``name`` renamed, else ``None``: the same name ignoring case
+    and separators (``MK_2``, ``mk2``), else a close spelling (difflib, ratio >= 0.8) that is not another item
+    of the same numbered pattern (``mk_2`` is not ``mkr_2`` nor ``mk_12``)."""
+    cols = [str(c) for c in columns]
+    same = [c for c in cols if _normalised(c) == _normalised(name)]
+    if same:
+        return same[0]
+    m = _ITEM.match(name.casefold())
+    for cand in difflib.get_close_matches(name, cols, n=5, cutoff=0.8):
+        k = _ITEM.match(cand.casefold())
+        if m and k and (m.group(1) != k.group(1) or m.group(2) != k.group(2)):
+            continue  # another item of a numbered scale, not a misspelling
+        return cand
+    return None
+
+
+def _apply_missing_codes(x: np.ndarray, variables: Sequence[str], index: pd.Index,
+                         codes: Sequence[float]) -> pd.DataFrame:
+    """Set cells of ``x`` equal to one of ``codes`` to NaN (in place); the log of those cells."""
+    rows: list[tuple] = []
+    if not codes:
+        return pd.DataFrame(rows, columns=["row", "variable", "original"])
+    hit = np.isin(x, np.asarray(codes, dtype=float))
+    for i, j in zip(*np.nonzero(hit)):
+        rows.append((index[i], variables[j], f"{x[i, j]:g}"))
+    x[hit] = np.nan
+    return pd.DataFrame(rows, columns=["row", "variable", "original"]).sort_values(
+        ["variable", "row"], kind="mergesort").reset_index(drop=True)
+
+
+def _suspect_codes(col: np.ndarray) -> list[float]:
+    """Values of :data:`COMMON_MISSING_CODES` in ``col`` that lie far outside its other values: farther from
+    the nearest other value than the other values' whole range (e.g. -99 or 99 among answers 1 to 7)."""
+    obs = col[~np.isnan(col)]
+    out = []
+    for code in COMMON_MISSING_CODES:
+        other = obs[obs != code]
+        if len(other) == len(obs) or len(other) < 2:
+            continue
+        lo, hi = other.min(), other.max()
+        gap = lo - code if code < lo else code - hi if code > hi else 0.0
+        if gap > max(hi - lo, 1.0):
+            out.append(code)
+    return out
+
+
+def _check_values(x: np.ndarray, variables: Sequence[str], index: pd.Index, source: str,
+                  missing_codes: Sequence[float]) -> None:
+    """Non-finite, huge and isolated missing-code values: :class:`DataError` naming column, rows and the fix."""
+    for j, v in enumerate(variables):
+        col = x[:, j]
+        bad = np.isinf(col) | (np.abs(np.nan_to_num(col)) > MAX_MAGNITUDE)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{source}: column '{v}' has {int(bad.sum())} infinite or huge value(s) (e.g. "
+                            f"{col[i]:g} in row {index[i]}); correct them or leave the cells empty (missing)")
+        for code in _suspect_codes(col):
+            rows = np.flatnonzero(col == code)
+            other = col[~np.isnan(col) & (col != code)]
+            shown = ", ".join(str(index[i]) for i in rows[:5]) + (", ..." if len(rows) > 5 else "")
+            given = ",".join(f"{c:g}" for c in (*missing_codes, code))
+            raise DataError(
+                f"{source}: column '{v}' holds {code:g} in {len(rows)} row(s) ({shown}), far outside its other "
+                f"values ({other.min():g} to {other.max():g}): it looks like a missing-data code. Declare it "
+                f"missing (smesurvey fit --missing-codes {given}; Python: missing_codes=[{given}]) or correct "
+                "the data")
 
 
 def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | None = None,
                  missing: str = "listwise", covariates: Sequence[str] = (),
-                 source: str = "data", cluster: str | None = None) -> PreparedData:
+                 source: str = "data", cluster: str | None = None,
+                 missing_codes: Sequence[float] = ()) -> PreparedData:
     """Select, check and split ``data`` for a model with observed ``variables``.
 
     Parameters
@@ -77,6 +163,12 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
     cluster : str, optional
         Column naming the cluster (e.g. the cluster organisation) of each row,
         for cluster-robust statistics; rows without a cluster are excluded.
+    missing_codes : sequence of float
+        Values that mean "no answer" (e.g. ``-99, -9``): set missing in the
+        model's variables and listed in ``recoded``. A value of
+        :data:`COMMON_MISSING_CODES` far outside a column's other values that is
+        not declared here raises :class:`DataError` (it would be fitted as an
+        answer), as do infinite values and magnitudes above :data:`MAX_MAGNITUDE`.
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"{source}: expected a pandas DataFrame, got {type(data).__name__}")
@@ -84,15 +176,27 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
     if missing_cols:
         hints = []
         for v in missing_cols:
-            close = difflib.get_close_matches(v, [str(c) for c in data.columns], n=1)
-            hints.append(f"'{v}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
-        raise DataError(f"{source}: the model uses variable(s) not in the data: {', '.join(hints)}; "
-                        "rename the columns or correct the model")
+            close = close_column(v, [c for c in data.columns if c not in variables])
+            hints.append(f"'{v}'" + (f" (did you mean '{close}'?)" if close else ""))
+        raise DataError(f"{source}: the model uses {len(missing_cols)} variable(s) not in the data: "
+                        f"{', '.join(hints)}; rename the columns or correct the model")
+    dup = data.columns[data.columns.duplicated()]
+    if len(dup):
+        raise DataError(f"{source}: column '{dup[0]}' appears twice; rename or delete one of them")
     for role, col in (("group", group), ("cluster", cluster)):
         if col is not None and col not in data.columns:
             raise DataError(f"{source}: {role} column '{col}' is not in the data; "
                             f"available columns: {', '.join(map(str, data.columns[:20]))}")
-    x = np.column_stack([_numeric_column(data, v) for v in variables]) if variables else np.empty((len(data), 0))
+    x = (np.column_stack([_numeric_column(data, v, source) for v in variables]) if variables
+         else np.empty((len(data), 0)))
+    recoded = _apply_missing_codes(x, variables, data.index, missing_codes)
+    _check_values(x, variables, data.index, source, missing_codes)
+    blank = [v for j, v in enumerate(variables) if len(x) and np.isnan(x[:, j]).all()]
+    if blank:  # before the row counts: a blank column leaves no complete row, and it is the thing to fix
+        codes = ", ".join(f"{c:g}" for c in missing_codes)
+        raise DataError(f"{source}: column(s) {', '.join(repr(b) for b in blank)} have no observed values"
+                        + (f" (empty or one of the missing codes {codes})" if missing_codes else "")
+                        + "; remove them from the model or fill them in")
     excluded: list[tuple[object, str]] = []
     notices: list[str] = []
     keep = np.ones(len(data), dtype=bool)
@@ -177,7 +281,7 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
                           "(Cameron & Miller 2015) - read the p-values with care", SmeSurveyWarning, stacklevel=3)
     log = pd.DataFrame(excluded, columns=["row", "reason"])
     notice = "; ".join(notices) + " (every excluded row is in the exclusion log, excluded.csv)" if notices else None
-    return PreparedData(tuple(arrays), tuple(variables), labels, tuple(rows), log, clusters, notice)
+    return PreparedData(tuple(arrays), tuple(variables), labels, tuple(rows), log, clusters, notice, recoded)
 
 
 def _rows(n: int) -> str:

@@ -521,6 +521,8 @@ class FitResult:
     vcov: np.ndarray
     warnings: tuple[str, ...]
     estimation: Estimation = field(repr=False)
+    #: cells set missing because they held one of ``missing_codes`` (``row``, ``variable``, ``original``)
+    recoded: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def partable(self) -> ParTable:
@@ -577,7 +579,8 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         missing: str = "listwise", group: str | None = None, group_equal: Sequence[str] = (),
         group_partial: Sequence[str] = (), std_lv: bool = False, on_heywood: str = "warn",
         max_iter: int = 500, source: str = "data", cluster: str | None = None,
-        auxiliary: Sequence[str] = (), model_type: str = "sem") -> FitResult:
+        auxiliary: Sequence[str] = (), model_type: str = "sem",
+        missing_codes: Sequence[float] = ()) -> FitResult:
     """Fit a CFA / SEM model by maximum likelihood, matching lavaan 0.6.14.
 
     Parameters
@@ -629,6 +632,11 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         variables fixed to 0 and latent means / intercepts free
         (``int.ov.free=FALSE, int.lv.free=TRUE``), so that growth syntax such as
         ``i =~ 1*t1 + 1*t2 + 1*t3; s =~ 0*t1 + 1*t2 + 2*t3`` fits unchanged.
+    missing_codes : sequence of float
+        Values meaning "no answer" (e.g. the codebook's -99): set missing in the
+        model's variables and listed in ``result.recoded``. Undeclared codes such
+        as -99 or 99 far outside a column's other values raise :class:`DataError`
+        (see :func:`analysis.sem.data_prep.prepare_data`).
 
     Returns
     -------
@@ -646,7 +654,8 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     roles = classify_variables(parsed.statements)
     aux = check_auxiliary(auxiliary, missing=missing, model_variables=roles.ov)
     prepared = prepare_data(data, roles.ov + aux, group=group, missing=missing,
-                            covariates=() if aux else roles.ov_x, source=source, cluster=cluster)  # step 3
+                            covariates=() if aux else roles.ov_x, source=source, cluster=cluster,
+                            missing_codes=missing_codes)  # step 3
     ngroups = len(prepared.group_labels)
     options = step01_options(estimator, missing, group, group_equal, group_partial, std_lv,
                              on_heywood, ngroups, any(s.op == "~1" for s in parsed.statements), cluster,
@@ -697,7 +706,7 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     measures = step10_measures(est, options, test, base_test, base, e_inv, pt.npar, h1, fimlc_base)  # step 10
     table = step11_table(est, vcov, options)  # step 11
     return FitResult(syntax, options, table, measures, tuple(gd.n for gd in groups),
-                     prepared.group_labels, prepared.excluded, vcov, tuple(problems), est)
+                     prepared.group_labels, prepared.excluded, vcov, tuple(problems), est, prepared.recoded)
 
 
 def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,

@@ -325,6 +325,11 @@ def parse_model(text: str) -> ParsedModel:
             definitions.append(Definition(lhs_text, rhs_text, number))
             continue
         if op in ("==", "<", ">"):
+            token = stmt[max(pos - 1, 0):pos + 2].strip()
+            if op != "==" and "=" in token:  # '=>', '<=', '>=', '=<': an arrow, not lavaan syntax
+                raise ModelSyntaxError(
+                    f"{where}: '{token}' is not a lavaan operator; write 'F =~ x1 + x2' for a factor measured "
+                    "by items, 'y ~ x' for a regression, 'a ~~ b' for a covariance")
             if op != "==":
                 raise ModelSyntaxError(f"{where}: inequality constraints are not supported; "
                                        "use equality constraints (a == b) or fix the parameter")

@@ -91,15 +91,17 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
 def _delimiter(text: str) -> str:
     # Hand-written rather than csv.Sniffer alone: a title row above the header (no delimiter) makes the
     # Sniffer guess ','. Each candidate splits the first lines quote-aware; the one giving the most fields
-    # on the median line wins (ties in DELIMITERS order).
+    # on the median line wins; on a tie, the one whose lines all have that many fields (';' over ',' for
+    # "a;b / 1,5;2": the decimal comma splits only some lines); then DELIMITERS order.
     lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
     if not lines:
         return ","
-    best, best_score = ",", 1.0
+    best, best_score = ",", (1, 0.0)
     for d in DELIMITERS:
         widths = sorted(len(r) for r in csv.reader(lines, delimiter=d))
-        score = widths[len(widths) // 2]
-        if score > best_score:
+        median = widths[len(widths) // 2]
+        score = (median, sum(w == median for w in widths) / len(widths))
+        if median > 1 and score > best_score:
             best, best_score = d, score
     return best
 

@@ -46,16 +46,37 @@ def _root() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit status (0 ok, 2 on a user error or bad usage)."""
+    """Run the CLI; return the exit status (0 ok, 2 on a user error or bad usage).
+
+    Package errors and usage errors (an unknown option, ``--bootstrap -1`` below an option's ``min=``, a
+    missing argument) are printed as one line on stderr; ``smesurvey`` alone prints the help."""
+    # typer re-exports neither UsageError nor NoArgsIsHelpError; they live in its bundled click
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
     _register()
     try:
-        app(args=argv, prog_name="smesurvey", standalone_mode=True)
+        rv = app(args=argv, prog_name="smesurvey", standalone_mode=False)
     except SmeSurveyError as exc:
         err_console.print(f"error [{exc.code}]: {exc}", markup=False, soft_wrap=True)
         return 2
-    except SystemExit as exc:  # click ends every standalone run with sys.exit(code)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        return exc.exit_code
+    except UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "smesurvey"
+        message = " ".join(exc.format_message().split())
+        err_console.print(f"error [usage]: {where}: {message} (see '{where} --help')", markup=False,
+                          soft_wrap=True)
+        return exc.exit_code
+    except typer.TyperException as exc:  # click's other exceptions (a file that cannot be opened, ...)
+        err_console.print(f"error: {' '.join(str(exc).split())}", markup=False, soft_wrap=True)
+        return int(getattr(exc, "exit_code", 1))
+    except typer.Abort:
+        err_console.print("aborted", markup=False)
+        return 1
+    except SystemExit as exc:  # a command ending with sys.exit(code)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return 0
+    return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
 
 
 def entry() -> None:  # pragma: no cover - thin wrapper for the console script

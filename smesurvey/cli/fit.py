@@ -6,23 +6,36 @@ import hashlib
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import typer
 
-from smecore.errors import DataError, SmeSurveyWarning
+from smecore.errors import DataError, OptionError, SmeSurveyWarning
+from smecore.files import check_output_dir
 from smecore.jsonio import dumps
 from smecore.provenance import package_versions
 from smesurvey.cli import app, err_console
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    """Read a CSV data file (never modified), turning failures into a DataError naming the file."""
-    if not path.is_file():
-        raise DataError(f"{path}: no such data file")
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"{path}: cannot be read as CSV ({exc}); save it as comma-separated UTF-8") from exc
+def parse_codes(text: str | None, option: str = "--missing-codes") -> tuple[float, ...]:
+    """``"-99,-9"`` -> ``(-99.0, -9.0)``; :class:`OptionError` naming a token that is not a number."""
+    out = []
+    for token in (text or "").split(","):
+        token = token.strip()
+        if not token:
+            continue
+        try:
+            value = float(token)
+        except ValueError:
+            raise OptionError(f"{option}: '{token}' is not a number; give codes such as -99,-9") from None
+        if not np.isfinite(value):
+            raise OptionError(f"{option}: '{token}' is not a finite number")
+        out.append(value)
+    return tuple(dict.fromkeys(out))
+
+
+ESTIMATORS = ("ML", "MLR")
+MISSING = ("listwise", "fiml")
 
 
 def sha256(path: Path) -> str:
@@ -40,6 +53,10 @@ def fit_command(
     out: Path = typer.Option(..., "--out", help="Output folder (created if missing)."),
     estimator: str = typer.Option("ML", "--estimator", help="ML or MLR (robust SEs, Yuan-Bentler scaled test)."),
     missing: str = typer.Option("listwise", "--missing", help="listwise or fiml (full-information ML)."),
+    missing_codes: str = typer.Option(None, "--missing-codes", help="Values meaning 'no answer', set missing "
+                                      "and listed in cells.csv, e.g. --missing-codes=-99,-9 (the codebook's "
+                                      "code is -99). Such codes far outside a column's values are refused "
+                                      "unless given here."),
     group: str = typer.Option(None, "--group", help="Column defining groups (multi-group model)."),
     cluster: str = typer.Option(None, "--cluster", help="Column with each case's cluster: cluster-robust SEs and "
                                 "scaled test (lavaan cluster=; needs --estimator MLR)."),
@@ -54,32 +71,51 @@ def fit_command(
                                 "intercepts fixed to 0, latent means free."),
     std_lv: bool = typer.Option(False, "--std-lv", help="Scale latent variables by fixing their variances to 1."),
     modindices: bool = typer.Option(False, "--modindices", help="Also write modindices.csv."),
-    bootstrap: int = typer.Option(0, "--bootstrap", help="Bootstrap resamples for percentile and "
+    bootstrap: int = typer.Option(0, "--bootstrap", min=0, help="Bootstrap resamples for percentile and "
                                   "bias-corrected CIs of every free and defined parameter (bootstrap.csv); 0 = none."),
-    seed: int = typer.Option(1, "--seed", help="Seed of the bootstrap resampling."),
-    jobs: int = typer.Option(-1, "--jobs", help="Parallel workers for the bootstrap (-1 = all cores)."),
+    seed: int = typer.Option(1, "--seed", min=0, help="Seed of the bootstrap resampling."),
+    jobs: int = typer.Option(-1, "--jobs", min=-1, help="Parallel workers for the bootstrap (-1 = all cores)."),
     quiet: bool = typer.Option(False, "--quiet", help="Do not print the summary."),
 ) -> None:
     """Fit a lavaan-syntax MODEL_FILE to a CSV DATA_FILE (ML or MLR, FIML, groups, clusters).
 
-    Writes parameters.csv (lavaan's parameterEstimates columns), fit.json (lavaan's
-    fitMeasures names), excluded.csv (rows left out and why) and provenance.json
-    (versions, options, input checksums) into OUT.
+    DATA_FILE may be CSV / TSV (any delimiter, decimal comma, UTF-8 / UTF-16 / Latin-1), XLSX, SAV or DTA;
+    rows are numbered from 1 under the header in every message and log. Writes parameters.csv (lavaan's
+    parameterEstimates columns), fit.json (lavaan's fitMeasures names), excluded.csv (rows left out and
+    why), cells.csv (cells set missing: missing codes, NA markers, SPSS user-missing) and provenance.json
+    (versions, options, input checksums) into OUT. Every option and the output folder are checked before
+    any work, and nothing is written when the fit is refused.
     """
     from analysis.sem.constants import PARAMETER_COLUMNS
+    from analysis.sem.data_file import read_data_file
     from analysis.sem.fit import fit
 
+    if estimator.upper() not in ESTIMATORS:
+        raise OptionError(f"--estimator: '{estimator}' is not one of {', '.join(ESTIMATORS)}")
+    if missing.lower() not in MISSING:
+        raise OptionError(f"--missing: '{missing}' is not one of {', '.join(MISSING)}")
+    if jobs == 0:
+        raise OptionError("--jobs: 0 workers; give -1 (all cores) or a positive number")
+    codes = parse_codes(missing_codes)
+    check_output_dir(out)
     if not model_file.is_file():
-        raise DataError(f"{model_file}: no such model file")
-    syntax = model_file.read_text(encoding="utf-8")
-    data = read_csv(data_file)
+        raise DataError(f"{model_file}: no such model file" + (" (it is a folder)" if model_file.is_dir() else ""))
+    try:
+        syntax = model_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"{model_file}: is not a UTF-8 text file; save the model as plain text") from None
+    from analysis.sem.syntax import classify_variables, parse_model
+
+    parsed = parse_model(syntax)  # syntax errors before the data are read
+    datafile = read_data_file(data_file, classify_variables(parsed.statements).ov)
+    data = datafile.frame
     equal = [g.strip() for g in group_equal.split(",") if g.strip()]
     partial = [p.strip() for item in group_partial for p in item.split(",") if p.strip()]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SmeSurveyWarning)
         result = fit(syntax, data, estimator=estimator.upper(), missing=missing.lower(), group=group,
                      group_equal=equal, group_partial=partial, std_lv=std_lv, source=str(data_file),
-                     cluster=cluster, model_type="growth" if growth else "sem")
+                     cluster=cluster, model_type="growth" if growth else "sem", missing_codes=codes)
     # the package's warnings are shown once each as one line; any other warning as Python shows it
     messages = list(dict.fromkeys(
         [str(w.message) for w in caught if issubclass(w.category, SmeSurveyWarning)] + list(result.warnings)))
@@ -90,6 +126,11 @@ def fit_command(
     result.parameters[list(PARAMETER_COLUMNS)].to_csv(out / "parameters.csv", index=False)
     write_json(out / "fit.json", {k: float(v) for k, v in result.fit_measures.items()})
     result.excluded.to_csv(out / "excluded.csv", index=False)
+    cells = datafile.cells[datafile.cells["variable"].isin(result.partable.variables.ov)]
+    if result.recoded is not None and len(result.recoded):
+        cells = pd.concat([cells, result.recoded.assign(new="", reason="missing code (--missing-codes)")],
+                          ignore_index=True)
+    cells.to_csv(out / "cells.csv", index=False)
     if modindices:
         result.modindices().to_csv(out / "modindices.csv", index=False)
     if bootstrap:
@@ -112,8 +153,10 @@ def fit_command(
         "options": {"estimator": result.options.estimator, "missing": result.options.missing,
                     "group": group, "group_equal": equal, "group_partial": partial, "std_lv": std_lv,
                     "model_type": result.options.model_type, "cluster": cluster,
-                    "bootstrap": bootstrap, "seed": seed if bootstrap else None},
-        "nobs": list(result.nobs), "excluded_rows": len(result.excluded),
+                    "bootstrap": bootstrap, "seed": seed if bootstrap else None,
+                    "missing_codes": list(codes)},
+        "data_read": datafile.details,
+        "nobs": list(result.nobs), "excluded_rows": len(result.excluded), "cells_set_missing": len(cells),
         "versions": package_versions(),
     })
     if not quiet:

@@ -76,8 +76,21 @@ def test_empirically_unidentified_model_is_reported(hs_data):
 
 
 def test_variables_not_in_data_are_named_with_a_suggestion(hs_data):
-    with pytest.raises(DataError, match=r"'x10'.*did you mean"):
+    renamed = hs_data.rename(columns={"x3": "X_3"})
+    with pytest.raises(DataError, match=r"uses 1 variable\(s\) not in the data: 'x3' \(did you mean 'X_3'\?\)"):
+        fit("visual =~ x1 + x2 + x3", renamed)
+
+
+def test_no_suggestion_of_another_item(hs_data):
+    """x10 is not a misspelling of x1 (another item of the numbered pattern), nor mk_2 of mkr_2."""
+    with pytest.raises(DataError) as exc:
         fit("visual =~ x1 + x2 + x10", hs_data)
+    assert "'x10'" in str(exc.value) and "did you mean" not in str(exc.value)
+    from analysis.sem.data_prep import close_column
+
+    assert close_column("mk_2", ["mkr_2", "mk_1", "tk_2"]) is None
+    assert close_column("mk_2", ["MK2", "mkr_2"]) == "MK2"
+    assert close_column("firm_country", ["firm_countyr", "country"]) == "firm_countyr"
 
 
 def test_too_few_complete_rows(hs_data):
@@ -93,7 +106,7 @@ def test_constant_column(hs_data):
 def test_non_numeric_column(hs_data):
     data = hs_data.astype({"x2": object})
     data.loc[5, "x2"] = "n/a"
-    with pytest.raises(DataError, match="'x2' has non-numeric values.*row 5"):
+    with pytest.raises(DataError, match=r"'x2' has 1 non-numeric value\(s\).*row 5"):
         fit(HS_MODEL, data)
 
 
