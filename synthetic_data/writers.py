@@ -61,7 +61,7 @@ def response_meta(gen: GeneratedData) -> ResponseMeta:
     return ResponseMeta(respondent=[str(x) for x in gen.data["respondent_id"]], started=starts, ended=ends,
                         duration_sec=gen.data["duration_sec"].to_numpy(dtype=float),
                         finished=gen.respondents["finished"].to_numpy(dtype=bool),
-                        stopped_at=np.asarray(stop, dtype=int), seed=int(gen.sidecar["seed"]))
+                        stopped_at=np.asarray(stop, dtype=int), seed=int(gen.sidecar["seed"]), pages=gen.pages)
 
 
 def _csv(frame: pd.DataFrame, sep: str = ",") -> str:
