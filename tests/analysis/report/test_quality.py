@@ -128,9 +128,9 @@ def test_screening_counts_equal_screen_on_the_same_rows(result, report, inst, wr
 
 def test_every_index_with_action_and_source(report, written):
     assert list(report.rules["rule"]) == ["duplicate", "partial", "attention", "speeder", "straightline",
-                                          "outlier", "irv", "evenodd", "psychsyn", "psychant"]
+                                          "outlier", "irv", "evenodd", "psychsyn", "psychant", "page_speeder"]
     actions = dict(zip(report.rules["rule"], report.rules["action"], strict=True))
-    assert actions["speeder"] == "exclude" and actions["outlier"] == "flag"
+    assert actions["speeder"] == "exclude" and actions["outlier"] == "flag" and actions["page_speeder"] == "flag"
     for source in ("Curran 2016", "Meade & Craig 2012", "Huang et al. 2012", "Johnson 2005", "Dunn et al. 2018"):
         assert source in written["quality.md"]
         assert source.replace("&", "&amp;") in written["quality.html"]
