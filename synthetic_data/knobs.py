@@ -81,7 +81,8 @@ class Knobs:
         unknown = sorted(set(values) - names)
         if unknown:
             raise OptionError(f"unknown knob(s) {unknown}; the knobs are {sorted(names)}")
-        knobs = cls(**{k: v for k, v in values.items()})
+        # the switches as booleans (``--knob page_durations=1`` gives 1.0), so sidecars record true / false
+        knobs = cls(**{k: bool(v) if k in ("durations", "page_durations") else v for k, v in values.items()})
         knobs.check()
         return knobs
 

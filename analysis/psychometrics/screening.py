@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from instrument.platforms.base import page_variables
+from instrument.platforms.base import fielded, page_variables
 from smecore.errors import DataError
 
 LOG_COLUMNS = ("row", "id", "rule", "reason", "excluded")
@@ -419,7 +419,8 @@ def screen_instrument(data: pd.DataFrame, instrument, rules: ScreeningRules | No
     the even-odd scales and the reverse-keyed items with their scale's lowest + highest value. The one
     place the analysis (``smesurvey analyze``) and the data-quality report build screen()'s arguments, so
     both screen the same way. ``page_seconds`` (one row per row of ``data``): the page times, screened
-    against the pages of ``instrument`` (:func:`instrument.platforms.base.page_variables`).
+    against the pages as fielded (:func:`instrument.platforms.base.fielded`: the modules with items in
+    ``data``, as the platform readers lay the pages out; :func:`~instrument.platforms.base.page_variables`).
     """
     likert = [v.name for v in instrument.variables() if v.kind in ("likert", "matrix") and v.name in data.columns]
     attention = {a.id: a.expected for a in instrument.questionnaire.attention_checks if a.id in data.columns}
@@ -431,4 +432,4 @@ def screen_instrument(data: pd.DataFrame, instrument, rules: ScreeningRules | No
     return screen(data, likert=likert, id_column="respondent_id" if "respondent_id" in data.columns else None,
                   attention=attention, duration_column="duration_sec" if "duration_sec" in data.columns else None,
                   rules=rules, scales=scales, reverse=reverse, page_seconds=page_seconds,
-                  page_items=page_variables(instrument) if page_seconds is not None else None)
+                  page_items=page_variables(fielded(instrument, data.columns)) if page_seconds is not None else None)

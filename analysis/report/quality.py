@@ -46,7 +46,7 @@ from analysis.psychometrics.missingness import (  # noqa: E402
 from analysis.psychometrics.reliability import cronbach_alpha  # noqa: E402
 from analysis.psychometrics.screening import ScreeningRules, screen_instrument  # noqa: E402
 from instrument.model import Instrument  # noqa: E402
-from instrument.platforms.base import page_variables  # noqa: E402
+from instrument.platforms.base import fielded, page_variables  # noqa: E402
 from smecore.errors import DataError  # noqa: E402
 from smecore.files import write_text  # noqa: E402
 
@@ -226,7 +226,7 @@ def step3_pages(data: pd.DataFrame, page_seconds: pd.DataFrame | None, instrumen
         return pd.DataFrame(columns=list(PAGE_COLUMNS))
     rows = []
     per_item = rules.page_seconds_per_item
-    for page, items in page_variables(instrument).items():
+    for page, items in page_variables(fielded(instrument, data.columns)).items():
         if page not in page_seconds.columns:
             continue
         k = sum(c in data.columns for c in items)

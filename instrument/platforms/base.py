@@ -32,7 +32,7 @@ questions ``<page>_timer``) to these ids.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -77,13 +77,14 @@ def page_variables(instrument: Instrument) -> dict[str, list[str]]:
 
 
 def fielded(instrument: Instrument, columns: Iterable[str]) -> Instrument:
-    """``instrument`` restricted to the modules with a scale item among ``columns`` (all modules when none
-    has): the pages an export of those columns was fielded with (attention checks move with the modules)."""
+    """The instrument restricted to the modules with a scale item among ``columns`` (every module when
+    none has), whatever ``instrument`` was restricted to: the pages an export of those columns was fielded
+    with (attention checks move with the modules), so readers and screening agree on each page's items."""
     names = set(columns)
-    mods = [m for m in instrument.module_ids if m != "M0" and any(
-        v.name in names for v in instrument.variables(paradata=False)
-        if v.module == m and v.kind in ("likert", "matrix"))]
-    return instrument.select(mods) if mods else instrument
+    full = replace(instrument, selected=None)
+    mods = [m for m in full.module_ids if m != "M0" and any(
+        v.name in names for v in full.variables(paradata=False) if v.module == m and v.kind in ("likert", "matrix"))]
+    return full.select(mods) if mods else full
 
 
 @dataclass(frozen=True)

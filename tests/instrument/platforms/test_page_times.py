@@ -44,6 +44,11 @@ def test_pages_are_the_sections_in_fielded_order(inst):
 def test_fielded_follows_the_scale_items(inst):
     assert page_ids(fielded(inst, ["firm_employees", "le_1", "mkr_1"])) == ["M0", "M2", MARKER_PAGE]
     assert page_ids(fielded(inst, ["firm_employees"])) == page_ids(inst)  # no scale item: every module
+    # whatever the instrument was restricted to: the attention check sits on the first module fielded
+    cols = ["le_1", "cbc_1"]
+    assert page_variables(fielded(inst.select(["M4"]), cols)) == page_variables(fielded(inst, cols))
+    assert "attn_1" in page_variables(fielded(inst, cols))["M2"]
+    assert "attn_1" not in page_variables(inst)["M2"]
 
 
 def test_limesurvey_groups_are_the_pages(inst):
