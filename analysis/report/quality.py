@@ -88,7 +88,9 @@ RULE_SOURCES = {
 RULES_NOTE = ("By default the rules on data management and direct evidence (duplicate, partial, attention, speeder, "
               "straightline) exclude, and the statistical indices (outlier, irv, evenodd, psychsyn, psychant) only "
               "flag rows for a reviewer, since they have no agreed cut-off (Curran 2016; Meade & Craig 2012; "
-              "Huang et al. 2012; Dunn et al. 2018). ScreeningRules.exclude sets which rules exclude.")
+              "Huang et al. 2012; Dunn et al. 2018); page_speeder (where the export has page timers) flags too, "
+              "since the 2 s per item was set for whole surveys, not single pages. ScreeningRules.exclude sets "
+              "which rules exclude.")
 INDEX_COLUMNS = ("answered", "attention_failures", "longstring", "seconds", "mahalanobis_d2", "mahalanobis_p",
                  "irv", "evenodd", "psychsyn", "psychant", "pages_sped")
 #: Columns of :attr:`QualityReport.pages`.
