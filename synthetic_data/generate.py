@@ -11,7 +11,9 @@ everything else):
    thresholds (:mod:`synthetic_data.items`); the M1 source x content matrix;
    the marker; the attention checks (answered as instructed);
 4. the firm profile (:mod:`synthetic_data.profile`);
-5. realism knobs (:mod:`synthetic_data.knobs`).
+5. realism knobs (:mod:`synthetic_data.knobs`);
+6. page durations when ``knobs.page_durations`` (:func:`synthetic_data.knobs.page_durations`, a random
+   stream of its own: the answers and everything above are the same with it on or off).
 
 The result holds the data (columns named as the codebook), the respondent
 types behind the knobs, the latent scores, and a sidecar with the true
@@ -27,10 +29,11 @@ import numpy as np
 import pandas as pd
 
 from instrument import Instrument, load_instrument
+from instrument.platforms.base import page_variables
 from smecore.errors import DefinitionError, OptionError
 from smecore.provenance import package_versions
 from synthetic_data.items import categorize, continuous_responses, thresholds_for
-from synthetic_data.knobs import Knobs, apply_knobs
+from synthetic_data.knobs import PAGE_STREAM, Knobs, apply_knobs, page_durations
 from synthetic_data.population import Population, load_population
 from synthetic_data.profile import draw_profile
 from synthetic_data.system import simulate
@@ -47,6 +50,7 @@ class GeneratedData:
     latent: pd.DataFrame  # per row: standardized latent scores (the truth behind the answers)
     sidecar: dict  # world, seed, n, modules, knobs, true parameters, versions
     continuous: pd.DataFrame | None = None  # continuous responses of construct items (keep_continuous=True)
+    pages: pd.DataFrame | None = None  # seconds per row and page (columns: page ids), knobs.page_durations
 
 
 def _check_binding(pop: Population, inst: Instrument) -> None:
@@ -175,6 +179,10 @@ def generate(*, world: str = "theory", n: int = 600, seed: int = 1, modules: Seq
     frame, respondents = apply_knobs(frame, likert=likert, attention=attention, questions=questions,
                                      size=latent["SIZE"].to_numpy(), knobs=knobs, seed_sequence=s_knobs)
     frame = frame.assign(duration_sec=respondents["duration_sec"].to_numpy())
+    pages = None
+    if knobs.page_durations:
+        pages = page_durations(frame, page_variables(inst), respondents["duration_sec"].to_numpy(),
+                               np.random.default_rng(np.random.SeedSequence([seed, PAGE_STREAM])))
     frame = _typed(frame, variables)
     sidecar = {
         "generator": "sme-intl-survey synthetic_data", "world": world, "seed": seed, "n": n,
@@ -189,7 +197,7 @@ def generate(*, world: str = "theory", n: int = 600, seed: int = 1, modules: Seq
         "versions": package_versions(),
     }
     return GeneratedData(frame, respondents, latent, sidecar,
-                         pd.DataFrame(continuous) if keep_continuous else None)
+                         pd.DataFrame(continuous) if keep_continuous else None, pages)
 
 
 def _typed(frame: pd.DataFrame, variables) -> pd.DataFrame:

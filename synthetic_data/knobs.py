@@ -14,7 +14,12 @@ knob does not change what the others do:
   frequent in small firms (missing at random given the observed size, see
   below);
 * response durations: log-normal seconds per answered question, much faster
-  for careless responders and straight-liners.
+  for careless responders and straight-liners;
+* page durations (``page_durations``, off by default): each respondent's
+  duration split across the pages (:func:`page_durations`), drawn from a
+  random stream of their own (:data:`PAGE_STREAM`), so that switching them on
+  changes no answer and no other draw, and data generated with them off stay
+  byte-identical (the sidecar lists the knob only when it is on).
 
 (Acquiescence acts on the continuous responses, so the generator applies it
 before categorising; its SD is a knob here too.)
@@ -47,6 +52,12 @@ from scipy import stats
 from smecore.errors import OptionError
 
 RESPONDENT_TYPES = ("attentive", "careless", "straightliner")
+#: Second entropy word of the page-duration stream (``SeedSequence([seed, PAGE_STREAM])``): independent
+#: of the generator's ``SeedSequence(seed).spawn(...)`` children.
+PAGE_STREAM = 7_000_011
+#: Seconds of a duration spent outside the instrument's pages (welcome, consent, thanks): the constant
+#: of the duration model in :func:`apply_knobs`.
+OFF_PAGE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,7 @@ class Knobs:
     attention_fail: float = 0.03
     partial: float = 0.04
     durations: bool = True
+    page_durations: bool = False
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> Knobs:
@@ -69,13 +81,14 @@ class Knobs:
         unknown = sorted(set(values) - names)
         if unknown:
             raise OptionError(f"unknown knob(s) {unknown}; the knobs are {sorted(names)}")
-        knobs = cls(**{k: v for k, v in values.items()})
+        # the switches as booleans (``--knob page_durations=1`` gives 1.0), so sidecars record true / false
+        knobs = cls(**{k: bool(v) if k in ("durations", "page_durations") else v for k, v in values.items()})
         knobs.check()
         return knobs
 
     @classmethod
     def clean(cls) -> Knobs:
-        return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False)
+        return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, False)
 
     def with_changes(self, **changes) -> Knobs:
         knobs = replace(self, **changes)
@@ -85,16 +98,22 @@ class Knobs:
     def check(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name == "durations":
+            if f.name in ("durations", "page_durations"):
                 continue
             if not 0 <= float(v) <= (1 if f.name != "acquiescence_sd" else 2):
                 raise OptionError(f"knob '{f.name}' = {v}: must be between 0 and "
                                   f"{1 if f.name != 'acquiescence_sd' else 2}")
         if self.careless + self.straightliners > 1:
             raise OptionError("knobs 'careless' + 'straightliners' exceed 1")
+        if self.page_durations and not self.durations:
+            raise OptionError("knob 'page_durations' splits the durations across pages: switch 'durations' on too")
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The settings; ``page_durations`` only when on (sidecars written before it existed stay as they were)."""
+        out = asdict(self)
+        if not self.page_durations:
+            del out["page_durations"]
+        return out
 
 
 def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping[str, int],
@@ -182,3 +201,30 @@ def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping
     respondents = pd.DataFrame({"type": kind, "finished": finished, "stopped_at": stop_at,
                                 "duration_sec": seconds}, index=out.index)
     return out, respondents
+
+
+def page_durations(answers: pd.DataFrame, pages: Mapping[str, Sequence[str]], seconds: np.ndarray,
+                   rng: np.random.Generator) -> pd.DataFrame:
+    """Each respondent's duration split across the pages (one column per page id, seconds, 2 decimals).
+
+    The time on pages is the duration less :data:`OFF_PAGE_SECONDS`; page ``p`` gets the share
+    ``w_p / sum(w)`` with ``w_p = (answered on p + 0.5) * exp(e_p)``, ``e_p ~ N(0, 0.2^2)``, over the pages
+    the respondent reached (up to the last page with an answer); pages not reached, and every page of a
+    row without a duration or without answers, are NaN. Seconds per item on a page therefore follow the
+    respondent's own pace: careless responders and straight-liners, fast overall, are fast on every page.
+    """
+    n = len(answers)
+    ids = list(pages)
+    counts = np.column_stack([answers[[c for c in pages[p] if c in answers.columns]].notna().sum(axis=1)
+                              .to_numpy(dtype=float) for p in ids]) if ids else np.zeros((n, 0))
+    noise = np.exp(rng.normal(0.0, 0.2, size=counts.shape))
+    has = counts > 0
+    last = np.where(has.any(axis=1), counts.shape[1] - 1 - np.argmax(has[:, ::-1], axis=1), -1)
+    reached = np.arange(counts.shape[1])[None, :] <= last[:, None]
+    weights = np.where(reached, (counts + 0.5) * noise, 0.0)
+    total = np.maximum(np.asarray(seconds, dtype=float) - OFF_PAGE_SECONDS, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = weights / weights.sum(axis=1, keepdims=True)
+    out = np.round(total[:, None] * share, 2)
+    out[~reached] = np.nan
+    return pd.DataFrame(out, columns=ids, index=answers.index)

@@ -12,6 +12,10 @@
   headers, ``start``/``end`` and the ``_id``/``_uuid``/``_submission_time``...
   system columns).
 
+With the ``page_durations`` knob on, the LimeSurvey export adds ``groupTime1..n`` and the Qualtrics
+export four Timing-question columns per page (``<page>_timer_Page Submit``, ...): the generated page
+times (:attr:`GeneratedData.pages`).
+
 Timestamps are derived from the seed (a fieldwork window in spring of the
 survey year), so the same seed gives byte-identical files. A later capability
 reads these layouts back.
@@ -61,7 +65,7 @@ def response_meta(gen: GeneratedData) -> ResponseMeta:
     return ResponseMeta(respondent=[str(x) for x in gen.data["respondent_id"]], started=starts, ended=ends,
                         duration_sec=gen.data["duration_sec"].to_numpy(dtype=float),
                         finished=gen.respondents["finished"].to_numpy(dtype=bool),
-                        stopped_at=np.asarray(stop, dtype=int), seed=int(gen.sidecar["seed"]))
+                        stopped_at=np.asarray(stop, dtype=int), seed=int(gen.sidecar["seed"]), pages=gen.pages)
 
 
 def _csv(frame: pd.DataFrame, sep: str = ",") -> str:

@@ -8,7 +8,8 @@ excluded;  3. cells (:func:`_clean_cells`): labels recoded, missing markers ("N/
 missing codes and codes declared missing for one variable, text and codes the codebook does not allow
 (:mod:`.schema`) set missing, impossible profile answers;  4. duplicate submissions (the same answers as
 an earlier row under another id) excluded (:func:`_duplicate_submissions`);  5. privacy: identifier
-columns dropped, ids pseudonymised;  6. formula-looking text escaped.
+columns dropped, ids pseudonymised;  6. formula-looking text escaped;  7. page times (when the export has page timers, see
+:attr:`RawResponses.pages`) of the kept rows, ids pseudonymised as in the responses.
 ``strict=True`` raises :class:`DataError` at the first problem instead (file, row, column, value).
 
 Cells are classified per distinct value of a column, not per cell (``pandas.factorize``, then one
@@ -59,12 +60,15 @@ class IngestResult:
     """``responses``: codebook layout (codes, NaN missing), one row per kept respondent; ``rows``:
     :data:`ROW_COLUMNS` per data row read; ``cell_log``: every changed cell, compact
     (:class:`~analysis.ingest.cell_log.CellLog`; :attr:`cells` is it as a frame of :data:`CELL_COLUMNS`);
-    ``provenance``: input hash, format, options, versions, dropped identifiers."""
+    ``provenance``: input hash, format, options, versions, dropped identifiers, ``page_timers``;
+    ``pages``: seconds per kept respondent (the rows of ``responses``, ``respondent_id`` pseudonymised as
+    there) and page (one column per page id), ``None`` when the export has no page timers."""
 
     responses: pd.DataFrame
     rows: pd.DataFrame
     cell_log: CellLog
     provenance: dict
+    pages: pd.DataFrame | None = None
 
     @cached_property
     def cells(self) -> pd.DataFrame:
@@ -74,12 +78,16 @@ class IngestResult:
         return self.cell_log.frame()
 
     def write(self, out: str | Path) -> list[Path]:
-        """Write responses.csv, rows.csv, cells.csv and provenance.json into ``out``; return the paths."""
+        """Write responses.csv, rows.csv, cells.csv, provenance.json and (when the export has page timers)
+        pages.csv into ``out``; return the paths."""
         out = Path(out)
-        return [write_text(out / "responses.csv", csv_text(self.responses)),
-                write_text(out / "rows.csv", csv_text(self.rows)),
-                self.cell_log.write_csv(out / "cells.csv", csv_text),
-                write_text(out / "provenance.json", jsonio.dumps(self.provenance))]
+        paths = [write_text(out / "responses.csv", csv_text(self.responses)),
+                 write_text(out / "rows.csv", csv_text(self.rows)),
+                 self.cell_log.write_csv(out / "cells.csv", csv_text),
+                 write_text(out / "provenance.json", jsonio.dumps(self.provenance))]
+        if self.pages is not None:
+            paths.append(write_text(out / "pages.csv", csv_text(self.pages)))
+        return paths
 
 
 def _formatted(col: pd.Series) -> np.ndarray:
@@ -304,6 +312,13 @@ def _escape_formulas(frame: pd.DataFrame) -> list[CellPart]:
     return logs
 
 
+def _page_timers(raw: RawResponses) -> dict:
+    """Provenance of the page times: ``{"columns": {page: export column}}`` or ``{"note": why none}``."""
+    if raw.pages is not None:
+        return {"columns": dict(raw.details.get("page_timers", {}))}
+    return {"note": str(raw.details.get("page_timers_note", f"the {raw.format} reader reads no page timers"))}
+
+
 def ingest(path: str | Path, out: str | Path | None = None, *, format: str = "auto", strict: bool = False,
            key: str | Path | None = None, keep_identifiers: bool = False,
            instrument: Instrument | None = None) -> IngestResult:
@@ -352,8 +367,14 @@ def ingest(path: str | Path, out: str | Path | None = None, *, format: str = "au
                   "modules_not_fielded": [m for m in instrument.module_ids if m != "M0" and not any(
                       v.name in fielded for v in instrument.variables(paradata=False)
                       if v.module == m and v.kind in ("likert", "matrix"))],
+                  "page_timers": _page_timers(raw),
                   "versions": package_versions()}
-    result = IngestResult(frame[kept].reset_index(drop=True), rows, cells, provenance)
+    pages = None
+    if raw.pages is not None:  # step 7
+        pages = raw.pages.reset_index(drop=True).astype(float)
+        pages.insert(0, "respondent_id", pseudo.to_numpy())
+        pages = pages[kept].reset_index(drop=True)
+    result = IngestResult(frame[kept].reset_index(drop=True), rows, cells, provenance, pages)
     if out is not None:
         result.write(out)
     return result

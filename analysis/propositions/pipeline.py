@@ -92,18 +92,20 @@ class AnalysisResult:
 
 # -- step 1-2 -------------------------------------------------------------------------------
 
-def step1_screen(data: pd.DataFrame, instrument: Instrument) -> ScreeningResult:
-    """Step 1: :func:`~analysis.psychometrics.screening.screen_instrument` with the default rules."""
-    return screen_instrument(data, instrument)
+def step1_screen(data: pd.DataFrame, instrument: Instrument,
+                 page_seconds: pd.DataFrame | None = None) -> ScreeningResult:
+    """Step 1: :func:`~analysis.psychometrics.screening.screen_instrument` with the default rules;
+    ``page_seconds``: the rows' page times when ingest read them (``IngestResult.pages``)."""
+    return screen_instrument(data, instrument, page_seconds=page_seconds)
 
 
-def step12_prepare(data: pd.DataFrame, instrument: Instrument,
-                   survey_year: int | None = None) -> tuple[ScreeningResult, Scored]:
+def step12_prepare(data: pd.DataFrame, instrument: Instrument, survey_year: int | None = None,
+                   page_seconds: pd.DataFrame | None = None) -> tuple[ScreeningResult, Scored]:
     """Steps 1-2: answers the codebook does not allow set to missing (logged in
     ``Scored.cells``), screening, then scoring of the kept rows."""
     checked, cells = validate_codes(data, instrument)
     year, year_source = find_survey_year(data, instrument, survey_year)
-    screened = step1_screen(checked, instrument)
+    screened = step1_screen(checked, instrument, page_seconds)
     scored = score(screened.kept.reset_index(drop=True), instrument, survey_year=year)
     return screened, replace(scored, survey_year_source=year_source, cells=cells)
 
@@ -482,8 +484,11 @@ def step5_decide(tests: pd.DataFrame, robustness: pd.DataFrame, models: dict, re
 def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registry: Registry | None = None,
             modules: Sequence[str] | None = None, n_boot: int | None = None, seed: int = 1, n_jobs: int = -1,
             progress: Progress | None = None, source: str = "data", cluster_robust: bool = False,
-            survey_year: int | None = None) -> AnalysisResult:
+            survey_year: int | None = None, page_seconds: pd.DataFrame | None = None) -> AnalysisResult:
     """Screen, score, measure and test every hypothesis the data allow (see the module docstring).
+
+    ``page_seconds``: page times of the rows of ``data`` (one row each, in order), screened by the
+    ``page_speeder`` rule; ``smesurvey analyze`` passes ingest's when the export has page timers.
 
     ``cluster_robust=True`` fits every SEM with cluster-robust standard errors
     and scaled test by cluster organisation (see :func:`cluster_column`).
@@ -506,7 +511,7 @@ def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registr
     if not any(inst.variable(v).kind in ("likert", "matrix") for v in present):
         raise DataError(f"{source}: no questionnaire items found; columns must be named as the codebook "
                         "(e.g. tk_1, cbc_2)")
-    screened, scored = step12_prepare(data, inst, survey_year)
+    screened, scored = step12_prepare(data, inst, survey_year, page_seconds)
     cluster = cluster_column(scored) if cluster_robust else None
     measurement, mfits, mparams, common = step3_measure(scored, inst, progress, cluster)
     tested = step4_test(scored, inst, reg, seed=seed, n_boot=n_boot, n_jobs=n_jobs, progress=progress,

@@ -30,12 +30,18 @@ rule it breaks, and every rule it breaks is listed):
    ``-synonym_r`` in the sample (antonyms arise from reverse-keyed items); the
    within-person correlation across those pairs below ``synonym_min`` = 0
    (synonyms) or above ``-synonym_min`` (antonyms) is suspect; pairs are only
-   chosen from at least ``min_rows_for_synonyms`` = 50 rows.
+   chosen from at least ``min_rows_for_synonyms`` = 50 rows;
+10. ``page_speeder`` - per-page speeding where the export has page timers: a page is sped when its time
+   is below ``page_seconds_per_item`` x the items on the page (Huang et al. 2012's 2 s per item, page
+   by page); a respondent is a page speeder when more than ``page_speeder_share`` (.5) of their timed
+   pages are sped (project default: a majority of pages, so that one page read quickly after an
+   earlier look does not count).
 
 Which rules exclude and which only flag is ``ScreeningRules.exclude``: by default
-rules 1-5 exclude and rules 6-9 flag for a reviewer, as the careless-responding
+rules 1-5 exclude and rules 6-10 flag for a reviewer, as the careless-responding
 literature recommends for the statistical indices, which have no agreed cut-off
-(Curran 2016; Meade & Craig 2012; Huang et al. 2012; Dunn et al. 2018).
+(Curran 2016; Meade & Craig 2012; Huang et al. 2012; Dunn et al. 2018); ``page_speeder``
+flags too, since Huang et al.'s 2 s per item was set for whole surveys, not single pages.
 
 What goes in: a data frame (never modified) and the column roles. What comes
 out: :class:`ScreeningResult` with the kept rows and a log with one row per
@@ -53,6 +59,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from instrument.platforms.base import fielded, page_variables
+from smecore.errors import DataError
 
 LOG_COLUMNS = ("row", "id", "rule", "reason", "excluded")
 
@@ -72,6 +81,8 @@ class ScreeningRules:
     synonym_r: float = 0.60
     synonym_min: float | None = 0.0
     min_rows_for_synonyms: int = 50  # pair correlations from fewer rows are noise: no pairs chosen
+    page_seconds_per_item: float | None = 2.0  # Huang et al. 2012's 2 s per item, per page
+    page_speeder_share: float = 0.5  # a page speeder: more than this share of the timed pages sped
     exclude: frozenset[str] = frozenset({"duplicate", "partial", "attention", "speeder", "straightline"})
 
     def table(self) -> pd.DataFrame:
@@ -83,7 +94,9 @@ class ScreeningRules:
                 ("outlier", "mahalanobis_alpha", self.mahalanobis_alpha, ""),
                 ("irv", "irv_min", self.irv_min, ""), ("evenodd", "evenodd_min", self.evenodd_min, ""),
                 ("psychsyn", "synonym_min (pairs r > synonym_r)", self.synonym_min, ""),
-                ("psychant", "-synonym_min (pairs r < -synonym_r)", self.synonym_min, "")]
+                ("psychant", "-synonym_min (pairs r < -synonym_r)", self.synonym_min, ""),
+                ("page_speeder", f"page_seconds_per_item (> {self.page_speeder_share:g} of the pages)",
+                 self.page_seconds_per_item, "")]
         return pd.DataFrame([(r, k, "off" if v is None else v, "exclude" if r in self.exclude else "flag")
                              for r, k, v, _ in rows], columns=["rule", "setting", "value", "action"])
 
@@ -95,7 +108,7 @@ class ScreeningResult:
     kept: pd.DataFrame
     log: pd.DataFrame
     indices: pd.DataFrame  # per input row: answered, attention_failures, longstring, seconds, mahalanobis_d2,
-    #                        mahalanobis_p, irv, evenodd, psychsyn, psychant
+    #                        mahalanobis_p, irv, evenodd, psychsyn, psychant, pages_timed, pages_sped
 
     def summary(self) -> pd.DataFrame:
         """Counts of excluded and flagged rows per rule."""
@@ -270,7 +283,8 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
            attention: Mapping[str, float] | None = None, duration_column: str | None = None,
            rules: ScreeningRules | None = None,
            scales: Mapping[str, Sequence[str]] | None = None,
-           reverse: Mapping[str, float] | None = None) -> ScreeningResult:
+           reverse: Mapping[str, float] | None = None, page_seconds: pd.DataFrame | None = None,
+           page_items: Mapping[str, Sequence[str]] | None = None) -> ScreeningResult:
     """Apply the screening rules to ``data`` (see the module docstring).
 
     Parameters
@@ -288,6 +302,12 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
     reverse : mapping, optional
         ``{column: lowest + highest scale value}`` of the reverse-keyed items: the even-odd index reads
         them reverse-scored (``lowest + highest - answer``); every other index reads the answers as given.
+    page_seconds : DataFrame, optional
+        Seconds per row of ``data`` (same rows, in the same order) and page (one column per page id),
+        e.g. :attr:`analysis.ingest.pipeline.IngestResult.pages`; other columns are ignored.
+    page_items : mapping, optional
+        ``{page id: the items on that page}``; a page's threshold is ``page_seconds_per_item`` x its items
+        that are columns of ``data``. Pages in both ``page_seconds`` and ``page_items`` are screened.
     """
     rules = rules or ScreeningRules()
     likert = [c for c in likert if c in data.columns]
@@ -354,6 +374,24 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
                            lambda i: f"psychometric synonyms r = {syn[i]:.2f} below {rules.synonym_min:g}"))
         stat_rules.append(("psychant", np.nan_to_num(ant, nan=-np.inf) > -rules.synonym_min,
                            lambda i: f"psychometric antonyms r = {ant[i]:.2f} above {-rules.synonym_min:g}"))
+    pages_timed = np.full(len(data), np.nan)
+    pages_sped = np.full(len(data), np.nan)
+    if page_seconds is not None and page_items:
+        if len(page_seconds) != len(data):
+            raise DataError(f"page_seconds has {len(page_seconds)} rows but data {len(data)}: give the page "
+                            "times of exactly the rows screened, in their order")
+        counts = {p: sum(c in data.columns for c in items) for p, items in page_items.items()
+                  if p in page_seconds.columns}
+        counts = {p: k for p, k in counts.items() if k > 0}
+        secs = page_seconds[list(counts)].reset_index(drop=True).apply(pd.to_numeric, errors="coerce")
+        pages_timed = secs.notna().sum(axis=1).to_numpy(dtype=float)
+        if rules.page_seconds_per_item is not None and counts:
+            pages_sped = page_speeders(secs, counts, rules.page_seconds_per_item)["pages_sped"].to_numpy(dtype=float)
+            share = np.divide(pages_sped, pages_timed, out=np.zeros(len(data)), where=pages_timed > 0)
+            stat_rules.append(("page_speeder", share > rules.page_speeder_share,
+                               lambda i: f"{pages_sped[i]:.0f} of {pages_timed[i]:.0f} pages below "
+                                         f"{rules.page_seconds_per_item:g} s per item (> "
+                                         f"{rules.page_speeder_share:.0%})"))
     for rule, mask, text in stat_rules:
         for i in np.flatnonzero(mask):
             reasons[i].append((rule, text(i)))
@@ -367,18 +405,22 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
     log = pd.DataFrame(log_rows, columns=list(LOG_COLUMNS))
     indices = pd.DataFrame({"answered": answered, "attention_failures": failures, "longstring": ls,
                             "seconds": seconds, "mahalanobis_d2": d2, "mahalanobis_p": mp, "irv": iv,
-                            "evenodd": eo, "psychsyn": syn, "psychant": ant}, index=data.index)
+                            "evenodd": eo, "psychsyn": syn, "psychant": ant, "pages_timed": pages_timed,
+                            "pages_sped": pages_sped}, index=data.index)
     return ScreeningResult(data.loc[~excluded].copy(), log, indices)
 
 
-def screen_instrument(data: pd.DataFrame, instrument, rules: ScreeningRules | None = None) -> ScreeningResult:
+def screen_instrument(data: pd.DataFrame, instrument, rules: ScreeningRules | None = None,
+                      page_seconds: pd.DataFrame | None = None) -> ScreeningResult:
     """:func:`screen` with the column roles read from ``instrument`` (an :class:`instrument.model.Instrument`).
 
     Likert and matrix items present in ``data`` (questionnaire order), the attention checks with their
     instructed answers, ``respondent_id`` and ``duration_sec`` when present, every construct's items as
     the even-odd scales and the reverse-keyed items with their scale's lowest + highest value. The one
     place the analysis (``smesurvey analyze``) and the data-quality report build screen()'s arguments, so
-    both screen the same way.
+    both screen the same way. ``page_seconds`` (one row per row of ``data``): the page times, screened
+    against the pages as fielded (:func:`instrument.platforms.base.fielded`: the modules with items in
+    ``data``, as the platform readers lay the pages out; :func:`~instrument.platforms.base.page_variables`).
     """
     likert = [v.name for v in instrument.variables() if v.kind in ("likert", "matrix") and v.name in data.columns]
     attention = {a.id: a.expected for a in instrument.questionnaire.attention_checks if a.id in data.columns}
@@ -389,4 +431,5 @@ def screen_instrument(data: pd.DataFrame, instrument, rules: ScreeningRules | No
         reverse.update({it.id: min(points) + max(points) for it in c.items if it.reverse})
     return screen(data, likert=likert, id_column="respondent_id" if "respondent_id" in data.columns else None,
                   attention=attention, duration_column="duration_sec" if "duration_sec" in data.columns else None,
-                  rules=rules, scales=scales, reverse=reverse)
+                  rules=rules, scales=scales, reverse=reverse, page_seconds=page_seconds,
+                  page_items=page_variables(fielded(instrument, data.columns)) if page_seconds is not None else None)

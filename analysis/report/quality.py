@@ -7,6 +7,8 @@ into an immutable :class:`QualityReport` of tidy frames, in small steps:
 2. cells  - cells ingest changed, by reason (``result.cell_log``);
 3. screen - every index of :mod:`analysis.psychometrics.screening` on the kept rows,
    which rules exclude and which only flag (:class:`ScreeningRules`), with their sources;
+   per page (where the export has page timers, ``result.pages``): items, median seconds and the share of
+   respondents below the page-speeder threshold; a note when the export had no page timers;
 4. missing - per item (skip logic respected), per respondent (distribution), per module,
    the pattern matrix (the :data:`MAX_PATTERNS` most frequent patterns) and Little's MCAR test;
 5. answers - the distribution of every coded item, the most frequent text answers;
@@ -44,6 +46,7 @@ from analysis.psychometrics.missingness import (  # noqa: E402
 from analysis.psychometrics.reliability import cronbach_alpha  # noqa: E402
 from analysis.psychometrics.screening import ScreeningRules, screen_instrument  # noqa: E402
 from instrument.model import Instrument  # noqa: E402
+from instrument.platforms.base import fielded, page_variables  # noqa: E402
 from smecore.errors import DataError  # noqa: E402
 from smecore.files import write_text  # noqa: E402
 
@@ -79,13 +82,19 @@ RULE_SOURCES = {
                "reverse-scored, Spearman-Brown corrected, bounded at -1 (careless::evenodd)",
     "psychsyn": "psychometric synonyms, pairs r > .60 (Meade & Craig 2012)",
     "psychant": "psychometric antonyms, pairs r < -.60 (Meade & Craig 2012)",
+    "page_speeder": "2 s per item on a page (Huang et al. 2012's per-item minimum, applied page by page); "
+                    "project default: below it on more than half of the timed pages",
 }
 RULES_NOTE = ("By default the rules on data management and direct evidence (duplicate, partial, attention, speeder, "
               "straightline) exclude, and the statistical indices (outlier, irv, evenodd, psychsyn, psychant) only "
               "flag rows for a reviewer, since they have no agreed cut-off (Curran 2016; Meade & Craig 2012; "
-              "Huang et al. 2012; Dunn et al. 2018). ScreeningRules.exclude sets which rules exclude.")
+              "Huang et al. 2012; Dunn et al. 2018); page_speeder (where the export has page timers) flags too, "
+              "since the 2 s per item was set for whole surveys, not single pages. ScreeningRules.exclude sets "
+              "which rules exclude.")
 INDEX_COLUMNS = ("answered", "attention_failures", "longstring", "seconds", "mahalanobis_d2", "mahalanobis_p",
-                 "irv", "evenodd", "psychsyn", "psychant")
+                 "irv", "evenodd", "psychsyn", "psychant", "pages_sped")
+#: Columns of :attr:`QualityReport.pages`.
+PAGE_COLUMNS = ("page", "items", "timed", "median_seconds", "threshold_seconds", "share_below")
 RESPONDENT_BINS = ((0, 0), (1, 1), (2, 2), (3, 5), (6, 10), (11, 20), (21, 50), (51, None))
 _DETAIL = re.compile(r"\s*\((?:first in )?source row \d+\)$")
 
@@ -119,6 +128,7 @@ class QualityReport:
     distributions: pd.DataFrame  # module, item, code, n, share
     text_answers: pd.DataFrame  # variable, value, n
     reliability: pd.DataFrame  # module, construct, items, alpha.before, n.before, alpha.after, n.after, note
+    pages: pd.DataFrame  # PAGE_COLUMNS per page (no rows when the export has no page timers)
     unknown_columns: tuple[str, ...]
     dropped_identifiers: tuple[str, ...]
     modules_not_fielded: tuple[str, ...]
@@ -181,13 +191,14 @@ def step2_cells(cells: CellLog) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def step3_screen(data: pd.DataFrame, source_row: np.ndarray, instrument: Instrument,
-                 rules: ScreeningRules) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                 rules: ScreeningRules, page_seconds: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Every screening index on the kept rows, as ``smesurvey analyze`` screens them (both call
-    :func:`~analysis.psychometrics.screening.screen_instrument`).
+    :func:`~analysis.psychometrics.screening.screen_instrument`); ``page_seconds``: the rows' page times.
 
     Returns (rules with source and counts, log with source rows, index summaries, rows kept).
     """
-    res = screen_instrument(data, instrument, rules)
+    res = screen_instrument(data, instrument, rules, page_seconds)
     summary = res.summary().set_index("rule") if len(res.log) else pd.DataFrame(columns=["excluded", "flagged"])
     table = rules.table()
     table["source"] = table["rule"].map(RULE_SOURCES).fillna("")
@@ -206,6 +217,28 @@ def step3_screen(data: pd.DataFrame, source_row: np.ndarray, instrument: Instrum
                      "sd": x.std() if len(x) > 1 else np.nan, "min": x.min() if len(x) else np.nan,
                      "median": x.median() if len(x) else np.nan, "max": x.max() if len(x) else np.nan})
     return table, log, pd.DataFrame(rows), res.kept
+
+
+def step3_pages(data: pd.DataFrame, page_seconds: pd.DataFrame | None, instrument: Instrument,
+                rules: ScreeningRules) -> pd.DataFrame:
+    """Per page: its items in ``data``, respondents timed, the median seconds, the page-speeder threshold
+    (``page_seconds_per_item`` x items) and the share of timed respondents below it (:data:`PAGE_COLUMNS`;
+    no rows without page times)."""
+    if page_seconds is None:
+        return pd.DataFrame(columns=list(PAGE_COLUMNS))
+    rows = []
+    per_item = rules.page_seconds_per_item
+    for page, items in page_variables(fielded(instrument, data.columns)).items():
+        if page not in page_seconds.columns:
+            continue
+        k = sum(c in data.columns for c in items)
+        secs = pd.to_numeric(page_seconds[page], errors="coerce").astype(float)
+        secs = secs[secs.notna()]
+        limit = np.nan if per_item is None else per_item * k
+        rows.append({"page": page, "items": k, "timed": len(secs),
+                     "median_seconds": secs.median() if len(secs) else np.nan, "threshold_seconds": limit,
+                     "share_below": float((secs < limit).mean()) if len(secs) and per_item is not None else np.nan})
+    return pd.DataFrame(rows, columns=list(PAGE_COLUMNS))
 
 
 def _asked(data: pd.DataFrame, relevant: dict | None) -> np.ndarray:
@@ -358,7 +391,10 @@ def quality_report(result: IngestResult, instrument: Instrument,
     cell_reasons, cell_examples = step2_cells(result.cell_log)
     kept_rows = result.rows.loc[result.rows["status"] == "kept", "source_row"].to_numpy(dtype=int)
     screened = _sample(data, SCREEN_MAX_ROWS)
-    table, log, indices, kept = step3_screen(screened, kept_rows[screened.index.to_numpy()], instrument, rules)
+    page_seconds = None if result.pages is None else result.pages.iloc[screened.index.to_numpy()]
+    table, log, indices, kept = step3_screen(screened, kept_rows[screened.index.to_numpy()], instrument, rules,
+                                             page_seconds)
+    pages = step3_pages(data, result.pages, instrument, rules)
     missing = step4_missing(data, instrument)
     distributions, texts = step5_answers(data, instrument)
     notes = []
@@ -369,14 +405,16 @@ def quality_report(result: IngestResult, instrument: Instrument,
     notes += missing.pop("notes")
     if "duration_sec" not in data.columns:
         notes.append("The export has no completion times: the speeder rule was not applied.")
-    notes.append("Per-page speeding (page timers) is not checked: the ingested data carry no page durations.")
+    if result.pages is None:
+        why = prov.get("page_timers", {}).get("note", "the ingested data carry no page times")
+        notes.append(f"Per-page speeding (page_speeder) was not checked: the export had no page timers ({why}).")
     return QualityReport(
         source=str(prov.get("input", "")), format=str(prov.get("format", "")),
         detected_by=str(prov.get("detected_by", "")), input_sha256=str(prov.get("input_sha256", "")),
         row_status=status, row_reasons=reasons, cell_reasons=cell_reasons, cell_examples=cell_examples,
         rules=table, screening_log=log, indices=indices, screened_rows=len(screened), screened_kept=len(kept),
         distributions=distributions, text_answers=texts,
-        reliability=step6_reliability(screened, kept, instrument),
+        reliability=step6_reliability(screened, kept, instrument), pages=pages,
         unknown_columns=tuple(prov.get("unknown_columns", ())),
         dropped_identifiers=tuple(prov.get("dropped_identifier_columns", ())),
         modules_not_fielded=not_fielded, notes=tuple(notes), **missing)
@@ -509,6 +547,7 @@ def context(report: QualityReport, figures: bool = True) -> dict:
         "flagged_rows": int(log.loc[~log["excluded"], "source_row"].nunique()) if len(log) else 0,
         "log": _records(log.head(SHOW_ROWS)), "n_log": len(log),
         "indices": _records(report.indices, {"n": 0}),
+        "pages": _records(report.pages, {"items": 0, "timed": 0, "median_seconds": 1, "threshold_seconds": 1}),
         "missing_items": _records(report.missing_items),
         "missing_respondents": _records(report.missing_respondents),
         "missing_modules": _records(report.missing_modules),

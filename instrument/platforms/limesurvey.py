@@ -21,7 +21,12 @@ codes" (``details["values"] == "codes"``) or "full answers" (``"labels"``)
 variant; bookkeeping ``id, submitdate, lastpage, startlanguage, seed,
 startdate, datestamp`` (+ ``ipaddr``, ``refurl``, ``token`` when recorded)
 and the timing columns ``interviewtime`` / ``groupTime<gid>`` /
-``<code>Time``. Items are mapped by :func:`limesurvey_column` and
+``<code>Time`` (LimeSurvey's ``createTimingsFieldMap``: ``interviewtime`` first, then per group its
+``groupTime<gid>`` followed by its questions' ``<code>Time``). The ``groupTime`` columns, in export
+order, are the page times (:func:`~instrument.platforms.base.page_ids`, one group per page) when their
+number equals the number of pages fielded; otherwise ``details["page_timers_note"]`` says why none were
+read. The writer writes ``interviewtime`` and, when page times are generated, ``groupTime1..n`` (no
+per-question times). Items are mapped by :func:`limesurvey_column` and
 :func:`limesurvey_code` - the functions the questionnaire export uses - and
 also in LimeSurvey's default subquestion style (``TK[SQ001]``, ``TKSQ001``,
 ``TK_SQ001``: the k-th item of array TK). ``respondent`` is the hidden
@@ -45,7 +50,14 @@ import pandas as pd
 
 from instrument.export.common import text
 from instrument.model import Instrument, Variable
-from instrument.platforms.base import META_COLUMNS, RawResponses, ResponseMeta
+from instrument.platforms.base import (
+    META_COLUMNS,
+    RawResponses,
+    ResponseMeta,
+    fielded,
+    page_ids,
+    pages,
+)
 from instrument.platforms.cells import check_unique, durations, floats, numeric_share, timestamps
 from smecore.errors import DefinitionError
 from smecore.files import write_text
@@ -58,6 +70,7 @@ IDENTIFYING = ("ipaddr", "token", "refurl", "email", "firstname", "lastname")
 #: owners fill with company, phone or address, so treated as identifiers.
 ATTRIBUTE = re.compile(r"^attribute_\d+$")
 TIMING = re.compile(r"^(groupTime\d+|.+Time)$")
+GROUP_TIME = re.compile(r"^groupTime\d+$")
 COLUMNS = ("id", "related_id", "class", "type/scale", "name", "relevance", "text", "help", "language",
            "validation", "mandatory", "other", "default", "same_default", "min_num_value_n", "max_num_value_n",
            "hidden")
@@ -125,7 +138,7 @@ def questionnaire_rows(instrument: Instrument) -> list[dict]:
                 {"class": "SL", "name": "surveyls_endtext", "text": text(q.thanks, lang), "language": lang}]
     for lang in langs:
         qid = 0
-        for gid, section in enumerate(instrument.sections(), start=1):
+        for gid, (_, section) in enumerate(pages(instrument), start=1):
             out.append({"id": gid, "class": "G", "name": text(section.title, lang), "text": text(section.intro, lang),
                         "language": lang})
             if gid == 1:  # the respondent id: a hidden short-text question, first in the first group
@@ -206,6 +219,9 @@ def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrume
     # the hidden respondent-id question is the first question of the first group, so its column comes first
     rid = pd.DataFrame({RESPONDENT_CODE: [str(x) for x in meta.respondent]})
     timing = pd.DataFrame({"interviewtime": durations(data, meta)})
+    if meta.pages is not None:  # one group per page, groups numbered 1.. in page order (questionnaire_rows)
+        for gid, pid in enumerate(page_ids(instrument), start=1):
+            timing[f"groupTime{gid}"] = meta.pages[pid].to_numpy(dtype=float)
     out = pd.concat([out, rid, body, timing], axis=1)
     return write_text(path, out.to_csv(index=False, quoting=csv.QUOTE_ALL, lineterminator="\n"))
 
@@ -280,10 +296,24 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
     else:
         scaled = [v.name for v in instrument.variables(paradata=False) if v.scale and v.name in data.columns]
         values = "codes" if numeric_share(data[scaled]) >= 0.99 else "labels"
-    details = {"header_rows": 1, "values": values, "timing_columns": timing,
+    page_frame, page_details = _page_times(names, col, instrument, data.columns)
+    details = {"header_rows": 1, "values": values, "timing_columns": timing, **page_details,
                "respondent_from": RESPONDENT_CODE if use_given else "id",
                "encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet}
     return RawResponses(format=FORMAT, detected_by=detect(table) or "", data=data,
                         source_row=np.arange(1, n + 1), meta=meta, unknown=unknown, identifiers=identifiers,
                         identifying=pd.DataFrame({c: col(c).to_numpy() for c in identifiers}),
-                        missing_codes=(), details=details)
+                        missing_codes=(), details=details, pages=page_frame)
+
+
+def _page_times(names: list[str], col, instrument: Instrument, columns) -> tuple[pd.DataFrame | None, dict]:
+    """The ``groupTime<gid>`` columns (export order) as page seconds when there is one per page fielded."""
+    groups = [c for c in names if GROUP_TIME.match(c)]
+    ids = page_ids(fielded(instrument, columns))
+    if not groups:
+        return None, {"page_timers_note": "no groupTime columns (the export has no page timings)"}
+    if len(groups) != len(ids):
+        return None, {"page_timers_note": f"{len(groups)} groupTime columns but {len(ids)} pages fielded "
+                                          f"({', '.join(ids)}): page times not read"}
+    frame = pd.DataFrame({pid: floats(col(c)).to_numpy() for pid, c in zip(ids, groups)})
+    return frame, {"page_timers": dict(zip(ids, groups))}

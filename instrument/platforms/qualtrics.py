@@ -27,6 +27,14 @@ An extra meta column ``status`` keeps Qualtrics' Status code (``"0"`` IP
 address, ``"1"`` survey preview, ``"8"`` spam, ...) and meta column ``exclude``
 names the response type of rows that are not real responses
 (:data:`EXCLUDED_STATUS`: previews, tests, spam), which ingest excludes.
+
+Page times: a Qualtrics Timing question records ``<name>_First Click``, ``_Last Click``, ``_Page Submit``
+and ``_Click Count``. With one Timing question per block named ``<page>_timer`` (:func:`timer_id`; page
+ids from :func:`~instrument.platforms.base.page_ids`), the reader takes the ``_Page Submit`` columns as
+the page seconds when every page fielded has one (else ``details["page_timers_note"]``); the writer
+writes the four columns per page when page times are generated. The questionnaire export does not add
+the Timing questions: Qualtrics' Advanced Format TXT documentation lists no Timing question type, so
+they are added in the survey editor (one per block, export tag ``<page>_timer``).
 """
 
 from __future__ import annotations
@@ -42,7 +50,15 @@ import pandas as pd
 
 from instrument.export.common import text
 from instrument.model import Instrument, Variable
-from instrument.platforms.base import META_COLUMNS, RawResponses, ResponseMeta
+from instrument.platforms.base import (
+    META_COLUMNS,
+    RawResponses,
+    ResponseMeta,
+    fielded,
+    page_ids,
+    page_variables,
+    pages,
+)
 from instrument.platforms.cells import check_unique, durations, floats, numeric_share, timestamps
 from smecore.files import write_text
 
@@ -64,6 +80,13 @@ EXCLUDED_STATUS = {"1": "Survey Preview", "2": "Survey Test", "8": "Spam", "9": 
                    "12": "Imported Spam", "17": "Offline Survey Preview"}
 EXTRA_META = ("status", "exclude")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: The columns a Timing question exports, after its export tag and ``_``.
+TIMER_FIELDS = ("First Click", "Last Click", "Page Submit", "Click Count")
+
+
+def timer_id(page: str) -> str:
+    """Export tag of the Timing question of page ``page`` (``M1`` -> ``M1_timer``)."""
+    return f"{page}_timer"
 
 
 # -- questionnaire -----------------------------------------------------------------------------
@@ -79,7 +102,7 @@ def questionnaire_lines(instrument: Instrument) -> list[str]:
     q = instrument.questionnaire
     out = ["[[AdvancedFormat]]", "", "[[Block:Introduction]]", "", "[[Question:Text]]", "[[ID:intro]]",
            text(q.introduction), "", text(q.consent), ""]
-    for section in instrument.sections():
+    for _, section in pages(instrument):
         out += [f"[[Block:{section.module} {text(section.title)}]]", ""]
         for b in section.blocks:
             stem = text(b.stem)
@@ -149,11 +172,15 @@ def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrume
     answers = data[questions].reset_index(drop=True)
     if labels:
         answers = _as_labels(instrument, answers)
-    body = pd.concat([pd.DataFrame(cols, index=range(n)), answers], axis=1)
+    timers = _timer_columns(meta.pages, instrument) if meta.pages is not None else pd.DataFrame(index=range(n))
+    body = pd.concat([pd.DataFrame(cols, index=range(n)), answers, timers], axis=1)
     texts = {v.name: v.label() for v in instrument.variables()}
-    row2 = list(QUALTRICS_META) + [texts.get(c, c) for c in questions]
+    row2 = list(QUALTRICS_META) + [texts.get(c, c) for c in questions] + \
+        [f"Timing - {c.rsplit('_', 1)[1]}" for c in timers.columns]
     row3 = [json.dumps({"ImportId": c}) for c in QUALTRICS_META] + \
-        [json.dumps({"ImportId": f"QID_{c}"}) for c in questions]
+        [json.dumps({"ImportId": f"QID_{c}"}) for c in questions] + \
+        [json.dumps({"ImportId": f"QID_{c.rsplit('_', 1)[0]}_{c.rsplit('_', 1)[1].upper().replace(' ', '_')}"})
+         for c in timers.columns]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(list(body.columns))
@@ -161,6 +188,42 @@ def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrume
     w.writerow(row3)
     buf.write(body.to_csv(index=False, header=False, lineterminator="\n"))
     return write_text(path, buf.getvalue())
+
+
+def _timer_columns(seconds: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """The four Timing-question columns per page: first click at a tenth and last click at nine tenths
+    of the page time, submit at the page time, one click per question (missing where the page was not
+    reached)."""
+    out = {}
+    items = page_variables(instrument)
+    for pid in page_ids(instrument):
+        s = seconds[pid].to_numpy(dtype=float)
+        tag = timer_id(pid)
+        out[f"{tag}_First Click"] = np.round(0.1 * s, 3)
+        out[f"{tag}_Last Click"] = np.round(0.9 * s, 3)
+        out[f"{tag}_Page Submit"] = s
+        out[f"{tag}_Click Count"] = pd.array(np.where(np.isnan(s), np.nan, len(items[pid])), dtype="Float64") \
+            .astype("Int64")
+    return pd.DataFrame(out, index=range(len(seconds)))
+
+
+def _page_times(names: list[str], col, instrument: Instrument, columns) -> tuple[pd.DataFrame | None, dict]:
+    """``<page>_timer_Page Submit`` columns as page seconds when every page fielded has one."""
+    ids = page_ids(fielded(instrument, columns))
+    wanted = {pid: f"{timer_id(pid)}_Page Submit" for pid in ids}
+    found = {pid: c for pid, c in wanted.items() if c in names}
+    if len(found) == len(ids):
+        return pd.DataFrame({pid: floats(col(c)).to_numpy() for pid, c in found.items()}), {"page_timers": found}
+    others = [c for c in names if c.endswith("_Page Submit") and c not in found.values()]
+    if found:
+        note = (f"Timing questions for {len(found)} of {len(ids)} pages (missing: "
+                f"{', '.join(wanted[p] for p in ids if p not in found)}): page times not read")
+    elif others:
+        note = (f"{len(others)} Timing questions not named <page>_timer ({', '.join(others[:3])}"
+                f"{', ...' if len(others) > 3 else ''}): page times not read")
+    else:
+        note = "no Timing questions (<page>_timer_Page Submit columns): no page times"
+    return None, {"page_timers_note": note}
 
 
 # -- responses: reading --------------------------------------------------------------------------
@@ -265,17 +328,19 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
     meta["exclude"] = meta["status"].map(_exclusion).to_numpy()
     meta = meta[list(META_COLUMNS) + list(EXTRA_META)]
     identifiers = tuple(c for c in names if c in IDENTIFYING)
-    known = set(QUALTRICS_META) | set(mapping.values())
+    timer_cols = {f"{timer_id(p)}_{f}" for p in page_ids(fielded(instrument, data.columns)) for f in TIMER_FIELDS}
+    known = set(QUALTRICS_META) | set(mapping.values()) | timer_cols
     unknown = tuple(c for k, c in enumerate(names) if k not in mapping and c not in known)
     if table.cells is None:
         values = "codes"
     else:
         scaled = [v.name for v in instrument.variables(paradata=False) if v.scale and v.name in data.columns]
         values = "codes" if numeric_share(data[scaled]) >= 0.99 else "labels"
-    details = {"header_rows": n_header, "values": values, "import_id_row": import_ids is not None,
+    page_frame, page_details = _page_times(names, col, instrument, data.columns)
+    details = {"header_rows": n_header, "values": values, "import_id_row": import_ids is not None, **page_details,
                "respondent_from": "ExternalReference" if use_ext else "ResponseId",
                "encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet}
     return RawResponses(format=FORMAT, detected_by=detect(table) or "", data=data,
                         source_row=np.arange(1, n + 1), meta=meta, unknown=unknown, identifiers=identifiers,
                         identifying=pd.DataFrame({c: col(c).to_numpy() for c in identifiers}),
-                        missing_codes=("-99",), details=details)
+                        missing_codes=("-99",), details=details, pages=page_frame)

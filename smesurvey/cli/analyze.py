@@ -39,8 +39,9 @@ def analyze_command(
 
     A DATA_FILE not in the codebook layout (a platform export, XLSX, SAV, DTA, or a CSV only `smesurvey
     ingest` reads) is ingested first; then rows.csv (every data row read, kept or excluded), ingest_cells.csv
-    (cells ingest changed), ingest_provenance.json and the data-quality report quality.html / quality.md are
-    written too, and report.html links to quality.html.
+    (cells ingest changed), ingest_provenance.json, pages.csv (page times, when the export has page timers)
+    and the data-quality report quality.html / quality.md are written too, and report.html links to
+    quality.html.
     """
     mods = [m.strip().upper() for m in modules.split(",") if m.strip()] if modules else None
     t0 = time.perf_counter()
@@ -61,9 +62,10 @@ def analyze_command(
 
 
 def ingest_first(data_file: Path, out: Path, instrument, format: str = "auto",
-                 key_file: Path | None = None) -> tuple[pd.DataFrame, dict, list[Path]]:
-    """Ingest ``data_file``; write rows.csv, ingest_cells.csv, ingest_provenance.json, quality.html and
-    quality.md into ``out``. Returns (the ingested responses, the ingest record for provenance, paths)."""
+                 key_file: Path | None = None) -> tuple[pd.DataFrame, dict, list[Path], pd.DataFrame | None]:
+    """Ingest ``data_file``; write rows.csv, ingest_cells.csv, ingest_provenance.json, pages.csv (when the
+    export has page timers), quality.html and quality.md into ``out``. Returns (the ingested responses,
+    the ingest record for provenance, paths, the page times or None)."""
     from analysis.ingest.pipeline import csv_text, ingest
     from analysis.report.quality import quality_report, write_quality
     from smecore import jsonio
@@ -74,13 +76,16 @@ def ingest_first(data_file: Path, out: Path, instrument, format: str = "auto",
     paths = [write_text(out / "rows.csv", csv_text(res.rows)),
              res.cell_log.write_csv(out / "ingest_cells.csv", csv_text),
              write_text(out / "ingest_provenance.json", jsonio.dumps(res.provenance))]
+    if res.pages is not None:
+        paths.append(write_text(out / "pages.csv", csv_text(res.pages)))
     paths += write_quality(quality_report(res, instrument), out)
     prov = res.provenance
     record = {"format": prov["format"], "detected_by": prov["detected_by"], "input_sha256": prov["input_sha256"],
               "rows_read": prov["rows_read"], "rows_kept": prov["rows_kept"], "cells_changed": len(res.cell_log),
               "options": prov["options"], "dropped_identifier_columns": prov["dropped_identifier_columns"],
-              "quality_report": "quality.html", "provenance": "ingest_provenance.json"}
-    return res.responses, record, paths
+              "quality_report": "quality.html", "provenance": "ingest_provenance.json",
+              "page_timers": prov["page_timers"]}
+    return res.responses, record, paths, res.pages
 
 
 def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, bootstrap: int = 2000,
@@ -101,10 +106,11 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
     inst = full.select(modules)
     ingested: dict | None = None
     ingest_paths: list[Path] = []
+    page_seconds = None
     if format == "auto" and (not data_file.exists() or is_codebook_csv(data_file, full)):
         data = read_responses(data_file)
     else:
-        data, ingested, ingest_paths = ingest_first(data_file, out, full, format, key_file)
+        data, ingested, ingest_paths, page_seconds = ingest_first(data_file, out, full, format, key_file)
     # the bar starts with the first report of progress, so that an error in the input
     # is printed as one clean line
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -121,7 +127,7 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
     try:
         result = analyze(data, instrument=inst, modules=modules, n_boot=bootstrap, seed=seed, n_jobs=jobs,
                          progress=progress, source=str(data_file), cluster_robust=cluster_robust,
-                         survey_year=survey_year)
+                         survey_year=survey_year, page_seconds=page_seconds)
     finally:
         if tasks:
             bar.stop()

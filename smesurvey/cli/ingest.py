@@ -22,7 +22,8 @@ def ingest_command(
     """Read RAW (never modified) into the codebook layout and report on its quality.
 
     Writes responses.csv, rows.csv (one line per data row read: kept or excluded, and why),
-    cells.csv (every changed cell and why), provenance.json, and the data-quality report
+    cells.csv (every changed cell and why), provenance.json, pages.csv (seconds per respondent and
+    page, when the export has page timers: LimeSurvey groupTime, Qualtrics <page>_timer), and the data-quality report
     quality.html (self-contained) and quality.md (screening, missing data, Little's MCAR test,
     item distributions, reliability before and after screening) into OUT.
     """
@@ -40,4 +41,4 @@ def ingest_command(
     paths = write_quality(report, out)
     typer.echo(f"screening of {report.screened_rows} kept rows: {report.screened_rows - report.screened_kept} would be excluded, "
                f"{report.screened_kept} kept; quality report: {paths[0]}")
-    typer.echo(f"wrote 6 files into {out}")
+    typer.echo(f"wrote {6 + (res.pages is not None)} files into {out}")

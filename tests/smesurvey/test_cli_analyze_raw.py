@@ -94,3 +94,36 @@ def test_codebook_csv_is_read_as_before(tmp_path, capsys):
     semicolon = tmp_path / "semicolon.csv"
     semicolon.write_text(pd.read_csv(data).to_csv(index=False, sep=";"))
     assert not is_codebook_csv(semicolon, load_instrument())  # only ingest reads it
+
+
+@pytest.fixture(scope="module")
+def paged_run(tmp_path_factory):
+    """`generate --format limesurvey --knob page_durations=1` (M4, N = 200, 15% careless), then `ingest`
+    and `analyze` on the same export."""
+    folder = tmp_path_factory.mktemp("paged")
+    raw = folder / "lime.csv"
+    key = folder / "key"
+    key.write_text("0123456789abcdef0123456789abcdef")
+    assert main(["generate", "--format", "limesurvey", "--n", "200", "--seed", "4", "--modules", "M4",
+                 "--knob", "page_durations=1", "--knob", "careless=0.15", "--out", str(raw)]) == 0
+    assert main(["ingest", str(raw), "--out", str(folder / "ingested"), "--key-file", str(key)]) == 0
+    out = folder / "out"
+    assert main(["analyze", str(raw), "--out", str(out), "--bootstrap", "20", "--jobs", "1",
+                 "--key-file", str(key)]) == 0
+    return folder / "ingested", out
+
+
+def test_analyze_and_ingest_agree_on_page_times(paged_run):
+    ingested, out = paged_run
+    assert (out / "pages.csv").read_bytes() == (ingested / "pages.csv").read_bytes()
+    pages = pd.read_csv(out / "pages.csv")
+    assert list(pages.columns) == ["respondent_id", "M0", "M4", "M0_MKR"] and len(pages) == 200
+    excluded = pd.read_csv(out / "excluded.csv")
+    flagged = excluded[excluded["rule"] == "page_speeder"]
+    assert len(flagged) > 0 and not flagged["excluded"].any()
+    # the quality report written by `ingest` counts the same page speeders as analyze's screening
+    md = (ingested / "quality.md").read_text(encoding="utf-8")
+    row = next(line for line in md.splitlines() if line.startswith("| page_speeder |"))
+    assert row.rstrip(" |").split("|")[-1].strip() == str(len(flagged))
+    prov = json.loads((out / "provenance.json").read_text())
+    assert set(prov["ingest"]["page_timers"]["columns"]) == {"M0", "M4", "M0_MKR"}

@@ -1,8 +1,11 @@
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.psychometrics.screening import ScreeningRules, longstring, screen, screen_instrument
+from smecore.errors import DataError
 
 ITEMS = [f"q{i}" for i in range(12)]
 
@@ -196,3 +199,61 @@ def test_screen_instrument_reads_roles_and_reverse_keys_from_the_instrument():
     assert any(it.reverse for c in inst.constructs.values() for it in c.items if it.id in df.columns)
     res = screen_instrument(df, inst, ScreeningRules(min_answered=None, mahalanobis_alpha=None))
     np.testing.assert_allclose(res.indices["evenodd"].to_numpy(), 1.0)
+
+
+# -- page_speeder ------------------------------------------------------------------------------
+PAGES = {f"P{k}": [f"p{k}a", f"p{k}b"] for k in range(1, 6)}  # 5 pages of 2 items: threshold 4 s a page
+
+
+@pytest.fixture()
+def paged():
+    items = [c for cs in PAGES.values() for c in cs]
+    data = pd.DataFrame(np.tile([1.0, 3.0], (4, 5)), columns=items)
+    data["id"] = ["a", "b", "c", "d"]
+    secs = pd.DataFrame({"P1": [1.0, 1.0, 1.0, 10.0], "P2": [1.0, 1.0, 1.0, 10.0], "P3": [1.0, 10.0, np.nan, 10.0],
+                         "P4": [10.0, 10.0, np.nan, 10.0], "P5": [10.0, 10.0, 10.0, 3.9]})
+    return data, items, secs
+
+
+def test_page_speeder_closed_form(paged):
+    data, items, secs = paged
+    res = screen(data, likert=items, id_column="id", page_seconds=secs, page_items=PAGES,
+                 rules=ScreeningRules(mahalanobis_alpha=None, max_longstring_share=None))
+    # a: 3 of 5 pages below 4 s (60% > 50%) flagged; b: 2 of 5 (40%) not; c: 2 of 3 timed (67%) flagged;
+    # d: 1 of 5 (3.9 s < 4 s) not
+    assert res.indices["pages_sped"].tolist() == [3, 2, 2, 1]
+    assert res.indices["pages_timed"].tolist() == [5, 5, 3, 5]
+    log = res.log[res.log["rule"] == "page_speeder"]
+    assert log["id"].tolist() == ["a", "c"]
+    assert not log["excluded"].any() and len(res.kept) == 4  # flag only by default
+    assert log["reason"].iloc[0].startswith("3 of 5 pages below 2 s per item")
+
+
+def test_page_speeder_exclusion_and_thresholds_are_configurable(paged):
+    data, items, secs = paged
+    base = ScreeningRules(mahalanobis_alpha=None, max_longstring_share=None)
+    res = screen(data, likert=items, id_column="id", page_seconds=secs, page_items=PAGES,
+                 rules=replace(base, exclude=base.exclude | {"page_speeder"}))
+    assert res.kept["id"].tolist() == ["b", "d"]
+    # share .3: b (40%) is a page speeder too; 0.4 s per item (threshold 0.8 s): no page is below it
+    loose = screen(data, likert=items, id_column="id", page_seconds=secs, page_items=PAGES,
+                   rules=replace(base, page_speeder_share=0.3))
+    assert loose.log.loc[loose.log["rule"] == "page_speeder", "id"].tolist() == ["a", "b", "c"]
+    slow = screen(data, likert=items, id_column="id", page_seconds=secs, page_items=PAGES,
+                  rules=replace(base, page_seconds_per_item=0.4))
+    assert slow.indices["pages_sped"].tolist() == [0, 0, 0, 0] and "page_speeder" not in set(slow.log["rule"])
+    off = screen(data, likert=items, page_seconds=secs, page_items=PAGES,
+                 rules=replace(base, page_seconds_per_item=None))
+    assert "page_speeder" not in set(off.log["rule"]) and off.indices["pages_sped"].isna().all()
+
+
+def test_no_page_times_no_page_rule(paged):
+    data, items, _ = paged
+    res = screen(data, likert=items, id_column="id")
+    assert res.indices["pages_sped"].isna().all() and "page_speeder" not in set(res.log["rule"])
+
+
+def test_page_times_of_other_rows_are_an_error(paged):
+    data, items, secs = paged
+    with pytest.raises(DataError, match="page_seconds has 3 rows"):
+        screen(data, likert=items, page_seconds=secs.iloc[:3], page_items=PAGES)

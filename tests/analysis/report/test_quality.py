@@ -128,9 +128,9 @@ def test_screening_counts_equal_screen_on_the_same_rows(result, report, inst, wr
 
 def test_every_index_with_action_and_source(report, written):
     assert list(report.rules["rule"]) == ["duplicate", "partial", "attention", "speeder", "straightline",
-                                          "outlier", "irv", "evenodd", "psychsyn", "psychant"]
+                                          "outlier", "irv", "evenodd", "psychsyn", "psychant", "page_speeder"]
     actions = dict(zip(report.rules["rule"], report.rules["action"], strict=True))
-    assert actions["speeder"] == "exclude" and actions["outlier"] == "flag"
+    assert actions["speeder"] == "exclude" and actions["outlier"] == "flag" and actions["page_speeder"] == "flag"
     for source in ("Curran 2016", "Meade & Craig 2012", "Huang et al. 2012", "Johnson 2005", "Dunn et al. 2018"):
         assert source in written["quality.md"]
         assert source.replace("&", "&amp;") in written["quality.html"]
@@ -254,3 +254,54 @@ def test_big_data_screens_a_sample_and_says_so(result, inst, monkeypatch, tmp_pa
     assert (rep.reliability["n.before"] <= 150).all()
     html = write_quality(rep, tmp_path)[0].read_text(encoding="utf-8")
     assert "<strong>Sampled:</strong> 150 of the 200 rows kept by ingest" in html
+
+
+# -- page times ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def paged(tmp_path_factory, inst):
+    """A LimeSurvey export (M2, N = 120, 15% careless) with page durations, ingested and reported."""
+    from synthetic_data.knobs import Knobs
+
+    gen = generate(n=120, seed=23, modules=["M2"], knobs=Knobs().with_changes(page_durations=True, careless=0.15))
+    out = tmp_path_factory.mktemp("paged")
+    src = write_data(gen, out / "lime.csv", fmt="limesurvey", instrument=inst)[0]
+    res = ingest(src, instrument=inst)
+    rep = quality_report(res, inst)
+    return res, rep, {p.name: p.read_text(encoding="utf-8") for p in write_quality(rep, out / "q")}
+
+
+def test_page_table_from_the_page_times(paged, inst):
+    res, rep, written = paged
+    pages = rep.pages.set_index("page")
+    assert list(pages.index) == ["M0", "M2", "M0_MKR"]
+    items = {"M0": 14, "M2": 17, "M0_MKR": 3}  # M2: 16 scale items and the attention check
+    assert pages["items"].to_dict() == items
+    for page, k in items.items():
+        secs = res.pages[page].dropna()
+        assert pages.loc[page, "timed"] == len(secs)
+        assert pages.loc[page, "median_seconds"] == pytest.approx(secs.median())
+        assert pages.loc[page, "threshold_seconds"] == 2.0 * k
+        assert pages.loc[page, "share_below"] == pytest.approx((secs < 2.0 * k).mean())
+    assert pages.loc["M2", "share_below"] > 0  # the careless responders
+    assert "| Page | Items | Timed | Median seconds | Threshold seconds | Share below |" in written["quality.md"]
+    assert "| M2 | 17 |" in written["quality.md"]
+    assert '<table id="pages">' in written["quality.html"]
+    assert not any("page timers" in n for n in rep.notes)
+
+
+def test_page_speeders_flagged_as_analyze_flags_them(paged, inst):
+    res, rep, _ = paged
+    flagged = rep.rules.set_index("rule").loc["page_speeder"]
+    assert flagged["action"] == "flag" and flagged["excluded"] == 0 and flagged["flagged"] > 0
+    # the pipeline's step 1 (analyze passes the full instrument) with the same page times flags the same rows
+    direct = step1_screen(res.responses, inst, res.pages)
+    assert int((direct.log["rule"] == "page_speeder").sum()) == flagged["flagged"]
+
+
+def test_no_page_timers_is_a_note(report, written):
+    assert report.pages.empty and list(report.pages.columns) == list(q.PAGE_COLUMNS)
+    assert any(n.startswith("Per-page speeding (page_speeder) was not checked: the export had no page timers")
+               for n in report.notes)
+    assert "No page times: per-page speeding was not checked" in written["quality.md"]
+    assert "No page times: per-page speeding was not checked" in written["quality.html"]
+    assert report.rules.set_index("rule").loc["page_speeder", "flagged"] == 0
