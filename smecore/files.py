@@ -64,10 +64,28 @@ def write_text(path: str | Path, content: str) -> Path:
     return path
 
 
-def check_output_dir(path: str | Path, option: str = "--out") -> Path:
+def output_owner(path: str | Path) -> str | None:
+    """The command whose outputs folder ``path`` holds, from its ``provenance.json`` (``None``: none)."""
+    import json
+
+    prov = Path(path) / "provenance.json"
+    if not prov.is_file():
+        return None
+    try:
+        record = json.loads(prov.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return "an unknown command"
+    if not isinstance(record, dict):
+        return "an unknown command"
+    return str(record.get("command") or ("smesurvey ingest" if "rows_read" in record else "an unknown command"))
+
+
+def check_output_dir(path: str | Path, option: str = "--out", *, command: str | None = None,
+                     force: bool = False) -> Path:
     """Check, before any work, that ``path`` can be the output folder: it is a folder or does not exist,
-    and the nearest existing folder on its way can be written to. Nothing is created. Raises
-    :class:`~smecore.errors.OptionError` naming the option and what to do."""
+    and the nearest existing folder on its way can be written to; with ``command`` (e.g. ``"smesurvey
+    fit"``), it does not hold another command's outputs (its ``provenance.json``) unless ``force``.
+    Nothing is created. Raises :class:`~smecore.errors.OptionError` naming the option and what to do."""
     import os
 
     from smecore.errors import OptionError
@@ -75,6 +93,10 @@ def check_output_dir(path: str | Path, option: str = "--out") -> Path:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise OptionError(f"{option} {path}: is a file, not a folder; give a folder for the outputs")
+    owner = output_owner(path) if command is not None and not force else None
+    if owner is not None and owner != command:
+        raise OptionError(f"{option} {path}: holds the outputs of `{owner}` (provenance.json); choose another "
+                          "folder, or pass --force to overwrite them")
     probe = path
     while not probe.exists():
         if probe.parent == probe:

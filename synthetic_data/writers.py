@@ -36,6 +36,7 @@ from instrument import Instrument
 from instrument.model import MISSING_CODE
 from instrument.platforms import limesurvey, qualtrics
 from instrument.platforms.base import ResponseMeta
+from smecore.csvsafe import xlsx_cells
 from smecore.errors import OptionError
 from smecore.files import fix_sav_timestamp, save_workbook, write_text
 from smecore.jsonio import dumps
@@ -81,7 +82,8 @@ def write_xlsx(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
     ws = wb.create_sheet("data")
     ws.append(list(gen.data.columns))
     for row in gen.data.itertuples(index=False):
-        ws.append([None if pd.isna(x) else (int(x) if isinstance(x, np.integer) else x) for x in row])
+        ws.append(xlsx_cells(ws, [None if pd.isna(x) else (int(x) if isinstance(x, np.integer) else x)
+                                  for x in row]))
     return save_workbook(wb, path)
 
 

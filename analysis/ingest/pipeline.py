@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -38,6 +37,7 @@ from analysis.ingest.schema import failures
 from instrument.model import MISSING_CODE, Instrument
 from instrument.platforms.base import EXCLUDE_META, RawResponses
 from smecore import jsonio
+from smecore.csvsafe import is_formula, safe_frame
 from smecore.errors import DataError
 from smecore.files import write_text
 from smecore.provenance import package_versions
@@ -50,7 +50,6 @@ MISSING_MARKERS = ("N/A", "NA", "#N/A", "-", ".")
 #: this many questionnaire items (fewer equal answers are too likely by chance, e.g. two early drop-outs).
 DUPLICATE_MIN_ANSWERED = 10
 _MARKERS = frozenset(m.casefold() for m in MISSING_MARKERS)
-_FORMULA = re.compile(r"^(?:[=+\-@](?![\d.])|[\t\r])")
 #: cells.csv reasons that are problems (``strict=True`` stops at them); "label recoded" is not
 _PROBLEM = frozenset({"platform missing code", "declared missing code", "missing marker", "text in numeric item"})
 
@@ -82,7 +81,7 @@ class IngestResult:
         pages.csv into ``out``; return the paths."""
         out = Path(out)
         paths = [write_text(out / "responses.csv", csv_text(self.responses)),
-                 write_text(out / "rows.csv", csv_text(self.rows)),
+                 write_text(out / "rows.csv", csv_text(safe_frame(self.rows))),  # ids kept by --keep-identifiers
                  self.cell_log.write_csv(out / "cells.csv", csv_text),
                  write_text(out / "provenance.json", jsonio.dumps(self.provenance))]
         if self.pages is not None:
@@ -299,7 +298,7 @@ def _escape_formulas(frame: pd.DataFrame) -> list[CellPart]:
         if pd.api.types.is_numeric_dtype(frame[c]):
             continue
         codes, values = _factorize(frame[c])
-        hit = np.array([isinstance(x, str) and bool(_FORMULA.match(x)) for x in values] + [False])
+        hit = np.array([is_formula(x) for x in values] + [False])
         rows = np.flatnonzero(hit[codes])
         if rows.size == 0:
             continue

@@ -61,6 +61,7 @@ from analysis.sem.effects import monte_carlo_ci, wald_test
 from analysis.sem.fit import FitResult
 from analysis.sem.nested import lr_test
 from instrument import Instrument, load_instrument
+from smecore.csvsafe import write_csv
 from smecore.errors import DataError, SmeSurveyError, SmeSurveyWarning
 from smecore.jsonio import dumps
 from smecore.provenance import package_versions
@@ -541,9 +542,7 @@ def write_outputs(result: AnalysisResult, out: str | Path, input_path: Path | No
     written = []
 
     def csv(frame: pd.DataFrame, name: str):
-        path = out / name
-        frame.to_csv(path, index=False, lineterminator="\n")
-        written.append(path)
+        written.append(write_csv(frame, out / name))  # formula-leading text neutralised (respondent ids)
 
     csv(result.verdicts, "verdicts.csv")
     csv(result.tests, "tests.csv")

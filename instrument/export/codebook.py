@@ -11,6 +11,7 @@ import pyreadstat
 
 from instrument.export.markdown import md
 from instrument.model import MISSING_CODE, Instrument
+from smecore.csvsafe import safe_frame
 from smecore.files import fix_sav_timestamp, write_text
 
 
@@ -51,7 +52,7 @@ def sav_template(instrument: Instrument, path: Path) -> Path:
 def write(instrument: Instrument, path: Path) -> list[Path]:
     """Write ``<path>.csv``, ``<path>.md`` and ``<path>.sav`` (same stem)."""
     csv_path = path.with_suffix(".csv")
-    write_text(csv_path, instrument.codebook().to_csv(index=False, lineterminator="\n"))
+    write_text(csv_path, safe_frame(instrument.codebook()).to_csv(index=False, lineterminator="\n"))
     md_path = write_text(path.with_suffix(".md"), markdown(instrument))
     sav_path = sav_template(instrument, path.with_suffix(".sav"))
     return [csv_path, md_path, sav_path]

@@ -49,6 +49,7 @@ from openpyxl import Workbook
 from instrument.export.common import language_name, text
 from instrument.platforms.base import META_COLUMNS, RawResponses, ResponseMeta
 from instrument.platforms.tables import Table
+from smecore.csvsafe import xlsx_cells
 from smecore.errors import DataError, OptionError
 from smecore.files import save_workbook, write_text
 
@@ -166,15 +167,15 @@ def write_questionnaire(instrument: Instrument, path: Path) -> list[Path]:
             *_lang_cols("constraint_message", langs), "relevant", "calculation"]
     ws.append(cols)
     for r in survey:
-        ws.append([r.get(c, "") for c in cols])
+        ws.append(xlsx_cells(ws, [r.get(c, "") for c in cols]))  # text such as "=..." stays text
     wc = wb.create_sheet("choices")
     ccols = ["list_name", "name", *_lang_cols("label", langs)]
     wc.append(ccols)
     for r in choices:
-        wc.append([r.get(c, "") for c in ccols])
+        wc.append(xlsx_cells(wc, [r.get(c, "") for c in ccols]))
     wset = wb.create_sheet("settings")
     wset.append(["form_title", "form_id", "version", "default_language"])
-    wset.append([text(q.title), q.id, q.version.replace(".", "_"), f"{language_name('en')} (en)"])
+    wset.append(xlsx_cells(wset, [text(q.title), q.id, q.version.replace(".", "_"), f"{language_name('en')} (en)"]))
     save_workbook(wb, path)
     return [path]
 
@@ -259,7 +260,7 @@ def _write_xlsx(frame: pd.DataFrame, path: Path) -> Path:
     ws.title = "data"
     ws.append(list(frame.columns))
     for row in frame.itertuples(index=False):
-        ws.append([_xlsx_cell(x) for x in row])
+        ws.append(xlsx_cells(ws, [_xlsx_cell(x) for x in row]))
     return save_workbook(wb, path)
 
 

@@ -31,6 +31,7 @@ from instrument.export.common import text
 from instrument.model import Instrument
 from instrument.platforms.base import META_COLUMNS, RawResponses, ResponseMeta
 from instrument.platforms.tables import Table
+from smecore.csvsafe import escape
 from smecore.errors import DataError
 from smecore.files import write_text
 
@@ -44,6 +45,10 @@ COLUMNS = ("Variable / Field Name", "Form Name", "Section Header", "Field Type",
 #: The hidden field that records when the respondent opened the survey (REDCap action tag ``@NOW``).
 START_FIELD = "survey_start"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # REDCap's export of a datetime_seconds_ymd field
+
+
+#: Dictionary columns holding the instrument's text (the others hold REDCap syntax).
+TEXT_COLUMNS = ("Field Label", "Section Header", "Field Note")
 
 
 def form_name(section) -> str:
@@ -94,7 +99,9 @@ def write_questionnaire(instrument: Instrument, path: Path) -> list[Path]:
     w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
     w.writeheader()
     for r in rows(instrument):
-        w.writerow({c: r.get(c, "") for c in COLUMNS})
+        # the researcher's text (labels, section headers) starting with '=' or '+' is neutralised (OWASP CSV
+        # rule); REDCap's syntax cells are left as they are (action tags such as @NOW start with '@')
+        w.writerow({c: escape(r.get(c, "")) if c in TEXT_COLUMNS else r.get(c, "") for c in COLUMNS})
     write_text(path, buf.getvalue())
     return [path]
 

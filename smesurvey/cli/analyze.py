@@ -19,9 +19,9 @@ def analyze_command(
                                      "`smesurvey ingest` reads (Qualtrics, LimeSurvey, Kobo, REDCap, XLSX, SAV, DTA)."),
     out: Path = typer.Option(..., "--out", help="Output folder."),
     modules: str = typer.Option(None, "--modules", help="Comma-separated modules to analyse (default: all present)."),
-    bootstrap: int = typer.Option(2000, "--bootstrap", help="Bootstrap resamples for indirect effects."),
-    seed: int = typer.Option(1, "--seed", help="Seed of the bootstrap and Monte Carlo draws."),
-    jobs: int = typer.Option(-1, "--jobs", help="Parallel workers for the bootstrap (-1 = all cores)."),
+    bootstrap: int = typer.Option(2000, "--bootstrap", min=2, help="Bootstrap resamples for indirect effects."),
+    seed: int = typer.Option(1, "--seed", min=0, help="Seed of the bootstrap and Monte Carlo draws."),
+    jobs: int = typer.Option(-1, "--jobs", min=-1, help="Parallel workers for the bootstrap (-1 = all cores)."),
     cluster_robust: bool = typer.Option(False, "--cluster-robust", help="Fit the SEMs with cluster-robust SEs by "
                                         "cluster organisation (firm_cluster_org); the regression checks always are."),
     survey_year: int = typer.Option(None, "--survey-year", help="Year the survey was answered, for firm age and "
@@ -31,6 +31,7 @@ def analyze_command(
                                "auto|qualtrics|limesurvey|kobo|redcap|csv|xlsx|sav|dta."),
     key_file: Path = typer.Option(None, "--key-file", help="Key for the respondent pseudonyms when DATA_FILE is "
                                   "ingested (default: random, never stored)."),
+    force: bool = typer.Option(False, "--force", help="Write into OUT even if it holds another command's outputs."),
 ) -> None:
     """Test the propositions H1-H16 on DATA_FILE.
 
@@ -43,7 +44,13 @@ def analyze_command(
     and the data-quality report quality.html / quality.md are written too, and report.html links to
     quality.html.
     """
+    from smecore.errors import OptionError
+    from smecore.files import check_output_dir
+
     mods = [m.strip().upper() for m in modules.split(",") if m.strip()] if modules else None
+    if jobs == 0:
+        raise OptionError("--jobs: 0 workers; give -1 (all cores) or a positive number")
+    check_output_dir(out, command="smesurvey analyze", force=force)  # before minutes of work
     t0 = time.perf_counter()
     result, paths = run_analysis(data_file, out, mods, bootstrap, seed, jobs, cluster_robust, survey_year,
                                  format=format, key_file=key_file)
@@ -69,11 +76,12 @@ def ingest_first(data_file: Path, out: Path, instrument, format: str = "auto",
     from analysis.ingest.pipeline import csv_text, ingest
     from analysis.report.quality import quality_report, write_quality
     from smecore import jsonio
+    from smecore.csvsafe import safe_frame
     from smecore.files import write_text
 
     res = ingest(data_file, format=format, key=key_file, instrument=instrument)
     # written as ingest writes its own files (formula-looking text was escaped in the frames)
-    paths = [write_text(out / "rows.csv", csv_text(res.rows)),
+    paths = [write_text(out / "rows.csv", csv_text(safe_frame(res.rows))),
              res.cell_log.write_csv(out / "ingest_cells.csv", csv_text),
              write_text(out / "ingest_provenance.json", jsonio.dumps(res.provenance))]
     if res.pages is not None:

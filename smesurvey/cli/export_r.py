@@ -22,8 +22,11 @@ def export_r_command(
     column names (`lavaan/<model>_parameters.csv`, `lavaan/<model>_fit.csv`).
     """
     from analysis.ingest import read_responses
+    from smecore.files import check_output_dir
     from smesurvey.export_r import export_r
     from synthetic_data.reference import REFERENCE_DIR, REFERENCE_SETS
+
+    check_output_dir(out)
 
     path = data_file or REFERENCE_DIR / REFERENCE_SETS[0].filename
     written = export_r(read_responses(path), out, source=str(path))

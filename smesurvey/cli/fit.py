@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from smecore.csvsafe import write_csv
 from smecore.errors import DataError, OptionError, SmeSurveyWarning
 from smecore.files import check_output_dir
 from smecore.jsonio import dumps
@@ -76,6 +77,7 @@ def fit_command(
     seed: int = typer.Option(1, "--seed", min=0, help="Seed of the bootstrap resampling."),
     jobs: int = typer.Option(-1, "--jobs", min=-1, help="Parallel workers for the bootstrap (-1 = all cores)."),
     quiet: bool = typer.Option(False, "--quiet", help="Do not print the summary."),
+    force: bool = typer.Option(False, "--force", help="Write into OUT even if it holds another command's outputs."),
 ) -> None:
     """Fit a lavaan-syntax MODEL_FILE to a CSV DATA_FILE (ML or MLR, FIML, groups, clusters).
 
@@ -97,7 +99,7 @@ def fit_command(
     if jobs == 0:
         raise OptionError("--jobs: 0 workers; give -1 (all cores) or a positive number")
     codes = parse_codes(missing_codes)
-    check_output_dir(out)
+    check_output_dir(out, command="smesurvey fit", force=force)
     if not model_file.is_file():
         raise DataError(f"{model_file}: no such model file" + (" (it is a folder)" if model_file.is_dir() else ""))
     try:
@@ -123,16 +125,16 @@ def fit_command(
         if not issubclass(w.category, SmeSurveyWarning):
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     out.mkdir(parents=True, exist_ok=True)
-    result.parameters[list(PARAMETER_COLUMNS)].to_csv(out / "parameters.csv", index=False)
+    write_csv(result.parameters[list(PARAMETER_COLUMNS)], out / "parameters.csv")
     write_json(out / "fit.json", {k: float(v) for k, v in result.fit_measures.items()})
-    result.excluded.to_csv(out / "excluded.csv", index=False)
+    write_csv(result.excluded, out / "excluded.csv")
     cells = datafile.cells[datafile.cells["variable"].isin(result.partable.variables.ov)]
     if result.recoded is not None and len(result.recoded):
         cells = pd.concat([cells, result.recoded.assign(new="", reason="missing code (--missing-codes)")],
                           ignore_index=True)
-    cells.to_csv(out / "cells.csv", index=False)
+    write_csv(cells, out / "cells.csv")
     if modindices:
-        result.modindices().to_csv(out / "modindices.csv", index=False)
+        write_csv(result.modindices(), out / "modindices.csv")
     if bootstrap:
         from rich.progress import Progress
 
@@ -142,7 +144,7 @@ def fit_command(
             task = bar.add_task("bootstrap", total=bootstrap)
             boot = run_bootstrap(result, bootstrap, seed=seed, n_jobs=jobs,
                                  progress=lambda done, total: bar.update(task, completed=done))
-        boot.table.to_csv(out / "bootstrap.csv", index=False)
+        write_csv(boot.table, out / "bootstrap.csv")
         if boot.n_failed:
             err_console.print(f"warning: {boot.n_failed} of {bootstrap} bootstrap samples could not be "
                               "fitted and were left out", markup=False, soft_wrap=True)

@@ -75,6 +75,9 @@ def generate_command(
                                       ("sep", kobo_separator and kobo_separator.value),
                                       ("group_separator", kobo_groups and GROUP_SEPARATOR[kobo_groups.value]))
                     if v is not None}
+    from smecore.files import check_output_file
+
+    check_output_file(out)
     fmt = fmt.lower() if fmt else None
     resolved = data_format(out, fmt)
     if kobo_options and resolved != "kobo":  # checked before any work starts

@@ -18,6 +18,7 @@ def ingest_command(
     key_file: Path = typer.Option(None, "--key-file", help="Key for the respondent pseudonyms (default: random, "
                                   "never stored)."),
     keep_identifiers: bool = typer.Option(False, "--keep-identifiers", help="Keep identifier columns and raw ids."),
+    force: bool = typer.Option(False, "--force", help="Write into OUT even if it holds another command's outputs."),
 ) -> None:
     """Read RAW (never modified) into the codebook layout and report on its quality.
 
@@ -30,7 +31,9 @@ def ingest_command(
     from analysis.ingest.pipeline import ingest
     from analysis.report.quality import quality_report, write_quality
     from instrument import load_instrument
+    from smecore.files import check_output_dir
 
+    check_output_dir(out, command="smesurvey ingest", force=force)
     inst = load_instrument()
     res = ingest(raw, out, format=format, strict=strict, key=key_file, keep_identifiers=keep_identifiers,
                  instrument=inst)

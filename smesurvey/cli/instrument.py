@@ -30,7 +30,9 @@ def export_command(
     """Export the questionnaire in one format."""
     from instrument import load_instrument
     from instrument.export import export
+    from smecore.files import check_output_file
 
+    check_output_file(out)
     paths = export(load_instrument(definition), fmt.lower(), out, _modules(modules))
     for p in paths:
         typer.echo(f"wrote {p}")
