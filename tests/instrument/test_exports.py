@@ -66,7 +66,8 @@ def test_codebook_lists_every_variable_once(inst, tmp_path, item_ids):
     assert set(item_ids) <= set(cb["variable"])
     row = cb.set_index("variable").loc["eoi_3"]
     assert row["construct"] == "EOI" and row["reverse"] == 1 and row["values"].startswith("1=Strongly disagree;2=")
-    assert row["missing"] == "-99=No answer"
+    # text starting with '-' is a formula to a spreadsheet (OWASP's CSV-injection rule): written with a leading '
+    assert row["missing"] == "'-99=No answer"
     assert "| `tk_1` |" in md_path.read_text()
     df, meta = pyreadstat.read_sav(str(sav_path), user_missing=True)
     assert list(df.columns) == list(cb["variable"])
