@@ -28,6 +28,9 @@ from instrument.schema import (
 from smecore.errors import OptionError
 
 MISSING_CODE = -99
+#: Written for "no answer" by spreadsheets, statistics packages and platforms (compared ignoring case and
+#: surrounding spaces): read as missing and logged as "missing marker" by every reader of response data.
+MISSING_MARKERS = ("NA", "N/A", "#N/A", ".", "-", "NaN")
 MISSING_LABEL = "No answer"
 CODEBOOK_COLUMNS = ("variable", "label", "construct", "module", "reverse", "scale", "values", "missing")
 
@@ -224,6 +227,18 @@ class Instrument:
         if construct in self.matrices:
             return [v.name for v in self._matrix_variables(self.matrices[construct])]
         return [it.id for it in self.constructs[construct].items]
+
+    def partial_constructs(self, columns: Sequence[str]) -> list[tuple[str, list[str], list[str]]]:
+        """``(construct, items present, items absent)`` for every construct with some but not all of its
+        items among ``columns`` (a construct with none is simply not fielded)."""
+        have = {str(c) for c in columns}
+        out = []
+        for cid, construct in self.constructs.items():
+            items = [it.id for it in construct.items]
+            present = [i for i in items if i in have]
+            if present and len(present) < len(items):
+                out.append((cid, present, [i for i in items if i not in have]))
+        return out
 
     def reverse_items(self) -> list[str]:
         return [it.id for c in self.constructs.values() for it in c.items if it.reverse]

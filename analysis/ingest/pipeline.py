@@ -34,7 +34,7 @@ from analysis.ingest.detect import read_raw
 from analysis.ingest.privacy import load_key, pseudonymise
 from analysis.ingest.recode import label_map, recode_value
 from analysis.ingest.schema import failures
-from instrument.model import MISSING_CODE, Instrument
+from instrument.model import MISSING_CODE, MISSING_MARKERS, Instrument
 from instrument.platforms.base import EXCLUDE_META, RawResponses
 from smecore import jsonio
 from smecore.csvsafe import is_formula, safe_frame
@@ -44,8 +44,6 @@ from smecore.provenance import package_versions
 
 ROW_COLUMNS = ("source_row", "respondent", "status", "reasons")
 DEFAULT_MISSING = (str(MISSING_CODE),)
-#: Written in a numeric item for "no answer" by spreadsheets and platforms (compared ignoring case).
-MISSING_MARKERS = ("N/A", "NA", "#N/A", "-", ".")
 #: A row whose answers equal an earlier row's is a duplicate submission only when it answered at least
 #: this many questionnaire items (fewer equal answers are too likely by chance, e.g. two early drop-outs).
 DUPLICATE_MIN_ANSWERED = 10
@@ -141,13 +139,8 @@ def _cell_text(x) -> str:
 def _check_constructs(raw: RawResponses, instrument: Instrument, path: Path) -> None:
     """Step 1b: :class:`DataError` when some but not all items of a construct are columns of the file
     (its scores would silently rest on fewer items); a construct with none is simply not fielded."""
-    names = {v.name for v in instrument.variables(paradata=False)}
-    columns = set(raw.data.columns)
-    for cid, construct in instrument.constructs.items():
-        items = [it.id for it in construct.items if it.id in names]
-        present = [n for n in items if n in columns]
-        if present and len(present) < len(items):
-            absent = [n for n in items if n not in columns]
+    for cid, present, absent in instrument.partial_constructs(raw.data.columns):
+        if absent:
             raise DataError(f"{path}: construct {cid} is only partly in the file: columns {', '.join(absent)} "
                             f"missing (found {', '.join(present)}); add the missing columns (empty where not "
                             f"asked) or remove all of {cid}'s columns so that it counts as not fielded")

@@ -34,15 +34,18 @@ designed to be fielded). ``Scored.survey_year_source`` says which.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from instrument import Instrument
-from instrument.model import MISSING_CODE
-from smecore.errors import DataError
+from instrument.model import MISSING_CODE, MISSING_MARKERS
+from smecore.errors import DataError, OptionError
 
+_MARKERS = frozenset(m.casefold() for m in MISSING_MARKERS)
 SMALL_FIRM = 50  # employees (EU definition of a small enterprise)
 YOUNG_FIRM = 10  # years
 
@@ -86,47 +89,140 @@ def _allowed(v, instrument: Instrument) -> tuple[set[float] | None, float | None
     return None, lo, hi, f"range {lo if lo is not None else '-inf'}-{hi if hi is not None else 'inf'}"
 
 
+def _as_written(x):
+    """A logged value as the file had it: ``-99`` rather than pandas' ``-99.0`` in a column with gaps."""
+    return int(x) if isinstance(x, float) and np.isfinite(x) and x.is_integer() else x
+
+
 def validate_codes(data: pd.DataFrame, instrument: Instrument) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Set every answer that the codebook does not allow to missing, and log it.
 
     Checks each questionnaire variable present in ``data`` (Likert, matrix and
     attention items against the codes of their scale; select-one profile
     questions against their choices; numbers and years against their declared
-    range; text questions are left alone). The codebook's missing code (-99)
-    becomes missing too. Returns ``(cleaned copy, log)``, the log with
-    :data:`CELL_COLUMNS` - ``row`` is the row label of ``data``, ``respondent``
-    its ``respondent_id`` when there is one. ``data`` is not modified.
+    range and as whole numbers; text questions are left alone) and the numeric
+    paradata (``duration_sec``: a number of seconds, at least 0). The
+    codebook's missing code (-99), missing markers (``N/A``, ``NA``, ``-`` ...:
+    :data:`instrument.model.MISSING_MARKERS`), text in a numeric variable (``"seven"``),
+    a cell of only spaces, infinite values and codes the variable does not
+    declare become missing, each with its reason. Returns ``(cleaned copy,
+    log)``, the log with :data:`CELL_COLUMNS` - ``row`` is the row label of
+    ``data`` (:func:`analysis.ingest.read_responses` labels rows by their
+    1-based data row in the file), ``respondent`` its ``respondent_id`` when
+    there is one. ``data`` is not modified.
     """
     out = data.copy()
     rows = []
     ids = data["respondent_id"] if "respondent_id" in data.columns else pd.Series([""] * len(data), index=data.index)
-    for v in instrument.variables(paradata=False):
+    for v in instrument.variables(paradata=True):
         if v.name not in data.columns or v.type == "text":
             continue
         raw = data[v.name]
         if pd.api.types.is_numeric_dtype(raw):  # the common case: no text to look at
             num = raw.astype(float)  # nullable Int64 -> float with NaN
             blank = raw.isna()
+            spaces = pd.Series(False, index=raw.index)
         else:
             num = pd.to_numeric(raw, errors="coerce").astype(float)
-            blank = raw.isna() | raw.astype(str).str.strip().eq("")
+            stripped = raw.astype(str).str.strip()
+            spaces = raw.notna() & stripped.eq("")
+            blank = raw.isna() | spaces
         codes, lo, hi, what = _allowed(v, instrument)
         text = num.isna() & ~blank
+        marker = text & raw.astype(str).str.strip().str.casefold().isin(_MARKERS) if text.any() else text
+        text &= ~marker
         missing_code = num == MISSING_CODE
+        infinite = num.notna() & ~np.isfinite(num)
+        valid = num.notna() & ~missing_code & ~infinite
         if codes is not None:
-            bad = num.notna() & ~missing_code & ~num.isin(codes)
+            bad = valid & ~num.isin(codes)
         else:
-            bad = num.notna() & ~missing_code & (((num < lo) if lo is not None else False)
-                                                 | ((num > hi) if hi is not None else False))
-        for mask, reason in ((text, "not a number"), (missing_code, f"missing code {MISSING_CODE}"),
+            bad = valid & (((num < lo) if lo is not None else False) | ((num > hi) if hi is not None else False))
+            if v.type in ("integer", "year"):
+                bad |= valid & ~bad & (num != np.round(num))
+                what += ", whole numbers"
+        for mask, reason in ((text, "not a number"), (marker, "missing marker"), (spaces, "blank text (only spaces)"),
+                             (missing_code, f"missing code {MISSING_CODE}"), (infinite, "not a finite number"),
                              (bad, f"not a code of {what}")):
             for i in np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False)):
                 rows.append({"row": data.index[i], "respondent": ids.iloc[i], "variable": v.name,
-                             "original": raw.iloc[i], "new": "", "reason": reason})
-        changed = text | missing_code | bad
+                             "original": _as_written(raw.iloc[i]), "new": "", "reason": reason})
+        changed = text | marker | missing_code | infinite | bad
         if changed.any() or not pd.api.types.is_numeric_dtype(raw):
             out[v.name] = num.where(~changed)
     return out, pd.DataFrame(rows, columns=list(CELL_COLUMNS))
+
+
+def _close_name(name: str, candidates: list[str]) -> str | None:
+    """A column of the data that looks like ``name`` renamed (case, ``_`` or a typo); ``None`` when none does."""
+    folded = {c.casefold().replace("_", "").replace(" ", ""): c for c in candidates}
+    key = name.casefold().replace("_", "")
+    if key in folded:
+        return folded[key]
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.85)
+    return close[0] if close else None
+
+
+def check_layout(columns: Sequence[str], instrument: Instrument, source: str = "data",
+                 known: Sequence[str] | None = None) -> None:
+    """Refuse a table whose columns hold some but not all items of a construct, or of a module.
+
+    Such a table would be analysed without the construct (or the module's hypotheses would be skipped as
+    "not in the data") while most of its answers are there: :class:`DataError` names the missing columns
+    and, where a column of the table that the codebook does not know looks like one renamed (``INN_2``,
+    ``inn2``), suggests it. A module with none of its items is simply not analysed. ``known``: every
+    codebook variable (default: those of ``instrument``; pass the full instrument's when ``instrument`` is a
+    selection of modules, so that other modules' items are not suggested).
+    """
+    columns = [str(c) for c in columns]
+    have = set(columns)
+    known = set(known) if known is not None else {v.name for v in instrument.variables()}
+    unknown = [c for c in columns if c not in known]
+
+    def missing_text(absent: list[str]) -> str:
+        hints = {a: _close_name(a, unknown) for a in absent}
+        shown = [f"'{a}'" + (f" (did you mean '{hints[a]}'?)" if hints[a] else "") for a in absent[:8]]
+        more = f" and {len(absent) - 8} more" if len(absent) > 8 else ""
+        return ", ".join(shown) + more
+
+    for cid, present, absent in instrument.partial_constructs(columns):
+        if absent:
+            raise DataError(f"{source}: construct {cid} is only partly in the data: column(s) {missing_text(absent)} "
+                            f"missing (found {', '.join(present)}); rename or add the missing column(s) (empty "
+                            f"where not asked), or remove all of {cid}'s columns")
+    for mid in instrument.module_ids:
+        if mid == "M0":
+            continue
+        groups = {c.id: [it.id for it in c.items] for c in instrument.constructs_in(mid)}
+        groups.update({m.id: list(instrument.items_of(m.id)) for m in instrument.matrices_in(mid)})
+        present = [g for g, its in groups.items() if any(i in have for i in its)]
+        if present and len(present) < len(groups):
+            absent = [g for g in groups if g not in present]
+            cols = [i for g in absent for i in groups[g]]
+            raise DataError(f"{source}: module {mid} is only partly in the data: no column of {', '.join(absent)} "
+                            f"({missing_text(cols)}); a module is analysed with all of its constructs - add or "
+                            "rename the columns, or analyse the other modules with --modules")
+
+
+def check_items_usable(scored: Scored, source: str = "data") -> None:
+    """Refuse construct items that carry no information in the rows kept after screening: no answer at all,
+    or the same answer in every row. A CFA or reliability coefficient cannot use them; the message names
+    the column and says what to do. Also refuses an analysis in which screening kept no row."""
+    if len(scored.data) == 0:
+        raise DataError(f"{source}: no row is left after screening (every row was excluded: see the exclusion "
+                        "rules in the README); check the attention-check and duration columns")
+    for cid, items in scored.constructs.items():
+        for item in items:
+            col = pd.to_numeric(scored.data[item], errors="coerce")
+            seen = col.dropna()
+            if seen.empty:
+                raise DataError(f"{source}: column '{item}' (construct {cid}) has no answer in the "
+                                f"{len(col)} rows kept after screening; check the export, or leave the module "
+                                "out with --modules")
+            if seen.nunique() == 1:
+                raise DataError(f"{source}: column '{item}' (construct {cid}) has the same answer "
+                                f"({seen.iloc[0]:g}) in all {len(seen)} rows that answered it; a constant item "
+                                "carries no information - check the export, or leave the module out with --modules")
 
 
 def find_survey_year(data: pd.DataFrame, instrument: Instrument, year: int | None = None) -> tuple[int, str]:
@@ -137,6 +233,13 @@ def find_survey_year(data: pd.DataFrame, instrument: Instrument, year: int | Non
     instrument declares for a year question (the year it is fielded in).
     """
     if year is not None:
+        for v in instrument.variables(paradata=False):
+            if v.type == "year" and v.name in data.columns:
+                years = pd.to_numeric(data[v.name], errors="coerce")
+                late = years[(years > int(year)) & (years <= (v.max or np.inf))]
+                if len(late):
+                    raise OptionError(f"--survey-year {year} is before {v.name} = {late.iloc[0]:g} (row "
+                                      f"{late.index[0]}); give the year the survey was answered")
         return int(year), "given"
     for col in DATE_COLUMNS:
         if col in data.columns:

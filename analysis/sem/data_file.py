@@ -29,12 +29,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from instrument.model import MISSING_MARKERS
 from instrument.platforms import PLATFORM_MODULES
 from instrument.platforms.tables import Table, read_table
 from smecore.errors import DataError
 
-#: Written for "no answer" by spreadsheets and statistics packages (compared ignoring case).
-MISSING_MARKERS = ("NA", "N/A", "#N/A", ".", "-", "NaN")
 _MARKERS = frozenset(m.casefold() for m in MISSING_MARKERS)
 #: Platform names as users know them, for the "ingest it first" message.
 PLATFORM_NAMES = {"qualtrics": "Qualtrics", "limesurvey": "LimeSurvey", "kobo": "KoboToolbox / ODK",

@@ -23,7 +23,7 @@ def _digest(path):
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".sav"])
-def test_formats_read_alike_and_missing_code_becomes_nan(tmp_path, frame, suffix):
+def test_formats_read_alike_values_as_written(tmp_path, frame, suffix):
     path = tmp_path / f"responses{suffix}"
     if suffix == ".csv":
         frame.to_csv(path, index=False)
@@ -35,8 +35,33 @@ def test_formats_read_alike_and_missing_code_becomes_nan(tmp_path, frame, suffix
     data = read_responses(path)
     assert _digest(path) == before  # the input is never modified
     assert list(data.columns) == ["respondent_id", "tk_1", "tk_2"]
-    assert data["tk_1"].isna().tolist() == [False, True, False]
-    assert data["tk_1"].iloc[2] == 7 and np.isnan(data["tk_2"].iloc[2])
+    # -99 stays -99: validate_codes sets it missing and logs it (so every changed cell is in cells.csv)
+    assert data["tk_1"].tolist() == [1, -99, 7] and np.isnan(data["tk_2"].loc[3])
+    assert list(data.index) == [1, 2, 3]  # rows are named as the file counts them, 1 under the header
+
+
+def test_missing_code_is_logged_by_validate_codes(tmp_path, frame):
+    from analysis.psychometrics.scoring import validate_codes
+    from instrument import load_instrument
+
+    path = tmp_path / "responses.csv"
+    frame.to_csv(path, index=False)
+    clean, log = validate_codes(read_responses(path), load_instrument())
+    assert clean["tk_1"].isna().tolist() == [False, True, False]
+    assert log[["row", "respondent", "variable", "original", "reason"]].values.tolist() == [
+        [2, "b", "tk_1", -99, "missing code -99"]]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_two_columns_of_one_name_are_refused(tmp_path, suffix):
+    path = tmp_path / f"dup{suffix}"
+    header, rows = ["respondent_id", "tk_1", "tk_2", "tk_1"], [["a", 1, 2, 3], ["b", 4, 5, 6]]
+    if suffix == ".csv":
+        path.write_text(",".join(header) + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    else:
+        pd.DataFrame([header] + rows).to_excel(path, index=False, header=False)
+    with pytest.raises(DataError, match=r"dup.* row 1: column 'tk_1' appears twice \(columns 2 and 4\)"):
+        read_responses(path)
 
 
 def test_platform_export_is_refused_with_a_hint(tmp_path):

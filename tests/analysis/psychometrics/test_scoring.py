@@ -13,6 +13,7 @@ import pytest
 
 from analysis.psychometrics.scoring import CELL_COLUMNS, find_survey_year, score, validate_codes
 from instrument import load_instrument
+from smecore.errors import OptionError
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,8 @@ def test_text_and_missing_code_are_logged(inst):
     clean, log = validate_codes(d, inst)
     assert clean["tk_1"].isna().tolist() == [True, True, True, False]
     reasons = dict(zip(log["row"], log["reason"], strict=True))
-    assert reasons == {0: "not a number", 1: "missing code -99"}  # a blank is simply missing
+    # a cell of only spaces becomes missing too, and is logged as such (issue 12: every changed cell logged)
+    assert reasons == {0: "not a number", 1: "missing code -99", 2: "blank text (only spaces)"}
     assert d.loc[0, "tk_1"] == "seven"  # the input is not modified
 
 
@@ -116,7 +118,12 @@ def test_valid_data_are_unchanged(inst):
 
 def test_survey_year_sources(inst):
     d = _frame(inst)
-    assert find_survey_year(d, inst, 2019) == (2019, "given")
+    assert find_survey_year(d, inst, 2025) == (2025, "given")
+    # a given year before a firm's founding (2020) or first foreign sale (2024) is refused, naming the row
+    with pytest.raises(OptionError, match=r"--survey-year 2019 is before firm_founded = 2020 \(row 1\)"):
+        find_survey_year(d, inst, 2019)
+    with pytest.raises(OptionError, match=r"--survey-year 2023 is before firm_first_foreign_sale = 2024"):
+        find_survey_year(d, inst, 2023)
     dated = d.assign(submitted=["2025-11-30 10:00", "2026-01-02 09:00", "", "2025-12-01"])
     year, source = find_survey_year(dated, inst)
     assert year == 2026 and "submitted" in source
