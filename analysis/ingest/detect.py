@@ -59,10 +59,17 @@ def declared_missing(missing_ranges: dict[str, list], columns) -> dict[str, tupl
     return out
 
 
-def _with_declared(raw: RawResponses, table) -> RawResponses:
+def _with_declared(raw: RawResponses, table, module, instrument: Instrument) -> RawResponses:
+    """``raw`` with the ``.sav`` file's user-missing values as :attr:`RawResponses.missing_by_variable`; a
+    platform whose export names variables its own way (LimeSurvey's ``tk1`` for ``tk_1``) maps them through
+    its ``column_names(instrument)``."""
     if not table.missing_ranges or raw.missing_by_variable:
         return raw
-    return dataclasses.replace(raw, missing_by_variable=declared_missing(table.missing_ranges, raw.data.columns))
+    ranges = table.missing_ranges
+    if hasattr(module, "column_names"):
+        names = module.column_names(instrument)
+        ranges = {names.get(k, k): v for k, v in ranges.items()}
+    return dataclasses.replace(raw, missing_by_variable=declared_missing(ranges, raw.data.columns))
 
 
 def detect_table(table, instrument: Instrument) -> tuple[str, str] | None:
@@ -92,13 +99,14 @@ def read_raw(path: str | Path, instrument: Instrument, format: str = "auto") -> 
     table = _read_table(path, instrument)
     if format != "auto":
         module = _module("plain" if format in PLAIN_FORMATS else format)
-        return _with_declared(module.read_responses(table, instrument), table)
+        return _with_declared(module.read_responses(table, instrument), table, module, instrument)
     found = detect_table(table, instrument)
     if found is None:
         raise DataError(f"{path}: not recognised as a Qualtrics, LimeSurvey, KoboToolbox, REDCap or "
                         "codebook-layout export (no header row with known column names); give --format or "
                         "check the file")
-    return _with_declared(_module(found[0]).read_responses(table, instrument), table)
+    module = _module(found[0])
+    return _with_declared(module.read_responses(table, instrument), table, module, instrument)
 
 
 def is_codebook_csv(path: str | Path, instrument: Instrument) -> bool:

@@ -116,6 +116,22 @@ def test_declared_missing_codes_are_per_variable(tmp_path):
     assert np.isnan(res.responses["tk_1"].iloc[0]) and res.responses["tk_1"].iloc[1] == 3.0
 
 
+def test_limesurvey_sav_user_missing_reach_the_codebook_names(tmp_path):
+    """A LimeSurvey SPSS export names items by their LimeSurvey codes (tk1): the user-missing 99 declared for
+    tk1 applies to tk_1, and stays an answer in tk2 / tk_2."""
+    path = tmp_path / "lime.sav"
+    frame = pd.DataFrame({"id": [1.0, 2.0, 3.0], "submitdate": ["2026-03-01 10:00:00"] * 3,
+                          "tk1": [99.0, 3.0, 4.0], "tk2": [1.0, 2.0, 3.0], "tk3": [1.0, 2.0, 3.0],
+                          "tk4": [1.0, 2.0, 3.0]})
+    pyreadstat.write_sav(frame, str(path), missing_ranges={"tk1": [99]})
+    raw = read_raw(path, load_instrument())
+    assert raw.format == "limesurvey" and raw.missing_by_variable == {"tk_1": ("99",)}
+    res = ingest(path)
+    reasons = {(r.source_row, r.variable): r.reason for r in res.cells.itertuples()}
+    assert reasons == {(1, "tk_1"): "declared missing code"}
+    assert np.isnan(res.responses["tk_1"].iloc[0]) and res.responses["tk_1"].iloc[1] == 3.0
+
+
 def test_declared_missing_ranges():
     ranges = {"a": [{"lo": 99.0, "hi": 99.0}, {"lo": -9.0, "hi": -7.0}], "b": [{"lo": 0.5, "hi": 1.5}],
               "c": [{"lo": 1.0, "hi": 1.0}]}
