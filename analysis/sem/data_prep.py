@@ -252,11 +252,13 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
         xg = x[mask]
         where = f"{source}" + (f", group '{lab}'" if group is not None else "")
         n_complete = int((~np.isnan(xg).any(axis=1)).sum())
-        if len(xg) < 2 or (missing == "listwise" and n_complete <= len(variables)):
-            raise DataError(
-                f"{where}: only {len(xg)} usable row(s) ({n_complete} complete) for "
-                f"{len(variables)} variables; ML needs more complete rows than variables. "
-                "Collect more data, drop variables, or use missing='fiml'")
+        if len(xg) < 2 or (missing == "listwise" and n_complete <= len(variables)) \
+                or (missing == "fiml" and len(xg) <= len(variables)):
+            need = ("FIML needs more rows than variables. Collect more data or drop variables"
+                    if missing == "fiml" else "ML needs more complete rows than variables. Collect more data, "
+                    "drop variables, or use missing='fiml'")
+            raise DataError(f"{where}: only {len(xg)} usable row(s) ({n_complete} complete) for "
+                            f"{len(variables)} variables; {need}")
         for j, v in enumerate(variables):
             col = xg[:, j]
             col = col[~np.isnan(col)]

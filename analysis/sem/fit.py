@@ -147,7 +147,11 @@ def step05_samplestats(prepared: PreparedData, fiml: bool, source: str) -> tuple
     clusters = prepared.clusters or [None] * len(prepared.arrays)
     for label, x, cl in zip(prepared.group_labels, prepared.arrays, clusters):
         if fiml:
-            gd = group_data(x, fiml=True, cluster=cl)
+            try:
+                gd = group_data(x, fiml=True, cluster=cl)
+            except np.linalg.LinAlgError:  # EM met a singular covariance: judge the pairwise one below
+                pairwise = pd.DataFrame(x).cov(min_periods=2).fillna(0.0).to_numpy()
+                gd = GroupData(x, len(x), np.nanmean(x, axis=0), pairwise, None, float("nan"), None, cl)
         else:
             complete = ~np.isnan(x).any(axis=1)
             gd = group_data(x[complete], cluster=None if cl is None else cl[complete])
@@ -160,6 +164,12 @@ def step05_samplestats(prepared: PreparedData, fiml: bool, source: str) -> tuple
                 f"{where}: the sample covariance matrix is not positive definite (smallest eigenvalue "
                 f"{eig[0]:.3g}); variables {', '.join(culprits)} are (nearly) linearly dependent. "
                 "Drop one of them, or check for duplicated or sum-score columns")
+        if gd.patterns is None and fiml:
+            where = source + (f", group '{label}'" if label else "")
+            raise NotPositiveDefiniteError(
+                f"{where}: the EM estimate of the saturated covariance matrix became singular; some variables "
+                "are (nearly) linearly dependent in the rows that answer them together, or too few rows answer "
+                "them together. Check for duplicated columns, or drop a variable")
         groups.append(gd)
     return tuple(groups)
 
