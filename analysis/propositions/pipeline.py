@@ -16,8 +16,10 @@ missing, with the reason) and ``skipped.csv``.
 from __future__ import annotations
 
 import hashlib
+import time
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -48,6 +50,8 @@ from analysis.psychometrics.common_method import harman_single_factor, marker_ad
 from analysis.psychometrics.reliability import reliability, second_order_reliability
 from analysis.psychometrics.scoring import (
     Scored,
+    check_items_usable,
+    check_layout,
     find_survey_year,
     score,
     score_name,
@@ -89,6 +93,20 @@ class AnalysisResult:
     models: dict = field(repr=False)  # model key -> (syntax, FitResult, [hypothesis ids])
     registry: Registry = field(repr=False)
     options: dict = field(default_factory=dict)
+    #: seconds per stage of this run (screening and scoring, measurement models, hypothesis models, bootstrap,
+    #: robustness checks, decisions); printed by the CLI, never written (outputs stay byte-identical)
+    timings: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+@contextmanager
+def _timed(timings: dict[str, float] | None, stage: str):
+    """Add the seconds spent in the block to ``timings[stage]`` (no-op when ``timings`` is None)."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
 
 
 # -- step 1-2 -------------------------------------------------------------------------------
@@ -178,7 +196,11 @@ def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | N
         if progress:
             progress("measurement models", k, len(specs))
         try:
-            res = spec.fit()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", SmeSurveyWarning)
+                res = spec.fit()
+            for w in caught:  # named after the model, as step 4 does
+                warnings.warn(f"{spec.key}: {w.message}", w.category, stacklevel=2)
         except SmeSurveyError as exc:
             rows += [{"module": spec.module, "construct": c.id, "note": f"CFA failed: {exc}"}
                      for c in instrument.constructs_in(spec.module) if c.id in scored.constructs]
@@ -190,23 +212,30 @@ def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | N
     common: dict = {}
     all_items = [i for c, its in scored.constructs.items() if c != instrument.questionnaire.marker for i in its]
     if all_items:
-        common["harman"] = harman_single_factor(numeric_frame(scored, all_items), all_items).iloc[0].to_dict()
+        try:
+            common["harman"] = harman_single_factor(numeric_frame(scored, all_items), all_items).iloc[0].to_dict()
+        except SmeSurveyError as exc:  # e.g. two items never answered together: reported, not fatal
+            common["harman.note"] = f"not computed: {exc}"
     marker = instrument.questionnaire.marker
     if marker in scored.constructs:
         scores = [score_name(c) for c in scored.constructs if c != marker]
         frame = scored.data[scores + scored.constructs[marker]].apply(pd.to_numeric, errors="coerce")
-        adj = marker_adjustment(frame, scores, scored.constructs[marker])
-        common["marker"] = {"r.marker": float(adj["r.marker"].iloc[0]) if len(adj) else np.nan,
-                            "pairs": len(adj), "max.change": float((adj["r"] - adj["r.adjusted"]).abs().max())
-                            if len(adj) else np.nan,
-                            "significant.before": int((adj["pvalue"] < 0.05).sum()) if len(adj) else 0}
+        try:
+            adj = marker_adjustment(frame, scores, scored.constructs[marker])
+        except SmeSurveyError as exc:
+            common["marker.note"] = f"not computed: {exc}"
+        else:
+            common["marker"] = {"r.marker": float(adj["r.marker"].iloc[0]) if len(adj) else np.nan,
+                                "pairs": len(adj), "max.change": float((adj["r"] - adj["r.adjusted"]).abs().max())
+                                if len(adj) else np.nan,
+                                "significant.before": int((adj["pvalue"] < 0.05).sum()) if len(adj) else 0}
     return table, fits, params, common
 
 
 # -- step 4 ------------------------------------------------------------------------------------
 
 def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_boot: int, n_jobs: int,
-               progress: Progress | None) -> tuple[list[dict], list[dict]]:
+               progress: Progress | None, timings: dict[str, float] | None = None) -> tuple[list[dict], list[dict]]:
     """Decision tests (and the Monte Carlo lines of indirect effects, which go to robustness)."""
     alpha = registry.alpha
     rows, extra = [], []
@@ -223,8 +252,10 @@ def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_b
                          "p.predicted": p_pred, "p.opposite": p_opp, "std.estimate": std, "decision": True})
         else:
             name = f"ind{k + 1}"
-            boot = bootstrap(res, n_boot, seed=seed, n_jobs=n_jobs,
-                             progress=(lambda d, total: progress(f"bootstrap {h.id}", d, total)) if progress else None)
+            with _timed(timings, "bootstrap"):
+                boot = bootstrap(res, n_boot, seed=seed, n_jobs=n_jobs,
+                                 progress=(lambda d, total: progress(f"bootstrap {h.id}", d, total))
+                                 if progress else None)
             row = boot.table[boot.table["lhs"] == name].iloc[0]
             draws = boot.draws[[c for c in boot.draws.columns if c.startswith(f"{name} :=")][0]].to_numpy()
             below, above = int(np.sum(draws <= 0)), int(np.sum(draws >= 0))
@@ -378,7 +409,8 @@ def _robust_rows(h: Hypothesis, scored: Scored, matrix_long: pd.DataFrame | None
 
 
 def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, seed: int, n_boot: int, n_jobs: int,
-               progress: Progress | None = None, cluster: str | None = None) -> dict:
+               progress: Progress | None = None, cluster: str | None = None,
+               timings: dict[str, float] | None = None) -> dict:
     """Fit every testable hypothesis' model (:func:`analysis.propositions.models.hypothesis_specs`) and run
     its tests (``cluster``: cluster-robust SEMs). Hypotheses sharing a model share its fit."""
     built = hypothesis_specs(scored, instrument, registry, cluster)
@@ -401,7 +433,7 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
             continue
         try:
             if spec.key not in models:
-                with warnings.catch_warnings(record=True) as caught:
+                with warnings.catch_warnings(record=True) as caught, _timed(timings, "hypothesis models"):
                     warnings.simplefilter("always", SmeSurveyWarning)
                     fitted = spec.fit()
                 models[spec.key] = (spec.syntax, fitted, [])
@@ -409,8 +441,9 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
                     warnings.warn(f"{spec.key}: {w.message}", SmeSurveyWarning, stacklevel=2)
             res = models[spec.key][1]
             models[spec.key][2].append(h.id)
-            rows, extra = _test_rows(h, res, registry, seed, n_boot, n_jobs, progress)
-            rows += _lr_rows(h, spec, res)
+            rows, extra = _test_rows(h, res, registry, seed, n_boot, n_jobs, progress, timings)
+            with _timed(timings, "hypothesis models"):  # the chi-square difference refits
+                rows += _lr_rows(h, spec, res)
             ht = _htmt_row(h, scored)
             if ht:
                 rows.append(ht)
@@ -418,7 +451,8 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
                 r["model"] = spec.key
                 r["n"] = int(sum(res.nobs))
             tests += rows
-            robust += extra + _robust_rows(h, scored, matrix_long, registry.alpha, instrument, cluster)
+            with _timed(timings, "robustness checks"):
+                robust += extra + _robust_rows(h, scored, matrix_long, registry.alpha, instrument, cluster)
         except SmeSurveyError as exc:
             reason = f"the model could not be estimated: {exc}"
             if spec.key not in models:
@@ -450,8 +484,10 @@ def step5_decide(tests: pd.DataFrame, robustness: pd.DataFrame, models: dict, re
         effects = decision[decision["kind"] != "lr"]
         shown = combine_tests(effects) if len(effects) else weakest
         extra_ok = bool(t.loc[t["kind"] == "htmt", "ok"].all()) if (t["kind"] == "htmt").any() else True
-        fm = models[weakest["model"]][1].fit_measures
-        rows.append({
+        fitted = models[weakest["model"]][1]
+        fm = fitted.fit_measures
+        improper = [w.split(". ")[0] for w in fitted.warnings if "Heywood" in w or "not positive definite" in w]
+        rows.append({"improper": "; ".join(improper),
             "hypothesis": hid, "estimate": shown["estimate"], "se": shown["se"],
             "ci.lower": shown["ci.lower"], "ci.upper": shown["ci.upper"], "pvalue": weakest["p.predicted"],
             "p.opposite": weakest["p.opposite"], "extra_ok": extra_ok,
@@ -469,12 +505,15 @@ def step5_decide(tests: pd.DataFrame, robustness: pd.DataFrame, models: dict, re
     out["verdict"] = [verdict(pp, po, registry.alpha, ok) for pp, po, ok in
                       zip(out[column], opp[column], out["extra_ok"], strict=True)]
     summaries, flags = [], []
-    for hid, v in zip(out["hypothesis"], out["verdict"], strict=True):
+    for hid, v, improper in zip(out["hypothesis"], out["verdict"], out["improper"], strict=True):
         rb = robustness[robustness["hypothesis"] == hid] if len(robustness) else robustness
         judged = [r for r in rb.itertuples() if isinstance(r.significant, (bool, np.bool_))]
         disagree = [r.check for r in judged if bool(r.significant) != (v == "supported")]
         summaries.append("; ".join(f"{r.check}: {'significant' if r.significant else 'n.s.'}" for r in judged))
-        flags.append("robustness disagrees: " + "; ".join(disagree) if disagree else "")
+        flag = ["robustness disagrees: " + "; ".join(disagree)] if disagree else []
+        if improper:  # an improper solution is reported with the verdict it gave, never silently accepted
+            flag.append(f"improper solution ({improper})")
+        flags.append(" | ".join(flag))
     out["robustness"] = summaries
     out["flag"] = flags
     return out.reindex(columns=list(VERDICT_COLUMNS))
@@ -505,19 +544,35 @@ def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registr
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"{source}: expected a table of responses")
-    inst = (instrument or load_instrument()).select(modules)
+    full = instrument or load_instrument()
+    inst = full.select(modules)
     reg = registry or load_registry(inst)
     n_boot = reg.bootstrap if n_boot is None else n_boot
     present = [v.name for v in inst.variables(paradata=False) if v.name in data.columns]
     if not any(inst.variable(v).kind in ("likert", "matrix") for v in present):
         raise DataError(f"{source}: no questionnaire items found; columns must be named as the codebook "
                         "(e.g. tk_1, cbc_2)")
-    screened, scored = step12_prepare(data, inst, survey_year, page_seconds)
+    check_layout(data.columns, inst, source, known=[v.name for v in full.variables()])
+    timings: dict[str, float] = {}
+    with _timed(timings, "screening and scoring"):
+        screened, scored = step12_prepare(data, inst, survey_year, page_seconds)
+    check_items_usable(scored, source)
     cluster = cluster_column(scored) if cluster_robust else None
-    measurement, mfits, mparams, common = step3_measure(scored, inst, progress, cluster)
-    tested = step4_test(scored, inst, reg, seed=seed, n_boot=n_boot, n_jobs=n_jobs, progress=progress,
-                        cluster=cluster)
-    verdicts = step5_decide(tested["tests"], tested["robustness"], tested["models"], reg)
+    with warnings.catch_warnings(record=True) as caught:  # kept for the report, then shown to the caller
+        warnings.simplefilter("always", SmeSurveyWarning)
+        with _timed(timings, "measurement models"):
+            measurement, mfits, mparams, common = step3_measure(scored, inst, progress, cluster)
+        t4 = time.perf_counter()
+        tested = step4_test(scored, inst, reg, seed=seed, n_boot=n_boot, n_jobs=n_jobs, progress=progress,
+                            cluster=cluster, timings=timings)
+        # what step 4 spent outside its fits, bootstraps and robustness checks (Wald and Monte Carlo tests)
+        timings["tests"] = time.perf_counter() - t4 - sum(timings.get(k, 0.0) for k in
+                                                         ("hypothesis models", "bootstrap", "robustness checks"))
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, SmeSurveyWarning)))
+    with _timed(timings, "decisions"):
+        verdicts = step5_decide(tested["tests"], tested["robustness"], tested["models"], reg)
     params = [flag_auxiliary(res).assign(model=key) for key, (_, res, _) in tested["models"].items()]
     params += [p.assign(model=key) for key, p in mparams.items()]
     columns = ["model", *PARAMETER_COLUMNS, "auxiliary"]
@@ -530,9 +585,9 @@ def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registr
                "clusters": int(scored.data[CLUSTER_COLUMN].nunique()) if CLUSTER_COLUMN in scored.data.columns
                else 0,
                "survey_year": scored.survey_year, "survey_year.source": scored.survey_year_source,
-               "cells.set.missing": len(scored.cells)}
+               "cells.set.missing": len(scored.cells), "warnings": notes}
     return AnalysisResult(verdicts, tested["tests"], tested["robustness"], parameters, fits, measurement, common,
-                          tested["skipped"], screened, scored, tested["models"], reg, options)
+                          tested["skipped"], screened, scored, tested["models"], reg, options, timings)
 
 
 def write_outputs(result: AnalysisResult, out: str | Path, input_path: Path | None = None) -> list[Path]:

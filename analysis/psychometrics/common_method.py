@@ -30,7 +30,11 @@ def harman_single_factor(data: pd.DataFrame, items: Sequence[str], threshold: fl
         raise DataError(f"harman_single_factor: column(s) {absent} not in the data")
     r = data[items].apply(pd.to_numeric, errors="coerce").corr().to_numpy()
     if np.isnan(r).any():
-        raise DataError("harman_single_factor: some item pairs have no complete rows or a constant item")
+        i, j = np.argwhere(np.isnan(r))[0]
+        pair = items[i] if i == j else f"{items[i]} and {items[j]}"
+        why = "has no variance (constant or empty)" if i == j else "have no rows with both answered or no variance"
+        raise DataError(f"harman_single_factor: {pair} {why} ({int(np.isnan(r).any(axis=0).sum())} item(s) "
+                        "affected); drop the item(s) or check the data")
     share = float(np.linalg.eigvalsh(r)[-1] / len(items))
     n = int(data[items].notna().all(axis=1).sum())
     return pd.DataFrame([{"items": len(items), "n": n, "first.share": share, "flag": share > threshold}],

@@ -223,6 +223,10 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         h = cm["harman"]
         common.append(f"Harman's single factor: the first unrotated component carries {h['first.share']:.1%} of the "
                       f"variance of {h['items']} items ({'above' if h['flag'] else 'below'} the 50% rule of thumb).")
+    if "harman.note" in cm:
+        common.append(f"Harman's single factor: {cm['harman.note']}.")
+    if "marker.note" in cm:
+        common.append(f"Marker variable (Lindell & Whitney): {cm['marker.note']}.")
     if "marker" in cm:
         m = cm["marker"]
         common.append(f"Marker variable (Lindell & Whitney): marker correlation r_M = {m['r.marker']:.3f}; adjusting "
@@ -250,6 +254,7 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         "measurement_columns": MEASUREMENT_COLUMNS, "screening": screening, "common_method": " ".join(common),
         "provenance": prov, "clusters": clusters, "diagram_legend": LEGEND,
         "ingest": opts.get("ingest") or {},  # set when the input was ingested first (smesurvey analyze RAW)
+        "warnings": list(opts.get("warnings", [])),  # Heywood cases, few clusters, ... (never silently accepted)
     }
 
 

@@ -88,6 +88,22 @@ def _tests_table(p_values):
 
 class _Fit:
     fit_measures = {"cfi": 1.0, "tli": 1.0, "rmsea": 0.0, "srmr": 0.01}
+    warnings: tuple[str, ...] = ()
+
+
+def test_an_improper_solution_is_flagged_with_its_verdict(instrument):
+    """A Heywood case in the model that decides a hypothesis is reported in its verdict's flag, not
+    silently accepted; hypotheses decided by a proper model are not flagged."""
+    reg = load_registry(instrument)
+    improper = _Fit()
+    improper.warnings = ("Heywood case: negative variance estimate(s) x2 ~~ x2 = -0.1458 (group 1). The "
+                         "solution is improper: check for an under-identified factor",)
+    t = _tests_table([0.001] * 16)
+    t.loc[t["hypothesis"] == "H3", "model"] = "bad"
+    out = step5_decide(t, pd.DataFrame(), {"m": ("", _Fit(), []), "bad": ("", improper, [])}, reg)
+    flags = dict(zip(out["hypothesis"], out["flag"], strict=True))
+    assert flags["H3"] == "improper solution (Heywood case: negative variance estimate(s) x2 ~~ x2 = -0.1458 (group 1))"
+    assert all(f == "" for h, f in flags.items() if h != "H3")
 
 
 def test_decisions_use_holm_adjusted_pvalues(instrument):
