@@ -173,8 +173,17 @@ LABEL_FORMATS = ("qualtrics", "limesurvey", "kobo", "redcap")
 
 
 def data_format(path: str | Path, fmt: str | None = None) -> str:
-    """The data format ``write_data`` writes: ``fmt``, else from the suffix of ``path`` (``.csv`` -> ``csv``)."""
-    return fmt or {".xlsx": "xlsx", ".sav": "sav", ".dta": "dta"}.get(Path(path).suffix.lower(), "csv")
+    """The data format ``write_data`` writes: ``fmt``, else from the suffix of ``path`` (``.csv``, ``.txt``,
+    or none -> ``csv``; ``.xlsx``, ``.sav``, ``.dta``). Another suffix (``data.json``) without
+    ``fmt`` raises :class:`~smecore.errors.OptionError`: the file would hold CSV under a misleading name."""
+    if fmt:
+        return fmt
+    suffix = Path(path).suffix.lower()
+    known = {".xlsx": "xlsx", ".sav": "sav", ".dta": "dta", ".csv": "csv", ".txt": "csv", "": "csv"}
+    if suffix not in known:
+        raise OptionError(f"--out {path}: the suffix '{suffix}' names no data format; use .csv, .xlsx, .sav or "
+                          ".dta, or give --format")
+    return known[suffix]
 
 
 def write_data(gen: GeneratedData, path: str | Path, fmt: str | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,8 +53,10 @@ def analyze_command(
         raise OptionError("--jobs: 0 workers; give -1 (all cores) or a positive number")
     check_output_dir(out, command="smesurvey analyze", force=force)  # before minutes of work
     t0 = time.perf_counter()
-    result, paths = run_analysis(data_file, out, mods, bootstrap, seed, jobs, cluster_robust, survey_year,
-                                 format=format, key_file=key_file)
+    with warnings.catch_warnings(record=True) as caught:  # shown below as one line each, not as Python prints them
+        warnings.simplefilter("always")
+        result, paths = run_analysis(data_file, out, mods, bootstrap, seed, jobs, cluster_robust, survey_year,
+                                     format=format, key_file=key_file)
     v = result.verdicts
     counts = v["verdict"].value_counts().to_dict() if len(v) else {}
     typer.echo(f"{len(v)} hypotheses tested in {time.perf_counter() - t0:.0f} s: "
@@ -66,6 +69,17 @@ def analyze_command(
                    f"{ing['rows_kept']} kept; data-quality report: {out / 'quality.html'}")
     typer.echo(f"report: {out / 'report.html'}")
     typer.echo(f"wrote {len(paths)} files into {out}")
+    for text in dict.fromkeys(one_line_warning(w) for w in caught):
+        err_console.print(text, markup=False, soft_wrap=True)
+    typer.echo("time per stage: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()))
+
+
+def one_line_warning(w: warnings.WarningMessage) -> str:
+    """``warning: message`` for the package's warnings, ``warning (Category): message`` for any other."""
+    from smecore.errors import SmeSurveyWarning
+
+    kind = "" if issubclass(w.category, SmeSurveyWarning) else f" ({w.category.__name__})"
+    return f"warning{kind}: {' '.join(str(w.message).split())}"
 
 
 def ingest_first(data_file: Path, out: Path, instrument, format: str = "auto",
@@ -80,6 +94,9 @@ def ingest_first(data_file: Path, out: Path, instrument, format: str = "auto",
     from smecore.files import write_text
 
     res = ingest(data_file, format=format, key=key_file, instrument=instrument)
+    # the analysis' own logs (excluded.csv, cells.csv) name rows by their data row in DATA_FILE, as rows.csv does
+    responses = res.responses.set_axis(
+        pd.Index(res.rows.loc[res.rows["status"] == "kept", "source_row"].astype(int).to_numpy(), name="row"))
     # written as ingest writes its own files (formula-looking text was escaped in the frames)
     paths = [write_text(out / "rows.csv", csv_text(safe_frame(res.rows))),
              res.cell_log.write_csv(out / "ingest_cells.csv", csv_text),
@@ -93,7 +110,7 @@ def ingest_first(data_file: Path, out: Path, instrument, format: str = "auto",
               "options": prov["options"], "dropped_identifier_columns": prov["dropped_identifier_columns"],
               "quality_report": "quality.html", "provenance": "ingest_provenance.json",
               "page_timers": prov["page_timers"]}
-    return res.responses, record, paths, res.pages
+    return responses, record, paths, res.pages
 
 
 def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, bootstrap: int = 2000,
@@ -109,16 +126,19 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
     from analysis.propositions.pipeline import analyze, write_outputs
     from analysis.report.render import write_reports
     from instrument import load_instrument
+    from smecore.errors import DataError
 
     full = load_instrument()
     inst = full.select(modules)
     ingested: dict | None = None
     ingest_paths: list[Path] = []
     page_seconds = None
+    t0 = time.perf_counter()
     if format == "auto" and (not data_file.exists() or is_codebook_csv(data_file, full)):
         data = read_responses(data_file)
     else:
         data, ingested, ingest_paths, page_seconds = ingest_first(data_file, out, full, format, key_file)
+    t_read = time.perf_counter() - t0
     # the bar starts with the first report of progress, so that an error in the input
     # is printed as one clean line
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -139,7 +159,20 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
     finally:
         if tasks:
             bar.stop()
+    if result.verdicts.empty:  # exit 2 with the reasons rather than "0 hypotheses tested"
+        reasons: dict[str, list[str]] = {}
+        for r in result.skipped.itertuples():
+            reasons.setdefault(str(r.reason), []).append(str(r.hypothesis))
+        # the reasons of models that failed first; "module not in the data" only explains the rest
+        order = sorted(reasons.items(), key=lambda kv: "not in the data" in kv[0])
+        shown = "; ".join(f"{', '.join(h)}: {why}" for why, h in order[:3])
+        raise DataError(f"{data_file}: no hypothesis could be tested ({shown}"
+                        + ("; ..." if len(reasons) > 3 else "") + ")")
     if ingested is not None:
         result = replace(result, options={**result.options, "ingest": ingested})
+    t0 = time.perf_counter()
     paths = write_outputs(result, out, data_file) + write_reports(result, inst, out) + ingest_paths
+    stage = "reading and ingesting (with the quality report)" if ingested is not None else "reading"
+    result = replace(result, timings={stage: t_read, **result.timings,
+                                      "writing outputs and reports": time.perf_counter() - t0})
     return result, paths

@@ -48,7 +48,7 @@ def generate_command(
     out: Path = typer.Option(..., "--out", help="Data file to write (a .sidecar.json is written beside it)."),
     world: str = typer.Option("theory", "--world", help="theory (the hypotheses hold) or null (tested effects are zero)."),
     n: int = typer.Option(600, "--n", min=1, help="Number of firms."),
-    seed: int = typer.Option(1, "--seed", help="Random seed; the same seed gives byte-identical files."),
+    seed: int = typer.Option(1, "--seed", min=0, help="Random seed; the same seed gives byte-identical files."),
     modules: str = typer.Option(None, "--modules", help="Comma-separated modules, e.g. M1,M5 (M0 always included)."),
     clean: bool = typer.Option(False, "--clean", help="Switch every realism knob off."),
     fmt: str = typer.Option(None, "--format", help="csv, xlsx, sav, dta, qualtrics, limesurvey, kobo or redcap "
