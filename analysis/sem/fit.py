@@ -7,7 +7,7 @@
 2. parse      - model syntax -> statements (:mod:`analysis.sem.syntax`)
 3. data       - data frame -> numeric arrays per group + exclusion log
 4. partable   - statements -> parameter table with lavaan's defaults
-5. samplestats- arrays -> moments, missing-data patterns, h1 (EM)
+5. samplestats- arrays -> moments, rows grouped by missing values, h1 (EM)
 6. estimate   - Newton/Fisher scoring on the ML or FIML discrepancy
 7. vcov       - standard errors (expected / observed information, sandwich)
 8. test       - chi-square, Yuan-Bentler scaled chi-square
@@ -39,6 +39,7 @@ from analysis.sem.data_prep import PreparedData, prepare_data
 from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
 from analysis.sem.estimation import Estimation, label_values, row_values
 from analysis.sem.estimators import get_estimator, objective_class
+from analysis.sem.fiml import row_terms
 from analysis.sem.fit_indices import (
     agfi,
     cfi,
@@ -249,7 +250,7 @@ def h1_information(groups: Sequence[GroupData], variables, options: FitOptions) 
             if (gd.has_missing or variables.ov_x or gd.cluster is not None) else None for gd in groups]
 
 
-def step08_test(est: Estimation, options: FitOptions, df: int, e_inv: np.ndarray,
+def step08_test(est: Estimation, options: FitOptions, df: int, e_inv: np.ndarray | None,
                 b0: list[np.ndarray] | None, h1: list | None = None) -> TestResult:
     """Likelihood-ratio chi-square against the saturated model; Yuan-Bentler scaling for MLR."""
     obj = est.objective
@@ -281,7 +282,9 @@ def step09_baseline(est: Estimation, options: FitOptions, h1: list | None = None
     fiml = options.missing == "fiml"
     base = step06_estimate(pt, est.groups, options.meanstructure, fiml)
     df = _ndat(pt, est.groups) - pt.npar
-    _, e_inv, b0 = step07_vcov(base, options)
+    e_inv = b0 = None
+    if options.test == "yuan.bentler.mplus":  # only the scaled test needs the baseline's information
+        _, e_inv, b0 = step07_vcov(base, options)
     return step08_test(base, options, df, e_inv, b0, h1), base
 
 
@@ -473,10 +476,10 @@ def _other_measures(est: Estimation, options: FitOptions, x2: float, df: int, np
             frame = pd.DataFrame(gd.data)
             obs_cov = frame.cov().to_numpy() * (gd.n - 1) / gd.n
             obs_mean = frame.mean().to_numpy()
-            patterns = [(pat.n, pat.observed) for pat in gd.patterns]
+            rows = row_terms(gd.rows, imp.mu, imp.sigma)
         else:
-            obs_cov, obs_mean, patterns = gd.cov, gd.mean, None
-        value += gd.n / n * gfi(obs_cov, obs_mean, imp.sigma, imp.mu, options.meanstructure, x_idx, patterns)
+            obs_cov, obs_mean, rows = gd.cov, gd.mean, None
+        value += gd.n / n * gfi(obs_cov, obs_mean, imp.sigma, imp.mu, options.meanstructure, x_idx, rows)
         p = len(gd.mean)
         nel += p * (p + 1) // 2 + (p if options.meanstructure else 0)
     return {"gfi": value, "agfi": agfi(value, nel, df), "pgfi": pgfi(value, nel, df),

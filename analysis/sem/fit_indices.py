@@ -24,6 +24,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import optimize, stats
 
+from analysis.sem.fiml import RowTerms, expected_quadratic
+
 
 def cfi(x2: float, df: float, x2_null: float, df_null: float,
         c_hat: float = 1.0, c_hat_null: float = 1.0) -> float:
@@ -247,8 +249,7 @@ def residual_rms(sample_cov: np.ndarray, sample_mean: np.ndarray, implied_cov: n
 
 # -- GFI family (lav_fit_gfi, lav_fit_other) -------------------------------------------
 def gfi(obs_cov: np.ndarray, obs_mean: np.ndarray, implied_cov: np.ndarray, implied_mean: np.ndarray,
-        meanstructure: bool, x_idx: Sequence[int] = (),
-        patterns: Sequence[tuple[int, np.ndarray]] | None = None) -> float:
+        meanstructure: bool, x_idx: Sequence[int] = (), rows: RowTerms | None = None) -> float:
     """Goodness-of-fit index of one group, ``1 - r' V r / s' V s`` (lavaan's ``lav_fit_gfi``).
 
     ``s = (mean, vech(cov))`` are lavaan's ``WLS.obs`` (with missing data the
@@ -258,35 +259,26 @@ def gfi(obs_cov: np.ndarray, obs_mean: np.ndarray, implied_cov: np.ndarray, impl
     the fixed covariates ``x_idx`` left out (zero rows, as lavaan's ``x.idx``).
     Complete data: ``V = diag(Sigma^-1, 1/2 D'(Sigma^-1 x Sigma^-1) D)``, so
     ``r' V r = r_m' W r_m + tr(W R W R) / 2`` with ``W = Sigma^-1``. Missing data
-    (``patterns``: ``(count, observed columns)`` of each pattern): the
-    count-weighted average of that, ``W`` the zero-padded inverse of each
-    pattern's observed block.
+    (``rows``: :func:`analysis.sem.fiml.row_terms` at the implied moments): the
+    average of that over rows, ``W`` the zero-padded inverse of each row's
+    observed block (:func:`analysis.sem.fiml.expected_quadratic`).
     """
     p = len(obs_mean)
     keep_mean = np.ones(p, bool)
     keep_mean[list(x_idx)] = False
     keep_cov = ~np.outer(~keep_mean, ~keep_mean)
-    if patterns is None:
-        patterns = [(1, np.arange(p))]
-        use_mean = meanstructure
-    else:
-        use_mean = True  # lavaan's missing-data information always has the mean block
-    total = sum(c for c, _ in patterns)
-    weights = []
-    for count, observed in patterns:
-        w = np.zeros((p, p))
-        w[np.ix_(observed, observed)] = np.linalg.inv(implied_cov[np.ix_(observed, observed)])
-        weights.append((count / total, w))
+    use_mean = meanstructure or rows is not None  # lavaan's missing-data information always has the mean block
+    w = np.linalg.inv(implied_cov)
 
     def quad(cov: np.ndarray, mean: np.ndarray) -> float:
         cov = np.where(keep_cov, cov, 0.0)
         mean = np.where(keep_mean, mean, 0.0)
-        value = 0.0
-        for f, w in weights:
-            wc = w @ cov
-            value += f * 0.5 * float(np.sum(wc * wc.T))
-            if use_mean:
-                value += f * float(mean @ w @ mean)
+        if rows is not None:
+            return expected_quadratic(rows, cov, mean) / rows.n
+        wc = w @ cov
+        value = 0.5 * float(np.sum(wc * wc.T))
+        if use_mean:
+            value += float(mean @ w @ mean)
         return value
 
     return 1.0 - quad(obs_cov - implied_cov, obs_mean - implied_mean) / quad(obs_cov, obs_mean)

@@ -26,10 +26,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from analysis.sem.partable import ParTable
 from analysis.sem.vech import vech_indices
 from smecore.errors import EstimationError
+
+#: size (q_occ x npar) above which the incidence matrix is kept sparse
+DENSE_INCIDENCE = 40_000
 
 
 @dataclass(frozen=True)
@@ -130,12 +134,13 @@ class RamModel:
                 names, p, a, s, m, np.array(kinds, dtype=int), np.array(rows, dtype=int),
                 np.array(cols, dtype=int), np.array(pars, dtype=int)))
         self.row_location = loc
-        # incidence of occurrences on free parameters, per group (q_occ x npar)
+        # incidence of occurrences on free parameters, per group (q_occ x npar); sparse in large models,
+        # where dense products with it cost q^2 npar (most parameters occur once)
         self._incidence = []
         for gm in self.groups:
             inc = np.zeros((len(gm.occ_par), self.npar))
             inc[np.arange(len(gm.occ_par)), gm.occ_par] = 1.0
-            self._incidence.append(inc)
+            self._incidence.append(sparse.csr_matrix(inc) if inc.size > DENSE_INCIDENCE else inc)
 
     # -- matrices and implied moments --------------------------------------------
     def matrices(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -191,19 +196,33 @@ class RamModel:
 
     def incidence(self, g: int) -> np.ndarray:
         """Matrix mapping occurrences of group ``g`` to free parameters (q_occ x npar)."""
-        return self._incidence[g]
+        inc = self._incidence[g]
+        return inc.toarray() if sparse.issparse(inc) else inc
+
+    def collapse(self, g: int, h: np.ndarray) -> np.ndarray:
+        """``inc' h inc``: a matrix over the occurrences of group ``g`` summed onto the free parameters."""
+        inc = self._incidence[g]
+        if not sparse.issparse(inc):
+            return inc.T @ h @ inc
+        return np.asarray(inc.T @ np.asarray(inc.T @ h).T)
+
+    def collapse_rows(self, g: int, x: np.ndarray) -> np.ndarray:
+        """``x inc``: vectors (or rows of case-wise values) over occurrences summed onto the free parameters."""
+        inc = self._incidence[g]
+        if not sparse.issparse(inc):
+            return x @ inc
+        return np.asarray(inc.T @ np.asarray(x).T).T
+
+    def occurrence_jacobian(self, g: int, imp: Implied) -> np.ndarray:
+        """Derivative of ``[mu, vech(Sigma)]`` with respect to each free occurrence (``q_sat x q_occ``)."""
+        U, V, M = self.rank2_factors(g, imp)
+        rr, cc = vech_indices(U.shape[0])
+        return np.vstack([M, U[rr] * V[cc] + V[rr] * U[cc]])
 
     def jacobian(self, g: int, imp: Implied, meanstructure: bool) -> np.ndarray:
         """Delta: derivative of ``[mu, vech(Sigma)]`` (or ``vech(Sigma)``) w.r.t. the free parameters.
 
         ``vech`` stacks the lower triangle column by column (lavaan's order).
         """
-        U, V, M = self.rank2_factors(g, imp)
-        p = U.shape[0]
-        rr, cc = vech_indices(p)
-        d_sigma = U[rr] * V[cc] + V[rr] * U[cc]
-        inc = self.incidence(g)
-        d_sigma = d_sigma @ inc
-        if meanstructure:
-            return np.vstack([M @ inc, d_sigma])
-        return d_sigma
+        jac = self.collapse_rows(g, self.occurrence_jacobian(g, imp))
+        return jac if meanstructure else jac[self.groups[g].n_obs:]
