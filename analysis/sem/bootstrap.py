@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 from scipy import stats
 
 from analysis.sem.constants import ROW_KEY
@@ -139,13 +139,15 @@ def bootstrap(result: FitResult, n_boot: int = 1000, *, seed: int = 0, level: fl
             if progress:
                 progress(len(collected), n_boot)
     else:
-        runner = Parallel(n_jobs=n_jobs, return_as="generator")
-        jobs = (delayed(_replicates)(est, arrays, fiml, [children[i] for i in b], values, members)
-                for b in batches)
-        for part in runner(jobs):
-            collected += part
-            if progress:
-                progress(len(collected), n_boot)
+        # one BLAS thread per worker process: workers x threads would oversubscribe the cores
+        with parallel_config(backend="loky", inner_max_num_threads=1):
+            runner = Parallel(n_jobs=n_jobs, return_as="generator")
+            jobs = (delayed(_replicates)(est, arrays, fiml, [children[i] for i in b], values, members)
+                    for b in batches)
+            for part in runner(jobs):
+                collected += part
+                if progress:
+                    progress(len(collected), n_boot)
     ok = [c for c in collected if c is not None and np.all(np.isfinite(c))]
     names = [f"{r.lhs} {r.op} {r.rhs}" + (f" [{r.group}]" if result.partable.ngroups > 1 and r.group else "")
              for r in rows.itertuples()]

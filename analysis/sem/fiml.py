@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from analysis.sem.vech import kron_vech, vech_indices
+from analysis.sem.vech import vech_indices
 
 LOG2PI = float(np.log(2 * np.pi))
 
@@ -219,6 +219,10 @@ def trace_products(U: np.ndarray, V: np.ndarray, P: np.ndarray, Q: np.ndarray) -
             + (U.T @ qu) * (V.T @ pv).T + (U.T @ qv) * (U.T @ pv).T)
 
 
+#: rows missing more values than this go through the row-by-row path of the quartic Hessian term
+QUARTIC_BATCH_K = 16
+
+
 def casewise_hessian(rt: RowTerms, U: np.ndarray, V: np.ndarray, M: np.ndarray,
                      expected: bool = False) -> np.ndarray:
     """Hessian of ``sum_i -2 log L_i`` over a model's free occurrences, without the term of second
@@ -227,15 +231,18 @@ def casewise_hessian(rt: RowTerms, U: np.ndarray, V: np.ndarray, M: np.ndarray,
     Per row (``W_i``, ``b_i = W_i r_i``) it is ``2 T(W_i, b_i b_i') - T(W_i, W_i) + 2 (c_i + c_i') +
     2 M' W_i M`` with ``T(P, Q)[k, l] = tr(P dSigma_k Q dSigma_l)`` and ``c_i = diag(U'b_i) V'W_i M
     + diag(V'b_i) U'W_i M``; ``expected=True`` gives its expectation ``T(W_i, W_i) + 2 M'W_i M``.
-    Written with ``W_i = P (Sigma - C~_i) P`` and ``b_i = P e_i`` (``Ut = P U`` etc.), the sum is
+    Written with ``W_i = P (Sigma - C~_i) P`` and ``b_i = P e_i`` (``Ut = P U`` etc.), and with
+    ``C_i = R_i R_i'`` (Cholesky) and ``Zu_i = R_i' Ut_m``, ``Zv_i = R_i' Vt_m`` (k x q), the sum is
 
     * ``T~(Sigma, 2 E + 2 K - n Sigma)`` with ``E = sum e_i e_i'``, ``K = sum C~_i`` (``T~``: T with ``Ut``,
       ``Vt``) - one dense term;
-    * ``- 2 sum_i X_i' C_i X_i`` with ``X_i = Ut_m diag(Vt'e_i) + Vt_m diag(Ut'e_i)`` (k x q per row):
-      one product of the rows stacked;
-    * ``- sum_i T~(C~_i, C~_i)``, quartic in ``C~_i``: a sparse tensor
-      ``Phi[a,b,c,d] = sum_i C~_i[a,b] C~_i[c,d]`` contracted with Khatri-Rao products of
-      ``Ut`` and ``Vt`` for rows missing few values, row by row for rows missing many;
+    * ``- 2 sum_i X_i' X_i`` with ``X_i = Zu_i diag(Vt'e_i) + Zv_i diag(Ut'e_i)``: one product of the
+      rows of all ``X_i`` stacked;
+    * ``-/+ sum_i T~(C~_i, C~_i) = 2 sum_i [(Zv'Zu) o (Zv'Zu)' + (Zv'Zv) o (Zu'Zu)]``: as the
+      products ``w_st = zv_s o zu_t + zv_t o zu_s`` (``s <= t``, rows of ``Zv``, ``Zu``) it is
+      ``2 sum w_st w_st'`` - again one product of stacked rows, ``k(k+1)/2`` per data row, instead of
+      q x q Hadamard products per row (rows missing more than :data:`QUARTIC_BATCH_K` values, where
+      those rows would outnumber ``3k``, are done row by row);
     * mean terms ``2 Mt'(n Sigma - K) Mt`` and ``2 (c + c')`` from the same pieces.
     """
     P, sigma, e = rt.precision, rt.sigma, rt.resid
@@ -248,75 +255,49 @@ def casewise_hessian(rt: RowTerms, U: np.ndarray, V: np.ndarray, M: np.ndarray,
     else:
         h = trace_products(ut, vt, sigma, 2.0 * (e.T @ e) + 2.0 * csum - n * sigma)
     h += 2.0 * (mt.T @ (n * sigma - csum) @ mt)
-    quartic = _quartic_terms(rt, ut, vt)
-    h += quartic if expected else -quartic
-    if not expected and rt.blocks:
+    quartic = np.zeros((q, q))
+    if not expected:
         alpha, beta = e @ ut, e @ vt
-        c = (alpha.sum(axis=0)[:, None] * (vt.T @ sigma @ mt) + beta.sum(axis=0)[:, None] * (ut.T @ sigma @ mt))
-        zs, zm = [], []
-        for b in rt.blocks:
-            chol = np.linalg.cholesky(b.cond_cov)  # C = R R'
-            x = ut[b.cols] * beta[b.rows][:, None, :] + vt[b.cols] * alpha[b.rows][:, None, :]
-            zs.append(np.einsum("nlk,nlq->nkq", chol, x).reshape(-1, q))
-            zm.append(np.einsum("nlk,nlq->nkq", chol, mt[b.cols]).reshape(-1, mt.shape[1]))
-        z, zmean = np.vstack(zs), np.vstack(zm)
-        h -= 2.0 * (z.T @ z)
-        c -= z.T @ zmean
-        h += 2.0 * (c + c.T)
-    elif not expected:
-        alpha, beta = e @ ut, e @ vt
-        c = (alpha.sum(axis=0)[:, None] * (vt.T @ sigma @ mt) + beta.sum(axis=0)[:, None] * (ut.T @ sigma @ mt))
-        h += 2.0 * (c + c.T)
+        c = alpha.sum(axis=0)[:, None] * (vt.T @ sigma @ mt) + beta.sum(axis=0)[:, None] * (ut.T @ sigma @ mt)
+        xx = np.zeros((q, q))
+    for b in rt.blocks:
+        k = b.cols.shape[1]
+        step = max(1, 4_000_000 // (k * (k + 1) // 2 * q))
+        for s in range(0, len(b.rows), step):
+            rows, cols = b.rows[s:s + step], b.cols[s:s + step]
+            rt_ = np.linalg.cholesky(b.cond_cov[s:s + step]).transpose(0, 2, 1)  # R'
+            zu, zv = np.matmul(rt_, ut[cols]), np.matmul(rt_, vt[cols])  # n_k x k x q
+            quartic += _quartic_rows(zu, zv)
+            if not expected:
+                x = (zu * beta[rows][:, None, :] + zv * alpha[rows][:, None, :]).reshape(-1, q)
+                xx += x.T @ x
+                c -= x.T @ np.matmul(rt_, mt[cols]).reshape(-1, mt.shape[1])
+    if expected:
+        h += quartic
+    else:
+        h += 2.0 * (c + c.T) - quartic - 2.0 * xx
     return (h + h.T) / 2
 
 
-def _quartic_terms(rt: RowTerms, ut: np.ndarray, vt: np.ndarray) -> np.ndarray:
-    """``sum_i T~(C~_i, C~_i) = 2 sum_i [(Vt'C~Ut) o (Vt'C~Ut)' + (Vt'C~Vt) o (Ut'C~Ut)]``.
+def _quartic_rows(zu: np.ndarray, zv: np.ndarray) -> np.ndarray:
+    """``sum_i 2 [(Zv_i'Zu_i) o (Zv_i'Zu_i)' + (Zv_i'Zv_i) o (Zu_i'Zu_i)]`` for stacks ``n x k x q``.
 
-    As a product through the saturated parameters: ``J' (sum_i kron_vech(C~_i, C~_i)) J`` with
-    ``J[(a,b), k] = Ut[a,k] Vt[b,k] + Vt[a,k] Ut[b,k]`` (``vech`` of ``P dSigma_k P``); the middle
-    matrix is sparse - row i only touches the pairs of its missing cells, ``(k(k+1)/2)^2``
-    entries - so the cost is ``sum_i (k(k+1)/2)^2 q + p^2 q^2 / 2`` instead of ``q^2`` per row.
-    Rows missing many values (where that would exceed the ``3 k q^2`` of doing the row
-    directly) are done one by one.
+    ``(Zv'Zu) o (Zu'Zv) + (Zv'Zv) o (Zu'Zu) = sum_{s<t} w_st w_st' + 2 sum_s x_ss x_ss'`` with
+    ``x_st = zv_s o zu_t`` and ``w_st = x_st + x_ts`` (Khatri-Rao rows), so the sum over rows is one
+    product of the stacked ``w`` (and ``sqrt(2) x_ss``).
     """
-    p, q = ut.shape
-    out = np.zeros((q, q))
-    vals, rows, cols = [], [], []
-    for b in rt.blocks:
-        k = b.cols.shape[1]
-        kv = k * (k + 1) // 2
-        if kv * kv <= 3 * k * q:
-            la, lc = vech_indices(k)  # local pairs, la >= lc; columns are sorted, so global pairs too
-            cc = b.cond_cov
-            # kron_vech(C, C)[m, n] = 2 h_m h_n (C_ac C_bd + C_ad C_bc), m = (a,b), n = (c,d)
-            hl = np.where(la == lc, 0.5, 1.0)
-            loc = (cc[:, la[:, None], la[None, :]] * cc[:, lc[:, None], lc[None, :]]
-                   + cc[:, la[:, None], lc[None, :]] * cc[:, lc[:, None], la[None, :]]) * (2.0 * np.outer(hl, hl))
-            glob = vech_position(b.cols[:, la], b.cols[:, lc], p)  # n_k x kv
-            vals.append(loc.ravel())
-            rows.append(np.broadcast_to(glob[:, :, None], loc.shape).ravel())
-            cols.append(np.broadcast_to(glob[:, None, :], loc.shape).ravel())
-            continue
-        for r in range(len(b.rows)):  # one row at a time: C = R R'
-            chol = np.linalg.cholesky(b.cond_cov[r])
-            zu, zv = chol.T @ ut[b.cols[r]], chol.T @ vt[b.cols[r]]
-            f_vu = zv.T @ zu
-            out += 2.0 * (f_vu * f_vu.T + (zv.T @ zv) * (zu.T @ zu))
-    if vals:
-        a, c = vech_indices(p)
-        qv = len(a)
-        ksp = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                                shape=(qv, qv))
-        used = np.flatnonzero(np.diff(ksp.indptr) > 0)
-        jac = ut[a[used]] * vt[c[used]] + vt[a[used]] * ut[c[used]]
-        out += jac.T @ (ksp[used][:, used] @ jac)
-    return out
-
-
-def vech_position(r: np.ndarray, c: np.ndarray, p: int) -> np.ndarray:
-    """Index in lavaan's ``vech`` order (lower triangle, column by column) of the cells ``(r, c)``, ``r >= c``."""
-    return c * p - c * (c - 1) // 2 + (r - c)
+    n, k, q = zu.shape
+    if k > QUARTIC_BATCH_K:
+        out = np.zeros((q, q))
+        for u, v in zip(zu, zv):
+            f_vu = v.T @ u
+            out += 2.0 * (f_vu * f_vu.T + (v.T @ v) * (u.T @ u))
+        return out
+    s, t = np.triu_indices(k)
+    w = zv[:, s] * zu[:, t] + zv[:, t] * zu[:, s]
+    w[:, s == t] *= np.sqrt(0.5)  # w_ss = 2 x_ss; the diagonal needs sqrt(2) x_ss
+    w = w.reshape(-1, q)
+    return 2.0 * (w.T @ w)
 
 
 def expected_quadratic(rt: RowTerms, cov: np.ndarray, mean: np.ndarray) -> float:
@@ -347,28 +328,30 @@ def saturated_scores(rt: RowTerms, transformed: bool = False) -> np.ndarray:
 
     Columns: means, then ``vech(Sigma)`` (lavaan's order); an off-diagonal
     element is one parameter for both of its cells. ``d l_i / dmu = W_i r_i`` and
-    ``d l_i / dSigma = (W_i r_i r_i' W_i - W_i) / 2``. ``transformed``: in the basis of
-    :func:`saturated_hessian`, where they are ``e_i`` and ``(e_i e_i' - Sigma + C~_i) / 2``.
+    ``d l_i / dSigma = (W_i r_i r_i' W_i - W_i) / 2``, ``W_i = P - P C~_i P``. ``transformed``: in the
+    basis of :func:`saturated_hessian`, where they are ``e_i`` and ``(e_i e_i' - Sigma + C~_i) / 2``.
     """
     P = rt.precision
     p = P.shape[0]
     a, c = vech_indices(p)
     scale = np.where(a == c, 0.5, 1.0)  # off-diagonal: the two cells of one parameter
-    if transformed:
-        e = rt.resid
-        cov = e[:, a] * e[:, c] - rt.sigma[a, c]
-        for blk in rt.blocks:
-            full = np.zeros((len(blk.rows), p, p))
-            idx = np.arange(len(blk.rows))[:, None, None]
-            full[idx, blk.cols[:, :, None], blk.cols[:, None, :]] = blk.cond_cov
-            cov[blk.rows] += full[:, a, c]
-        return np.hstack([e, cov * scale])
-    b = rt.resid @ P
-    cov = b[:, a] * b[:, c] - P[a, c]
+    b = rt.resid if transformed else rt.resid @ P
+    cov = b[:, a] * b[:, c] - (rt.sigma if transformed else P)[a, c]
+    ac = a * p + c
     for blk in rt.blocks:
-        pm = P[blk.cols]  # n_k x k x p: rows m of P
-        pcp = np.einsum("nkp,nkl,nlq->npq", pm, blk.cond_cov, pm, optimize=True)
-        cov[blk.rows] += pcp[:, a, c]
+        k = blk.cols.shape[1]
+        if transformed:  # + C~_i: scatter its k(k+1)/2 distinct cells
+            la, lc = vech_indices(k)  # columns are sorted, so (cols[la], cols[lc]) is in the lower triangle
+            r, cc = blk.cols[:, la], blk.cols[:, lc]
+            pos = cc * p - cc * (cc - 1) // 2 + (r - cc)  # vech position of (r, cc), r >= cc
+            cov[blk.rows[:, None], pos] += blk.cond_cov[:, la, lc]
+            continue
+        step = max(1, 2_000_000 // (p * p))
+        for s in range(0, len(blk.rows), step):  # + P C~_i P = L L', L = P_m R
+            rows = blk.rows[s:s + step]
+            low = np.matmul(P[blk.cols[s:s + step]].transpose(0, 2, 1), np.linalg.cholesky(blk.cond_cov[s:s + step]))
+            pcp = np.matmul(low, low.transpose(0, 2, 1)).reshape(len(rows), p * p)
+            cov[rows] += np.take(pcp, ac, axis=1)
     return np.hstack([b, cov * scale])
 
 
@@ -390,8 +373,11 @@ def saturated_hessian(rt: RowTerms, expected: bool = False) -> np.ndarray:
       (expected: ``kron_vech(Sigma, n Sigma - 2K) + sum_i kron_vech(C~_i, C~_i)``);
     * means x covariances: from ``Sigma (x) b - sum_i C~_i (x) e_i``.
 
-    The sums over rows of products of ``C~_i`` (supported on the row's missing
-    cells) are sparse-matrix products.
+    ``kron_vech(A, B)`` at ``k = (a,b), l = (c,d)`` is ``h_k h_l (G[a,c,b,d] + G[a,d,b,c] + G[b,c,a,d] +
+    G[b,d,a,c])`` for ``G[x,z,y,w] = A[x,z] B[y,w]``; here ``G = Sigma (x) Y -/+ sum_i C~_i (x) B_i``.
+    Row k reads only the slices ``G[a,:,b,:]`` and ``G[b,:,a,:]``, so G is built one ``x`` at a
+    time (``p^3`` memory; the sum over rows is a sparse product, ``C~_i[x, .]`` being non-zero
+    only for rows missing ``x``) and each slice is added to the rows of ``vech`` that need it.
     """
     sigma = rt.sigma
     p = sigma.shape[0]
@@ -402,54 +388,56 @@ def saturated_hessian(rt: RowTerms, expected: bool = False) -> np.ndarray:
     out = np.zeros((q, q))
     csum = rt.cond_sum()
     out[:p, :p] = 2.0 * (n * sigma - csum)
-    cmat = rt.sparse_cond() if rt.blocks else None
     e = rt.resid
-    if cmat is not None:
-        inc = np.flatnonzero(np.diff(cmat.indptr) > 0)  # rows with a missing value
-        cm = cmat[inc]
-        dense = cm.toarray()
     if expected:
-        out[p:, p:] = kron_vech(sigma, n * sigma - 2.0 * csum)
-        if cmat is not None:
-            out[p:, p:] += _kron_sum(cm, dense, p, a, c, h)
-        return out
-    out[p:, p:] = kron_vech(sigma, 2.0 * csum + 2.0 * (e.T @ e) - n * sigma)
-    ebar = e.sum(axis=0)
-    # means x covariances: 2 h [ (Sigma_ja b_c + Sigma_jc b_a) - (G_jac + G_jca) ], G_jac = sum_i C~_i[j,a] e_ic
-    cross = sigma[:, a] * ebar[c] + sigma[:, c] * ebar[a]
-    if cmat is not None:
-        g3 = np.asarray(cm.T.tocsr() @ e[inc]).reshape(p, p, p)
-        cross -= g3[:, a, c] + g3[:, c, a]
-        dense += 2.0 * (e[inc][:, :, None] * e[inc][:, None, :]).reshape(len(inc), p * p)  # vec(C~_i + 2 e_i e_i')
-        out[p:, p:] -= _kron_sum(cm, dense, p, a, c, h)
-    cross = 2.0 * cross * h
-    out[:p, p:] = cross
-    out[p:, :p] = cross.T
+        y, sign = n * sigma - 2.0 * csum, 1.0
+    else:
+        y, sign = 2.0 * csum + 2.0 * (e.T @ e) - n * sigma, -1.0
+    by_x = bmat = None
+    if rt.blocks:
+        cmat = rt.sparse_cond()
+        inc = np.flatnonzero(np.diff(cmat.indptr) > 0)  # rows with a missing value
+        cmat = cmat[inc]
+        ei = e[inc]
+        if expected:
+            bmat = cmat.toarray()  # vec(B_i) = vec(C~_i)
+        else:  # vec(B_i) = vec(C~_i + 2 e_i e_i')
+            bmat = (2.0 * ei[:, :, None] * ei[:, None, :]).reshape(len(inc), p * p)
+            rr = np.repeat(np.arange(len(inc)), np.diff(cmat.indptr))
+            bmat[rr, cmat.indices] += cmat.data
+        by_x = cmat.T.tocsr()  # rows (x, z): CSR rows are 6x faster than CSC columns here
+    cov = out[p:, p:]
+    _covariance_block(cov, sigma, y, by_x, bmat, sign, a, c)
+    cov *= h[:, None]
+    cov *= h[None, :]
+    if not expected:
+        ebar = e.sum(axis=0)
+        # means x covariances: 2 h [ (Sigma_ja b_c + Sigma_jc b_a) - (G_jac + G_jca) ], G_jac = sum_i C~_i[j,a] e_ic
+        cross = sigma[:, a] * ebar[c] + sigma[:, c] * ebar[a]
+        if by_x is not None:
+            g3 = np.asarray(by_x @ ei).reshape(p, p, p)
+            cross -= g3[:, a, c] + g3[:, c, a]
+        cross = 2.0 * cross * h
+        out[:p, p:] = cross
+        out[p:, :p] = cross.T
     return out
 
 
-def _kron_sum(cmat: sparse.csr_matrix, other: np.ndarray, p: int, a: np.ndarray, c: np.ndarray,
-              h: np.ndarray) -> np.ndarray:
-    """``sum_i kron_vech(C~_i, B_i)`` from ``cmat`` (rows ``vec(C~_i)``) and ``other`` (rows ``vec(B_i)``).
-
-    ``Q[(x,z),(y,w)] = sum_i C~_i[x,z] B_i[y,w]`` is one sparse-matrix product. The vech entry
-    ``k = (a,b), l = (c,d)`` is ``h_k h_l (Q[(a,c),(b,d)] + Q[(a,d),(b,c)] + Q[(b,c),(a,d)] +
-    Q[(b,d),(a,c)])``, so row ``k`` reads the p x p blocks ``Q[a,:,b,:]`` and ``Q[b,:,a,:]``
-    (rows of contiguous segments; no transposed copy of the p^4 array).
-    """
-    q4 = np.asarray(cmat.T.tocsr() @ other).reshape(p, p, p, p)  # CSR: 6x faster than CSC here
-    q = len(a)
-    out = np.empty((q, q))
+def _covariance_block(out: np.ndarray, sigma: np.ndarray, y: np.ndarray, by_x, bmat, sign: float,
+                      a: np.ndarray, c: np.ndarray) -> None:
+    """Add ``kron_vech(Sigma, Y) + sign * sum_i kron_vech(C~_i, B_i)`` (before the ``h h`` scaling) to ``out``,
+    one slice ``G[x, :, :, :]`` at a time (see :func:`saturated_hessian`)."""
+    p = sigma.shape[0]
     ac = a * p + c
-    step = max(1, 1_000_000 // (p * p))
-    for s in range(0, q, step):
-        rows = slice(s, s + step)
-        g = q4[a[rows], :, c[rows], :] + q4[c[rows], :, a[rows], :].transpose(0, 2, 1)  # chunk x p x p
-        g += g.transpose(0, 2, 1)
-        out[rows] = np.take(g.reshape(len(g), p * p), ac, axis=1)
-    out *= h[:, None]
-    out *= h[None, :]
-    return out
+    for x in range(p):
+        g = sigma[x][:, None, None] * y[None, :, :]  # [z, y, w]
+        if by_x is not None:
+            g += sign * np.asarray(by_x[x * p:(x + 1) * p] @ bmat).reshape(p, p, p)
+        first, second = np.flatnonzero(a == x), np.flatnonzero(c == x)  # rows k = (x, .) and k = (., x)
+        for rows, other in ((first, c[first]), (second, a[second])):
+            sl = g[:, other, :].transpose(1, 0, 2)  # len(rows) x p x p: G[x, :, b, :]
+            sl = sl + sl.transpose(0, 2, 1)
+            out[rows] += np.take(sl.reshape(len(rows), p * p), ac, axis=1)
 
 
 def sandwich_columns(mat: np.ndarray, m: np.ndarray, dual: bool = False) -> np.ndarray:

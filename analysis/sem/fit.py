@@ -84,6 +84,7 @@ from analysis.sem.standardize import standardize
 from analysis.sem.start import start_values
 from analysis.sem.summary import fit_summary
 from analysis.sem.syntax import ParsedModel, parse_model
+from analysis.sem.threads import fit_threads
 from smecore.errors import (
     ConvergenceError,
     EstimationError,
@@ -644,7 +645,20 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
     Returns
     -------
     FitResult
+
+    Notes
+    -----
+    BLAS runs on one thread during the fit (:mod:`analysis.sem.threads`).
     """
+    with fit_threads():
+        return _fit(model, data, estimator=estimator, missing=missing, group=group, group_equal=group_equal,
+                    group_partial=group_partial, std_lv=std_lv, on_heywood=on_heywood, max_iter=max_iter,
+                    source=source, cluster=cluster, auxiliary=auxiliary, model_type=model_type,
+                    missing_codes=missing_codes)
+
+
+def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, std_lv, on_heywood,
+         max_iter, source, cluster, auxiliary, model_type, missing_codes) -> FitResult:
     get_estimator(estimator)
     objective_class(missing)
     _check_choice("on_heywood", on_heywood, ON_HEYWOOD)
@@ -729,8 +743,10 @@ def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
     non-convergence.
     """
     try:
-        groups = [group_data(x, h1=False, fiml=True) if fiml else group_data(x[~np.isnan(x).any(axis=1)]) for x in arrays]
-        return step06_estimate(est.partable, groups, est.objective.meanstructure, fiml,
-                               est.theta if theta0 is None else theta0, tol=tol, exact_when_slow=True)
+        with fit_threads():
+            groups = [group_data(x, h1=False, fiml=True) if fiml else group_data(x[~np.isnan(x).any(axis=1)])
+                      for x in arrays]
+            return step06_estimate(est.partable, groups, est.objective.meanstructure, fiml,
+                                   est.theta if theta0 is None else theta0, tol=tol, exact_when_slow=True)
     except (EstimationError, np.linalg.LinAlgError):
         return None

@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import linalg, sparse, stats
 from scipy.linalg import block_diag, lapack
 
 from analysis.sem.fiml import (
+    RowTerms,
+    casewise_hessian,
     row_groups,
     row_terms,
     sandwich_columns,
@@ -33,8 +35,9 @@ from analysis.sem.fiml import (
     saturated_scores,
     to_original,
 )
-from analysis.sem.objective import MLObjective
+from analysis.sem.objective import MLObjective, _Base
 from analysis.sem.samplestats import GroupData
+from analysis.sem.threads import large_threads
 from analysis.sem.vech import kron_vech, vech_indices
 from smecore.errors import NotPositiveDefiniteError
 
@@ -96,6 +99,8 @@ class SaturatedInformation:
     cov: np.ndarray  # the moments the information is evaluated at
     meanstructure: bool = True
     transformed: bool = False
+    rows: RowTerms | None = None  # FIML row terms at these moments (model-space products, transformed basis)
+    cluster: np.ndarray | None = None
 
     @cached_property
     def observed(self) -> np.ndarray:
@@ -109,6 +114,60 @@ class SaturatedInformation:
         b1 = s.T @ s / self.n
         return to_original(b1, np.linalg.inv(self.cov)) if self.transformed else b1
 
+    @cached_property
+    def original_scores(self) -> np.ndarray:
+        """The scores in the saturated parameters (cluster sums when clustered)."""
+        if not self.transformed:
+            return self.scores
+        return _cluster_scores(saturated_scores(self.rows), self.cluster)
+
+    def model_products(self, model, g: int, theta: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``Delta'A1 Delta``, ``Delta'Ac Delta``, ``Delta'S'`` and ``Delta'Ac Z`` (``Z = A1^-1 S'``) for the
+        Jacobian ``Delta`` of a model's moments at ``theta`` (group ``g``), over the kept moments.
+
+        In the transformed basis (no covariates) without forming ``Delta`` in it (q x npar, dense):
+        ``Delta'A1 Delta`` is the case-wise Hessian of the model's occurrences at these moments
+        (:func:`analysis.sem.fiml.casewise_hessian` / 2n), ``Delta'Ac Delta`` the complete-data
+        expected information, and ``Ac Delta`` in the transformed basis is ``Delta`` itself with
+        the diagonal covariances halved, so the last two are products with the sparse Jacobian.
+        """
+        imp = model.implied(theta, g)
+        if not (self.transformed and self.rows is not None):
+            delta = self.to_basis(model.jacobian(g, imp, self.meanstructure))
+            acd = self.complete_times(delta)
+            a1 = self.matrix[np.ix_(self.keep, self.keep)]
+            return (delta.T @ a1 @ delta, delta.T @ acd, delta.T @ self.scores[:, self.keep].T,
+                    acd.T @ self.solved)
+        U, V, M = model.rank2_factors(g, imp)
+        e = model.collapse(g, casewise_hessian(self.rows, U, V, M)) / (2.0 * self.n)
+        dcd = model.collapse(g, _Base._info_from(U, V, M, self.rows.precision, True))
+        jac = sparse.csr_matrix(model.occurrence_jacobian(g, imp))
+        p = len(self.cov)
+        a, c = vech_indices(p)
+        half = sparse.diags(np.concatenate([np.ones(p), np.where(a == c, 0.5, 1.0)]))
+        ds = model.collapse_rows(g, np.asarray(jac.T @ self.original_scores.T).T).T
+        dz = model.collapse_rows(g, np.asarray((half @ jac).T @ self.solved).T).T
+        return e, dcd, ds, dz
+
+    def complete_quadratic(self, y: np.ndarray) -> float:
+        """``sum_j y_j' Ac y_j`` over the columns of ``y`` (Kronecker form without covariates: ``p^3`` per column)."""
+        p = self.cov.shape[0]
+        nmean = p if self.meanstructure else 0
+        if len(self.keep) != nmean + p * (p + 1) // 2:
+            return float(np.sum(y * (self.complete() @ y)))
+        w = self.cov if self.transformed else np.linalg.inv(self.cov)
+        total = float(np.sum(y[:nmean] * (w @ y[:nmean])))
+        a, c = vech_indices(p)
+        step = max(1, 2_000_000 // (p * p))
+        for s in range(0, y.shape[1], step):
+            cols = slice(s, s + step)
+            mats = np.zeros((y[:, cols].shape[1], p, p))
+            mats[:, a, c] = y[nmean:, cols].T
+            mats[:, c, a] = y[nmean:, cols].T
+            yw = (mats.reshape(-1, p) @ w).reshape(mats.shape)  # Y W: tr(W Y W Y) = sum((Y W) o (Y W)')
+            total += 0.5 * float(np.einsum("nij,nji->", yw, yw))
+        return total
+
     def to_basis(self, delta: np.ndarray) -> np.ndarray:
         """Directions over (means, ``vech(Sigma)``) - e.g. a model's Jacobian - in the basis, kept rows."""
         if self.transformed:
@@ -120,7 +179,8 @@ class SaturatedInformation:
         """Cholesky factor of A1 over the kept moments (LU fallback flagged False when not positive definite)."""
         a1 = self.matrix[np.ix_(self.keep, self.keep)]
         try:
-            return linalg.cholesky(a1, lower=True, check_finite=False), True
+            with large_threads(len(a1)):
+                return linalg.cholesky(a1, lower=True, check_finite=False), True
         except linalg.LinAlgError:
             return a1, False
 
@@ -130,16 +190,18 @@ class SaturatedInformation:
         fac, chol = self._factor
         st = np.ascontiguousarray(self.scores[:, self.keep].T)
         if chol:
-            return linalg.solve_triangular(fac, st, lower=True, check_finite=False)
+            with large_threads(len(fac)):
+                return linalg.solve_triangular(fac, st, lower=True, check_finite=False)
         return st  # not used without a Cholesky factor (see solved)
 
     @cached_property
     def solved(self) -> np.ndarray:
         """``A1^-1 S'`` over the kept moments (kept moments x cases)."""
         fac, chol = self._factor
-        if chol:
-            return linalg.solve_triangular(fac, self.half_solved, lower=True, trans="T", check_finite=False)
-        return np.linalg.solve(fac, self.scores[:, self.keep].T)
+        with large_threads(len(fac)):
+            if chol:
+                return linalg.solve_triangular(fac, self.half_solved, lower=True, trans="T", check_finite=False)
+            return np.linalg.solve(fac, self.scores[:, self.keep].T)
 
     def trace(self) -> float:
         """``tr(A1^-1 B1)`` over the kept moments."""
@@ -150,11 +212,11 @@ class SaturatedInformation:
     def inverse(self) -> np.ndarray:
         """``A1^-1`` over the kept moments."""
         fac, chol = self._factor
-        if chol:
-            inv, info = lapack.dpotri(fac, lower=1)
-            inv = np.tril(inv) + np.tril(inv, -1).T
-            return inv
-        return np.linalg.inv(fac)
+        with large_threads(len(fac)):
+            if chol:
+                inv, _ = lapack.dpotri(fac, lower=1)
+                return np.tril(inv) + np.tril(inv, -1).T
+            return np.linalg.inv(fac)
 
     def complete(self) -> np.ndarray:
         """Complete-data information at the same moments, over the kept moments: ``Sigma^-1`` for the
@@ -229,7 +291,7 @@ def saturated_information(gd: GroupData, ov: tuple[str, ...], ov_x: tuple[str, .
     if not meanstructure:
         a1, sc = a1[p:, p:], sc[:, p:]
     return SaturatedInformation(a1, _cluster_scores(sc, gd.cluster), gd.n, keep, gd.cov, meanstructure,
-                                transformed)
+                                transformed, rt if transformed else None, gd.cluster)
 
 
 def h1_trace_complete(gd: GroupData, meanstructure: bool) -> tuple[float, int]:
@@ -338,28 +400,24 @@ def fiml_corrected(model_est, base_est, df: int, df_null: int, scaled: bool, h1=
     variables = model_est.partable.variables
     infos = [h1[g] if h1 is not None and h1[g] is not None else
              saturated_information(gd, variables.ov, variables.ov_x, True) for g, gd in enumerate(groups)]
-    if scaled:  # Z_g = A1_g^-1 S_g' / f_g and sum_i z_i' Ac_g z_i: shared by the model and the baseline
-        z = [info.solved / f for info, f in zip(infos, weights)]
-        zz = [float(np.sum(zg * info.complete_times(zg))) for info, zg in zip(infos, z)]
+    if scaled:  # sum_i z_i' Ac_g z_i with Z_g = A1_g^-1 S_g' / f_g: shared by the model and the baseline
+        zz = [info.complete_quadratic(info.solved) / f ** 2 for info, f in zip(infos, weights)]
     else:
         tr_ac_a1 = sum(float(np.sum(info.complete() * info.inverse())) for info in infos)
 
     def parts(est, dfx):
         complete = MLObjective(est.model, groups, True)
         xx = n * complete.value(est.theta)
-        deltas = [info.to_basis(est.model.jacobian(g, est.model.implied(est.theta, g), True))
-                  for g, info in enumerate(infos)]
-        e = sum(f * d.T @ info.matrix[np.ix_(info.keep, info.keep)] @ d
-                for f, d, info in zip(weights, deltas, infos))
-        acd = [info.complete_times(d) for d, info in zip(deltas, infos)]  # Ac_g Delta_g
-        dcd = [d.T @ m for d, m in zip(deltas, acd)]
+        prods = [info.model_products(est.model, g, est.theta) for g, info in enumerate(infos)]
+        e = sum(f * pr[0] for f, pr in zip(weights, prods))  # Delta' Wm Delta
+        dcd = [pr[1] for pr in prods]  # Delta_g' Ac_g Delta_g
         if scaled:
             total = 0.0
-            for g, info in enumerate(infos):
-                t = _chol_or_solve(e, deltas[g].T @ info.scores[:, info.keep].T)  # E^-1 Delta_g' S_g'
+            for g, (f, pr) in enumerate(zip(weights, prods)):
+                t = _chol_or_solve(e, pr[2])  # E^-1 Delta_g' S_g'
                 # block g: y = Z_g - Delta_g T; other blocks h: y = -Delta_h T
-                acz_d = acd[g].T @ z[g]  # Delta_g' Ac_g Z_g
-                total += weights[g] * (zz[g] - 2.0 * np.sum(t * acz_d) + np.sum(t * (dcd[g] @ t)))
+                acz_d = pr[3] / f  # Delta_g' Ac_g Z_g
+                total += f * (zz[g] - 2.0 * np.sum(t * acz_d) + np.sum(t * (dcd[g] @ t)))
                 for h in range(len(infos)):
                     if h != g:
                         total += weights[h] * np.sum(t * (dcd[h] @ t))
