@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from analysis.sem import constants as C
 from analysis.sem.auxiliary import (
@@ -97,6 +97,7 @@ from smecore.errors import (
 )
 
 ON_HEYWOOD = ("warn", "error")
+Z975 = float(special.ndtri(0.975))  # the normal quantile of 95% confidence intervals
 MODEL_TYPES = ("sem", "cfa", "growth")
 
 
@@ -181,10 +182,12 @@ def _ndat(partable: ParTable, groups: Sequence[GroupData]) -> int:
 # -- step 6 ---------------------------------------------------------------------------
 def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructure: bool,
                     fiml: bool, theta0: np.ndarray | None = None, max_iter: int = 500,
-                    tol: float = 1e-14, exact_when_slow: bool = False) -> Estimation:
+                    tol: float = 1e-14, exact_when_slow: bool = False, model: RamModel | None = None) -> Estimation:
     """Minimise the ML (or FIML) discrepancy; raise on non-convergence (``exact_when_slow``:
-    see :func:`analysis.sem.optimize.minimize`)."""
-    model = RamModel(partable, [(gd.cov, gd.mean) for gd in groups])
+    see :func:`analysis.sem.optimize.minimize`). ``model``: the RAM matrices when already built
+    (refits), else built from ``partable``."""
+    if model is None:
+        model = RamModel(partable, [(gd.cov, gd.mean) for gd in groups])
     objective = objective_class("fiml" if fiml else "listwise")(model, list(groups), meanstructure)
     start = start_values(partable, list(groups)) if theta0 is None else theta0
     res = minimize(objective, start, max_iter=max_iter, tol=tol, exact_when_slow=exact_when_slow)
@@ -201,10 +204,9 @@ def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructu
 
 
 def _heywood_rows(table: pd.DataFrame, est: np.ndarray) -> list[str]:
-    idx = np.flatnonzero(((table["op"] == "~~") & (table["lhs"] == table["rhs"])).to_numpy()
-                         & (table["free"].to_numpy() > 0) & (est < 0))
-    return [f"{table['lhs'].iat[i]} ~~ {table['rhs'].iat[i]} = {est[i]:.4g} (group {table['group'].iat[i]})"
-            for i in idx]
+    lhs, op, rhs, grp = (table[c].to_numpy() for c in ("lhs", "op", "rhs", "group"))
+    idx = np.flatnonzero((op == "~~") & (lhs == rhs) & (table["free"].to_numpy() > 0) & (est < 0))
+    return [f"{lhs[i]} ~~ {rhs[i]} = {est[i]:.4g} (group {grp[i]})" for i in idx]
 
 
 # -- step 7 ---------------------------------------------------------------------------
@@ -258,7 +260,7 @@ def step08_test(est: Estimation, options: FitOptions, df: int, e_inv: np.ndarray
     f = obj.value(est.theta)
     f_h1 = obj.h1_value()
     chisq = max(obj.ntotal * (f - f_h1), 0.0)
-    pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan")
+    pvalue = float(special.chdtrc(df, chisq)) if df > 0 else float("nan")  # stats.chi2.sf, without its overhead
     scaled = None
     if options.test == "yuan.bentler.mplus":
         traces = []
@@ -281,12 +283,28 @@ def step09_baseline(est: Estimation, options: FitOptions, h1: list | None = None
     else:
         pt = independence_partable(est.partable.variables, est.partable.ngroups, options.meanstructure)
     fiml = options.missing == "fiml"
-    base = step06_estimate(pt, est.groups, options.meanstructure, fiml)
+    theta0 = None if options.auxiliary else _independence_start(pt, est.groups)
+    base = step06_estimate(pt, est.groups, options.meanstructure, fiml, theta0)
     df = _ndat(pt, est.groups) - pt.npar
     e_inv = b0 = None
     if options.test == "yuan.bentler.mplus":  # only the scaled test needs the baseline's information
         _, e_inv, b0 = step07_vcov(base, options)
     return step08_test(base, options, df, e_inv, b0, h1), base
+
+
+def _independence_start(pt: ParTable, groups: Sequence[GroupData]) -> np.ndarray:
+    """Start of the independence model: the sample variances and means (with FIML the EM estimates).
+
+    With complete data this is its ML solution (the likelihood factors over the variables), so
+    the optimiser only confirms it."""
+    t = pt.table
+    ov = {x: i for i, x in enumerate(pt.variables.ov)}
+    theta = np.zeros(pt.npar)
+    for lhs, op, grp, free in zip(t["lhs"], t["op"], t["group"], t["free"]):
+        if free > 0:
+            gd = groups[grp - 1]
+            theta[free - 1] = gd.cov[ov[lhs], ov[lhs]] if op == "~~" else gd.mean[ov[lhs]]
+    return theta
 
 
 # -- step 11 --------------------------------------------------------------------------
@@ -300,8 +318,8 @@ def step11_table(est: Estimation, vcov: np.ndarray, options: FitOptions) -> pd.D
     se = np.where(free > 0, se_free[np.maximum(free - 1, 0)], 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(free > 0, values / se, np.nan)
-    p = 2 * stats.norm.sf(np.abs(z))
-    q = stats.norm.ppf(0.975)
+    p = 2 * special.ndtr(-np.abs(z))  # stats.norm.sf
+    q = Z975
     lower = np.where(free > 0, values - q * se, values)
     upper = np.where(free > 0, values + q * se, values)
     names = est.model.groups[0].names
@@ -336,13 +354,13 @@ def _defined_rows(est: Estimation, vcov, values, std_lv, std_all) -> pd.DataFram
     val, se = delta_method(at, est.theta, vcov)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = val / se
-    q = stats.norm.ppf(0.975)
+    q = Z975
     ev_lv = evaluate_definitions(defs, label_values(t, std_lv))
     ev_all = evaluate_definitions(defs, label_values(t, std_all))
     return pd.DataFrame({
         C.LHS: [d.name for d in defs], C.OP: C.DEFINED, C.RHS: [d.expression for d in defs],
         C.GROUP: 0, C.LABEL: [d.name for d in defs], C.EST: val, C.SE: se, C.Z: z,
-        C.PVALUE: 2 * stats.norm.sf(np.abs(z)), C.CI_LOWER: val - q * se, C.CI_UPPER: val + q * se,
+        C.PVALUE: 2 * special.ndtr(-np.abs(z)), C.CI_LOWER: val - q * se, C.CI_UPPER: val + q * se,
         C.STD_LV: [ev_lv[d.name] for d in defs], C.STD_ALL: [ev_all[d.name] for d in defs],
     })
 
@@ -730,11 +748,14 @@ def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
           theta0: np.ndarray | None = None, tol: float = 1e-10) -> Estimation | None:
     """Refit the same model to new data (one array per group, columns = the model's variables).
 
-    The fast path for bootstrap and Monte Carlo studies: the parameter table and
-    its bookkeeping are reused, the optimiser starts from ``theta0`` (default:
-    the original estimates - a warm start), and nothing but the estimates is
-    computed; ``tol`` (Newton decrement) defaults to 1e-10, which leaves
-    estimates accurate to about 1e-5 - ample for bootstrap and Monte Carlo
+    The lean path for bootstrap and Monte Carlo studies: the parameter table and the
+    model matrices are reused (only the fixed.x covariates' moments are refreshed), the
+    optimiser starts from ``theta0`` (default: the original estimates - a warm start), and
+    nothing but the estimates is computed - no standard errors, test, baseline model,
+    standardized solution or fit indices, and with FIML no EM (available-case moments
+    stand in for the saturated ones, which only the chi-square would need); ask
+    :func:`refit_statistics` for more. ``tol`` (Newton decrement) defaults to 1e-10,
+    which leaves estimates accurate to about 1e-5 - ample for bootstrap and Monte Carlo
     distributions. Returns ``None`` when the sample cannot be fitted (non-positive-
     definite moments or no convergence: the package's :class:`EstimationError`
     family, or numpy's ``LinAlgError`` from a singular sample) so that callers
@@ -746,7 +767,46 @@ def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
         with fit_threads():
             groups = [group_data(x, h1=False, fiml=True) if fiml else group_data(x[~np.isnan(x).any(axis=1)])
                       for x in arrays]
+            model = est.model.with_exo([(gd.cov, gd.mean) for gd in groups])
             return step06_estimate(est.partable, groups, est.objective.meanstructure, fiml,
-                                   est.theta if theta0 is None else theta0, tol=tol, exact_when_slow=True)
+                                   est.theta if theta0 is None else theta0, tol=tol, exact_when_slow=True,
+                                   model=model)
     except (EstimationError, np.linalg.LinAlgError):
         return None
+
+
+@dataclass(frozen=True)
+class RefitStatistics:
+    """Standard errors and test statistic of a refit, computed only on request (:func:`refit_statistics`)."""
+
+    se: np.ndarray  # standard errors of the free parameters (in ``free`` order)
+    vcov: np.ndarray
+    chisq: float
+    df: int
+    pvalue: float
+    scaled: ScaledTest | None  # Yuan-Bentler scaled test with MLR
+
+
+def refit_statistics(result: FitResult, est: Estimation) -> RefitStatistics:
+    """Standard errors and chi-square test of a refit (``est`` from :func:`refit` of ``result``'s model),
+    computed as :func:`fit` computes them for ``result``'s options - and nothing else (no baseline
+    model, fit indices, standardized solution or parameter table).
+
+    With FIML the saturated model is estimated by EM here (:func:`refit` skips it). Cluster-robust
+    statistics need cluster codes, which refits do not carry: :class:`OptionError`.
+    """
+    options = result.options
+    if options.cluster is not None:
+        raise OptionError("refit_statistics cannot compute cluster-robust statistics: refits do not carry "
+                          "the cluster of each row; use fit() on the resampled data")
+    with fit_threads():
+        groups = est.groups
+        if options.missing == "fiml" and any(np.isnan(gd.h1_loglik) for gd in groups):
+            groups = tuple(group_data(gd.data, fiml=True) for gd in groups)
+            objective = objective_class("fiml")(est.model, list(groups), est.objective.meanstructure)
+            est = Estimation(est.partable, est.model, groups, objective, est.theta, est.optim)
+        df = int(result.fit_measures["df"])
+        vcov, e_inv, b0 = step07_vcov(est, options)
+        test = step08_test(est, options, df, e_inv, b0, h1_information(groups, est.partable.variables, options))
+    return RefitStatistics(np.sqrt(np.clip(np.diag(vcov), 0, None)), vcov, test.chisq, df, test.pvalue,
+                           test.scaled)

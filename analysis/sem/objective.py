@@ -35,14 +35,33 @@ class _Base:
         self.ntotal = sum(g.n for g in groups)
         self.weights = np.array([g.n / self.ntotal for g in groups])
         self.npar = model.npar
+        self._memo_theta: np.ndarray | None = None
+        self._memo: dict = {}
+
+    def _memoised(self, theta: np.ndarray, key, compute):
+        """``compute()`` remembered for the last ``theta``: the optimiser asks for the value, the
+        gradient and the Hessian at the same point, and each needs the implied moments and their
+        inverse (a memo of pure results, not fit state)."""
+        if self._memo_theta is None or not np.array_equal(theta, self._memo_theta):
+            self._memo_theta = np.array(theta, dtype=float, copy=True)
+            self._memo = {}
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def _at(self, theta: np.ndarray, g: int) -> tuple[Implied, tuple[np.ndarray, float] | None]:
+        """Implied moments of group ``g`` at ``theta`` and (inverse, log-determinant) of Sigma (None: not PD)."""
+        def compute():
+            imp = self.model.implied(theta, g)
+            return imp, _chol_inverse(imp.sigma)
+        return self._memoised(theta, ("implied", g), compute)
 
     def _complete_information(self, theta: np.ndarray, meanstructure: bool) -> np.ndarray:
         """Expected information per case as if the data were complete, weighted over groups
         (NaN when an implied covariance matrix is not positive definite)."""
         info = np.zeros((self.npar, self.npar))
         for g in range(len(self.groups)):
-            imp = self.model.implied(theta, g)
-            ci = _chol_inverse(imp.sigma)
+            imp, ci = self._at(theta, g)
             if ci is None:
                 return np.full((self.npar, self.npar), np.nan)
             U, V, M = self.model.rank2_factors(g, imp)
@@ -147,8 +166,7 @@ class MLObjective(_Base):
     def value(self, theta: np.ndarray) -> float:
         total = 0.0
         for g, gd in enumerate(self.groups):
-            imp = self.model.implied(theta, g)
-            ci = _chol_inverse(imp.sigma)
+            imp, ci = self._at(theta, g)
             if ci is None:
                 return np.inf
             w, logdet = ci
@@ -162,8 +180,7 @@ class MLObjective(_Base):
     def gradient(self, theta: np.ndarray) -> np.ndarray:
         grad = np.zeros(self.npar)
         for g, gd in enumerate(self.groups):
-            imp = self.model.implied(theta, g)
-            ci = _chol_inverse(imp.sigma)
+            imp, ci = self._at(theta, g)
             if ci is None:
                 return np.full(self.npar, np.nan)
             w, _ = ci
@@ -185,8 +202,7 @@ class MLObjective(_Base):
         """Exact (analytic) Hessian of ``f``; the observed information per case is half of it."""
         hess = np.zeros((self.npar, self.npar))
         for g, gd in enumerate(self.groups):
-            imp = self.model.implied(theta, g)
-            ci = _chol_inverse(imp.sigma)
+            imp, ci = self._at(theta, g)
             if ci is None:
                 return np.full((self.npar, self.npar), np.nan)
             w = ci[0]
@@ -210,8 +226,7 @@ class MLObjective(_Base):
     def loglik(self, theta: np.ndarray) -> float:
         total = 0.0
         for g, gd in enumerate(self.groups):
-            imp = self.model.implied(theta, g)
-            w, logdet = _chol_inverse(imp.sigma)
+            imp, (w, logdet) = self._at(theta, g)
             p = len(gd.mean)
             q = np.sum(w * gd.cov)
             if self.meanstructure:
@@ -227,8 +242,7 @@ class MLObjective(_Base):
         """
         out = []
         for g, gd in enumerate(self.groups):
-            imp = self.model.implied(theta, g)
-            w, _ = _chol_inverse(imp.sigma)
+            imp, (w, _) = self._at(theta, g)
             mu = imp.mu if self.meanstructure else gd.mean
             r = gd.data - mu
             out.append(_case_scores(self.model, g, imp, w, r, self.meanstructure))
@@ -261,8 +275,10 @@ class FIMLObjective(_Base):
     casewise = True
 
     def _row_terms(self, theta: np.ndarray, g: int) -> tuple[Implied, RowTerms | None]:
-        imp = self.model.implied(theta, g)
-        return imp, row_terms(self.groups[g].rows, imp.mu, imp.sigma)
+        def compute():
+            imp = self.model.implied(theta, g)
+            return imp, row_terms(self.groups[g].rows, imp.mu, imp.sigma)
+        return self._memoised(theta, ("rows", g), compute)
 
     def value(self, theta: np.ndarray) -> float:
         total = 0.0

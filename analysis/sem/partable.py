@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 
 import numpy as np
@@ -63,10 +64,11 @@ class ParTable:
     meanstructure: bool
     definitions: tuple = ()
 
-    @property
+    @cached_property
     def npar(self) -> int:
         """Number of free parameters (each equality-constrained set counted once)."""
-        return int(self.table["free"].max()) if (self.table["free"] > 0).any() else 0
+        free = self.table["free"].to_numpy()
+        return int(free.max()) if (free > 0).any() else 0
 
 
 def _per_group(value, g: int, ngroups: int, what: str, stmt: Statement):
@@ -367,37 +369,38 @@ def _apply_constraint(c, by_label, union, ustart, free, label) -> None:
 
 def _check_scales(t: pd.DataFrame, lv: list[str], std_lv: bool) -> None:
     """Every latent variable needs a scale: a fixed loading or a fixed variance."""
-    for g, block in t.groupby("group"):
+    lhs, op, rhs, grp = (t[c].to_numpy() for c in ("lhs", "op", "rhs", "group"))
+    fixed = t["free"].to_numpy() == 0
+    loading = op == "=~"
+    marker = loading & fixed & (t["ustart"].to_numpy() != 0)
+    fixed_var = (op == "~~") & (lhs == rhs) & fixed
+    scaled = set(zip(grp[marker], lhs[marker])) | set(zip(grp[fixed_var], lhs[fixed_var]))
+    for g in dict.fromkeys(grp):
         for f in lv:
-            loads = block[(block["op"] == "=~") & (block["lhs"] == f)]
-            var = block[(block["op"] == "~~") & (block["lhs"] == f) & (block["rhs"] == f)]
-            has_fixed_loading = ((loads["free"] == 0) & (loads["ustart"] != 0)).any()
-            has_fixed_var = (var["free"] == 0).any()
-            if not (has_fixed_loading or has_fixed_var):
+            if (g, f) not in scaled:
+                first = rhs[np.flatnonzero(loading & (grp == g) & (lhs == f))[0]]
                 raise IdentificationError(
                     f"latent variable '{f}' (group {g}) has no scale: all its loadings and its "
-                    f"variance are free. Fix one loading (e.g. '{f} =~ 1*{loads['rhs'].iloc[0]} + ...'), "
+                    f"variance are free. Fix one loading (e.g. '{f} =~ 1*{first} + ...'), "
                     f"or its variance ('{f} ~~ 1*{f}'), or fit with std_lv=True.")
 
 
 def table_from_rows(rows: list[tuple[str, str, str, int, int, float]], ngroups: int) -> pd.DataFrame:
     """Table with lavaan's columns from ``(lhs, op, rhs, free_flag, exo, ustart)`` rows, repeated per group."""
-    recs = []
-    for g in range(ngroups):
-        for lhs, op, rhs, is_free, exo, ustart in rows:
-            recs.append({"lhs": lhs, "op": op, "rhs": rhs, "group": g + 1, "user": 0,
-                         "is_free": is_free, "ustart": ustart, "exo": exo})
-    t = pd.DataFrame(recs)
-    t.insert(0, "id", np.arange(1, len(t) + 1))
-    free = np.zeros(len(t), dtype=int)
-    k = np.flatnonzero(t["is_free"].to_numpy() == 1)
+    lhs, op, rhs, is_free, exo, ustart = (list(col) for col in zip(*rows)) if rows else ([],) * 6
+    n1 = len(rows)
+    n = n1 * ngroups
+    is_free = np.tile(np.asarray(is_free, dtype=int), ngroups)
+    free = np.zeros(n, dtype=int)
+    k = np.flatnonzero(is_free == 1)
     free[k] = np.arange(1, len(k) + 1)
-    t["free"] = free
-    t = t.drop(columns="is_free")
-    t["start"] = np.nan
-    t["label"] = ""
-    t["plabel"] = [f".p{i}." for i in t["id"]]
-    return t[["id", "lhs", "op", "rhs", "user", "group", "free", "ustart", "start", "label", "plabel", "exo"]]
+    ids = np.arange(1, n + 1)
+    return pd.DataFrame({
+        "id": ids, "lhs": lhs * ngroups, "op": op * ngroups, "rhs": rhs * ngroups, "user": np.zeros(n, dtype=int),
+        "group": np.repeat(np.arange(1, ngroups + 1), n1), "free": free,
+        "ustart": np.tile(np.asarray(ustart, dtype=float), ngroups), "start": np.full(n, np.nan),
+        "label": [""] * n, "plabel": [f".p{i}." for i in ids], "exo": np.tile(np.asarray(exo, dtype=int), ngroups),
+    })
 
 
 def independence_partable(variables: VariableClasses, ngroups: int, meanstructure: bool) -> ParTable:

@@ -23,7 +23,8 @@ path that Monte Carlo refits use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
@@ -86,36 +87,40 @@ class RamModel:
         self.groups: list[GroupMatrices] = []
         # for reading estimates back: (group, kind, row, col) per parameter-table row
         loc = np.zeros((len(t), 3), dtype=int)
+        lhs, op, rhs, grp, free, ustart, exo = (t[col].to_numpy() for col in
+                                                ("lhs", "op", "rhs", "group", "free", "ustart", "exo"))
+        self._exo: list[tuple[int, int, int, int]] = []  # (group, kind, row, col) of each fixed.x entry
         for g in range(partable.ngroups):
             a = np.zeros((n, n))
             s = np.zeros((n, n))
             m = np.zeros(n)
             kinds, rows, cols, pars = [], [], [], []
-            block = t[t["group"] == g + 1]
             cov, mean = exo_values[g] if exo_values is not None else (None, None)
-            for r in block.itertuples(index=True):
-                if r.op == "=~":
-                    kind, i, j = 0, index[r.rhs], index[r.lhs]
-                elif r.op == "~":
-                    kind, i, j = 0, index[r.lhs], index[r.rhs]
-                elif r.op == "~~":
-                    i, j = index[r.lhs], index[r.rhs]
+            for r in np.flatnonzero(grp == g + 1):
+                o = op[r]
+                if o == "=~":
+                    kind, i, j = 0, index[rhs[r]], index[lhs[r]]
+                elif o == "~":
+                    kind, i, j = 0, index[lhs[r]], index[rhs[r]]
+                elif o == "~~":
+                    i, j = index[lhs[r]], index[rhs[r]]
                     kind = 1
                     if i < j:  # store the lower triangle
                         i, j = j, i
-                elif r.op == "~1":
-                    kind, i, j = 2, index[r.lhs], 0
+                elif o == "~1":
+                    kind, i, j = 2, index[lhs[r]], 0
                 else:  # pragma: no cover - the parser admits no other operator
-                    raise EstimationError(f"operator '{r.op}' cannot be represented")
-                loc[r.Index] = (kind, i, j)
-                if r.free > 0:
+                    raise EstimationError(f"operator '{o}' cannot be represented")
+                loc[r] = (kind, i, j)
+                if free[r] > 0:
                     kinds.append(kind)
                     rows.append(i)
                     cols.append(j)
-                    pars.append(r.free - 1)
+                    pars.append(free[r] - 1)
                     continue
-                value = r.ustart
-                if r.exo == 1:
+                value = ustart[r]
+                if exo[r] == 1:
+                    self._exo.append((g, kind, i, j))
                     if cov is None:
                         value = 0.0
                     elif kind == 1:
@@ -141,6 +146,28 @@ class RamModel:
             inc = np.zeros((len(gm.occ_par), self.npar))
             inc[np.arange(len(gm.occ_par)), gm.occ_par] = 1.0
             self._incidence.append(sparse.csr_matrix(inc) if inc.size > DENSE_INCIDENCE else inc)
+
+    def with_exo(self, exo_values: list[tuple[np.ndarray, np.ndarray]]) -> RamModel:
+        """The same model with its fixed.x entries (covariates' variances, covariances and means)
+        taken from ``exo_values`` (per group: covariance matrix, mean vector) - for refits to new
+        data without rebuilding the matrices; ``self`` when the model has none."""
+        if not self._exo:
+            return self
+        out = copy.copy(self)
+        groups = []
+        for g, gm in enumerate(self.groups):
+            s, m = gm.s_fixed.copy(), gm.m_fixed.copy()
+            cov, mean = exo_values[g]
+            for gg, kind, i, j in self._exo:
+                if gg != g:
+                    continue
+                if kind == 1:
+                    s[i, j] = s[j, i] = cov[i, j]
+                else:
+                    m[i] = mean[i]
+            groups.append(replace(gm, s_fixed=s, m_fixed=m))
+        out.groups = groups
+        return out
 
     # -- matrices and implied moments --------------------------------------------
     def matrices(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy import linalg, sparse, stats
+from scipy import linalg, sparse, special
 from scipy.linalg import block_diag, lapack
 
 from analysis.sem.fiml import (
@@ -353,7 +353,7 @@ def yuan_bentler_mplus(chisq: float, df: int, h1_traces: list[tuple[float, int]]
     if c < 0:
         c = float("nan")
     scaled = chisq / c
-    return ScaledTest(scaled, df, float(stats.chi2.sf(scaled, df)), c,
+    return ScaledTest(scaled, df, float(special.chdtrc(df, scaled)), c,
                       float(trace_h1.sum() / ndat), float(trace_h0.sum() / npar), trace_ug)
 
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from analysis.sem.fiml import LOG2PI, RowGroups, em_step, row_groups, row_terms
 
 __all__ = ["LOG2PI", "GroupData", "Pattern", "RowGroups", "em_saturated", "group_data", "missing_patterns",
-           "row_groups"]
+           "pairwise_moments", "row_groups"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +100,25 @@ def em_saturated(x: np.ndarray, patterns: object = None, tol: float = 1e-12,
     return mean, cov, ll
 
 
+def pairwise_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Available-case means and pairwise covariances (divisor ``n``, as the rest; 0 where a pair is
+    observed together fewer than twice): pandas' ``DataFrame.cov`` as three matrix products.
+
+    For pair ``(j, k)`` over the rows observing both: ``cov = (S_jk - S_j S_k / n_jk) / (n_jk - 1)``
+    with ``S_j`` the sum of ``x_j`` over those rows, scaled by ``(n - 1) / n``.
+    """
+    obs = ~np.isnan(x)
+    x0 = np.where(obs, x, 0.0)
+    o = obs.astype(float)
+    pairs = o.T @ o
+    sums = x0.T @ o  # [j, k]: sum of x_j over the rows observing k
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (x0.T @ x0 - sums * sums.T / pairs) / (pairs - 1)
+        mean = x0.sum(axis=0) / obs.sum(axis=0)
+    cov = np.where(pairs >= 2, cov, 0.0) * (len(x) - 1) / len(x)
+    return mean, (cov + cov.T) / 2
+
+
 def group_data(x: np.ndarray, h1: bool = True, fiml: bool = False, cluster: np.ndarray | None = None) -> GroupData:
     """Sample statistics of one group (``x``: cases x variables, NaN = missing).
 
@@ -125,9 +143,8 @@ def group_data(x: np.ndarray, h1: bool = True, fiml: bool = False, cluster: np.n
         if h1:
             mean, cov, ll = em_saturated(x)
         else:  # refits: no EM (the exact Hessian and h1 statistics are not needed)
-            frame = pd.DataFrame(x)
-            mean, ll = frame.mean().to_numpy(), float("nan")
-            cov = frame.cov(min_periods=2).fillna(0.0).to_numpy() * (len(x) - 1) / len(x)
+            mean, cov = pairwise_moments(x)
+            ll = float("nan")
         return GroupData(x, len(x), mean, cov, ll, row_groups(x), cluster)
     mean = x.mean(axis=0)
     centred = x - mean
