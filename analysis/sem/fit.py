@@ -182,7 +182,8 @@ def _ndat(partable: ParTable, groups: Sequence[GroupData]) -> int:
 # -- step 6 ---------------------------------------------------------------------------
 def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructure: bool,
                     fiml: bool, theta0: np.ndarray | None = None, max_iter: int = 500,
-                    tol: float = 1e-14, exact_when_slow: bool = False, model: RamModel | None = None) -> Estimation:
+                    tol: float = 1e-14, exact_when_slow: bool = False, model: RamModel | None = None,
+                    final_step: bool = False) -> Estimation:
     """Minimise the ML (or FIML) discrepancy; raise on non-convergence (``exact_when_slow``:
     see :func:`analysis.sem.optimize.minimize`). ``model``: the RAM matrices when already built
     (refits), else built from ``partable``."""
@@ -190,7 +191,8 @@ def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructu
         model = RamModel(partable, [(gd.cov, gd.mean) for gd in groups])
     objective = objective_class("fiml" if fiml else "listwise")(model, list(groups), meanstructure)
     start = start_values(partable, list(groups)) if theta0 is None else theta0
-    res = minimize(objective, start, max_iter=max_iter, tol=tol, exact_when_slow=exact_when_slow)
+    res = minimize(objective, start, max_iter=max_iter, tol=tol, exact_when_slow=exact_when_slow,
+                   final_step=final_step)
     if not res.converged and "starting values" in res.message:
         raise NotPositiveDefiniteError(
             "the model-implied covariance matrix is not positive definite at the starting values; give start "
@@ -745,7 +747,7 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
 
 
 def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
-          theta0: np.ndarray | None = None, tol: float = 1e-10) -> Estimation | None:
+          theta0: np.ndarray | None = None, tol: float = 1e-8) -> Estimation | None:
     """Refit the same model to new data (one array per group, columns = the model's variables).
 
     The lean path for bootstrap and Monte Carlo studies: the parameter table and the
@@ -754,9 +756,10 @@ def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
     nothing but the estimates is computed - no standard errors, test, baseline model,
     standardized solution or fit indices, and with FIML no EM (available-case moments
     stand in for the saturated ones, which only the chi-square would need); ask
-    :func:`refit_statistics` for more. ``tol`` (Newton decrement) defaults to 1e-10,
-    which leaves estimates accurate to about 1e-5 - ample for bootstrap and Monte Carlo
-    distributions. Returns ``None`` when the sample cannot be fitted (non-positive-
+    :func:`refit_statistics` for more. ``tol`` (Newton decrement) defaults to 1e-8 and the
+    last, already solved Newton step is taken, which leaves estimates accurate to about 1e-6
+    (measured on HolzingerSwineford1939 resamples; tol 1e-10 without that step left 1e-5
+    and took 12% more iterations) - ample for bootstrap and Monte Carlo distributions. Returns ``None`` when the sample cannot be fitted (non-positive-
     definite moments or no convergence: the package's :class:`EstimationError`
     family, or numpy's ``LinAlgError`` from a singular sample) so that callers
     can count failures. Anything else - a programming error - propagates: in
@@ -770,7 +773,7 @@ def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
             model = est.model.with_exo([(gd.cov, gd.mean) for gd in groups])
             return step06_estimate(est.partable, groups, est.objective.meanstructure, fiml,
                                    est.theta if theta0 is None else theta0, tol=tol, exact_when_slow=True,
-                                   model=model)
+                                   model=model, final_step=True)
     except (EstimationError, np.linalg.LinAlgError):
         return None
 

@@ -49,6 +49,10 @@ class _Base:
             self._memo[key] = compute()
         return self._memo[key]
 
+    def _factors(self, theta: np.ndarray, g: int, imp: Implied) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``rank2_factors`` of group ``g`` at ``theta`` (``imp``: its implied moments), remembered like ``_at``."""
+        return self._memoised(theta, ("factors", g), lambda: self.model.rank2_factors(g, imp))
+
     def _at(self, theta: np.ndarray, g: int) -> tuple[Implied, tuple[np.ndarray, float] | None]:
         """Implied moments of group ``g`` at ``theta`` and (inverse, log-determinant) of Sigma (None: not PD)."""
         def compute():
@@ -64,16 +68,17 @@ class _Base:
             imp, ci = self._at(theta, g)
             if ci is None:
                 return np.full((self.npar, self.npar), np.nan)
-            U, V, M = self.model.rank2_factors(g, imp)
+            U, V, M = self._factors(theta, g, imp)
             info += self.weights[g] * self.model.collapse(g, self._info_from(U, V, M, ci[0], meanstructure))
         return info
 
     def _implied(self, theta: np.ndarray) -> list[Implied]:
         return [self.model.implied(theta, g) for g in range(len(self.groups))]
 
-    def _grad_from(self, g: int, imp: Implied, omega: np.ndarray, omega_mu: np.ndarray | None) -> np.ndarray:
+    def _grad_from(self, theta: np.ndarray, g: int, imp: Implied, omega: np.ndarray,
+                   omega_mu: np.ndarray | None) -> np.ndarray:
         """Chain rule: d f / d theta from d f / d Sigma (symmetric Omega) and d f / d mu."""
-        U, V, M = self.model.rank2_factors(g, imp)
+        U, V, M = self._factors(theta, g, imp)
         grad_occ = 2.0 * np.einsum("pq,pq->q", U, omega @ V)
         if omega_mu is not None:
             grad_occ += omega_mu @ M
@@ -115,38 +120,30 @@ def _second_derivative_term(model: RamModel, g: int, imp: Implied, omega: np.nda
     A_ij,S_kl: 2[B_jk G_i'O G_l + B_jl G_i'O G_k] (halved when k = l);
     A_ij,m_k:  B_jk w'G_i.
     """
-    gm = model.groups[g]
-    kind, row, col = gm.occ_kind, gm.occ_row, gm.occ_col
-    q = len(kind)
-    out = np.zeros((q, q))
-    ia = np.flatnonzero(kind == 0)
-    if len(ia) == 0:
+    ix = model.groups[g].second_order
+    out = np.zeros((ix.q, ix.q))
+    if len(ix.ia) == 0:
         return out
     B, G, H, mu_all, s_all = imp.B, imp.G, imp.H, imp.mu_all, imp.sigma_all
     goh = G.T @ omega @ H
     gog = G.T @ omega @ G
     wg = omega_mu @ G
-    i1, j1 = row[ia], col[ia]
-    # A-A block
-    k2, l2 = i1, j1
-    aa = (2.0 * (B[np.ix_(j1, k2)] * goh[np.ix_(i1, l2)]
-                 + B[np.ix_(l2, i1)].T * goh[np.ix_(k2, j1)].T
-                 + s_all[np.ix_(j1, l2)] * gog[np.ix_(i1, k2)])
-          + B[np.ix_(j1, k2)] * np.outer(wg[i1], mu_all[l2])
-          + B[np.ix_(l2, i1)].T * np.outer(wg[k2], mu_all[j1]).T)
-    out[np.ix_(ia, ia)] = aa
-    iS = np.flatnonzero(kind == 1)
-    if len(iS):
-        ks, ls = row[iS], col[iS]
-        half = np.where(ks == ls, 0.5, 1.0)
-        as_ = 2.0 * (B[np.ix_(j1, ks)] * gog[np.ix_(i1, ls)] + B[np.ix_(j1, ls)] * gog[np.ix_(i1, ks)]) * half
-        out[np.ix_(ia, iS)] = as_
-        out[np.ix_(iS, ia)] = as_.T
-    im = np.flatnonzero(kind == 2)
-    if len(im):
-        am = B[np.ix_(j1, row[im])] * wg[i1][:, None]
-        out[np.ix_(ia, im)] = am
-        out[np.ix_(im, ia)] = am.T
+    i1, j1 = ix.i1, ix.j1
+    # A-A block (k = i1, l = j1 for the second occurrence): B[j1, k2] = B[l2, i1] = Bg
+    bg = B[ix.j1_col, ix.i1_row]
+    og = goh[ix.i1_col, ix.j1_row]
+    wm = np.outer(wg[i1], mu_all[j1])
+    aa = 2.0 * (bg * og + (bg * og).T + s_all[ix.j1_col, ix.j1_row] * gog[ix.i1_col, ix.i1_row]) + bg * wm + (bg * wm).T
+    out[ix.aa] = aa
+    if len(ix.iS):
+        as_ = 2.0 * (B[ix.j1_col, ix.ks_row] * gog[ix.i1_col, ix.ls_row]
+                     + B[ix.j1_col, ix.ls_row] * gog[ix.i1_col, ix.ks_row]) * ix.half
+        out[ix.as_] = as_
+        out[ix.sa] = as_.T
+    if len(ix.im):
+        am = B[ix.j1_col, ix.im_row] * wg[i1][:, None]
+        out[ix.am] = am
+        out[ix.ma] = am.T
     return out
 
 
@@ -191,7 +188,7 @@ class MLObjective(_Base):
                 s = s + np.outer(d, d)
                 omega_mu = -2.0 * (w @ d)
             omega = w - w @ s @ w
-            grad += self.weights[g] * self._grad_from(g, imp, omega, omega_mu)
+            grad += self.weights[g] * self._grad_from(theta, g, imp, omega, omega_mu)
         return grad
 
     def information(self, theta: np.ndarray) -> np.ndarray:
@@ -206,7 +203,7 @@ class MLObjective(_Base):
             if ci is None:
                 return np.full((self.npar, self.npar), np.nan)
             w = ci[0]
-            U, V, M = self.model.rank2_factors(g, imp)
+            U, V, M = self._factors(theta, g, imp)
             s_tilde, d = gd.cov, np.zeros(len(gd.mean))
             omega_mu = np.zeros(len(gd.mean))
             if self.meanstructure:
@@ -296,7 +293,7 @@ class FIMLObjective(_Base):
             if rt is None:
                 return np.full(self.npar, np.nan)
             omega, omega_mu = rt.omega()
-            grad += self._grad_from(g, imp, omega, omega_mu)
+            grad += self._grad_from(theta, g, imp, omega, omega_mu)
         return grad / self.ntotal
 
     def _casewise(self, theta: np.ndarray, expected: bool) -> np.ndarray:
@@ -307,7 +304,7 @@ class FIMLObjective(_Base):
             imp, rt = self._row_terms(theta, g)
             if rt is None:
                 return np.full((self.npar, self.npar), np.nan)
-            U, V, M = self.model.rank2_factors(g, imp)
+            U, V, M = self._factors(theta, g, imp)
             h = casewise_hessian(rt, U, V, M, expected=expected)
             if not expected:
                 omega, omega_mu = rt.omega()
@@ -345,7 +342,7 @@ class FIMLObjective(_Base):
         out = []
         for g in range(len(self.groups)):
             imp, rt = self._row_terms(theta, g)
-            U, V, M = self.model.rank2_factors(g, imp)
+            U, V, M = self._factors(theta, g, imp)
             b = rt.resid @ rt.precision
             uwv = np.einsum("pq,pq->q", U, rt.precision @ V) - cond_quadratic(rt, U, V)
             sc = (b @ U) * (b @ V) - uwv + b @ M

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -35,6 +36,31 @@ from smecore.errors import EstimationError
 
 #: size (q_occ x npar) above which the incidence matrix is kept sparse
 DENSE_INCIDENCE = 40_000
+
+
+@dataclass(frozen=True)
+class SecondOrderIndex:
+    """Index arrays of the second-derivative term (pairs involving an ``A`` entry), built once per model."""
+
+    q: int
+    ia: np.ndarray
+    iS: np.ndarray
+    im: np.ndarray
+    i1: np.ndarray
+    j1: np.ndarray
+    i1_col: np.ndarray
+    i1_row: np.ndarray
+    j1_col: np.ndarray
+    j1_row: np.ndarray
+    ks_row: np.ndarray
+    ls_row: np.ndarray
+    im_row: np.ndarray
+    half: np.ndarray
+    aa: tuple
+    as_: tuple
+    sa: tuple
+    am: tuple
+    ma: tuple
 
 
 @dataclass(frozen=True)
@@ -51,6 +77,27 @@ class GroupMatrices:
     occ_row: np.ndarray
     occ_col: np.ndarray
     occ_par: np.ndarray
+
+    @cached_property
+    def by_kind(self) -> tuple[np.ndarray, ...]:
+        """Positions of the free occurrences in A, S and m (built once; used at every evaluation):
+        ``(ia, a_rows, a_cols, iS, s_rows, s_cols, s_half, im, m_rows)``."""
+        k, r, c = self.occ_kind, self.occ_row, self.occ_col
+        ia, i_s, im = (np.flatnonzero(k == kind) for kind in (0, 1, 2))
+        return (ia, r[ia], c[ia], i_s, r[i_s], c[i_s], np.where(r[i_s] == c[i_s], 0.5, 1.0), im, r[im])
+
+    @cached_property
+    def second_order(self) -> SecondOrderIndex:
+        """Gather/scatter indices of :func:`analysis.sem.objective._second_derivative_term` (``np.ix_``
+        grids built once instead of at every Hessian)."""
+        kind, row, col = self.occ_kind, self.occ_row, self.occ_col
+        ia, i_s, im = (np.flatnonzero(kind == k) for k in (0, 1, 2))
+        i1, j1 = row[ia], col[ia]
+        ks, ls = row[i_s], col[i_s]
+        return SecondOrderIndex(
+            len(kind), ia, i_s, im, i1, j1, i1[:, None], i1[None, :], j1[:, None], j1[None, :],
+            ks[None, :], ls[None, :], row[im][None, :], np.where(ks == ls, 0.5, 1.0),
+            np.ix_(ia, ia), np.ix_(ia, i_s), np.ix_(i_s, ia), np.ix_(ia, im), np.ix_(im, ia))
 
 
 @dataclass(frozen=True)
@@ -175,11 +222,11 @@ class RamModel:
         gm = self.groups[g]
         a, s, m = gm.a_fixed.copy(), gm.s_fixed.copy(), gm.m_fixed.copy()
         vals = theta[gm.occ_par]
-        k = gm.occ_kind
-        a[gm.occ_row[k == 0], gm.occ_col[k == 0]] = vals[k == 0]
-        s[gm.occ_row[k == 1], gm.occ_col[k == 1]] = vals[k == 1]
-        s[gm.occ_col[k == 1], gm.occ_row[k == 1]] = vals[k == 1]
-        m[gm.occ_row[k == 2]] = vals[k == 2]
+        ia, ar, ac, i_s, sr, sc, _, im, mr = gm.by_kind
+        a[ar, ac] = vals[ia]
+        s[sr, sc] = vals[i_s]
+        s[sc, sr] = vals[i_s]
+        m[mr] = vals[im]
         return a, s, m
 
     def implied(self, theta: np.ndarray, g: int) -> Implied:
@@ -205,20 +252,17 @@ class RamModel:
     def rank2_factors(self, g: int, imp: Implied) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return ``(U, V, M)``: dSigma = u v' + v u' and dmu = M[:, k] per occurrence."""
         gm = self.groups[g]
-        k, r, c = gm.occ_kind, gm.occ_row, gm.occ_col
-        p, q = gm.n_obs, len(k)
+        p, q = gm.n_obs, len(gm.occ_kind)
+        ia, ar, ac, i_s, sr, sc, half, im, mr = gm.by_kind
         U = np.zeros((p, q))
         V = np.zeros((p, q))
         M = np.zeros((p, q))
-        ia = np.flatnonzero(k == 0)
-        U[:, ia] = imp.G[:, r[ia]]
-        V[:, ia] = imp.H[:, c[ia]]
-        M[:, ia] = imp.G[:, r[ia]] * imp.mu_all[c[ia]]
-        iS = np.flatnonzero(k == 1)
-        U[:, iS] = imp.G[:, r[iS]]
-        V[:, iS] = imp.G[:, c[iS]] * np.where(r[iS] == c[iS], 0.5, 1.0)
-        im = np.flatnonzero(k == 2)
-        M[:, im] = imp.G[:, r[im]]
+        U[:, ia] = imp.G[:, ar]
+        V[:, ia] = imp.H[:, ac]
+        M[:, ia] = imp.G[:, ar] * imp.mu_all[ac]
+        U[:, i_s] = imp.G[:, sr]
+        V[:, i_s] = imp.G[:, sc] * half
+        M[:, im] = imp.G[:, mr]
         return U, V, M
 
     def incidence(self, g: int) -> np.ndarray:

@@ -218,6 +218,42 @@ class SaturatedInformation:
                 return np.tril(inv) + np.tril(inv, -1).T
             return np.linalg.inv(fac)
 
+    def complete_trace(self) -> float:
+        """``tr(Ac A1^-1)`` (Ac: :meth:`complete`, over the kept moments).
+
+        From LAPACK's ``dpotri`` (the lower triangle of ``A1^-1`` from the Cholesky factor, the
+        factor's zero upper triangle left as is) and the rows of Ac built a block at a time:
+        ``sum_jk Ac_jk X_jk = 2 sum(Ac o tril(X)) - sum(diag(Ac) diag(X))``, without the full
+        inverse or Ac (q x q each) in memory.
+        """
+        fac, chol = self._factor
+        if not chol:
+            return float(np.sum(self.complete() * self.inverse()))
+        with large_threads(len(fac)):
+            low, _ = lapack.dpotri(fac, lower=1)  # strict upper triangle: the factor's zeros
+        low = low.T  # dpotri's result is Fortran-ordered: its transpose is C-ordered (rows contiguous)
+        p = self.cov.shape[0]
+        nmean = p if self.meanstructure else 0
+        w = self.cov if self.transformed else np.linalg.inv(self.cov)
+        if len(self.keep) != nmean + p * (p + 1) // 2:
+            ac = self.complete()
+            return float(2.0 * np.sum(ac * low) - np.sum(np.diag(ac) * np.diag(low)))
+        total = 2.0 * float(np.sum(w * low[:nmean, :nmean])) - float(np.sum(np.diag(w) * np.diag(low)[:nmean]))
+        cov_low = low[nmean:, nmean:]
+        a, c = vech_indices(p)
+        h = np.where(a == c, 0.5, 1.0)
+        rc, cr = a * p + c, c * p + a
+        step = max(1, 2_000_000 // (p * p))
+        for s in range(0, len(a), step):  # rows of D'(W (x) W)D / 2 = kron_vech(W, W) / 2
+            k = slice(s, s + step)
+            m = (w[a[k]][:, :, None] * w[c[k]][:, None, :] + w[c[k]][:, :, None] * w[a[k]][:, None, :])
+            m = m.reshape(-1, p * p)
+            rows = (np.take(m, rc, axis=1) + np.take(m, cr, axis=1)) * (0.5 * h[k, None] * h[None, :])
+            block = cov_low[k]
+            total += 2.0 * float(np.sum(rows * block)) - float(np.sum(np.diagonal(rows[:, s:s + rows.shape[0]])
+                                                                      * np.diagonal(block[:, s:s + block.shape[0]])))
+        return total
+
     def complete(self) -> np.ndarray:
         """Complete-data information at the same moments, over the kept moments: ``Sigma^-1`` for the
         means and ``D'(Sigma^-1 (x) Sigma^-1)D / 2`` for the covariances (lavaan's
@@ -403,7 +439,7 @@ def fiml_corrected(model_est, base_est, df: int, df_null: int, scaled: bool, h1=
     if scaled:  # sum_i z_i' Ac_g z_i with Z_g = A1_g^-1 S_g' / f_g: shared by the model and the baseline
         zz = [info.complete_quadratic(info.solved) / f ** 2 for info, f in zip(infos, weights)]
     else:
-        tr_ac_a1 = sum(float(np.sum(info.complete() * info.inverse())) for info in infos)
+        tr_ac_a1 = sum(info.complete_trace() for info in infos)
 
     def parts(est, dfx):
         complete = MLObjective(est.model, groups, True)
