@@ -248,13 +248,14 @@ def casewise_hessian(rt: RowTerms, U: np.ndarray, V: np.ndarray, M: np.ndarray,
     P, sigma, e = rt.precision, rt.sigma, rt.resid
     n, p = e.shape
     q = U.shape[1]
-    ut, vt, mt = P @ U, P @ V, P @ M
+    mcols = np.flatnonzero(np.any(M != 0, axis=0))  # occurrences that move a mean (intercepts, ...)
+    ut, vt, mt = P @ U, P @ V, P @ M[:, mcols]
     csum = rt.cond_sum()
     if expected:
         h = trace_products(ut, vt, sigma, n * sigma - 2.0 * csum)
     else:
         h = trace_products(ut, vt, sigma, 2.0 * (e.T @ e) + 2.0 * csum - n * sigma)
-    h += 2.0 * (mt.T @ (n * sigma - csum) @ mt)
+    h[np.ix_(mcols, mcols)] += 2.0 * (mt.T @ (n * sigma - csum) @ mt)
     quartic = np.zeros((q, q))
     if not expected:
         alpha, beta = e @ ut, e @ vt
@@ -271,11 +272,13 @@ def casewise_hessian(rt: RowTerms, U: np.ndarray, V: np.ndarray, M: np.ndarray,
             if not expected:
                 x = (zu * beta[rows][:, None, :] + zv * alpha[rows][:, None, :]).reshape(-1, q)
                 xx += x.T @ x
-                c -= x.T @ np.matmul(rt_, mt[cols]).reshape(-1, mt.shape[1])
+                c -= x.T @ np.matmul(rt_, mt[cols]).reshape(-1, len(mcols))
     if expected:
         h += quartic
     else:
-        h += 2.0 * (c + c.T) - quartic - 2.0 * xx
+        h -= quartic + 2.0 * xx
+        h[:, mcols] += 2.0 * c
+        h[mcols, :] += 2.0 * c.T
     return (h + h.T) / 2
 
 
@@ -332,11 +335,19 @@ def saturated_scores(rt: RowTerms, transformed: bool = False) -> np.ndarray:
     basis of :func:`saturated_hessian`, where they are ``e_i`` and ``(e_i e_i' - Sigma + C~_i) / 2``.
     """
     P = rt.precision
-    p = P.shape[0]
+    n, p = rt.resid.shape
     a, c = vech_indices(p)
-    scale = np.where(a == c, 0.5, 1.0)  # off-diagonal: the two cells of one parameter
+    out = np.empty((n, p + len(a)))
     b = rt.resid if transformed else rt.resid @ P
-    cov = b[:, a] * b[:, c] - (rt.sigma if transformed else P)[a, c]
+    out[:, :p] = b
+    base = rt.sigma if transformed else P
+    start = p
+    for col in range(p):  # vech column `col` is the contiguous block of rows col..p-1
+        stop = start + p - col
+        np.multiply(b[:, col:], b[:, col:col + 1], out=out[:, start:stop])
+        out[:, start:stop] -= base[col:, col]
+        start = stop
+    cov = out[:, p:]
     ac = a * p + c
     for blk in rt.blocks:
         k = blk.cols.shape[1]
@@ -352,7 +363,8 @@ def saturated_scores(rt: RowTerms, transformed: bool = False) -> np.ndarray:
             low = np.matmul(P[blk.cols[s:s + step]].transpose(0, 2, 1), np.linalg.cholesky(blk.cond_cov[s:s + step]))
             pcp = np.matmul(low, low.transpose(0, 2, 1)).reshape(len(rows), p * p)
             cov[rows] += np.take(pcp, ac, axis=1)
-    return np.hstack([b, cov * scale])
+    cov[:, np.flatnonzero(a == c)] *= 0.5  # a diagonal element has one cell; off-diagonal ones two
+    return out
 
 
 def saturated_hessian(rt: RowTerms, expected: bool = False) -> np.ndarray:
@@ -433,11 +445,12 @@ def _covariance_block(out: np.ndarray, sigma: np.ndarray, y: np.ndarray, by_x, b
         g = sigma[x][:, None, None] * y[None, :, :]  # [z, y, w]
         if by_x is not None:
             g += sign * np.asarray(by_x[x * p:(x + 1) * p] @ bmat).reshape(p, p, p)
+        gt = np.ascontiguousarray(g.transpose(1, 0, 2))  # [y, z, w]: the slices G[x, :, y, :] contiguous
         first, second = np.flatnonzero(a == x), np.flatnonzero(c == x)  # rows k = (x, .) and k = (., x)
         for rows, other in ((first, c[first]), (second, a[second])):
-            sl = g[:, other, :].transpose(1, 0, 2)  # len(rows) x p x p: G[x, :, b, :]
-            sl = sl + sl.transpose(0, 2, 1)
-            out[rows] += np.take(sl.reshape(len(rows), p * p), ac, axis=1)
+            sl = gt[other]  # len(rows) x p x p: G[x, :, b, :]
+            sl = (sl + sl.transpose(0, 2, 1)).reshape(len(rows), p * p)
+            out[rows] += np.take(sl, ac, axis=1)
 
 
 def sandwich_columns(mat: np.ndarray, m: np.ndarray, dual: bool = False) -> np.ndarray:
