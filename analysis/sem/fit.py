@@ -678,7 +678,11 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
 
 
 def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, std_lv, on_heywood,
-         max_iter, source, cluster, auxiliary, model_type, missing_codes) -> FitResult:
+         max_iter, source, cluster, auxiliary, model_type, missing_codes, shared: dict | None = None) -> FitResult:
+    """:func:`fit`'s pipeline. ``shared`` (see :func:`fit_many`): a dict in which the results that do not
+    depend on ``group_equal`` / ``group_partial`` - prepared data, sample statistics and EM, h1
+    information, baseline model - are kept for the next call with the same model, data and options."""
+    shared = {} if shared is None else shared
     get_estimator(estimator)
     objective_class(missing)
     _check_choice("on_heywood", on_heywood, ON_HEYWOOD)
@@ -690,9 +694,11 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
     parsed = parse_model(model) if isinstance(model, str) else model          # step 2
     roles = classify_variables(parsed.statements)
     aux = check_auxiliary(auxiliary, missing=missing, model_variables=roles.ov)
-    prepared = prepare_data(data, roles.ov + aux, group=group, missing=missing,
-                            covariates=() if aux else roles.ov_x, source=source, cluster=cluster,
-                            missing_codes=missing_codes)  # step 3
+    if "prepared" not in shared:
+        shared["prepared"] = prepare_data(data, roles.ov + aux, group=group, missing=missing,
+                                          covariates=() if aux else roles.ov_x, source=source, cluster=cluster,
+                                          missing_codes=missing_codes)  # step 3
+    prepared = shared["prepared"]
     ngroups = len(prepared.group_labels)
     options = step01_options(estimator, missing, group, group_equal, group_partial, std_lv,
                              on_heywood, ngroups, any(s.op == "~1" for s in parsed.statements), cluster,
@@ -704,7 +710,9 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
     if aux:
         options = replace(options, auxiliary=aux)
         pt = add_saturated_correlates(pt, aux)
-    groups = step05_samplestats(prepared, missing == "fiml", source)  # step 5
+    if "groups" not in shared:
+        shared["groups"] = step05_samplestats(prepared, missing == "fiml", source)  # step 5
+    groups = shared["groups"]
     df = _ndat(pt, groups) - pt.npar
     if df < 0:
         raise IdentificationError(
@@ -733,17 +741,50 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
             warnings.warn(msg, SmeSurveyWarning, stacklevel=2)
             problems.append(msg)
     vcov, e_inv, b0 = step07_vcov(est, options)  # step 7
-    h1 = h1_information(groups, pt.variables, options)
+    if "h1" not in shared:
+        shared["h1"] = h1_information(groups, pt.variables, options)
+    h1 = shared["h1"]
     test = step08_test(est, options, df, e_inv, b0, h1)  # step 8
-    base_test, base = step09_baseline(est, options, h1)  # step 9
-    fimlc_base = None
-    if aux:  # lavaan's robust FIML CFI takes its baseline terms from the plain independence model
-        indep = independence_partable(pt.variables, ngroups, True)
-        fimlc_base = (step06_estimate(indep, groups, True, True), _ndat(indep, groups) - indep.npar)
+    if "baseline" not in shared:
+        base_test, base = step09_baseline(est, options, h1)  # step 9
+        fimlc_base = None
+        if aux:  # lavaan's robust FIML CFI takes its baseline terms from the plain independence model
+            indep = independence_partable(pt.variables, ngroups, True)
+            fimlc_base = (step06_estimate(indep, groups, True, True), _ndat(indep, groups) - indep.npar)
+        shared["baseline"] = (base_test, base, fimlc_base)
+    base_test, base, fimlc_base = shared["baseline"]
     measures = step10_measures(est, options, test, base_test, base, e_inv, pt.npar, h1, fimlc_base)  # step 10
     table = step11_table(est, vcov, options)  # step 11
     return FitResult(syntax, options, table, measures, tuple(gd.n for gd in groups),
                      prepared.group_labels, prepared.excluded, vcov, tuple(problems), est, prepared.recoded)
+
+
+def fit_many(model: str | ParsedModel, data: pd.DataFrame, variants: Sequence[dict], **options) -> list[FitResult]:
+    """Fit one model to one data set under several equality-constraint settings - e.g. the levels
+    of an invariance sequence - as :func:`fit` would, one result per entry of ``variants``.
+
+    Each variant may set ``group_equal`` and ``group_partial`` only (the rest, ``options``, are
+    :func:`fit`'s keywords, shared by all). What does not depend on them is computed once: data
+    preparation, sample statistics and the saturated model (EM with missing data), the h1
+    information of the robust statistics (with its Cholesky factor) and the baseline model.
+    The results equal separate :func:`fit` calls.
+    """
+    allowed = {"group_equal", "group_partial"}
+    for v in variants:
+        if set(v) - allowed:
+            raise OptionError(f"fit_many variants may set only {sorted(allowed)}; got {sorted(set(v) - allowed)}")
+    defaults = dict(estimator="ML", missing="listwise", group=None, group_equal=(), group_partial=(),
+                    std_lv=False, on_heywood="warn", max_iter=500, source="data", cluster=None, auxiliary=(),
+                    model_type="sem", missing_codes=())
+    unknown = set(options) - set(defaults)
+    if unknown:
+        raise OptionError(f"unknown fit option(s) {sorted(unknown)}; see analysis.sem.fit.fit")
+    shared: dict = {}
+    out = []
+    with fit_threads():
+        for v in variants:
+            out.append(_fit(model, data, **{**defaults, **options, **v}, shared=shared))
+    return out
 
 
 def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
