@@ -86,12 +86,18 @@ class _Base:
 
     @staticmethod
     def _info_from(U, V, M, W, meanstructure) -> np.ndarray:
-        wu, wv = W @ U, W @ V
-        uu, vv, uv = U.T @ wu, V.T @ wv, U.T @ wv
-        info = uv * uv.T + uu * vv
-        if meanstructure:
-            info = info + M.T @ (W @ M)
-        return info
+        return information_terms(U, V, M, W, meanstructure)
+
+
+def information_terms(U: np.ndarray, V: np.ndarray, M: np.ndarray, W: np.ndarray, meanstructure: bool) -> np.ndarray:
+    """Expected information per case over occurrences with rank-2 factors ``(U, V)`` and mean factors ``M``
+    for complete data with ``W = Sigma^-1``: ``(U'WV) o (U'WV)' + (U'WU) o (V'WV)`` (+ ``M'WM``)."""
+    wu, wv = W @ U, W @ V
+    uu, vv, uv = U.T @ wu, V.T @ wv, U.T @ wv
+    info = uv * uv.T + uu * vv
+    if meanstructure:
+        info = info + M.T @ (W @ M)
+    return info
 
 
 def _product_terms(U, V, M, W, s_tilde, d, meanstructure) -> np.ndarray:

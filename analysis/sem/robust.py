@@ -35,7 +35,7 @@ from analysis.sem.fiml import (
     saturated_scores,
     to_original,
 )
-from analysis.sem.objective import MLObjective, _Base
+from analysis.sem.objective import MLObjective, information_terms
 from analysis.sem.samplestats import GroupData
 from analysis.sem.threads import large_threads
 from analysis.sem.vech import kron_vech, vech_indices
@@ -140,7 +140,7 @@ class SaturatedInformation:
                     acd.T @ self.solved)
         U, V, M = model.rank2_factors(g, imp)
         e = model.collapse(g, casewise_hessian(self.rows, U, V, M)) / (2.0 * self.n)
-        dcd = model.collapse(g, _Base._info_from(U, V, M, self.rows.precision, True))
+        dcd = model.collapse(g, information_terms(U, V, M, self.rows.precision, True))
         jac = sparse.csr_matrix(model.occurrence_jacobian(g, imp))
         p = len(self.cov)
         a, c = vech_indices(p)

@@ -15,7 +15,7 @@ from scipy.linalg import block_diag
 
 from analysis.sem import fiml
 from analysis.sem.fit import fit
-from analysis.sem.objective import FIMLObjective, _Base, numeric_hessian
+from analysis.sem.objective import FIMLObjective, information_terms, numeric_hessian
 from analysis.sem.robust import fiml_corrected, saturated_information
 from analysis.sem.samplestats import em_saturated, group_data
 from analysis.sem.vech import kron_vech, vech_indices
@@ -144,7 +144,7 @@ def test_fiml_value_gradient_hessian_information_scores(cfa_fit):
     for i, row in enumerate(x):
         o = np.flatnonzero(~np.isnan(row))
         w = np.linalg.inv(imp.sigma[np.ix_(o, o)])
-        info += _Base._info_from(U[o], V[o], M[o], w, True)
+        info += information_terms(U[o], V[o], M[o], w, True)
         b = w @ (row[o] - imp.mu[o])
         scores[i] = (b @ U[o]) * (b @ V[o]) - np.einsum("pq,pq->q", U[o], w @ V[o]) + b @ M[o]
     np.testing.assert_allclose(obj.information(theta), obj.model.collapse(0, info) / len(x), atol=1e-12)
