@@ -261,18 +261,28 @@ def casewise_hessian(rt: RowTerms, U: np.ndarray, V: np.ndarray, M: np.ndarray,
         alpha, beta = e @ ut, e @ vt
         c = alpha.sum(axis=0)[:, None] * (vt.T @ sigma @ mt) + beta.sum(axis=0)[:, None] * (ut.T @ sigma @ mt)
         xx = np.zeros((q, q))
+    n_obs_rows, cond_obs_rows = 0, np.zeros((p, p))  # rows whose quartic term uses their observed block
     for b in rt.blocks:
         k = b.cols.shape[1]
+        observed_path = k > QUARTIC_BATCH_K and p - k < k
         step = max(1, 4_000_000 // (k * (k + 1) // 2 * q))
         for s in range(0, len(b.rows), step):
             rows, cols = b.rows[s:s + step], b.cols[s:s + step]
             rt_ = np.linalg.cholesky(b.cond_cov[s:s + step]).transpose(0, 2, 1)  # R'
             zu, zv = np.matmul(rt_, ut[cols]), np.matmul(rt_, vt[cols])  # n_k x k x q
-            quartic += _quartic_rows(zu, zv)
+            if observed_path:
+                quartic += _quartic_observed(sigma, U, V, cols)
+                n_obs_rows += len(rows)
+                for i, c_ in enumerate(cols):
+                    cond_obs_rows[np.ix_(c_, c_)] += b.cond_cov[s + i]
+            else:
+                quartic += _quartic_rows(zu, zv)
             if not expected:
                 x = (zu * beta[rows][:, None, :] + zv * alpha[rows][:, None, :]).reshape(-1, q)
                 xx += x.T @ x
                 c -= x.T @ np.matmul(rt_, mt[cols]).reshape(-1, len(mcols))
+    if n_obs_rows:  # T~(C~, C~) = T~(S - Wt, S - Wt) = T~(S, 2 C~ - S) + T(W, W) row by row (see _quartic_observed)
+        quartic += trace_products(ut, vt, sigma, 2.0 * cond_obs_rows - n_obs_rows * sigma)
     if expected:
         h += quartic
     else:
@@ -280,6 +290,27 @@ def casewise_hessian(rt: RowTerms, U: np.ndarray, V: np.ndarray, M: np.ndarray,
         h[:, mcols] += 2.0 * c
         h[mcols, :] += 2.0 * c.T
     return (h + h.T) / 2
+
+
+def _quartic_observed(sigma: np.ndarray, U: np.ndarray, V: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """``sum_i T(W_i, W_i)`` over rows that miss more values than they observe (``missing``: n x k).
+
+    For such a row the quartic term ``T~(C~, C~)`` is cheaper through its observed block: with
+    ``Wt = Sigma - C~ = Sigma W Sigma`` (``W`` the padded inverse of the observed block),
+    ``T~(C~, C~) = T~(Sigma, Sigma) - 2 T~(Sigma, Wt) + T~(Wt, Wt)``, the first two summed over rows in
+    one dense term by the caller and ``T~(Wt, Wt) = T(W, W) = 2 [(Zv'Zu) o (Zv'Zu)' + (Zv'Zv) o (Zu'Zu)]``
+    with ``Zu = L^-1 U_o``, ``Sigma_oo = L L'``: rank ``p - k`` instead of ``k``.
+    """
+    p, q = U.shape
+    out = np.zeros((q, q))
+    allcols = np.arange(p)
+    for miss in missing:
+        o = np.setdiff1d(allcols, miss, assume_unique=True)
+        low = np.linalg.cholesky(sigma[np.ix_(o, o)])
+        zu, zv = np.linalg.solve(low, U[o]), np.linalg.solve(low, V[o])
+        f_vu = zv.T @ zu
+        out += 2.0 * (f_vu * f_vu.T + (zv.T @ zv) * (zu.T @ zu))
+    return out
 
 
 def _quartic_rows(zu: np.ndarray, zv: np.ndarray) -> np.ndarray:

@@ -224,5 +224,12 @@ def test_quartic_term_row_by_row_equals_batched(monkeypatch):
     rng = np.random.default_rng(9)
     U, V, M = rng.normal(size=(3, 9, 14))
     batched = fiml.casewise_hessian(rt, U, V, M)
-    monkeypatch.setattr(fiml, "QUARTIC_BATCH_K", 0)
+    monkeypatch.setattr(fiml, "QUARTIC_BATCH_K", 0)  # rows missing more than they observe: observed blocks
     np.testing.assert_allclose(fiml.casewise_hessian(rt, U, V, M), batched, atol=1e-10 * np.abs(batched).max())
+    monkeypatch.setattr(fiml, "_quartic_observed", None)  # (not reached when no row misses more than it observes)
+    small = x[np.isnan(x).sum(axis=1) <= 4]
+    rt2 = fiml.row_terms(fiml.row_groups(small), mean, cov)
+    monkeypatch.setattr(fiml, "QUARTIC_BATCH_K", 16)
+    reference = fiml.casewise_hessian(rt2, U, V, M)
+    monkeypatch.setattr(fiml, "QUARTIC_BATCH_K", 0)  # row by row in the Schur form
+    np.testing.assert_allclose(fiml.casewise_hessian(rt2, U, V, M), reference, atol=1e-10 * np.abs(reference).max())
