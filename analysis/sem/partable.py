@@ -153,21 +153,21 @@ def build_partable(
     user_keys = set(user_rows) | {(r, o, lhs) for lhs, o, r in user_rows if o == "~~"}
     defaults = [d for d in defaults if d not in user_keys]
 
-    rows = []
-    for g in range(ngroups):
-        for lhs, op, rhs in user_rows + defaults:
-            rows.append({"lhs": lhs, "op": op, "rhs": rhs, "group": g + 1,
-                         "user": 1 if (lhs, op, rhs) in set(user_rows) else 0})
-    t = pd.DataFrame(rows)
-    t.insert(0, "id", np.arange(1, len(t) + 1))
-    n = len(t)
-    partial = _partial_keys(group_partial, t) if group_partial else set()  # checked even with one group
+    keys = user_rows + defaults
+    user_set = set(user_rows)
+    n1 = len(keys)
+    n = n1 * ngroups
+    lhs_a = np.array([k[0] for k in keys] * ngroups, dtype=object)
+    op_a = np.array([k[1] for k in keys] * ngroups, dtype=object)
+    rhs_a = np.array([k[2] for k in keys] * ngroups, dtype=object)
+    user_a = np.tile(np.array([1 if k in user_set else 0 for k in keys], dtype=int), ngroups)
+    grp_a = np.repeat(np.arange(1, ngroups + 1), n1)
+    partial = _partial_keys(group_partial, set(keys)) if group_partial else set()  # checked even with one group
     free = np.ones(n, dtype=int)
     ustart = np.full(n, np.nan)
     exo = np.zeros(n, dtype=int)
     start = np.full(n, np.nan)
     label = np.array([""] * n, dtype=object)
-    lhs_a, op_a, rhs_a, user_a, grp_a = (t[c].to_numpy() for c in ("lhs", "op", "rhs", "user", "group"))
     is_lv_lhs = np.isin(lhs_a, lv)
 
     # 3. defaults that fix things
@@ -226,7 +226,8 @@ def build_partable(
             start[i] = float(st)
 
     # 5. equality: shared labels, group_equal, == constraints (union-find on rows)
-    plabel = np.array([f".p{i}." for i in t["id"]], dtype=object)
+    ids = np.arange(1, n + 1)
+    plabel = np.array([f".p{i}." for i in ids], dtype=object)
     parent = list(range(n))
 
     def find(a):
@@ -295,17 +296,14 @@ def build_partable(
             if r not in number:
                 number[r] = len(number) + 1
             free_idx[i] = number[r]
-    t["free"] = free_idx
-    t["ustart"] = ustart
-    t["start"] = start
-    t["label"] = label
-    t["plabel"] = plabel
-    t["exo"] = exo
+    t = pd.DataFrame({"id": ids, "lhs": list(lhs_a), "op": list(op_a), "rhs": list(rhs_a), "group": grp_a,
+                      "user": user_a, "free": free_idx, "ustart": ustart, "start": start, "label": list(label),
+                      "plabel": list(plabel), "exo": exo})
     _check_scales(t, lv, std_lv)
     return ParTable(t, v, ngroups, meanstructure, tuple(model.definitions))
 
 
-def _partial_keys(terms: Sequence[str], t: pd.DataFrame) -> set[tuple[str, str, str]]:
+def _partial_keys(terms: Sequence[str], present: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
     """The (lhs, op, rhs) keys that ``group_partial`` names, read with the model parser.
 
     Each entry is lavaan syntax for one or more parameters (``"x3 ~ 1"``, ``"x3~1"``,
@@ -314,7 +312,6 @@ def _partial_keys(terms: Sequence[str], t: pd.DataFrame) -> set[tuple[str, str, 
     :class:`ModelSyntaxError` naming it - a silently ignored exception would fit a more
     constrained model than the one asked for.
     """
-    present = set(zip(t["lhs"], t["op"], t["rhs"]))
     keys: set[tuple[str, str, str]] = set()
     for term in terms:
         if not isinstance(term, str):
