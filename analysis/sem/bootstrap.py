@@ -18,12 +18,13 @@ Intervals (``level`` = 0.95 by default):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 from scipy import stats
 
 from analysis.sem.constants import ROW_KEY
@@ -31,6 +32,9 @@ from analysis.sem.defined import compile_definitions, evaluate_definitions
 from analysis.sem.estimation import Estimation, label_values
 from analysis.sem.fit import FitResult, refit
 from smecore.errors import OptionError
+
+#: projected in-process seconds below which the bootstrap does not start worker processes
+IN_PROCESS_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,9 @@ def bootstrap(result: FitResult, n_boot: int = 1000, *, seed: int = 0, level: fl
     level : float
         Confidence level of the intervals.
     n_jobs : int
-        joblib workers (-1 = all cores, 1 = in process).
+        joblib workers (-1 = all cores, 1 = in process). Workers are started only when the
+        draws would take more than :data:`IN_PROCESS_SECONDS` in this process (timed on the
+        first batch); the draws are the same either way.
     progress : callable, optional
         Called as ``progress(done, total)`` after each batch (the CLI draws a bar).
 
@@ -133,19 +139,35 @@ def bootstrap(result: FitResult, n_boot: int = 1000, *, seed: int = 0, level: fl
     n_batches = min(n_boot, max(1, 8 * (1 if n_jobs == 1 else abs(n_jobs) * 4)))
     batches = [list(b) for b in np.array_split(np.arange(n_boot), n_batches) if len(b)]
     collected: list[np.ndarray | None] = []
+
+    def in_process(todo) -> None:
+        for b in todo:
+            collected.extend(_replicates(est, arrays, fiml, [children[i] for i in b], values, members))
+            if progress:
+                progress(len(collected), n_boot)
+
     if n_jobs == 1:
-        for b in batches:
-            collected += _replicates(est, arrays, fiml, [children[i] for i in b], values, members)
-            if progress:
-                progress(len(collected), n_boot)
+        in_process(batches)
     else:
-        runner = Parallel(n_jobs=n_jobs, return_as="generator")
-        jobs = (delayed(_replicates)(est, arrays, fiml, [children[i] for i in b], values, members)
-                for b in batches)
-        for part in runner(jobs):
-            collected += part
-            if progress:
-                progress(len(collected), n_boot)
+        # the first batch runs here; when the rest would take less than IN_PROCESS_SECONDS in this
+        # process it stays here too - starting worker processes (importing numpy, scipy, pandas and
+        # this package in each) costs seconds, more than small bootstraps take (1,000 draws of the
+        # mediation model: 1.8 s in process, 5 s with two fresh workers on two busy cores)
+        start = time.perf_counter()
+        in_process(batches[:1])
+        rest = batches[1:]
+        if (time.perf_counter() - start) * len(rest) < IN_PROCESS_SECONDS:
+            in_process(rest)
+        else:
+            # one BLAS thread per worker process: workers x threads would oversubscribe the cores
+            with parallel_config(backend="loky", inner_max_num_threads=1):
+                runner = Parallel(n_jobs=n_jobs, return_as="generator")
+                jobs = (delayed(_replicates)(est, arrays, fiml, [children[i] for i in b], values, members)
+                        for b in rest)
+                for part in runner(jobs):
+                    collected.extend(part)
+                    if progress:
+                        progress(len(collected), n_boot)
     ok = [c for c in collected if c is not None and np.all(np.isfinite(c))]
     names = [f"{r.lhs} {r.op} {r.rhs}" + (f" [{r.group}]" if result.partable.ngroups > 1 and r.group else "")
              for r in rows.itertuples()]

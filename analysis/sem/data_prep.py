@@ -61,6 +61,17 @@ def _numeric_column(data: pd.DataFrame, name: str, source: str) -> np.ndarray:
     return converted.astype(float).to_numpy()
 
 
+def _numeric_block(data: pd.DataFrame, variables: Sequence[str], source: str) -> np.ndarray:
+    """The columns ``variables`` as a float array (rows x variables): one conversion when every column is
+    numeric or boolean, else column by column (:func:`_numeric_column`, which names a non-numeric value)."""
+    if not variables:
+        return np.empty((len(data), 0))
+    dtypes = data.dtypes
+    if all(pd.api.types.is_numeric_dtype(dtypes[v]) or pd.api.types.is_bool_dtype(dtypes[v]) for v in variables):
+        return data[list(variables)].to_numpy(dtype=float, na_value=np.nan, copy=True)
+    return np.column_stack([_numeric_column(data, v, source) for v in variables])
+
+
 def _normalised(name: str) -> str:
     return "".join(ch for ch in name.casefold() if ch.isalnum())
 
@@ -187,8 +198,7 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
         if col is not None and col not in data.columns:
             raise DataError(f"{source}: {role} column '{col}' is not in the data; "
                             f"available columns: {', '.join(map(str, data.columns[:20]))}")
-    x = (np.column_stack([_numeric_column(data, v, source) for v in variables]) if variables
-         else np.empty((len(data), 0)))
+    x = _numeric_block(data, variables, source)
     recoded = _apply_missing_codes(x, variables, data.index, missing_codes)
     _check_values(x, variables, data.index, source, missing_codes)
     blank = [v for j, v in enumerate(variables) if len(x) and np.isnan(x[:, j]).all()]

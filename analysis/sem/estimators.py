@@ -3,7 +3,7 @@
 An estimator is four parts, each chosen here by name and nowhere else:
 
 1. sample statistics - what :mod:`analysis.sem.samplestats` computes for it
-   (complete-data moments, or missing-data patterns with the EM h1 for FIML);
+   (complete-data moments, or rows grouped by missing values with the EM h1 for FIML);
 2. an objective - the discrepancy with ``value``, ``gradient``, ``information``,
    ``hessian``, ``step_matrix``, ``loglik``, ``scores`` and ``h1_value`` (the
    :class:`Objective` protocol), picked by the missing-data treatment

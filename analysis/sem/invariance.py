@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.sem.fit import FitResult, fit
+from analysis.sem.fit import FitResult, fit_many
 from analysis.sem.nested import chisq_difference
 from smecore.errors import OptionError
 
@@ -69,8 +69,10 @@ def measurement_invariance(model: str, data: pd.DataFrame, group: str, *,
     rows = []
     previous: FitResult | None = None
     lower_hold = True  # every level below the current one holds
-    for level in levels:
-        res = fit(model, data, estimator=estimator, missing=missing, group=group, group_equal=LEVELS[level])
+    # one data preparation, EM, h1 information and baseline model for all levels (fit_many)
+    results = fit_many(model, data, [{"group_equal": LEVELS[level]} for level in levels], estimator=estimator,
+                       missing=missing, group=group)
+    for level, res in zip(levels, results):
         fits[level] = res
         fm = res.fit_measures
         chisq_key = "chisq.scaled" if "chisq.scaled" in fm else "chisq"

@@ -7,8 +7,9 @@ the optimiser, the standard errors and the test statistics treat them alike:
   ``estimator="ML"``, ``likelihood="normal"``):
   ``f = sum_g (n_g/N) [log|Sigma| + tr(S Sigma^-1) - log|S| - p + (ybar-mu)' Sigma^-1 (ybar-mu)]``
   so that ``chisq = N f`` at the minimum (``fmin`` in lavaan is ``f/2``).
-* :class:`FIMLObjective` - incomplete data, case-wise (full-information) ML
-  over missing-data patterns: ``f = -2 logL / N`` exactly (lavaan's ``missing="ml"``).
+* :class:`FIMLObjective` - incomplete data, case-wise (full-information) ML,
+  vectorised over rows (:mod:`analysis.sem.fiml`): ``f = -2 logL / N`` exactly
+  (lavaan's ``missing="ml"``).
 
 Both give ``value``, ``gradient``, the expected information per case
 (``vcov = inv(N * information)``), the log-likelihood and case-wise scores
@@ -20,25 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from analysis.sem.fiml import RowTerms, casewise_hessian, cond_quadratic, row_terms, trace_products
+from analysis.sem.fiml import chol_inverse as _chol_inverse
 from analysis.sem.ram import Implied, RamModel
 from analysis.sem.samplestats import LOG2PI, GroupData
-
-
-def _chol_inverse(sigma: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """Inverse and log-determinant of a covariance matrix, or None when not positive definite.
-
-    Written with numpy rather than scipy's ``cho_factor`` / ``cho_solve``: those
-    return Fortran-ordered inverses, and the C-ordered products downstream (the
-    FIML pattern terms) then ran 2x slower - measured: the M3 analysis at N = 600
-    took 42 s instead of 20 s.
-    """
-    try:
-        chol = np.linalg.cholesky(sigma)
-    except np.linalg.LinAlgError:
-        return None
-    logdet = 2.0 * np.log(np.diag(chol)).sum()
-    inv_chol = np.linalg.inv(chol)
-    return inv_chol.T @ inv_chol, logdet
 
 
 class _Base:
@@ -49,47 +35,69 @@ class _Base:
         self.ntotal = sum(g.n for g in groups)
         self.weights = np.array([g.n / self.ntotal for g in groups])
         self.npar = model.npar
+        self._memo_theta: np.ndarray | None = None
+        self._memo: dict = {}
+
+    def _memoised(self, theta: np.ndarray, key, compute):
+        """``compute()`` remembered for the last ``theta``: the optimiser asks for the value, the
+        gradient and the Hessian at the same point, and each needs the implied moments and their
+        inverse (a memo of pure results, not fit state)."""
+        if self._memo_theta is None or not np.array_equal(theta, self._memo_theta):
+            self._memo_theta = np.array(theta, dtype=float, copy=True)
+            self._memo = {}
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def _factors(self, theta: np.ndarray, g: int, imp: Implied) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``rank2_factors`` of group ``g`` at ``theta`` (``imp``: its implied moments), remembered like ``_at``."""
+        return self._memoised(theta, ("factors", g), lambda: self.model.rank2_factors(g, imp))
+
+    def _at(self, theta: np.ndarray, g: int) -> tuple[Implied, tuple[np.ndarray, float] | None]:
+        """Implied moments of group ``g`` at ``theta`` and (inverse, log-determinant) of Sigma (None: not PD)."""
+        def compute():
+            imp = self.model.implied(theta, g)
+            return imp, _chol_inverse(imp.sigma)
+        return self._memoised(theta, ("implied", g), compute)
 
     def _complete_information(self, theta: np.ndarray, meanstructure: bool) -> np.ndarray:
         """Expected information per case as if the data were complete, weighted over groups
         (NaN when an implied covariance matrix is not positive definite)."""
         info = np.zeros((self.npar, self.npar))
         for g in range(len(self.groups)):
-            imp = self.model.implied(theta, g)
-            ci = _chol_inverse(imp.sigma)
+            imp, ci = self._at(theta, g)
             if ci is None:
                 return np.full((self.npar, self.npar), np.nan)
-            U, V, M = self.model.rank2_factors(g, imp)
-            inc = self.model.incidence(g)
-            info += self.weights[g] * (inc.T @ self._info_from(U, V, M, ci[0], meanstructure) @ inc)
+            U, V, M = self._factors(theta, g, imp)
+            info += self.weights[g] * self.model.collapse(g, self._info_from(U, V, M, ci[0], meanstructure))
         return info
 
     def _implied(self, theta: np.ndarray) -> list[Implied]:
         return [self.model.implied(theta, g) for g in range(len(self.groups))]
 
-    def _grad_from(self, g: int, imp: Implied, omega: np.ndarray, omega_mu: np.ndarray | None) -> np.ndarray:
+    def _grad_from(self, theta: np.ndarray, g: int, imp: Implied, omega: np.ndarray,
+                   omega_mu: np.ndarray | None) -> np.ndarray:
         """Chain rule: d f / d theta from d f / d Sigma (symmetric Omega) and d f / d mu."""
-        U, V, M = self.model.rank2_factors(g, imp)
+        U, V, M = self._factors(theta, g, imp)
         grad_occ = 2.0 * np.einsum("pq,pq->q", U, omega @ V)
         if omega_mu is not None:
             grad_occ += omega_mu @ M
-        return grad_occ @ self.model.incidence(g)
+        return self.model.collapse_rows(g, grad_occ)
 
     @staticmethod
     def _info_from(U, V, M, W, meanstructure) -> np.ndarray:
-        wu, wv = W @ U, W @ V
-        uu, vv, uv = U.T @ wu, V.T @ wv, U.T @ wv
-        info = uv * uv.T + uu * vv
-        if meanstructure:
-            info = info + M.T @ (W @ M)
-        return info
+        return information_terms(U, V, M, W, meanstructure)
 
 
-def _trace_products(U, V, P, Q) -> np.ndarray:
-    """``T[k, l] = tr(P dSigma_k Q dSigma_l)`` for rank-2 ``dSigma_k = u_k v_k' + v_k u_k'``."""
-    pu, pv, qu, qv = P @ U, P @ V, Q @ U, Q @ V
-    return ((V.T @ qu) * (V.T @ pu).T + (V.T @ qv) * (U.T @ pu).T
-            + (U.T @ qu) * (V.T @ pv).T + (U.T @ qv) * (U.T @ pv).T)
+def information_terms(U: np.ndarray, V: np.ndarray, M: np.ndarray, W: np.ndarray, meanstructure: bool) -> np.ndarray:
+    """Expected information per case over occurrences with rank-2 factors ``(U, V)`` and mean factors ``M``
+    for complete data with ``W = Sigma^-1``: ``(U'WV) o (U'WV)' + (U'WU) o (V'WV)`` (+ ``M'WM``)."""
+    wu, wv = W @ U, W @ V
+    uu, vv, uv = U.T @ wu, V.T @ wv, U.T @ wv
+    info = uv * uv.T + uu * vv
+    if meanstructure:
+        info = info + M.T @ (W @ M)
+    return info
 
 
 def _product_terms(U, V, M, W, s_tilde, d, meanstructure) -> np.ndarray:
@@ -99,7 +107,7 @@ def _product_terms(U, V, M, W, s_tilde, d, meanstructure) -> np.ndarray:
     mean structure, ``2 mu_k' W mu_l + 2 (d' W dS_k W mu_l + d' W dS_l W mu_k)``.
     """
     Z = W @ s_tilde @ W
-    h = 2.0 * _trace_products(U, V, W, Z) - _trace_products(U, V, W, W)
+    h = 2.0 * trace_products(U, V, W, Z) - trace_products(U, V, W, W)
     if meanstructure:
         a = W @ d
         wm = W @ M
@@ -118,38 +126,30 @@ def _second_derivative_term(model: RamModel, g: int, imp: Implied, omega: np.nda
     A_ij,S_kl: 2[B_jk G_i'O G_l + B_jl G_i'O G_k] (halved when k = l);
     A_ij,m_k:  B_jk w'G_i.
     """
-    gm = model.groups[g]
-    kind, row, col = gm.occ_kind, gm.occ_row, gm.occ_col
-    q = len(kind)
-    out = np.zeros((q, q))
-    ia = np.flatnonzero(kind == 0)
-    if len(ia) == 0:
+    ix = model.groups[g].second_order
+    out = np.zeros((ix.q, ix.q))
+    if len(ix.ia) == 0:
         return out
     B, G, H, mu_all, s_all = imp.B, imp.G, imp.H, imp.mu_all, imp.sigma_all
     goh = G.T @ omega @ H
     gog = G.T @ omega @ G
     wg = omega_mu @ G
-    i1, j1 = row[ia], col[ia]
-    # A-A block
-    k2, l2 = i1, j1
-    aa = (2.0 * (B[np.ix_(j1, k2)] * goh[np.ix_(i1, l2)]
-                 + B[np.ix_(l2, i1)].T * goh[np.ix_(k2, j1)].T
-                 + s_all[np.ix_(j1, l2)] * gog[np.ix_(i1, k2)])
-          + B[np.ix_(j1, k2)] * np.outer(wg[i1], mu_all[l2])
-          + B[np.ix_(l2, i1)].T * np.outer(wg[k2], mu_all[j1]).T)
-    out[np.ix_(ia, ia)] = aa
-    iS = np.flatnonzero(kind == 1)
-    if len(iS):
-        ks, ls = row[iS], col[iS]
-        half = np.where(ks == ls, 0.5, 1.0)
-        as_ = 2.0 * (B[np.ix_(j1, ks)] * gog[np.ix_(i1, ls)] + B[np.ix_(j1, ls)] * gog[np.ix_(i1, ks)]) * half
-        out[np.ix_(ia, iS)] = as_
-        out[np.ix_(iS, ia)] = as_.T
-    im = np.flatnonzero(kind == 2)
-    if len(im):
-        am = B[np.ix_(j1, row[im])] * wg[i1][:, None]
-        out[np.ix_(ia, im)] = am
-        out[np.ix_(im, ia)] = am.T
+    i1, j1 = ix.i1, ix.j1
+    # A-A block (k = i1, l = j1 for the second occurrence): B[j1, k2] = B[l2, i1] = Bg
+    bg = B[ix.j1_col, ix.i1_row]
+    og = goh[ix.i1_col, ix.j1_row]
+    wm = np.outer(wg[i1], mu_all[j1])
+    aa = 2.0 * (bg * og + (bg * og).T + s_all[ix.j1_col, ix.j1_row] * gog[ix.i1_col, ix.i1_row]) + bg * wm + (bg * wm).T
+    out[ix.aa] = aa
+    if len(ix.iS):
+        as_ = 2.0 * (B[ix.j1_col, ix.ks_row] * gog[ix.i1_col, ix.ls_row]
+                     + B[ix.j1_col, ix.ls_row] * gog[ix.i1_col, ix.ks_row]) * ix.half
+        out[ix.as_] = as_
+        out[ix.sa] = as_.T
+    if len(ix.im):
+        am = B[ix.j1_col, ix.im_row] * wg[i1][:, None]
+        out[ix.am] = am
+        out[ix.ma] = am.T
     return out
 
 
@@ -169,8 +169,7 @@ class MLObjective(_Base):
     def value(self, theta: np.ndarray) -> float:
         total = 0.0
         for g, gd in enumerate(self.groups):
-            imp = self.model.implied(theta, g)
-            ci = _chol_inverse(imp.sigma)
+            imp, ci = self._at(theta, g)
             if ci is None:
                 return np.inf
             w, logdet = ci
@@ -184,8 +183,7 @@ class MLObjective(_Base):
     def gradient(self, theta: np.ndarray) -> np.ndarray:
         grad = np.zeros(self.npar)
         for g, gd in enumerate(self.groups):
-            imp = self.model.implied(theta, g)
-            ci = _chol_inverse(imp.sigma)
+            imp, ci = self._at(theta, g)
             if ci is None:
                 return np.full(self.npar, np.nan)
             w, _ = ci
@@ -196,7 +194,7 @@ class MLObjective(_Base):
                 s = s + np.outer(d, d)
                 omega_mu = -2.0 * (w @ d)
             omega = w - w @ s @ w
-            grad += self.weights[g] * self._grad_from(g, imp, omega, omega_mu)
+            grad += self.weights[g] * self._grad_from(theta, g, imp, omega, omega_mu)
         return grad
 
     def information(self, theta: np.ndarray) -> np.ndarray:
@@ -207,12 +205,11 @@ class MLObjective(_Base):
         """Exact (analytic) Hessian of ``f``; the observed information per case is half of it."""
         hess = np.zeros((self.npar, self.npar))
         for g, gd in enumerate(self.groups):
-            imp = self.model.implied(theta, g)
-            ci = _chol_inverse(imp.sigma)
+            imp, ci = self._at(theta, g)
             if ci is None:
                 return np.full((self.npar, self.npar), np.nan)
             w = ci[0]
-            U, V, M = self.model.rank2_factors(g, imp)
+            U, V, M = self._factors(theta, g, imp)
             s_tilde, d = gd.cov, np.zeros(len(gd.mean))
             omega_mu = np.zeros(len(gd.mean))
             if self.meanstructure:
@@ -222,8 +219,7 @@ class MLObjective(_Base):
             omega = w - w @ s_tilde @ w
             h = (_product_terms(U, V, M, w, s_tilde, d, self.meanstructure)
                  + _second_derivative_term(self.model, g, imp, omega, omega_mu))
-            inc = self.model.incidence(g)
-            hess += self.weights[g] * (inc.T @ h @ inc)
+            hess += self.weights[g] * self.model.collapse(g, h)
         return (hess + hess.T) / 2
 
     def step_matrix(self, theta: np.ndarray) -> np.ndarray:
@@ -233,8 +229,7 @@ class MLObjective(_Base):
     def loglik(self, theta: np.ndarray) -> float:
         total = 0.0
         for g, gd in enumerate(self.groups):
-            imp = self.model.implied(theta, g)
-            w, logdet = _chol_inverse(imp.sigma)
+            imp, (w, logdet) = self._at(theta, g)
             p = len(gd.mean)
             q = np.sum(w * gd.cov)
             if self.meanstructure:
@@ -250,8 +245,7 @@ class MLObjective(_Base):
         """
         out = []
         for g, gd in enumerate(self.groups):
-            imp = self.model.implied(theta, g)
-            w, _ = _chol_inverse(imp.sigma)
+            imp, (w, _) = self._at(theta, g)
             mu = imp.mu if self.meanstructure else gd.mean
             r = gd.data - mu
             out.append(_case_scores(self.model, g, imp, w, r, self.meanstructure))
@@ -269,179 +263,96 @@ def _case_scores(model: RamModel, g: int, imp: Implied, w: np.ndarray, r: np.nda
     sc = (a @ U) * (a @ V) - np.einsum("pq,pq->q", U, w @ V)
     if meanstructure:
         sc = sc + a @ M
-    return sc @ model.incidence(g)
+    return model.collapse_rows(g, sc)
 
 
 class FIMLObjective(_Base):
-    """Full-information ML over missing-data patterns: ``f = -2 logL / N``."""
+    """Full-information ML on incomplete data: ``f = -2 logL / N``, case by case.
+
+    Every evaluation is vectorised over rows (:mod:`analysis.sem.fiml`): one
+    full-pattern inverse per group and a batched k x k inverse per row missing
+    k values; the exact Hessian and the expected information likewise
+    (:func:`analysis.sem.fiml.casewise_hessian`).
+    """
 
     casewise = True
 
-    def _row_terms(self, g: int, imp: Implied, with_grad: bool):
-        """Per-row FIML quantities of group ``g``, vectorised over rows with few missing values.
-
-        For a row missing the columns ``m``, with ``P = Sigma^-1``, the inverse of
-        the observed block padded with zeros is ``W_i = P - P[:, m] P_mm^-1 P[m, :]``
-        (Schur complement) and ``log|Sigma_oo| = log|Sigma| + log|P_mm|``. So rows
-        missing k values need k x k solves only, done in batches, instead of a
-        Python loop over missing-data patterns (rows missing many values still go
-        pattern by pattern). Returns ``(per-row -2 logL terms, B, sum_i W_i, extra)``
-        where row ``i`` of ``B`` is ``W_i r_i``; ``extra`` keeps what scores need.
-        """
-        gd = self.groups[g]
-        rg = gd.rows
-        ci = _chol_inverse(imp.sigma)
-        if ci is None:
-            return None
-        P, logdet = ci
-        obs = ~np.isnan(gd.data)
-        R = np.where(obs, rg.filled - imp.mu, 0.0)
-        RP = R @ P
-        quad = np.einsum("ij,ij->i", RP, R)
-        logdets = np.full(gd.n, logdet)
-        B = RP.copy() if with_grad else RP
-        sum_w = gd.n * P if with_grad else None
-        extra = []
-        for k, (rows, cols) in rg.by_k.items():
-            A = np.take_along_axis(RP[rows], cols, axis=1)
-            pmm = P[cols[:, :, None], cols[:, None, :]]
-            sign, ld = np.linalg.slogdet(pmm)
-            if np.any(sign <= 0):
-                return None
-            pinv = np.linalg.inv(pmm)
-            sol = np.einsum("nkl,nl->nk", pinv, A)
-            quad[rows] -= np.einsum("nk,nk->n", A, sol)
-            logdets[rows] += ld
-            if with_grad:
-                pc = np.transpose(P[:, cols], (1, 0, 2))  # n_k x p x k
-                B[rows] -= np.einsum("npk,nk->np", pc, sol)
-                if k == 1:  # sum_i P[:, j_i] P[j_i, :] / P_jj = P diag(count_j / P_jj) P
-                    counts = np.bincount(cols[:, 0], minlength=P.shape[0])
-                    sum_w -= (P * (counts / np.diag(P))) @ P
-                else:
-                    sum_w -= np.einsum("npk,nkl,nql->pq", pc, pinv, pc, optimize=True)
-                extra.append((rows, pc, pinv))
-        for pat in rg.rest:
-            o = pat.observed
-            ci_o = _chol_inverse(imp.sigma[np.ix_(o, o)])
-            if ci_o is None:
-                return None
-            w_o, ld_o = ci_o
-            r_o = R[np.ix_(pat.rows, o)]
-            wr = r_o @ w_o
-            quad[pat.rows] = np.einsum("ij,ij->i", wr, r_o)
-            logdets[pat.rows] = ld_o
-            if with_grad:
-                w_full = np.zeros_like(P)
-                w_full[np.ix_(o, o)] = w_o
-                b = np.zeros((len(pat.rows), P.shape[0]))
-                b[:, o] = wr
-                B[pat.rows] = b
-                sum_w += pat.n * (w_full - P)
-                extra.append((pat.rows, w_full, None))
-        terms = obs.sum(axis=1) * LOG2PI + logdets + quad
-        return terms, B, sum_w, (P, extra)
-
-    def _pattern_terms(self, theta: np.ndarray, with_grad: bool):
-        value = 0.0
-        grad = np.zeros(self.npar)
-        for g in range(len(self.groups)):
+    def _row_terms(self, theta: np.ndarray, g: int) -> tuple[Implied, RowTerms | None]:
+        def compute():
             imp = self.model.implied(theta, g)
-            out = self._row_terms(g, imp, with_grad)
-            if out is None:
-                return np.inf, None
-            terms, B, sum_w, _ = out
-            value += terms.sum()
-            if with_grad:
-                grad += self._grad_from(g, imp, sum_w - B.T @ B, -2.0 * B.sum(axis=0))
-        return value / self.ntotal, grad / self.ntotal
+            return imp, row_terms(self.groups[g].rows, imp.mu, imp.sigma)
+        return self._memoised(theta, ("rows", g), compute)
 
     def value(self, theta: np.ndarray) -> float:
-        return float(self._pattern_terms(theta, False)[0])
+        total = 0.0
+        for g in range(len(self.groups)):
+            _, rt = self._row_terms(theta, g)
+            if rt is None:
+                return np.inf
+            total += rt.minus2ll.sum()
+        return float(total / self.ntotal)
 
     def gradient(self, theta: np.ndarray) -> np.ndarray:
-        value, grad = self._pattern_terms(theta, True)
-        if grad is None:
-            return np.full(self.npar, np.nan)
-        return grad
+        grad = np.zeros(self.npar)
+        for g in range(len(self.groups)):
+            imp, rt = self._row_terms(theta, g)
+            if rt is None:
+                return np.full(self.npar, np.nan)
+            omega, omega_mu = rt.omega()
+            grad += self._grad_from(theta, g, imp, omega, omega_mu)
+        return grad / self.ntotal
+
+    def _casewise(self, theta: np.ndarray, expected: bool) -> np.ndarray:
+        """``sum_g`` of the case-wise Hessian of ``-2 logL`` (:func:`analysis.sem.fiml.casewise_hessian`;
+        with the second-derivative term of ``Sigma(theta)`` unless ``expected``) over ``N``."""
+        out = np.zeros((self.npar, self.npar))
+        for g in range(len(self.groups)):
+            imp, rt = self._row_terms(theta, g)
+            if rt is None:
+                return np.full((self.npar, self.npar), np.nan)
+            U, V, M = self._factors(theta, g, imp)
+            h = casewise_hessian(rt, U, V, M, expected=expected)
+            if not expected:
+                omega, omega_mu = rt.omega()
+                h += _second_derivative_term(self.model, g, imp, omega, omega_mu)
+            out += self.model.collapse(g, h)
+        out /= self.ntotal
+        return (out + out.T) / 2
 
     def information(self, theta: np.ndarray) -> np.ndarray:
-        """Expected information per case under MAR, summed over missing-data patterns."""
-        info = np.zeros((self.npar, self.npar))
-        for g, gd in enumerate(self.groups):
-            imp = self.model.implied(theta, g)
-            U, V, M = self.model.rank2_factors(g, imp)
-            inc = self.model.incidence(g)
-            block = np.zeros((U.shape[1], U.shape[1]))
-            for pat in gd.patterns:
-                o = pat.observed
-                ci = _chol_inverse(imp.sigma[np.ix_(o, o)])
-                if ci is None:
-                    return np.full((self.npar, self.npar), np.nan)
-                block += pat.n * self._info_from(U[o], V[o], M[o], ci[0], True)
-            info += inc.T @ block @ inc / self.ntotal
-        return info
+        """Expected information per case under MAR (lavaan's for missing data)."""
+        return self._casewise(theta, expected=True) / 2.0
 
     def step_matrix(self, theta: np.ndarray) -> np.ndarray:
         """Matrix for optimisation steps: twice the expected information as if the data were complete.
 
-        The exact FIML Hessian costs a pass over all missing-data patterns with
-        O(p q^2) work each; as a step matrix (Fisher-scoring style) the
-        complete-data information is nearly as good - missingness is a small
-        share of the data - and costs one evaluation. The exact Hessian is
-        still used for standard errors.
+        As a step matrix (Fisher-scoring style) the complete-data information is
+        nearly as good as the exact Hessian - missingness is a small share of the
+        data - and costs one evaluation of model-sized matrices. The exact
+        Hessian is still used for standard errors.
         """
         return 2.0 * self._complete_information(theta, True)
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
-        """Exact (analytic) Hessian of ``f = -2 logL / N`` summed over missing-data patterns."""
-        hess = np.zeros((self.npar, self.npar))
-        for g, gd in enumerate(self.groups):
-            imp = self.model.implied(theta, g)
-            U, V, M = self.model.rank2_factors(g, imp)
-            p = len(imp.mu)
-            omega = np.zeros((p, p))
-            omega_mu = np.zeros(p)
-            h = np.zeros((U.shape[1], U.shape[1]))
-            for pat in gd.patterns:
-                o = pat.observed
-                ci = _chol_inverse(imp.sigma[np.ix_(o, o)])
-                if ci is None:
-                    return np.full((self.npar, self.npar), np.nan)
-                w = ci[0]
-                d = pat.mean - imp.mu[o]
-                s_tilde = pat.cov + np.outer(d, d)
-                h += pat.n * _product_terms(U[o], V[o], M[o], w, s_tilde, d, True)
-                omega[np.ix_(o, o)] += pat.n * (w - w @ s_tilde @ w)
-                omega_mu[o] += -2.0 * pat.n * (w @ d)
-            h += _second_derivative_term(self.model, g, imp, omega, omega_mu)
-            inc = self.model.incidence(g)
-            hess += inc.T @ h @ inc / self.ntotal
-        return (hess + hess.T) / 2
+        """Exact (analytic) Hessian of ``f = -2 logL / N``."""
+        return self._casewise(theta, expected=False)
 
     def loglik(self, theta: np.ndarray) -> float:
         return float(-0.5 * self.ntotal * self.value(theta))
 
     def scores(self, theta: np.ndarray) -> list[np.ndarray]:
-        """Case-wise derivatives of the log-likelihood: ``(u'b)(b'v) - u'W_i v + b'M`` per row.
+        """Case-wise derivatives of the log-likelihood: ``(u'b)(b'v) - u'W_i v + b'M`` per row, ``b = W_i r_i``.
 
-        ``u'W_i v = u'Pv - (u'P_m) P_mm^-1 (P_m'v)`` is evaluated in batches like the objective.
+        ``u'W_i v = u'Pv - u'P C~_i P v`` (:func:`analysis.sem.fiml.cond_quadratic`).
         """
         out = []
         for g in range(len(self.groups)):
-            imp = self.model.implied(theta, g)
-            terms, B, _, (P, extra) = self._row_terms(g, imp, True)
-            U, V, M = self.model.rank2_factors(g, imp)
-            uwv = np.tile(np.einsum("pq,pq->q", U, P @ V), (len(B), 1))
-            for rows, mat, pinv in extra:
-                if pinv is None:  # a pattern: mat is the padded inverse of the observed block
-                    uwv[rows] = np.einsum("pq,pq->q", U, mat @ V)
-                else:
-                    up = np.einsum("pq,npk->nqk", U, mat)
-                    vp = np.einsum("pq,npk->nqk", V, mat)
-                    uwv[rows] -= np.einsum("nqk,nkl,nql->nq", up, pinv, vp)
-            sc = (B @ U) * (B @ V) - uwv + B @ M
-            out.append(sc @ self.model.incidence(g))
+            imp, rt = self._row_terms(theta, g)
+            U, V, M = self._factors(theta, g, imp)
+            b = rt.resid @ rt.precision
+            uwv = np.einsum("pq,pq->q", U, rt.precision @ V) - cond_quadratic(rt, U, V)
+            sc = (b @ U) * (b @ V) - uwv + b @ M
+            out.append(self.model.collapse_rows(g, sc))
         return out
 
     def h1_value(self) -> float:

@@ -37,7 +37,7 @@ class OptimResult:
 SLOW_RATE = 0.1  # decrement ratio per step above which the step matrix counts as slow
 
 
-def _newton(objective, theta, max_iter, tol, exact_when_slow=False):
+def _newton(objective, theta, max_iter, tol, exact_when_slow=False, final_step=False):
     f = objective.value(theta)
     if not np.isfinite(f):
         return theta, f, 0, False, "the starting values give a non-positive-definite implied covariance matrix"
@@ -67,6 +67,8 @@ def _newton(objective, theta, max_iter, tol, exact_when_slow=False):
         if not np.isfinite(decrement) or decrement < 0:
             return theta, f, it, False, "information matrix not positive definite"
         if decrement < tol:
+            if final_step:  # the step is already solved for: taking it squares the remaining error
+                return theta - step, f, it, True, "converged (Newton decrement below tolerance; final step taken)"
             return theta, f, it, True, "converged (Newton decrement below tolerance)"
         slow = slow + 1 if previous is not None and decrement > SLOW_RATE * previous else 0
         exact = exact or (exact_when_slow and slow >= 2)
@@ -88,15 +90,19 @@ def _newton(objective, theta, max_iter, tol, exact_when_slow=False):
 
 
 def minimize(objective, theta0: np.ndarray, *, max_iter: int = 500, tol: float = 1e-14,
-             exact_when_slow: bool = False) -> OptimResult:
+             exact_when_slow: bool = False, final_step: bool = False) -> OptimResult:
     """Minimise ``objective`` (``value``, ``gradient``, ``step_matrix``, ``information``) from ``theta0``.
 
     ``tol`` bounds the Newton decrement ``g' H^-1 g``, i.e. twice the
     predicted remaining decrease of ``f``. ``exact_when_slow`` switches to the
     exact Hessian when the step matrix converges slowly: right for warm-started
-    refits (few steps left), too costly for a first fit of a large FIML model.
+    refits (few steps left), too costly for a first fit of a large FIML model. ``final_step``
+    returns the point after the last (already solved) Newton step instead of before it - with
+    the exact Hessian its error is about the square of the one at the stopping point (refits,
+    which stop early); ``value`` is then that of the point before it.
     """
-    theta, f, it, ok, msg = _newton(objective, np.asarray(theta0, dtype=float), max_iter, tol, exact_when_slow)
+    theta, f, it, ok, msg = _newton(objective, np.asarray(theta0, dtype=float), max_iter, tol, exact_when_slow,
+                                    final_step)
     if ok:
         return OptimResult(theta, f, it, True, msg)
     # fallback: quasi-Newton from wherever scoring stopped (or the start), then polish

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 
 import numpy as np
@@ -63,10 +64,11 @@ class ParTable:
     meanstructure: bool
     definitions: tuple = ()
 
-    @property
+    @cached_property
     def npar(self) -> int:
         """Number of free parameters (each equality-constrained set counted once)."""
-        return int(self.table["free"].max()) if (self.table["free"] > 0).any() else 0
+        free = self.table["free"].to_numpy()
+        return int(free.max()) if (free > 0).any() else 0
 
 
 def _per_group(value, g: int, ngroups: int, what: str, stmt: Statement):
@@ -151,21 +153,21 @@ def build_partable(
     user_keys = set(user_rows) | {(r, o, lhs) for lhs, o, r in user_rows if o == "~~"}
     defaults = [d for d in defaults if d not in user_keys]
 
-    rows = []
-    for g in range(ngroups):
-        for lhs, op, rhs in user_rows + defaults:
-            rows.append({"lhs": lhs, "op": op, "rhs": rhs, "group": g + 1,
-                         "user": 1 if (lhs, op, rhs) in set(user_rows) else 0})
-    t = pd.DataFrame(rows)
-    t.insert(0, "id", np.arange(1, len(t) + 1))
-    n = len(t)
-    partial = _partial_keys(group_partial, t) if group_partial else set()  # checked even with one group
+    keys = user_rows + defaults
+    user_set = set(user_rows)
+    n1 = len(keys)
+    n = n1 * ngroups
+    lhs_a = np.array([k[0] for k in keys] * ngroups, dtype=object)
+    op_a = np.array([k[1] for k in keys] * ngroups, dtype=object)
+    rhs_a = np.array([k[2] for k in keys] * ngroups, dtype=object)
+    user_a = np.tile(np.array([1 if k in user_set else 0 for k in keys], dtype=int), ngroups)
+    grp_a = np.repeat(np.arange(1, ngroups + 1), n1)
+    partial = _partial_keys(group_partial, set(keys)) if group_partial else set()  # checked even with one group
     free = np.ones(n, dtype=int)
     ustart = np.full(n, np.nan)
     exo = np.zeros(n, dtype=int)
     start = np.full(n, np.nan)
     label = np.array([""] * n, dtype=object)
-    lhs_a, op_a, rhs_a, user_a, grp_a = (t[c].to_numpy() for c in ("lhs", "op", "rhs", "user", "group"))
     is_lv_lhs = np.isin(lhs_a, lv)
 
     # 3. defaults that fix things
@@ -224,7 +226,8 @@ def build_partable(
             start[i] = float(st)
 
     # 5. equality: shared labels, group_equal, == constraints (union-find on rows)
-    plabel = np.array([f".p{i}." for i in t["id"]], dtype=object)
+    ids = np.arange(1, n + 1)
+    plabel = np.array([f".p{i}." for i in ids], dtype=object)
     parent = list(range(n))
 
     def find(a):
@@ -293,17 +296,14 @@ def build_partable(
             if r not in number:
                 number[r] = len(number) + 1
             free_idx[i] = number[r]
-    t["free"] = free_idx
-    t["ustart"] = ustart
-    t["start"] = start
-    t["label"] = label
-    t["plabel"] = plabel
-    t["exo"] = exo
+    t = pd.DataFrame({"id": ids, "lhs": list(lhs_a), "op": list(op_a), "rhs": list(rhs_a), "group": grp_a,
+                      "user": user_a, "free": free_idx, "ustart": ustart, "start": start, "label": list(label),
+                      "plabel": list(plabel), "exo": exo})
     _check_scales(t, lv, std_lv)
     return ParTable(t, v, ngroups, meanstructure, tuple(model.definitions))
 
 
-def _partial_keys(terms: Sequence[str], t: pd.DataFrame) -> set[tuple[str, str, str]]:
+def _partial_keys(terms: Sequence[str], present: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
     """The (lhs, op, rhs) keys that ``group_partial`` names, read with the model parser.
 
     Each entry is lavaan syntax for one or more parameters (``"x3 ~ 1"``, ``"x3~1"``,
@@ -312,7 +312,6 @@ def _partial_keys(terms: Sequence[str], t: pd.DataFrame) -> set[tuple[str, str, 
     :class:`ModelSyntaxError` naming it - a silently ignored exception would fit a more
     constrained model than the one asked for.
     """
-    present = set(zip(t["lhs"], t["op"], t["rhs"]))
     keys: set[tuple[str, str, str]] = set()
     for term in terms:
         if not isinstance(term, str):
@@ -367,37 +366,38 @@ def _apply_constraint(c, by_label, union, ustart, free, label) -> None:
 
 def _check_scales(t: pd.DataFrame, lv: list[str], std_lv: bool) -> None:
     """Every latent variable needs a scale: a fixed loading or a fixed variance."""
-    for g, block in t.groupby("group"):
+    lhs, op, rhs, grp = (t[c].to_numpy() for c in ("lhs", "op", "rhs", "group"))
+    fixed = t["free"].to_numpy() == 0
+    loading = op == "=~"
+    marker = loading & fixed & (t["ustart"].to_numpy() != 0)
+    fixed_var = (op == "~~") & (lhs == rhs) & fixed
+    scaled = set(zip(grp[marker], lhs[marker])) | set(zip(grp[fixed_var], lhs[fixed_var]))
+    for g in dict.fromkeys(grp):
         for f in lv:
-            loads = block[(block["op"] == "=~") & (block["lhs"] == f)]
-            var = block[(block["op"] == "~~") & (block["lhs"] == f) & (block["rhs"] == f)]
-            has_fixed_loading = ((loads["free"] == 0) & (loads["ustart"] != 0)).any()
-            has_fixed_var = (var["free"] == 0).any()
-            if not (has_fixed_loading or has_fixed_var):
+            if (g, f) not in scaled:
+                first = rhs[np.flatnonzero(loading & (grp == g) & (lhs == f))[0]]
                 raise IdentificationError(
                     f"latent variable '{f}' (group {g}) has no scale: all its loadings and its "
-                    f"variance are free. Fix one loading (e.g. '{f} =~ 1*{loads['rhs'].iloc[0]} + ...'), "
+                    f"variance are free. Fix one loading (e.g. '{f} =~ 1*{first} + ...'), "
                     f"or its variance ('{f} ~~ 1*{f}'), or fit with std_lv=True.")
 
 
 def table_from_rows(rows: list[tuple[str, str, str, int, int, float]], ngroups: int) -> pd.DataFrame:
     """Table with lavaan's columns from ``(lhs, op, rhs, free_flag, exo, ustart)`` rows, repeated per group."""
-    recs = []
-    for g in range(ngroups):
-        for lhs, op, rhs, is_free, exo, ustart in rows:
-            recs.append({"lhs": lhs, "op": op, "rhs": rhs, "group": g + 1, "user": 0,
-                         "is_free": is_free, "ustart": ustart, "exo": exo})
-    t = pd.DataFrame(recs)
-    t.insert(0, "id", np.arange(1, len(t) + 1))
-    free = np.zeros(len(t), dtype=int)
-    k = np.flatnonzero(t["is_free"].to_numpy() == 1)
+    lhs, op, rhs, is_free, exo, ustart = (list(col) for col in zip(*rows)) if rows else ([],) * 6
+    n1 = len(rows)
+    n = n1 * ngroups
+    is_free = np.tile(np.asarray(is_free, dtype=int), ngroups)
+    free = np.zeros(n, dtype=int)
+    k = np.flatnonzero(is_free == 1)
     free[k] = np.arange(1, len(k) + 1)
-    t["free"] = free
-    t = t.drop(columns="is_free")
-    t["start"] = np.nan
-    t["label"] = ""
-    t["plabel"] = [f".p{i}." for i in t["id"]]
-    return t[["id", "lhs", "op", "rhs", "user", "group", "free", "ustart", "start", "label", "plabel", "exo"]]
+    ids = np.arange(1, n + 1)
+    return pd.DataFrame({
+        "id": ids, "lhs": lhs * ngroups, "op": op * ngroups, "rhs": rhs * ngroups, "user": np.zeros(n, dtype=int),
+        "group": np.repeat(np.arange(1, ngroups + 1), n1), "free": free,
+        "ustart": np.tile(np.asarray(ustart, dtype=float), ngroups), "start": np.full(n, np.nan),
+        "label": [""] * n, "plabel": [f".p{i}." for i in ids], "exo": np.tile(np.asarray(exo, dtype=int), ngroups),
+    })
 
 
 def independence_partable(variables: VariableClasses, ngroups: int, meanstructure: bool) -> ParTable:

@@ -19,15 +19,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-from scipy import stats
+from scipy import linalg, sparse, special
+from scipy.linalg import block_diag, lapack
 
-from analysis.sem.objective import FIMLObjective, MLObjective
-from analysis.sem.partable import saturated_partable
-from analysis.sem.ram import RamModel
+from analysis.sem.fiml import (
+    RowTerms,
+    casewise_hessian,
+    row_groups,
+    row_terms,
+    sandwich_columns,
+    saturated_hessian,
+    saturated_scores,
+    to_original,
+)
+from analysis.sem.objective import MLObjective, information_terms
 from analysis.sem.samplestats import GroupData
-from analysis.sem.vech import vech_indices
+from analysis.sem.threads import large_threads
+from analysis.sem.vech import kron_vech, vech_indices
+from smecore.errors import NotPositiveDefiniteError
 
 
 def outer_scores(sc: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
@@ -38,11 +50,7 @@ def outer_scores(sc: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarra
     before the cross product, still divided by the number of cases.
     """
     n = len(sc)
-    if cluster is not None:
-        sums = np.zeros((int(cluster.max()) + 1, sc.shape[1]))
-        np.add.at(sums, cluster, sc)
-        g = len(sums)
-        sc = sums * np.sqrt(g / (g - 1))
+    sc = _cluster_scores(sc, cluster)
     return sc.T @ sc / n
 
 
@@ -58,38 +66,268 @@ def sandwich(a_inv: np.ndarray, b0: list[np.ndarray], weights: np.ndarray, ntota
     return a_inv @ b @ a_inv / ntotal
 
 
+def _cluster_scores(sc: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    """Scores whose cross product over ``n`` is :func:`outer_scores`: the cases, or the scaled cluster sums."""
+    if cluster is None:
+        return sc
+    sums = np.zeros((int(cluster.max()) + 1, sc.shape[1]))
+    np.add.at(sums, cluster, sc)
+    return sums * np.sqrt(len(sums) / (len(sums) - 1))
+
+
 @dataclass(frozen=True)
 class SaturatedInformation:
-    """h1 information of one group in the (means, vech(Sigma)) parametrisation."""
+    """h1 information of one group: A1, the observed information per case of the unrestricted
+    model at its estimates, and the case-wise scores behind B1.
 
-    observed: np.ndarray  # A1: observed information per case (unstructured)
-    first_order: np.ndarray  # B1: mean outer product of case-wise scores
+    ``matrix`` (A1), ``scores`` (rows ``s_i``, or scaled cluster sums, with B1 =
+    ``scores' scores / n``) and :meth:`complete` (the complete-data information at the
+    same moments) are expressed in one basis of the moments: the saturated parameters
+    (means, ``vech(Sigma)``) themselves, or - ``transformed`` - the directions
+    ``dmu = Sigma dm``, ``dSigma = Sigma dS Sigma`` (``Sigma = cov``), in which A1 of
+    incomplete data is cheap to form (:func:`analysis.sem.fiml.saturated_hessian`).
+    Every statistic computed from it is a trace that does not depend on the basis;
+    :attr:`observed` and :attr:`first_order` give A1 and B1 in the saturated parameters.
+    B1 itself (q x q, q = number of moments) is never needed: every trace with it is a
+    sum over cases of ``s_i' X s_i``, computed from one Cholesky factor of A1.
+    """
+
+    matrix: np.ndarray  # A1 in the basis
+    scores: np.ndarray  # rows s_i (in the basis) with B1 = scores' scores / n
+    n: int
     keep: np.ndarray  # indices not belonging to fixed.x covariates
+    cov: np.ndarray  # the moments the information is evaluated at
+    meanstructure: bool = True
+    transformed: bool = False
+    rows: RowTerms | None = None  # FIML row terms at these moments (model-space products, transformed basis)
+    cluster: np.ndarray | None = None
+
+    @cached_property
+    def observed(self) -> np.ndarray:
+        """A1 in the saturated parameters (means, ``vech(Sigma)``)."""
+        return to_original(self.matrix, np.linalg.inv(self.cov)) if self.transformed else self.matrix
+
+    @property
+    def first_order(self) -> np.ndarray:
+        """B1 (mean outer product of case-wise scores) in the saturated parameters."""
+        s = self.scores
+        b1 = s.T @ s / self.n
+        return to_original(b1, np.linalg.inv(self.cov)) if self.transformed else b1
+
+    @cached_property
+    def original_scores(self) -> np.ndarray:
+        """The scores in the saturated parameters (cluster sums when clustered)."""
+        if not self.transformed:
+            return self.scores
+        return _cluster_scores(saturated_scores(self.rows), self.cluster)
+
+    def model_products(self, model, g: int, theta: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``Delta'A1 Delta``, ``Delta'Ac Delta``, ``Delta'S'`` and ``Delta'Ac Z`` (``Z = A1^-1 S'``) for the
+        Jacobian ``Delta`` of a model's moments at ``theta`` (group ``g``), over the kept moments.
+
+        In the transformed basis (no covariates) without forming ``Delta`` in it (q x npar, dense):
+        ``Delta'A1 Delta`` is the case-wise Hessian of the model's occurrences at these moments
+        (:func:`analysis.sem.fiml.casewise_hessian` / 2n), ``Delta'Ac Delta`` the complete-data
+        expected information, and ``Ac Delta`` in the transformed basis is ``Delta`` itself with
+        the diagonal covariances halved, so the last two are products with the sparse Jacobian.
+        """
+        imp = model.implied(theta, g)
+        if not (self.transformed and self.rows is not None):
+            delta = self.to_basis(model.jacobian(g, imp, self.meanstructure))
+            acd = self.complete_times(delta)
+            a1 = self.matrix[np.ix_(self.keep, self.keep)]
+            return (delta.T @ a1 @ delta, delta.T @ acd, delta.T @ self.scores[:, self.keep].T,
+                    acd.T @ self.solved)
+        U, V, M = model.rank2_factors(g, imp)
+        e = model.collapse(g, casewise_hessian(self.rows, U, V, M)) / (2.0 * self.n)
+        dcd = model.collapse(g, information_terms(U, V, M, self.rows.precision, True))
+        jac = sparse.csr_matrix(model.occurrence_jacobian(g, imp))
+        p = len(self.cov)
+        a, c = vech_indices(p)
+        half = sparse.diags(np.concatenate([np.ones(p), np.where(a == c, 0.5, 1.0)]))
+        ds = model.collapse_rows(g, np.asarray(jac.T @ self.original_scores.T).T).T
+        dz = model.collapse_rows(g, np.asarray((half @ jac).T @ self.solved).T).T
+        return e, dcd, ds, dz
+
+    def complete_quadratic(self, y: np.ndarray) -> float:
+        """``sum_j y_j' Ac y_j`` over the columns of ``y`` (Kronecker form without covariates: ``p^3`` per column)."""
+        p = self.cov.shape[0]
+        nmean = p if self.meanstructure else 0
+        if len(self.keep) != nmean + p * (p + 1) // 2:
+            return float(np.sum(y * (self.complete() @ y)))
+        w = self.cov if self.transformed else np.linalg.inv(self.cov)
+        total = float(np.sum(y[:nmean] * (w @ y[:nmean])))
+        a, c = vech_indices(p)
+        step = max(1, 2_000_000 // (p * p))
+        for s in range(0, y.shape[1], step):
+            cols = slice(s, s + step)
+            mats = np.zeros((y[:, cols].shape[1], p, p))
+            mats[:, a, c] = y[nmean:, cols].T
+            mats[:, c, a] = y[nmean:, cols].T
+            yw = (mats.reshape(-1, p) @ w).reshape(mats.shape)  # Y W: tr(W Y W Y) = sum((Y W) o (Y W)')
+            total += 0.5 * float(np.einsum("nij,nji->", yw, yw))
+        return total
+
+    def to_basis(self, delta: np.ndarray) -> np.ndarray:
+        """Directions over (means, ``vech(Sigma)``) - e.g. a model's Jacobian - in the basis, kept rows."""
+        if self.transformed:
+            delta = sandwich_columns(delta, np.linalg.inv(self.cov))
+        return delta[self.keep]
+
+    @cached_property
+    def _factor(self) -> tuple[np.ndarray, bool]:
+        """Cholesky factor of A1 over the kept moments (LU fallback flagged False when not positive definite)."""
+        a1 = self.matrix[np.ix_(self.keep, self.keep)]
+        try:
+            with large_threads(len(a1)):
+                return linalg.cholesky(a1, lower=True, check_finite=False), True
+        except linalg.LinAlgError:
+            return a1, False
+
+    @cached_property
+    def half_solved(self) -> np.ndarray:
+        """``L^-1 S'`` (kept moments x cases), ``A1 = L L'``: ``tr(A1^-1 B1) = ||L^-1 S'||^2 / n``."""
+        fac, chol = self._factor
+        st = np.ascontiguousarray(self.scores[:, self.keep].T)
+        if chol:
+            with large_threads(len(fac)):
+                return linalg.solve_triangular(fac, st, lower=True, check_finite=False)
+        return st  # not used without a Cholesky factor (see solved)
+
+    @cached_property
+    def solved(self) -> np.ndarray:
+        """``A1^-1 S'`` over the kept moments (kept moments x cases)."""
+        fac, chol = self._factor
+        with large_threads(len(fac)):
+            if chol:
+                return linalg.solve_triangular(fac, self.half_solved, lower=True, trans="T", check_finite=False)
+            return np.linalg.solve(fac, self.scores[:, self.keep].T)
+
+    def trace(self) -> float:
+        """``tr(A1^-1 B1)`` over the kept moments."""
+        if self._factor[1]:
+            return float(np.sum(self.half_solved ** 2) / self.n)
+        return float(np.sum(self.scores[:, self.keep].T * self.solved) / self.n)
+
+    def inverse(self) -> np.ndarray:
+        """``A1^-1`` over the kept moments."""
+        fac, chol = self._factor
+        with large_threads(len(fac)):
+            if chol:
+                inv, _ = lapack.dpotri(fac, lower=1)
+                return np.tril(inv) + np.tril(inv, -1).T
+            return np.linalg.inv(fac)
+
+    def complete_trace(self) -> float:
+        """``tr(Ac A1^-1)`` (Ac: :meth:`complete`, over the kept moments).
+
+        From LAPACK's ``dpotri`` (the lower triangle of ``A1^-1`` from the Cholesky factor, the
+        factor's zero upper triangle left as is) and the rows of Ac built a block at a time:
+        ``sum_jk Ac_jk X_jk = 2 sum(Ac o tril(X)) - sum(diag(Ac) diag(X))``, without the full
+        inverse or Ac (q x q each) in memory.
+        """
+        fac, chol = self._factor
+        if not chol:
+            return float(np.sum(self.complete() * self.inverse()))
+        with large_threads(len(fac)):
+            low, _ = lapack.dpotri(fac, lower=1)  # strict upper triangle: the factor's zeros
+        low = low.T  # dpotri's result is Fortran-ordered: its transpose is C-ordered (rows contiguous)
+        p = self.cov.shape[0]
+        nmean = p if self.meanstructure else 0
+        w = self.cov if self.transformed else np.linalg.inv(self.cov)
+        if len(self.keep) != nmean + p * (p + 1) // 2:
+            ac = self.complete()
+            return float(2.0 * np.sum(ac * low) - np.sum(np.diag(ac) * np.diag(low)))
+        total = 2.0 * float(np.sum(w * low[:nmean, :nmean])) - float(np.sum(np.diag(w) * np.diag(low)[:nmean]))
+        cov_low = low[nmean:, nmean:]
+        a, c = vech_indices(p)
+        h = np.where(a == c, 0.5, 1.0)
+        rc, cr = a * p + c, c * p + a
+        step = max(1, 2_000_000 // (p * p))
+        for s in range(0, len(a), step):  # rows of D'(W (x) W)D / 2 = kron_vech(W, W) / 2
+            k = slice(s, s + step)
+            m = (w[a[k]][:, :, None] * w[c[k]][:, None, :] + w[c[k]][:, :, None] * w[a[k]][:, None, :])
+            m = m.reshape(-1, p * p)
+            rows = (np.take(m, rc, axis=1) + np.take(m, cr, axis=1)) * (0.5 * h[k, None] * h[None, :])
+            block = cov_low[k]
+            total += 2.0 * float(np.sum(rows * block)) - float(np.sum(np.diagonal(rows[:, s:s + rows.shape[0]])
+                                                                      * np.diagonal(block[:, s:s + block.shape[0]])))
+        return total
+
+    def complete(self) -> np.ndarray:
+        """Complete-data information at the same moments, over the kept moments: ``Sigma^-1`` for the
+        means and ``D'(Sigma^-1 (x) Sigma^-1)D / 2`` for the covariances (lavaan's
+        ``h1.information`` of a complete-data fit at these moments); in the transformed basis
+        ``Sigma`` and ``D'(Sigma (x) Sigma)D / 2``."""
+        w = self.cov if self.transformed else np.linalg.inv(self.cov)
+        cov_block = kron_vech(w, w) / 2.0
+        full = block_diag(w, cov_block) if self.meanstructure else cov_block
+        return full[np.ix_(self.keep, self.keep)]
+
+    def complete_times(self, y: np.ndarray) -> np.ndarray:
+        """``Ac y`` for the columns of ``y`` (kept moments x m), Ac = :meth:`complete`.
+
+        Without covariates Ac is Kronecker-structured: ``W y_mu`` for the means and
+        ``h_k (W Y W)[a_k, b_k]`` for the covariances (``Y`` the symmetric matrix of ``y``'s
+        covariance part, ``h`` 1/2 on the diagonal), ``4 p^3`` per column instead of ``q^2``.
+        """
+        p = self.cov.shape[0]
+        nmean = p if self.meanstructure else 0
+        if len(self.keep) != nmean + p * (p + 1) // 2:
+            return self.complete() @ y
+        w = self.cov if self.transformed else np.linalg.inv(self.cov)
+        out = np.empty_like(y)
+        out[:nmean] = w @ y[:nmean]
+        a, c = vech_indices(p)
+        h = np.where(a == c, 0.5, 1.0)
+        step = max(1, 2_000_000 // (p * p))
+        for s in range(0, y.shape[1], step):
+            cols = slice(s, s + step)
+            mats = np.zeros((y[:, cols].shape[1], p, p))
+            mats[:, a, c] = y[nmean:, cols].T
+            mats[:, c, a] = y[nmean:, cols].T
+            yw = (mats.reshape(-1, p) @ w).reshape(mats.shape)  # Y W (W Y W = (Y W)' W)
+            wyw = (np.ascontiguousarray(yw.transpose(0, 2, 1)).reshape(-1, p) @ w).reshape(mats.shape)
+            out[nmean:, cols] = (wyw[:, a, c] * h).T
+        return out
 
 
 def saturated_information(gd: GroupData, ov: tuple[str, ...], ov_x: tuple[str, ...],
                           meanstructure: bool) -> SaturatedInformation:
-    """A1 and B1 of the unrestricted model of one group, at its ML estimates (EM with missing data)."""
-    pt = saturated_partable(ov, meanstructure)
-    model = RamModel(pt, [(gd.cov, gd.mean)])
-    theta = np.zeros(pt.npar)
-    t = pt.table
-    index = {x: i for i, x in enumerate(ov)}
-    for r in t.itertuples():
-        if r.op == "~1":
-            theta[r.free - 1] = gd.mean[index[r.lhs]]
-        else:
-            theta[r.free - 1] = gd.cov[index[r.lhs], index[r.rhs]]
+    """A1 and the scores behind B1 of the unrestricted model of one group, at its ML estimates
+    (EM with missing data).
+
+    With FIML data (``gd.rows``) A1 is the observed information of the
+    incomplete data, :func:`analysis.sem.fiml.saturated_hessian` (lavaan's
+    ``lav_mvnorm_missing_information_observed_samplestats``); with complete
+    data it is the expected information (equal to the observed one at the
+    saturated estimates). Scores: :func:`analysis.sem.fiml.saturated_scores`.
+    """
+    p = len(gd.mean)
+    rows = gd.rows if gd.rows is not None else row_groups(gd.data)
+    rt = row_terms(rows, gd.mean, gd.cov)
+    if rt is None:
+        raise NotPositiveDefiniteError("the saturated (h1) covariance matrix is not positive definite")
+    a, c = vech_indices(p)
+    xs = np.isin(np.arange(p), [ov.index(x) for x in ov_x])
+    is_x = xs[a] & xs[c]
+    if meanstructure:
+        is_x = np.concatenate([xs, is_x])
+    keep = np.flatnonzero(~is_x)
+    # the transformed basis needs all moments (fixed.x covariates would be dropped in the original one)
+    transformed = gd.has_missing and meanstructure and not xs.any()
+    sc = saturated_scores(rt, transformed=transformed)
     if gd.has_missing:
-        obj = FIMLObjective(model, [gd], True)
-        a1 = saturated_fiml_hessian(gd) / 2.0
+        a1 = saturated_hessian(rt) / (2.0 * gd.n)
+        if not transformed:
+            a1 = to_original(a1, rt.precision)
     else:
-        obj = MLObjective(model, [gd], meanstructure)
-        a1 = obj.information(theta)
-    sc = obj.scores(theta)[0]
-    b1 = outer_scores(sc, gd.cluster)
-    is_x = np.array([(r.lhs in ov_x) and (r.op == "~1" or r.rhs in ov_x) for r in t.itertuples()])
-    return SaturatedInformation(a1, b1, np.flatnonzero(~is_x))
+        w = rt.precision
+        a1 = block_diag(w, kron_vech(w, w) / 2.0)
+    if not meanstructure:
+        a1, sc = a1[p:, p:], sc[:, p:]
+    return SaturatedInformation(a1, _cluster_scores(sc, gd.cluster), gd.n, keep, gd.cov, meanstructure,
+                                transformed, rt if transformed else None, gd.cluster)
 
 
 def h1_trace_complete(gd: GroupData, meanstructure: bool) -> tuple[float, int]:
@@ -112,10 +350,7 @@ def h1_trace_complete(gd: GroupData, meanstructure: bool) -> tuple[float, int]:
 
 def h1_trace(info: SaturatedInformation) -> tuple[float, int]:
     """``tr(A1^-1 B1)`` over the moments that are not fixed covariates, and their number."""
-    k = info.keep
-    a1 = info.observed[np.ix_(k, k)]
-    b1 = info.first_order[np.ix_(k, k)]
-    return float(np.sum(b1 * np.linalg.inv(a1).T)), len(k)
+    return info.trace(), len(info.keep)
 
 
 @dataclass(frozen=True)
@@ -154,7 +389,7 @@ def yuan_bentler_mplus(chisq: float, df: int, h1_traces: list[tuple[float, int]]
     if c < 0:
         c = float("nan")
     scaled = chisq / c
-    return ScaledTest(scaled, df, float(stats.chi2.sf(scaled, df)), c,
+    return ScaledTest(scaled, df, float(special.chdtrc(df, scaled)), c,
                       float(trace_h1.sum() / ndat), float(trace_h0.sum() / npar), trace_ug)
 
 
@@ -171,105 +406,63 @@ class FimlCorrected:
     c_hat3_null: float
 
 
-def _kept(mat: np.ndarray, keep: np.ndarray, invert: bool = False) -> np.ndarray:
-    """``mat`` with the rows/columns of covariate moments set to zero (inverting the rest),
-    as lavaan's h1 information with ``x.idx`` and ``lav_matrix_symmetric_inverse``."""
-    out = np.zeros_like(mat)
-    block = mat[np.ix_(keep, keep)]
-    out[np.ix_(keep, keep)] = np.linalg.inv(block) if invert else block
-    return out
-
-
-def _h1_blocks(groups, variables, weights, h1=None):
-    wm, wmi, wc, gamma = [], [], [], []
-    for g, (w, gd) in enumerate(zip(weights, groups)):
-        info = h1[g] if h1 is not None and h1[g] is not None else \
-            saturated_information(gd, variables.ov, variables.ov_x, True)
-        complete = saturated_information(
-            GroupData(gd.data, gd.n, gd.mean, gd.cov), variables.ov, variables.ov_x, True)
-        k = info.keep
-        inv = _kept(info.observed, k, invert=True)
-        wm.append(w * _kept(info.observed, k))
-        wmi.append(inv / w)
-        wc.append(w * _kept(complete.observed, k))
-        gamma.append(inv @ _kept(info.first_order, k) @ inv / w)
-    return wm, wmi, wc, gamma
-
-
-def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
-    from scipy.linalg import block_diag
-
-    return block_diag(*blocks)
+def _chol_or_solve(e: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    try:
+        return linalg.cho_solve(linalg.cho_factor(e), rhs)
+    except linalg.LinAlgError:
+        return np.linalg.solve(e, rhs)
 
 
 def fiml_corrected(model_est, base_est, df: int, df_null: int, scaled: bool, h1=None) -> FimlCorrected:
     """Zhang & Savalei's FIML-corrected chi-square and scaling (versions V3 with MLR, V6 with ML).
 
     ``model_est`` and ``base_est`` are :class:`analysis.sem.fit.Estimation` objects of the
-    fitted model and of the independence model, both fitted by FIML.
+    fitted model and of the independence model, both fitted by FIML; ``h1`` the groups'
+    :class:`SaturatedInformation` (computed when not given).
+
+    lavaan's ``lav_fit_fiml_corrected`` computes, with block-diagonal ``Wm = (+) f_g A1_g``,
+    ``Wmi = Wm^-1``, ``Wc = (+) f_g Ac_g`` (complete-data information), ``Gamma = Wmi J Wmi``
+    (``J = (+) f_g B1_g``), ``E = Delta' Wm Delta`` and ``U = Wm - Wm Delta E^-1 Delta' Wm``,
+    ``k = tr(U Wmi Wc Wmi U Gamma)`` (V3) or ``tr(Wc Wmi U Wmi)`` (V6) - products of
+    q x q matrices, q = number of moments (2,144 for 64 items; each product O(q^3)).
+    With ``Y = Wmi - Delta E^-1 Delta'`` (``U Wmi = I - Wm Delta E^-1 Delta'``) these are
+    ``k = tr(Wc Y J Y) = sum_i (Y s_i)' Wc (Y s_i) / N`` (``s_i`` case i's h1 scores) and
+    ``k = sum_g tr(Ac_g A1_g^-1) - tr(E^-1 Delta' Wc Delta)``: the same numbers from one
+    factorisation of each A1_g and products with ``Delta`` (moments x parameters).
     """
     groups = list(model_est.groups)
     weights = model_est.objective.weights
     n = model_est.objective.ntotal
-    wm, wmi, wc, gamma = _h1_blocks(groups, model_est.partable.variables, weights, h1)
-    wm_all, wmi_all, wc_all, gamma_all = (_block_diag(b) for b in (wm, wmi, wc, gamma))
+    variables = model_est.partable.variables
+    infos = [h1[g] if h1 is not None and h1[g] is not None else
+             saturated_information(gd, variables.ov, variables.ov_x, True) for g, gd in enumerate(groups)]
+    if scaled:  # sum_i z_i' Ac_g z_i with Z_g = A1_g^-1 S_g' / f_g: shared by the model and the baseline
+        zz = [info.complete_quadratic(info.solved) / f ** 2 for info, f in zip(infos, weights)]
+    else:
+        tr_ac_a1 = sum(info.complete_trace() for info in infos)
 
     def parts(est, dfx):
         complete = MLObjective(est.model, groups, True)
         xx = n * complete.value(est.theta)
-        deltas = [est.model.jacobian(g, est.model.implied(est.theta, g), True) for g in range(len(groups))]
-        delta = np.vstack(deltas)
-        e = delta.T @ wm_all @ delta
-        u = wm_all - wm_all @ delta @ np.linalg.solve(e, delta.T @ wm_all)
+        prods = [info.model_products(est.model, g, est.theta) for g, info in enumerate(infos)]
+        e = sum(f * pr[0] for f, pr in zip(weights, prods))  # Delta' Wm Delta
+        dcd = [pr[1] for pr in prods]  # Delta_g' Ac_g Delta_g
         if scaled:
-            k = np.trace(u @ wmi_all @ wc_all @ wmi_all @ u @ gamma_all)
+            total = 0.0
+            for g, (f, pr) in enumerate(zip(weights, prods)):
+                t = _chol_or_solve(e, pr[2])  # E^-1 Delta_g' S_g'
+                # block g: y = Z_g - Delta_g T; other blocks h: y = -Delta_h T
+                acz_d = pr[3] / f  # Delta_g' Ac_g Z_g
+                total += f * (zz[g] - 2.0 * np.sum(t * acz_d) + np.sum(t * (dcd[g] @ t)))
+                for h in range(len(infos)):
+                    if h != g:
+                        total += weights[h] * np.sum(t * (dcd[h] @ t))
+            k = total / n
         else:
-            k = np.trace(wc_all @ wmi_all @ u @ wmi_all)
+            wcd = sum(f * m for f, m in zip(weights, dcd))
+            k = tr_ac_a1 - float(np.trace(_chol_or_solve(e, wcd)))
         return xx, (k / dfx if dfx > 0 else float("nan"))
 
     xx3, c3 = parts(model_est, df)
     xx3_null, c3_null = parts(base_est, df_null)
     return FimlCorrected(xx3, df, c3, xx3 / c3 if np.isfinite(c3) else float("nan"), xx3_null, df_null, c3_null)
-
-
-def saturated_fiml_hessian(gd: GroupData) -> np.ndarray:
-    """Hessian of ``-2 logL / N`` of the saturated model under missing data, at ``(gd.mean, gd.cov)``.
-
-    Parameters in saturated order (means, then vech(Sigma) column by column).
-    The general rank-2 formulas of :mod:`analysis.sem.objective` reduce, for unit
-    vectors, to gathers from ``W = Sigma_oo^-1`` (zero-padded) and
-    ``Z = W S~ W``: ``T(P,Q)[k,l] = h_k h_l (Q[b_k,a_l] P[b_l,a_k] + Q[b_k,b_l]
-    P[a_l,a_k] + Q[a_k,a_l] P[b_l,b_k] + Q[a_k,b_l] P[a_l,b_k])`` - written out
-    because the generic path costs O(p^6) per pattern here (q = p(p+3)/2).
-    """
-    p = len(gd.mean)
-    a, b = vech_indices(p)
-    h = np.where(a == b, 0.5, 1.0)
-    hh = np.outer(h, h)
-    q = p + len(a)
-    hess = np.zeros((q, q))
-    mu, sigma = gd.mean, gd.cov
-    ia, ib = np.ix_(a, a), np.ix_(b, b)
-    iba, iab = np.ix_(b, a), np.ix_(a, b)
-
-    def trace_products(P, Q):
-        return hh * (Q[iba] * P[iba].T + Q[ib] * P[ia].T + Q[ia] * P[ib].T + Q[iab] * P[iab].T)
-
-    for pat in gd.patterns:
-        o = pat.observed
-        w = np.zeros((p, p))
-        w[np.ix_(o, o)] = np.linalg.inv(sigma[np.ix_(o, o)])
-        d = np.zeros(p)
-        d[o] = pat.mean - mu[o]
-        s = np.zeros((p, p))
-        s[np.ix_(o, o)] = pat.cov + np.outer(d[o], d[o])
-        z = w @ s @ w
-        cov_block = trace_products(w, 2.0 * z - w)  # = 2 T(W, Z) - T(W, W): T is linear in its second argument
-        wd = w @ d
-        # mean-mean: 2 W; cov-mean: 2 (C + C'), C[k, j] = (W d)[a_k] h_k W[b_k, j] + (W d)[b_k] h_k W[a_k, j]
-        c = (wd[a] * h)[:, None] * w[b] + (wd[b] * h)[:, None] * w[a]
-        hess[:p, :p] += pat.n * 2.0 * w
-        hess[p:, :p] += pat.n * 2.0 * c
-        hess[:p, p:] += pat.n * 2.0 * c.T
-        hess[p:, p:] += pat.n * cov_block
-    return hess / gd.n

@@ -1,10 +1,12 @@
-"""Sample statistics per group: complete-data moments, missing-data patterns, the saturated (h1) model.
+"""Sample statistics per group: complete-data moments, the rows grouped for FIML, the saturated (h1) model.
 
 What goes in: a numeric array per group (rows = cases, columns = the model's
 observed variables, NaN = missing). What comes out: :class:`GroupData` with
 ``n``, the ML moments (covariance with divisor ``n``, as lavaan's
-``likelihood="normal"``), and for FIML the missing-data patterns and the
-saturated model estimated by EM (lavaan's ``lav_mvnorm_missing_h1_estimate_moments``).
+``likelihood="normal"``), and for FIML the rows grouped by their missing values
+(:class:`analysis.sem.fiml.RowGroups`) and the saturated model estimated by EM
+(lavaan's ``lav_mvnorm_missing_h1_estimate_moments``). :func:`missing_patterns`
+groups rows by pattern for callers that report patterns (Little's test).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-LOG2PI = np.log(2 * np.pi)
+from analysis.sem.fiml import LOG2PI, RowGroups, em_step, row_groups, row_terms
+
+__all__ = ["LOG2PI", "GroupData", "Pattern", "RowGroups", "em_saturated", "group_data", "missing_patterns",
+           "pairwise_moments", "row_groups"]
 
 
 @dataclass(frozen=True)
@@ -29,43 +33,6 @@ class Pattern:
 
 
 @dataclass(frozen=True)
-class RowGroups:
-    """Rows of incomplete data grouped by how many values they miss (for vectorised FIML).
-
-    ``filled`` is the data with missing cells set to 0; ``by_k[k] = (rows, missing)``
-    lists the rows missing exactly ``k`` values (``k <= MAX_VECTOR_K``) and the
-    column indices they miss (``len(rows) x k``); rows missing more are in ``rest``
-    as ordinary patterns.
-    """
-
-    filled: np.ndarray
-    complete: np.ndarray  # rows with nothing missing
-    by_k: dict[int, tuple[np.ndarray, np.ndarray]]
-    rest: tuple[Pattern, ...]
-
-
-MAX_VECTOR_K = 4
-
-
-def row_groups(x: np.ndarray) -> RowGroups:
-    """Group the rows of ``x`` (NaN = missing) by their number of missing values."""
-    miss = np.isnan(x)
-    k = miss.sum(axis=1)
-    by_k = {}
-    for kk in range(1, MAX_VECTOR_K + 1):
-        rows = np.flatnonzero(k == kk)
-        if len(rows):
-            cols = np.nonzero(miss[rows])[1].reshape(len(rows), kk)
-            by_k[kk] = (rows, cols)
-    many = np.flatnonzero(k > MAX_VECTOR_K)
-    rest = ()
-    if len(many):
-        sub = missing_patterns(x[many])
-        rest = tuple(Pattern(pt.observed, many[pt.rows], pt.n, pt.mean, pt.cov) for pt in sub)
-    return RowGroups(np.where(miss, 0.0, x), np.flatnonzero(k == 0), by_k, rest)
-
-
-@dataclass(frozen=True)
 class GroupData:
     """One group's data and sample statistics.
 
@@ -77,9 +44,8 @@ class GroupData:
     n: int
     mean: np.ndarray
     cov: np.ndarray
-    patterns: tuple[Pattern, ...] | None = None
     h1_loglik: float = float("nan")
-    rows: RowGroups | None = None  # incomplete data only: rows grouped for vectorised FIML
+    rows: RowGroups | None = None  # FIML only: rows grouped by their missing values (analysis.sem.fiml)
     cluster: np.ndarray | None = None  # cluster code of each row (cluster-robust statistics)
 
     @property
@@ -104,62 +70,53 @@ def missing_patterns(x: np.ndarray) -> tuple[Pattern, ...]:
     return tuple(patterns)
 
 
-def pattern_loglik(patterns: tuple[Pattern, ...], mean: np.ndarray, cov: np.ndarray) -> float:
-    """Normal log-likelihood of incomplete data summarised by patterns, at ``(mean, cov)``."""
-    total = 0.0
-    for pat in patterns:
-        o = pat.observed
-        sig = cov[np.ix_(o, o)]
-        chol = np.linalg.cholesky(sig)
-        logdet = 2 * np.log(np.diag(chol)).sum()
-        d = pat.mean - mean[o]
-        inv = np.linalg.inv(sig)
-        total += -0.5 * pat.n * (len(o) * LOG2PI + logdet + np.sum(inv * (pat.cov + np.outer(d, d))))
-    return float(total)
-
-
-def em_saturated(x: np.ndarray, patterns: tuple[Pattern, ...], tol: float = 1e-12,
+def em_saturated(x: np.ndarray, patterns: object = None, tol: float = 1e-12,
                  max_iter: int = 10_000) -> tuple[np.ndarray, np.ndarray, float]:
     """EM estimates of the unrestricted mean and covariance of incomplete normal data.
 
     Returns ``(mean, cov, loglik)``. Convergence: relative change of the
     log-likelihood below ``tol`` (much tighter than lavaan's default, so that
     the saturated log-likelihood, and hence chi-square, is exact to print precision).
+    Each E-step is one batched pass over the rows (:func:`analysis.sem.fiml.row_terms`:
+    conditional means and covariances from the full-pattern inverse), which also
+    gives the log-likelihood of the current estimates. ``patterns`` is not needed
+    (accepted for callers that pass :func:`missing_patterns`' result).
     """
-    n, p = x.shape
+    rg = row_groups(np.asarray(x, dtype=float))
     mean = np.nanmean(x, axis=0)
     cov = np.diag(np.nanvar(x, axis=0))
     old = -np.inf
-    for _ in range(max_iter):
-        t1 = np.zeros(p)
-        t2 = np.zeros((p, p))
-        for pat in patterns:
-            o = pat.observed
-            m = np.setdiff1d(np.arange(p), o)
-            sub = x[np.ix_(pat.rows, o)]
-            if len(m) == 0:
-                t1 += sub.sum(axis=0)
-                t2 += sub.T @ sub
-                continue
-            s_oo = cov[np.ix_(o, o)]
-            s_mo = cov[np.ix_(m, o)]
-            beta = np.linalg.solve(s_oo, s_mo.T).T  # regression of missing on observed
-            resid_cov = cov[np.ix_(m, m)] - beta @ s_mo.T
-            yhat = mean[m] + (sub - mean[o]) @ beta.T
-            full = np.empty((len(pat.rows), p))
-            full[:, o] = sub
-            full[:, m] = yhat
-            t1 += full.sum(axis=0)
-            t2 += full.T @ full
-            t2[np.ix_(m, m)] += len(pat.rows) * resid_cov
-        mean = t1 / n
-        cov = t2 / n - np.outer(mean, mean)
-        cov = (cov + cov.T) / 2
-        ll = pattern_loglik(patterns, mean, cov)
-        if abs(ll - old) <= tol * (1 + abs(ll)):
-            return mean, cov, ll
+    ll = float("nan")
+    for it in range(max_iter + 1):
+        rt = row_terms(rg, mean, cov)
+        if rt is None:  # pragma: no cover - EM keeps the covariance matrix positive definite
+            raise np.linalg.LinAlgError("EM: covariance matrix not positive definite")
+        ll = float(-0.5 * rt.minus2ll.sum())
+        if it > 0 and abs(ll - old) <= tol * (1 + abs(ll)):
+            break
         old = ll
+        if it < max_iter:
+            mean, cov = em_step(rt, mean)
     return mean, cov, ll
+
+
+def pairwise_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Available-case means and pairwise covariances (divisor ``n``, as the rest; 0 where a pair is
+    observed together fewer than twice): pandas' ``DataFrame.cov`` as three matrix products.
+
+    For pair ``(j, k)`` over the rows observing both: ``cov = (S_jk - S_j S_k / n_jk) / (n_jk - 1)``
+    with ``S_j`` the sum of ``x_j`` over those rows, scaled by ``(n - 1) / n``.
+    """
+    obs = ~np.isnan(x)
+    x0 = np.where(obs, x, 0.0)
+    o = obs.astype(float)
+    pairs = o.T @ o
+    sums = x0.T @ o  # [j, k]: sum of x_j over the rows observing k
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (x0.T @ x0 - sums * sums.T / pairs) / (pairs - 1)
+        mean = x0.sum(axis=0) / obs.sum(axis=0)
+    cov = np.where(pairs >= 2, cov, 0.0) * (len(x) - 1) / len(x)
+    return mean, (cov + cov.T) / 2
 
 
 def group_data(x: np.ndarray, h1: bool = True, fiml: bool = False, cluster: np.ndarray | None = None) -> GroupData:
@@ -184,20 +141,14 @@ def group_data(x: np.ndarray, h1: bool = True, fiml: bool = False, cluster: np.n
             x = x[~empty]
             cluster = None if cluster is None else cluster[~empty]
         if h1:
-            pats = missing_patterns(x)
-            mean, cov, ll = em_saturated(x, pats)
-        else:  # refits: no patterns, no EM (the exact Hessian and h1 statistics are not needed)
-            pats = ()
-            frame = pd.DataFrame(x)
-            mean, ll = frame.mean().to_numpy(), float("nan")
-            cov = frame.cov(min_periods=2).fillna(0.0).to_numpy() * (len(x) - 1) / len(x)
-        return GroupData(x, len(x), mean, cov, pats, ll, row_groups(x), cluster)
+            mean, cov, ll = em_saturated(x)
+        else:  # refits: no EM (the exact Hessian and h1 statistics are not needed)
+            mean, cov = pairwise_moments(x)
+            ll = float("nan")
+        return GroupData(x, len(x), mean, cov, ll, row_groups(x), cluster)
     mean = x.mean(axis=0)
     centred = x - mean
     cov = centred.T @ centred / n
     sign, logdet = np.linalg.slogdet(cov)
     ll = -0.5 * n * (p * LOG2PI + logdet + p) if sign > 0 else float("nan")
-    if fiml:
-        return GroupData(x, n, mean, cov, (Pattern(np.arange(p), np.arange(n), n, mean, cov),), ll, row_groups(x),
-                         cluster)
-    return GroupData(x, n, mean, cov, None, ll, None, cluster)
+    return GroupData(x, n, mean, cov, ll, row_groups(x) if fiml else None, cluster)

@@ -18,18 +18,24 @@ from analysis.sem.partable import ParTable
 from analysis.sem.samplestats import GroupData
 
 
-def _marker_loadings(block, ov_index, cov) -> tuple[dict, dict]:
-    """Loading and latent-variance guesses per (factor, indicator) from one group's covariances."""
+def _marker_loadings(rows: list[int], cols: dict[str, np.ndarray], ov_index: dict[str, int],
+                     cov: np.ndarray) -> tuple[dict, dict]:
+    """Loading and latent-variance guesses per (factor, indicator) from one group's covariances
+    (``rows``: the group's rows of the table, ``cols``: its columns as arrays)."""
     loadings: dict[tuple[str, str], float] = {}
     lv_var: dict[str, float] = {}
-    mm = block[block["op"] == "=~"]
-    for f, rows in mm.groupby("lhs", sort=False):
-        inds = [x for x in rows["rhs"] if x in ov_index]
-        if len(inds) < 2 or len(inds) != len(rows):
+    lhs, op, rhs, free, ustart = cols["lhs"], cols["op"], cols["rhs"], cols["free"], cols["ustart"]
+    by_factor: dict[str, list[int]] = {}
+    for i in rows:
+        if op[i] == "=~":
+            by_factor.setdefault(lhs[i], []).append(i)
+    for f, idx in by_factor.items():
+        inds = [rhs[i] for i in idx if rhs[i] in ov_index]
+        if len(inds) < 2 or len(inds) != len(idx):
             continue
-        fixed = rows[(rows["free"] == 0) & (rows["ustart"] != 0)]
-        marker = fixed["rhs"].iloc[0] if len(fixed) else inds[0]
-        scale = float(fixed["ustart"].iloc[0]) if len(fixed) else 1.0
+        fixed = [i for i in idx if free[i] == 0 and ustart[i] != 0]
+        marker = rhs[fixed[0]] if fixed else inds[0]
+        scale = float(ustart[fixed[0]]) if fixed else 1.0
         m = ov_index[marker]
         est = {marker: scale}
         for x in inds:
@@ -52,6 +58,9 @@ def _marker_loadings(block, ov_index, cov) -> tuple[dict, dict]:
 def start_values(partable: ParTable, groups: list[GroupData]) -> np.ndarray:
     """Starting vector for the free parameters (first row of each free index decides)."""
     t = partable.table
+    cols = {c: t[c].to_numpy() for c in ("lhs", "op", "rhs", "group", "free", "ustart", "start")}
+    lhs, op, rhs, grp, free, ustart, start = (cols[c] for c in ("lhs", "op", "rhs", "group", "free", "ustart",
+                                                                 "start"))
     ov = list(partable.variables.ov)
     ov_index = {x: i for i, x in enumerate(ov)}
     lv = set(partable.variables.lv)
@@ -59,28 +68,28 @@ def start_values(partable: ParTable, groups: list[GroupData]) -> np.ndarray:
     done = np.zeros(partable.npar, dtype=bool)
     guesses = []
     for g, gd in enumerate(groups):
-        guesses.append(_marker_loadings(t[t["group"] == g + 1], ov_index, gd.cov))
-    std_lv = bool(((t["op"] == "~~") & t["lhs"].isin(lv) & (t["lhs"] == t["rhs"])
-                   & (t["free"] == 0) & (t["ustart"] == 1)).any())
-    for r in t.itertuples():
-        k = r.free - 1
+        guesses.append(_marker_loadings(list(np.flatnonzero(grp == g + 1)), cols, ov_index, gd.cov))
+    std_lv = any(op[i] == "~~" and lhs[i] in lv and lhs[i] == rhs[i] and free[i] == 0 and ustart[i] == 1
+                 for i in range(len(t)))
+    for i in range(len(t)):
+        k = free[i] - 1
         if k < 0 or done[k]:
             continue
         done[k] = True
-        gd = groups[r.group - 1]
-        loadings, lv_var = guesses[r.group - 1]
-        if not np.isnan(r.start):
-            theta[k] = r.start
-        elif r.op == "=~":
-            value = loadings.get((r.lhs, r.rhs), 1.0)
+        gd = groups[grp[i] - 1]
+        loadings, lv_var = guesses[grp[i] - 1]
+        if not np.isnan(start[i]):
+            theta[k] = start[i]
+        elif op[i] == "=~":
+            value = loadings.get((lhs[i], rhs[i]), 1.0)
             if std_lv:
-                value *= np.sqrt(lv_var.get(r.lhs, 1.0))
+                value *= np.sqrt(lv_var.get(lhs[i], 1.0))
             theta[k] = value
-        elif r.op == "~~" and r.lhs == r.rhs:
-            if r.lhs in ov_index:
-                theta[k] = 0.5 * gd.cov[ov_index[r.lhs], ov_index[r.lhs]]
+        elif op[i] == "~~" and lhs[i] == rhs[i]:
+            if lhs[i] in ov_index:
+                theta[k] = 0.5 * gd.cov[ov_index[lhs[i]], ov_index[lhs[i]]]
             else:
-                theta[k] = lv_var.get(r.lhs, 0.05)
-        elif r.op == "~1" and r.lhs in ov_index:
-            theta[k] = gd.mean[ov_index[r.lhs]]
+                theta[k] = lv_var.get(lhs[i], 0.05)
+        elif op[i] == "~1" and lhs[i] in ov_index:
+            theta[k] = gd.mean[ov_index[lhs[i]]]
     return theta

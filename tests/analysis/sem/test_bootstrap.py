@@ -13,7 +13,11 @@ def mediation(poldem_data):
     return fit(MEDIATION_MODEL, poldem_data)
 
 
-def test_same_seed_same_draws_whatever_the_workers(mediation):
+@pytest.mark.parametrize("in_process_seconds", [10.0, 0.0])  # 0: worker processes for all but the first batch
+def test_same_seed_same_draws_whatever_the_workers(mediation, monkeypatch, in_process_seconds):
+    import analysis.sem.bootstrap as boot
+
+    monkeypatch.setattr(boot, "IN_PROCESS_SECONDS", in_process_seconds)
     a = bootstrap(mediation, 40, seed=7, n_jobs=1)
     b = bootstrap(mediation, 40, seed=7, n_jobs=2)
     c = bootstrap(mediation, 40, seed=8, n_jobs=1)

@@ -67,3 +67,18 @@ def test_strict_on_hs39_does_not_hold_above_failed_scalar(hs_data):
     t = measurement_invariance(HS_MODEL, hs_data, "school").table.set_index("level")
     assert not t.loc["scalar", "comparison.ok"] and t.loc["strict", "comparison.ok"]
     assert list(t["invariant"].iloc[1:]) == [True, False, False]
+
+
+@pytest.mark.parametrize("kw", [{}, {"estimator": "MLR", "missing": "fiml"}])
+def test_fit_many_equals_separate_fits(kw):
+    """fit_many (one data preparation, EM, h1 information and baseline for all levels) gives
+    exactly what separate fit() calls give."""
+    from analysis.sem.fit import fit, fit_many
+
+    data = read_reference("HolzingerSwineford1939_missing10.csv" if kw else "HolzingerSwineford1939.csv")
+    levels = [(), ("loadings",), ("loadings", "intercepts")]
+    many = fit_many(HS_MODEL, data, [{"group_equal": lv} for lv in levels], group="school", **kw)
+    for lv, res in zip(levels, many):
+        alone = fit(HS_MODEL, data, group="school", group_equal=lv, **kw)
+        pd.testing.assert_frame_equal(res.parameters, alone.parameters)
+        assert res.fit_measures == pytest.approx(alone.fit_measures, nan_ok=True)
