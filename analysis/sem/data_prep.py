@@ -277,6 +277,14 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
             if np.ptp(col) == 0:
                 raise DataError(f"{where}: column '{v}' is constant (every value is {col[0]:g}); a constant "
                                 "variable carries no information - remove it from the model")
+        if missing == "fiml":  # lavaan: "some pairs have zero coverage" - their covariance has no data
+            obs = (~np.isnan(xg)).astype(float)
+            coverage = obs.T @ obs
+            i, j = np.unravel_index(np.argmin(coverage), coverage.shape)
+            if coverage[i, j] == 0:
+                raise DataError(f"{where}: no row answers both '{variables[i]}' and '{variables[j]}' "
+                                f"({int((coverage == 0).sum() // 2)} pair(s) never observed together); FIML "
+                                "cannot estimate their covariance - drop one of them or collect such rows")
         arrays.append(xg)
         rows.append(data.index.to_numpy()[mask])
     clusters = None

@@ -149,12 +149,14 @@ def step05_samplestats(prepared: PreparedData, fiml: bool, source: str) -> tuple
     groups = []
     clusters = prepared.clusters or [None] * len(prepared.arrays)
     for label, x, cl in zip(prepared.group_labels, prepared.arrays, clusters):
+        em_failed = False
         if fiml:
             try:
                 gd = group_data(x, fiml=True, cluster=cl)
             except np.linalg.LinAlgError:  # EM met a singular covariance: judge the pairwise one below
+                em_failed = True
                 pairwise = pd.DataFrame(x).cov(min_periods=2).fillna(0.0).to_numpy()
-                gd = GroupData(x, len(x), np.nanmean(x, axis=0), pairwise, None, float("nan"), None, cl)
+                gd = GroupData(x, len(x), np.nanmean(x, axis=0), pairwise, float("nan"), None, cl)
         else:
             complete = ~np.isnan(x).any(axis=1)
             gd = group_data(x[complete], cluster=None if cl is None else cl[complete])
@@ -167,7 +169,7 @@ def step05_samplestats(prepared: PreparedData, fiml: bool, source: str) -> tuple
                 f"{where}: the sample covariance matrix is not positive definite (smallest eigenvalue "
                 f"{eig[0]:.3g}); variables {', '.join(culprits)} are (nearly) linearly dependent. "
                 "Drop one of them, or check for duplicated or sum-score columns")
-        if gd.patterns is None and fiml:
+        if em_failed:
             where = source + (f", group '{label}'" if label else "")
             raise NotPositiveDefiniteError(
                 f"{where}: the EM estimate of the saturated covariance matrix became singular; some variables "

@@ -75,3 +75,32 @@ def test_duplicate_column_names_are_refused(data):
     dup = pd.concat([data, data[["b"]]], axis=1)
     with pytest.raises(DataError, match="column 'b' appears twice"):
         prepare_data(dup, ["a", "b", "c"])
+
+
+def test_fiml_pairs_never_observed_together_are_named():
+    """Two variables that no row answers together: FIML has no data for their covariance (lavaan: "some
+    pairs have zero coverage"); refused naming the pair instead of a NaN objective in the optimiser."""
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame(rng.normal(size=(40, 4)), columns=["a", "b", "c", "d"])
+    d.iloc[:20, 0] = np.nan
+    d.iloc[20:, 1] = np.nan
+    with pytest.raises(DataError, match=r"no row answers both 'a' and 'b' \(1 pair\(s\) never observed together\)"):
+        prepare_data(d, ["a", "b", "c", "d"], missing="fiml")
+
+
+def test_fiml_with_collinear_columns_names_the_problem():
+    """Perfectly collinear columns with holes: the EM saturated covariance is singular; the fit says so
+    (a package error, not numpy's LinAlgError)."""
+    from smecore.errors import NotPositiveDefiniteError
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(200, 4))
+    x[:, 1] = x[:, 0]
+    x[rng.random((200, 4)) < 0.1] = np.nan
+    with pytest.raises(NotPositiveDefiniteError, match="saturated covariance matrix became singular"):
+        fit("f =~ a + b + c + d", pd.DataFrame(x, columns=["a", "b", "c", "d"]), missing="fiml")
+
+
+def test_fiml_needs_more_rows_than_variables(data):
+    with pytest.raises(DataError, match=r"only 3 usable row\(s\) .* for 3 variables; FIML needs more rows"):
+        prepare_data(data.iloc[:3], ["a", "b", "c"], missing="fiml")
