@@ -483,7 +483,7 @@ def check_fit(opt: dict, res: Outcome) -> None:
         assert prov["nobs"] == [int(used.sum())]
         if opt["args"][0] == "model.lav":  # the numbers the README states
             pattern = (r"answered at least one \((\d+)\)" if o["missing"] == "fiml"
-                       else r"keeps the (\d+) firms of `data.csv`")
+                       else r"keeps the (\d+) firms that answered every")
             assert prov["nobs"] == [readme_number(pattern)]
     if "cluster" in opt:
         assert o["cluster"] == opt["cluster"]
@@ -494,7 +494,10 @@ def check_fit(opt: dict, res: Outcome) -> None:
         boot = pd.read_csv(out / "bootstrap.csv")
         assert o["bootstrap"] == int(opt["bootstrap"]) and len(boot) and boot["ci.lower"].notna().all()
     if "missing-codes" in opt:
-        assert o["missing_codes"] == [float(c) for c in opt["missing-codes"].split(",")]
+        codes = [float(c) for c in opt["missing-codes"].split(",")]
+        assert o["missing_codes"] == codes
+        cells = pd.read_csv(out / "cells.csv")
+        assert len(cells) == int(data[ov].isin(codes).sum().sum())  # each coded cell set missing, logged
     if opt.get("growth"):
         assert o["model_type"] == "growth" and fm["df"] == 5  # lavaan's growth() on Demo.growth
         means = params[(params["op"] == "~1") & params["lhs"].isin(["i", "s"])]
@@ -588,3 +591,38 @@ def test_every_check_is_used():
     python = [s.text for s in STEPS if s.kind == "python"]
     assert all(sum(k in t for t in python) == 1 for k in PYTHON_CHECKS)
     assert all(sum(k in t for k in PYTHON_CHECKS) == 1 for t in python)
+
+
+def test_inline_references_exist():
+    """What the prose names in `code spans` exists: repository paths, make targets, `python -m` modules
+    and scripts, and smesurvey commands with their options."""
+    import importlib.util
+
+    import typer.main
+
+    from smesurvey.cli import _register, app
+
+    _register()
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    tops = ("analysis", "instrument", "synthetic_data", "smecore", "smesurvey", "tests", "tools", "benchmarks",
+            "notebooks")
+    for doc in DOCS:
+        prose = re.sub(r"^```.*?^```", "", (ROOT / doc).read_text(encoding="utf-8"), flags=re.S | re.M)
+        for span in set(re.findall(r"`([^`\n]+)`", prose)):
+            words = span.split()
+            if len(words) == 1 and span.split("/")[0] in tops and "/" in span:
+                pattern = span.split("<")[0].rstrip("/*") + "*"  # notebooks/01_instrument(.ipynb), lavaan*/
+                assert list(ROOT.glob(pattern)), f"{doc}: `{span}` does not exist"
+            elif words[0] == "make":
+                assert re.search(rf"^{re.escape(words[1])}:", makefile, flags=re.M), f"{doc}: `{span}`"
+            elif words[:2] == ["python", "-m"]:
+                assert importlib.util.find_spec(words[2]), f"{doc}: `{span}`"
+            elif words[0] == "python":
+                assert (ROOT / words[1]).is_file(), f"{doc}: `{span}`"
+            elif words[0] == "smesurvey" and len(words) > 1:
+                cmd, names = typer.main.get_command(app), words[1:]
+                while hasattr(cmd, "commands") and names and names[0] in cmd.commands:
+                    cmd, names = cmd.commands[names[0]], names[1:]
+                assert not hasattr(cmd, "commands"), f"{doc}: `{span}` names no command"
+                known = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}
+                assert {w.split("=")[0] for w in names if w.startswith("--")} <= known, f"{doc}: `{span}`"

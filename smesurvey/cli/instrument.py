@@ -21,7 +21,9 @@ def _modules(value: str | None) -> list[str] | None:
 @instrument_app.command("export")
 def export_command(
     fmt: str = typer.Option(..., "--format", help="xlsform, limesurvey, redcap, qualtrics, html, markdown, "
-                                                  "codebook or lavaan."),
+                                                  "codebook or lavaan (the measurement model, items as "
+                                                  "answered; its header names the reverse-keyed ones: fit it "
+                                                  "with `smesurvey fit --reverse-score`)."),
     out: Path = typer.Option(..., "--out", help="File to write (codebook also writes .md and .sav beside it)."),
     modules: str = typer.Option(None, "--modules", help="Comma-separated modules, e.g. M1,M3 (M0, the firm "
                                                         "profile, is always included in questionnaires)."),
