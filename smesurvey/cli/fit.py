@@ -96,7 +96,7 @@ def fit_command(
                                                  "--group-partial \"x3 ~ 1\" --group-partial \"visual =~ x2\"."),
     growth: bool = typer.Option(False, "--growth", help="lavaan growth() defaults: mean structure, observed "
                                 "intercepts fixed to 0, latent means free."),
-    reverse_score: bool = typer.Option(None, "--reverse-score/--no-reverse-score",
+    reverse_score: bool | None = typer.Option(None, "--reverse-score/--no-reverse-score",
                                        help="--reverse-score: reverse-score the questionnaire's reverse-keyed "
                                        "items among the model's variables on the way in (x -> 8 - x on 1-7; "
                                        "numbers outside the scale, such as missing codes, left as they are), "
