@@ -216,6 +216,29 @@ class Instrument:
         rid, dur = _paradata()
         return [rid, *body, dur]
 
+    def counts(self) -> dict[str, int]:
+        """What the (selected) questionnaire holds, counted from :meth:`variables`.
+
+        Keys: ``constructs`` (first-order constructs, the marker not included), ``marker`` (1 when the
+        instrument has a marker construct), ``items`` (the constructs' items), ``marker_items``,
+        ``matrices`` and ``matrix_cells`` (single-item source x content cells), ``profile_questions``,
+        ``attention_checks``, ``questionnaire_variables`` (every question fielded: the sum of the
+        above items, cells, questions and checks), ``paradata`` (``respondent_id``, ``duration_sec``) and
+        ``codebook_variables`` (the codebook's rows and a data file's columns: questionnaire variables
+        and paradata).
+        """
+        vs = self.variables()
+        kinds = {k: sum(v.kind == k for v in vs) for k in ("likert", "matrix", "profile", "attention", "paradata")}
+        marker_items = len(self.marker.items) if self.marker is not None else 0
+        return {"constructs": sum(len(self.constructs_in(m)) for m in self.module_ids),
+                "marker": int(self.marker is not None),
+                "items": kinds["likert"] - marker_items, "marker_items": marker_items,
+                "matrices": sum(len(self.matrices_in(m)) for m in self.module_ids),
+                "matrix_cells": kinds["matrix"], "profile_questions": kinds["profile"],
+                "attention_checks": kinds["attention"],
+                "questionnaire_variables": len(vs) - kinds["paradata"], "paradata": kinds["paradata"],
+                "codebook_variables": len(vs)}
+
     def variable(self, name: str) -> Variable:
         for v in self.variables():
             if v.name == name:
@@ -242,6 +265,43 @@ class Instrument:
 
     def reverse_items(self) -> list[str]:
         return [it.id for c in self.constructs.values() for it in c.items if it.reverse]
+
+    def reverse_keyed(self, names: Sequence[str]) -> list[str]:
+        """The reverse-keyed items among ``names`` (variable names, e.g. a model's observed variables),
+        in the order of ``names``."""
+        reverse = set(self.reverse_items())
+        return [n for n in dict.fromkeys(names) if n in reverse]
+
+    def reverse_scored(self, data: pd.DataFrame, items: Sequence[str] | None = None) -> pd.DataFrame:
+        """``data`` with reverse-keyed items reverse-scored: ``min + max - x`` on the item's scale
+        (``8 - x`` on 1-7), as the analysis scores them.
+
+        ``items``: the reverse-keyed items to reverse-score (default: every reverse-keyed item that is a
+        column of ``data``); a name that is not a reverse-keyed item of the instrument is an
+        :class:`~smecore.errors.OptionError`. Only numbers within the scale's range are reversed: any
+        other cell (a missing code such as -99, text, a number out of range) is left as it is, so that the
+        checks that come later still see it. ``data`` itself is not modified.
+        """
+        reverse = {it.id: c.scale for c in self.constructs.values() for it in c.items if it.reverse}
+        chosen = [n for n in reverse if n in data.columns] if items is None else list(dict.fromkeys(items))
+        unknown = [n for n in chosen if n not in reverse]
+        if unknown:
+            raise OptionError(f"not reverse-keyed items of the instrument: {', '.join(map(str, unknown))}")
+        missing = [n for n in chosen if n not in data.columns]
+        if missing:
+            raise OptionError(f"reverse-keyed items not in the data: {', '.join(missing)}")
+        out = data.copy()
+        for name in chosen:
+            points = [p.value for p in self.scales[reverse[name]].points]
+            lo, hi = min(points), max(points)
+            numbers = pd.to_numeric(out[name], errors="coerce")
+            inside = numbers.between(lo, hi)
+            if inside.any():
+                if out[name].dtype == object:
+                    out[name] = out[name].where(~inside, lo + hi - numbers)
+                else:
+                    out[name] = (lo + hi - numbers).where(inside, out[name])
+        return out
 
     # -- outputs derived from the definition ------------------------------------------
     def value_labels(self, v: Variable, lang: str = "en") -> dict[int, str]:

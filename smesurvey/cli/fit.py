@@ -47,6 +47,32 @@ def write_json(path: Path, obj: dict) -> None:
     path.write_text(dumps(obj), encoding="utf-8")  # NaN (lavaan's NA) as null
 
 
+REVERSE_RULE = "min + max - x on the item's scale, 8 - x on 1-7"
+
+
+def reverse_keyed_items(data: pd.DataFrame, observed, reverse_score: bool | None
+                        ) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The questionnaire's reverse-keyed items among the model's observed variables that are columns of
+    ``data``: reverse-scored when ``reverse_score``, named in a warning when it is ``None``.
+
+    Returns (the data to fit, the items reverse-scored, warning messages)."""
+    from instrument import load_instrument
+
+    inst = load_instrument()
+    keyed = inst.reverse_keyed([v for v in observed if v in data.columns])
+    if reverse_score and keyed:
+        return inst.reverse_scored(data, keyed), keyed, []
+    if reverse_score:
+        return data, [], ["--reverse-score: none of the model's variables is a reverse-keyed item of the "
+                          "questionnaire; nothing was reverse-scored"]
+    if reverse_score is None and keyed:
+        return data, [], [f"the model uses {len(keyed)} reverse-keyed item(s) of the questionnaire as answered "
+                          f"({', '.join(keyed)}): their loadings come out negative; pass --reverse-score to "
+                          "reverse-score them on the way in, or --no-reverse-score if the data are already "
+                          "reverse-scored"]
+    return data, [], []
+
+
 @app.command("fit")
 def fit_command(
     model_file: Path = typer.Argument(..., help="Model in lavaan syntax (a .lav text file)."),
@@ -70,6 +96,15 @@ def fit_command(
                                                  "--group-partial \"x3 ~ 1\" --group-partial \"visual =~ x2\"."),
     growth: bool = typer.Option(False, "--growth", help="lavaan growth() defaults: mean structure, observed "
                                 "intercepts fixed to 0, latent means free."),
+    reverse_score: bool | None = typer.Option(None, "--reverse-score/--no-reverse-score",
+                                       help="--reverse-score: reverse-score the questionnaire's reverse-keyed "
+                                       "items among the model's variables on the way in (x -> 8 - x on 1-7; "
+                                       "numbers outside the scale, such as missing codes, left as they are), "
+                                       "as `smesurvey instrument export --format lavaan` models expect; "
+                                       "recorded in provenance.json. --no-reverse-score: the data are already "
+                                       "reverse-scored. Without either, a model using reverse-keyed items "
+                                       "gets a warning naming them (fitted as answered, their loadings come "
+                                       "out negative)."),
     std_lv: bool = typer.Option(False, "--std-lv", help="Scale latent variables by fixing their variances to 1."),
     modindices: bool = typer.Option(False, "--modindices", help="Also write modindices.csv."),
     bootstrap: int = typer.Option(0, "--bootstrap", min=0, help="Bootstrap resamples for percentile and "
@@ -87,6 +122,10 @@ def fit_command(
     why), cells.csv (cells set missing: missing codes, NA markers, SPSS user-missing) and provenance.json
     (versions, options, input checksums) into OUT. Every option and the output folder are checked before
     any work, and nothing is written when the fit is refused.
+
+    Reverse-keyed items of the questionnaire (in models from `smesurvey instrument export --format lavaan`)
+    are fitted as they are in DATA_FILE: --reverse-score reverse-scores them on the way in (and
+    provenance.json lists them); without it or --no-reverse-score, a warning names them.
     """
     from analysis.sem.constants import PARAMETER_COLUMNS
     from analysis.sem.data_file import read_data_file
@@ -109,8 +148,9 @@ def fit_command(
     from analysis.sem.syntax import classify_variables, parse_model
 
     parsed = parse_model(syntax)  # syntax errors before the data are read
-    datafile = read_data_file(data_file, classify_variables(parsed.statements).ov)
-    data = datafile.frame
+    observed = classify_variables(parsed.statements).ov
+    datafile = read_data_file(data_file, observed)
+    data, reversed_items, reverse_messages = reverse_keyed_items(datafile.frame, observed, reverse_score)
     equal = [g.strip() for g in group_equal.split(",") if g.strip()]
     partial = [p.strip() for item in group_partial for p in item.split(",") if p.strip()]
     with warnings.catch_warnings(record=True) as caught:
@@ -119,7 +159,7 @@ def fit_command(
                      group_equal=equal, group_partial=partial, std_lv=std_lv, source=str(data_file),
                      cluster=cluster, model_type="growth" if growth else "sem", missing_codes=codes)
     # the package's warnings are shown once each as one line; any other warning as Python shows it
-    messages = list(dict.fromkeys(
+    messages = list(dict.fromkeys(reverse_messages +
         [str(w.message) for w in caught if issubclass(w.category, SmeSurveyWarning)] + list(result.warnings)))
     for w in caught:
         if not issubclass(w.category, SmeSurveyWarning):
@@ -156,13 +196,17 @@ def fit_command(
                     "group": group, "group_equal": equal, "group_partial": partial, "std_lv": std_lv,
                     "model_type": result.options.model_type, "cluster": cluster,
                     "bootstrap": bootstrap, "seed": seed if bootstrap else None,
-                    "missing_codes": list(codes)},
+                    "missing_codes": list(codes), "reverse_score": reverse_score},
+        "reverse_scored": {"items": reversed_items, "rule": REVERSE_RULE} if reversed_items else None,
         "data_read": datafile.details,
         "nobs": list(result.nobs), "excluded_rows": len(result.excluded), "cells_set_missing": len(cells),
         "versions": package_versions(),
     })
     if not quiet:
         typer.echo(result.summary())
+    if reversed_items:
+        typer.echo(f"reverse-scored {len(reversed_items)} reverse-keyed item(s) of the questionnaire "
+                   f"({REVERSE_RULE}): {', '.join(reversed_items)}")
     for message in messages:
         err_console.print(f"warning: {message}", markup=False, soft_wrap=True)
     typer.echo(f"wrote {out / 'parameters.csv'} and {out / 'fit.json'}")

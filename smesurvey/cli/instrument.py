@@ -21,7 +21,9 @@ def _modules(value: str | None) -> list[str] | None:
 @instrument_app.command("export")
 def export_command(
     fmt: str = typer.Option(..., "--format", help="xlsform, limesurvey, redcap, qualtrics, html, markdown, "
-                                                  "codebook or lavaan."),
+                                                  "codebook or lavaan (the measurement model, items as "
+                                                  "answered; its header names the reverse-keyed ones: fit it "
+                                                  "with `smesurvey fit --reverse-score`)."),
     out: Path = typer.Option(..., "--out", help="File to write (codebook also writes .md and .sav beside it)."),
     modules: str = typer.Option(None, "--modules", help="Comma-separated modules, e.g. M1,M3 (M0, the firm "
                                                         "profile, is always included in questionnaires)."),
@@ -46,15 +48,18 @@ def validate_command(
     from instrument import load_instrument
 
     inst = load_instrument(definition)
-    typer.echo(f"ok: {len(inst.constructs)} constructs, {len(inst.variables(paradata=False))} variables, "
-               f"{len(inst.hypotheses)} hypotheses")
+    n = inst.counts()
+    typer.echo(f"ok: {n['constructs'] + n['marker']} constructs, {n['questionnaire_variables']} questionnaire "
+               f"variables ({n['codebook_variables']} in the codebook), {len(inst.hypotheses)} hypotheses")
 
 
 @instrument_app.command("info")
 def info_command(
     modules: str = typer.Option(None, "--modules", help="Comma-separated modules (default: all)."),
 ) -> None:
-    """Constructs, items and estimated completion time per module."""
+    """Estimated completion time per module, and the counts: constructs, items, matrix cells, profile
+    questions, attention checks, questionnaire variables and codebook variables (with the paradata
+    respondent_id and duration_sec)."""
     from instrument import load_instrument
 
     inst = load_instrument().select(_modules(modules))
@@ -67,6 +72,27 @@ def info_command(
                       f"{r.minutes:.1f}")
     console = Console()
     console.print(table)
-    n_items = sum(len(c.items) for m in inst.module_ids for c in inst.constructs_in(m))
-    console.print(f"{sum(len(inst.constructs_in(m)) for m in inst.module_ids)} constructs with {n_items} items "
-                  f"(plus the marker and {sum(len(inst.matrices_in(m)) for m in inst.module_ids)} matrix)")
+    typer.echo(counts_line(inst))
+
+
+def _plural(k: int, one: str, many: str | None = None) -> str:
+    return f"{k} {one if k == 1 else (many or one + 's')}"
+
+
+def counts_line(inst) -> str:
+    """The instrument's counts as one sentence (the README states the same numbers)."""
+    n = inst.counts()
+    if inst.marker is not None:
+        constructs = (f"{n['constructs'] + n['marker']} constructs ({n['constructs']} and the marker "
+                      f"{inst.marker.id}) with {n['items'] + n['marker_items']} items ({n['items']} and the "
+                      f"marker's {n['marker_items']})")
+    else:
+        constructs = f"{_plural(n['constructs'], 'construct')} with {_plural(n['items'], 'item')}"
+    parts = [constructs]
+    if n["matrices"]:
+        parts.append(f"{_plural(n['matrices'], 'source x content matrix', 'source x content matrices')} with "
+                     f"{_plural(n['matrix_cells'], 'cell')}")
+    parts.append(_plural(n["profile_questions"], "profile question"))
+    return (f"{', '.join(parts)} and {_plural(n['attention_checks'], 'attention check')}: "
+            f"{n['questionnaire_variables']} questionnaire variables; with respondent_id and duration_sec, "
+            f"{n['codebook_variables']} variables in the codebook and in data files")
