@@ -280,15 +280,15 @@ def _header(table: Table) -> list[str]:
 
 
 def detect(table: Table) -> str | None:
-    """``"kobo: ..."`` text when the table's header row has KoboToolbox's ``_uuid`` and ``_submission_time``
+    """Detected-by text when the table's header row has KoboToolbox's ``_uuid`` and ``_submission_time``
     or ODK Central's ``SubmissionDate`` and ``meta-instanceID`` / ``KEY``; else ``None``."""
     if table.cells is None:
         return None
     head = set(_header(table))
     if {"_uuid", "_submission_time"} <= head:
-        return "kobo: KoboToolbox system columns _uuid and _submission_time in the header row"
+        return "KoboToolbox system columns _uuid and _submission_time in the header row"
     if "SubmissionDate" in head and ({"meta-instanceID", "KEY"} & head):
-        return "kobo: ODK Central columns SubmissionDate and meta-instanceID / KEY in the header row"
+        return "ODK Central columns SubmissionDate and meta-instanceID / KEY in the header row"
     return None
 
 
@@ -380,7 +380,7 @@ def read_responses(table: Table, instrument: Instrument) -> RawResponses:
                          "finished": np.full(len(body), np.nan)}, columns=list(META_COLUMNS))
     frame = pd.DataFrame(data, columns=list(data))
     return RawResponses(
-        format="kobo", detected_by=detect(table) or "kobo: chosen with --format",
+        format="kobo", detected_by=detect(table) or "chosen with --format",
         data=frame, source_row=source_row, meta=meta, unknown=tuple(unknown), identifiers=tuple(ident),
         identifying=pd.DataFrame(ident), missing_codes=(),
         details={"encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet, "header_rows": 1,

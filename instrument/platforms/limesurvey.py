@@ -300,7 +300,7 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
     details = {"header_rows": 1, "values": values, "timing_columns": timing, **page_details,
                "respondent_from": RESPONDENT_CODE if use_given else "id",
                "encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet}
-    return RawResponses(format=FORMAT, detected_by=detect(table) or "", data=data,
+    return RawResponses(format=FORMAT, detected_by=detect(table) or "chosen with --format", data=data,
                         source_row=np.arange(1, n + 1), meta=meta, unknown=unknown, identifiers=identifiers,
                         identifying=pd.DataFrame({c: col(c).to_numpy() for c in identifiers}),
                         missing_codes=(), details=details, pages=page_frame)

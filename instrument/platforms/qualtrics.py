@@ -340,7 +340,7 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
     details = {"header_rows": n_header, "values": values, "import_id_row": import_ids is not None, **page_details,
                "respondent_from": "ExternalReference" if use_ext else "ResponseId",
                "encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet}
-    return RawResponses(format=FORMAT, detected_by=detect(table) or "", data=data,
+    return RawResponses(format=FORMAT, detected_by=detect(table) or "chosen with --format", data=data,
                         source_row=np.arange(1, n + 1), meta=meta, unknown=unknown, identifiers=identifiers,
                         identifying=pd.DataFrame({c: col(c).to_numpy() for c in identifiers}),
                         missing_codes=("-99",), details=details, pages=page_frame)

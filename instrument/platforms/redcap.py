@@ -149,7 +149,7 @@ def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrume
 
 
 def detect(table: Table) -> str | None:
-    """``"redcap: ..."`` when the header has ``<form>_complete`` columns and ``redcap_survey_identifier`` or
+    """Detected-by text when the header has ``<form>_complete`` columns and ``redcap_survey_identifier`` or
     ``redcap_event_name`` or ``<form>_timestamp``; else ``None``."""
     if table.cells is None:
         return None
@@ -157,7 +157,7 @@ def detect(table: Table) -> str | None:
     complete = [h for h in head if h.endswith("_complete")]
     if complete and ({"redcap_survey_identifier", "redcap_event_name"} & set(head)
                      or any(h[:-9] + "_timestamp" in head for h in complete)):
-        return f"redcap: records export columns {complete[0]} and redcap_survey_identifier / _timestamp"
+        return f"records export columns {complete[0]} and redcap_survey_identifier / _timestamp"
     return None
 
 
@@ -204,7 +204,7 @@ def read_responses(table: Table, instrument: Instrument) -> RawResponses:
     ident = ("redcap_survey_identifier",) if "redcap_survey_identifier" in heads else ()
     frame = pd.DataFrame(data)
     values = "labels" if any(body[h].isin(list(COMPLETE_LABELS.values())).any() for h in completes) else "codes"
-    return RawResponses(format="redcap", detected_by=detect(table) or "redcap: chosen with --format", data=frame,
+    return RawResponses(format="redcap", detected_by=detect(table) or "chosen with --format", data=frame,
                         source_row=source_row, meta=meta, unknown=tuple(unknown), identifiers=ident,
                         identifying=body[list(ident)].copy(), missing_codes=(),
                         details={"encoding": table.encoding, "delimiter": table.delimiter, "header_rows": 1,
