@@ -80,7 +80,7 @@ _TYPES = {"integer": "integer", "year": "integer", "percent": "integer", "text":
 def xlsform_group(section: Section) -> str:
     """XLSForm group of a questionnaire section (``g_m1``; the closing marker section ``g_m0_end``);
     KoboToolbox exports prefix column headers with it."""
-    return f"g_{section.module.lower()}" + ("_end" if section.title.get("en") == "Finally" else "")
+    return f"g_{section.module.lower()}" + ("_end" if section.closing else "")
 
 
 def kobo_column(section: Section, name: str, separator: str = "/") -> str:

@@ -52,7 +52,7 @@ TEXT_COLUMNS = ("Field Label", "Section Header", "Field Note")
 
 
 def form_name(section) -> str:
-    words = "marker" if section.title.get("en") == "Finally" else "_".join(text(section.title).lower().split()[:3])
+    words = "marker" if section.closing else "_".join(text(section.title).lower().split()[:3])
     return "".join(ch for ch in f"{section.module.lower()}_{words}" if ch.isalnum() or ch == "_")
 
 
