@@ -45,6 +45,7 @@ def render(instrument: Instrument, lang: str = "en") -> str:
     return env.get_template("questionnaire.html.j2").render(**context(instrument, lang))
 
 
-def write(instrument: Instrument, path: Path) -> list[Path]:
-    write_text(path, render(instrument))
+def write(instrument: Instrument, path: Path, lang: str = "en") -> list[Path]:
+    """The researcher's preview in ``lang`` (construct headings and names stay English)."""
+    write_text(path, render(instrument, lang))
     return [path]

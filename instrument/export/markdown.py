@@ -47,6 +47,7 @@ def render(instrument: Instrument, lang: str = "en") -> str:
     return "\n".join(out)
 
 
-def write(instrument: Instrument, path: Path) -> list[Path]:
-    write_text(path, render(instrument))
+def write(instrument: Instrument, path: Path, lang: str = "en") -> list[Path]:
+    """The questionnaire as Markdown in ``lang``."""
+    write_text(path, render(instrument, lang))
     return [path]
