@@ -149,7 +149,8 @@ def write_dta(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
                 column = frame[v.name].astype(object)
                 column[statfiles.no_answer_cells(frame, v)] = statfiles.STATA_NO_ANSWER
                 frame[v.name] = column
-    pyreadstat.write_dta(frame, str(path), column_labels=meta.labels, variable_value_labels=meta.value_labels,
+    pyreadstat.write_dta(frame, str(path), column_labels=meta.labels,
+                         variable_value_labels=statfiles.stata_labels_for(meta, frame),
                          missing_user_values=meta.missing_ranges, variable_format=meta.formats,
                          file_label=f"synthetic {gen.sidecar['world']} seed {gen.sidecar['seed']}"[:80])
     return fix_dta_timestamp(path)

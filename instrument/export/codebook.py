@@ -12,7 +12,7 @@ import pandas as pd
 import pyreadstat
 
 from instrument.export.markdown import md
-from instrument.export.statfiles import spss_meta, stata_meta
+from instrument.export.statfiles import spss_meta, stata_labels_for, stata_meta
 from instrument.model import MISSING_CODE, Instrument
 from smecore.csvsafe import safe_frame
 from smecore.files import fix_dta_timestamp, fix_sav_timestamp, write_text
@@ -49,7 +49,7 @@ def dta_template(instrument: Instrument, path: Path, lang: str = "en") -> Path:
     variables = instrument.variables()
     frame = pd.DataFrame({v.name: pd.Series(dtype="object" if v.type == "text" else "float64") for v in variables})
     meta = stata_meta(instrument, variables, lang)
-    pyreadstat.write_dta(frame, str(path), column_labels=meta.labels, variable_value_labels=meta.value_labels,
+    pyreadstat.write_dta(frame, str(path), column_labels=meta.labels, variable_value_labels=stata_labels_for(meta, frame),
                          variable_format=meta.formats, file_label=instrument.questionnaire.id[:80])
     return fix_dta_timestamp(path)
 

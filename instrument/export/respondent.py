@@ -46,15 +46,24 @@ def _letters(k: int) -> str:
     return string.ascii_lowercase[k] if k < 26 else f"{string.ascii_lowercase[k // 26 - 1]}{string.ascii_lowercase[k % 26]}"
 
 
+#: Most statements in one grid (consecutive constructs sharing a stem are split beyond it, so that no
+#: battery runs over a page; an attention check may add one).
+MAX_GRID_ROWS = 12
+
+
 def _grids(blocks: tuple[Block, ...]) -> list[list[Block]]:
     """Blocks grouped into the questions a respondent sees: consecutive grid blocks with the same stem and
-    scale form one question; an attention check joins the grid before it when the scale is the same."""
+    scale form one question (up to :data:`MAX_GRID_ROWS` statements); an attention check joins the grid
+    before it when the scale is the same."""
     out: list[list[Block]] = []
     for b in blocks:
         prev = out[-1][-1] if out else None
         attention = all(v.kind == "attention" for v in b.variables)
+        rows = sum(len(x.variables) for x in out[-1]) if out else 0
         if (prev is not None and b.kind in ("grid", "matrix") and prev.kind in ("grid", "matrix")
-                and b.scale == prev.scale and ((b.stem and b.stem == prev.stem) or (attention and not b.stem))):
+                and b.scale == prev.scale
+                and ((b.stem and b.stem == prev.stem and rows + len(b.variables) <= MAX_GRID_ROWS)
+                     or (attention and not b.stem))):
             out[-1].append(b)
         else:
             out.append([b])

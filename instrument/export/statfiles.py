@@ -11,7 +11,8 @@ files (:mod:`synthetic_data.writers`), so a template and a data file of the same
 * Missing answers: SPSS keeps the code ``-99`` ("No answer"), declared user-missing, in every numeric
   question that was asked and not answered; a question a respondent was not asked (its condition does
   not hold, e.g. the cluster module for a firm outside any cluster) is system-missing. Stata has no
-  user-missing values: the same cells are Stata's extended missing value ``.a`` (not asked: ``.``).
+  user-missing values: the same cells are Stata's extended missing value ``.a``, labelled "No answer"
+  (not asked: ``.``).
 """
 
 from __future__ import annotations
@@ -96,11 +97,23 @@ def stata_meta(instrument: Instrument, variables: Sequence[Variable], lang: str 
         formats[v.name] = f"%{max(_digits(instrument, v), 2) + 1}.0f"
         if v.kind == "paradata":
             continue
-        vl = {int(k): lab for k, lab in instrument.value_labels(v, lang).items()}
-        if vl:
-            value_labels[v.name] = vl
+        vl: dict = {int(k): lab for k, lab in instrument.value_labels(v, lang).items()}
+        vl[STATA_NO_ANSWER] = MISSING_LABEL
+        value_labels[v.name] = vl
         missing[v.name] = [STATA_NO_ANSWER]
     return StatMeta(labels, value_labels, missing, {}, formats, tuple(numeric))
+
+
+def stata_labels_for(meta: StatMeta, frame: pd.DataFrame) -> dict[str, dict]:
+    """``meta.value_labels`` fit for ``frame``: Stata (pyreadstat) labels ``.a`` only in a column that holds
+    it, so the "No answer" label is dropped where no cell is ``.a`` (an empty template, a full column)."""
+    out = {}
+    for name, labels in meta.value_labels.items():
+        has_a = name in frame.columns and frame[name].astype(object).eq(STATA_NO_ANSWER).any()
+        kept = labels if has_a else {k: lab for k, lab in labels.items() if k != STATA_NO_ANSWER}
+        if kept:
+            out[name] = kept
+    return out
 
 
 def asked(data: pd.DataFrame, v: Variable) -> np.ndarray:

@@ -16,11 +16,16 @@ def test_dta_has_value_labels_and_is_byte_identical_per_seed(tmp_path):
     a = write_data(gen, tmp_path / "a.dta")[0]
     b = write_data(gen, tmp_path / "b.dta", "dta")[0]
     assert a.read_bytes() == b.read_bytes()
-    frame, meta = pyreadstat.read_dta(str(a))
+    frame, meta = pyreadstat.read_dta(str(a), user_missing=True)
     assert list(frame.columns) == list(gen.data.columns)
     assert len(frame) == 20
-    item = next(v for v in load_instrument().select(["M4"]).variables() if v.scale)
-    assert meta.variable_value_labels[item.name][-99] == "No answer"
+    item = next(v for v in load_instrument().select(["M4"]).variables()
+                if v.scale and v.kind == "likert" and gen.data[v.name].isna().any())
+    # "no answer" is Stata's extended missing value .a, labelled, in exactly the unanswered cells
+    assert meta.variable_value_labels[item.name]["a"] == "No answer"
+    assert meta.variable_value_labels[item.name][1] == "Strongly disagree"
+    assert meta.missing_user_values[item.name] == ["a"]
+    assert list(frame[item.name].astype(object).eq("a")) == list(gen.data[item.name].isna())
 
 
 def test_generated_kobo_export_reads_back_with_respondent_ids(tmp_path):
