@@ -28,7 +28,6 @@ from pathlib import Path
 from instrument.model import Instrument
 from smecore.errors import OptionError
 
-
 Writer = Callable[[Instrument, Path, Sequence[str]], list[Path]]
 
 

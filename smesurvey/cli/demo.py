@@ -10,7 +10,6 @@ import typer
 
 from smesurvey.cli import app
 
-
 #: Languages of the demo's respondent questionnaire (English, the source, and one translation).
 DEMO_LANGUAGES = ("en", "fi")
 
