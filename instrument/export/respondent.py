@@ -155,7 +155,7 @@ def context(instrument: Instrument, lang: str = "en") -> dict:
             "consent": text(q.consent, lang), "thanks": text(q.thanks, lang),
             "minutes": r["minutes"].format(minutes=f"{minutes:.0f}"), "sections": out_sections,
             "end": r["end"], "page": r["page"], "version": q.version,
-            "draft": language.status == "draft"}
+            "draft": language.status == "draft", "status": language.status}
 
 
 def _qnum(number: str) -> int:

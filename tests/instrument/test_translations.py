@@ -73,3 +73,14 @@ def test_parse_languages(inst):
     assert parse_languages(inst, "fi, en,fi") == ("fi", "en")
     with pytest.raises(OptionError, match="language 'xx' is not declared"):
         parse_languages(inst, "en,xx")
+
+
+def test_answer_labels_name_one_code_across_languages(inst):
+    """Ingest reads labelled exports in any declared language (analysis.ingest.recode): a label may not name
+    two codes of one scale in different languages."""
+    for sid, scale in inst.scales.items():
+        seen: dict[str, int] = {}
+        for p in scale.points:
+            for text in p.label.values():
+                key = " ".join(text.split()).casefold()
+                assert seen.setdefault(key, p.value) == p.value, (sid, text)
