@@ -34,9 +34,13 @@ def context(instrument: Instrument, lang: str = "en") -> dict:
         sections.append({"anchor": f"{s.module.lower()}-{len(sections)}", "title": text(s.title, lang),
                          "intro": text(s.intro, lang), "blocks": blocks})
     minutes = instrument.completion_time().iloc[-1]["minutes"]
+    language = instrument.language(lang)
+    translation = "" if language.status == "source" else (
+        f"{language.name} translation, status {language.status}"
+        + (" (needs review and back-translation before fielding)" if language.status == "draft" else ""))
     return {"lang": lang, "title": text(q.title, lang), "version": q.version, "introduction": text(q.introduction, lang),
             "consent": text(q.consent, lang), "thanks": text(q.thanks, lang), "sections": sections,
-            "minutes": minutes}
+            "minutes": minutes, "translation": translation}
 
 
 def render(instrument: Instrument, lang: str = "en") -> str:

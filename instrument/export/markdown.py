@@ -20,7 +20,8 @@ def md(s: str) -> str:
 
 def render(instrument: Instrument, lang: str = "en") -> str:
     c = context(instrument, lang)
-    out = [f"# {md(c['title'])}", "", f"Version {c['version']}, about {c['minutes']} minutes.", "",
+    note = f" {md(c['translation'])}." if c["translation"] else ""
+    out = [f"# {md(c['title'])}", "", f"Version {c['version']}, about {c['minutes']} minutes.{note}", "",
            md(c["introduction"]), "", md(c["consent"]), ""]
     for s in c["sections"]:
         out += [f"## {md(s['title'])}", "", md(s["intro"]), ""]

@@ -84,3 +84,13 @@ def test_answer_labels_name_one_code_across_languages(inst):
             for text in p.label.values():
                 key = " ".join(text.split()).casefold()
                 assert seen.setdefault(key, p.value) == p.value, (sid, text)
+
+
+def test_exports_state_the_translation_status(inst, tmp_path):
+    """A draft translation says so wherever it is read: the researcher's preview, the respondent view."""
+    preview = export(inst, "html", tmp_path / "p.html", languages=["en", "de"])
+    assert "translation, status" not in preview[0].read_text(encoding="utf-8")
+    assert "German translation, status draft (needs review and back-translation" in preview[1].read_text(encoding="utf-8")
+    respondent = export(inst, "respondent", tmp_path / "r.html", languages=["de"])[0].read_text(encoding="utf-8")
+    assert '<meta name="translation-status" content="de: draft">' in respondent
+    assert "to be reviewed and back-translated before fielding" in respondent
