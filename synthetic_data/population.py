@@ -279,3 +279,110 @@ def _assemble(modules: Mapping[str, ModuleModel], files: Mapping[str, str], worl
     equations = [Equation(v, tuple(ts), icc.get(v, 0.0), where[v]) for v, ts in terms.items()]
     exo_icc = {v: s for v, s in icc.items() if v in exo}
     return build_system(exo, correlations, equations, exo_icc, where="population models")
+
+
+# -- overriding theory-world paths (power analysis: plan for a smaller effect) -----------------
+
+@dataclass(frozen=True)
+class TaggedPath:
+    """A coefficient that differs between the worlds, named by the hypothesis (or hypotheses) it encodes."""
+
+    module: str
+    outcome: str  # latent outcome, or the observed variable of a firm-profile count model
+    predictor: str  # one variable, or ``A*B`` for a product / square
+    theory: float
+    null: float
+    hypotheses: tuple[str, ...]
+    where: str  # file and key
+
+    @property
+    def name(self) -> str:
+        return f"{self.outcome}~{self.predictor}"
+
+
+def tagged_paths(pop: Population) -> list[TaggedPath]:
+    """Every structural path with a theory / null pair: the equations of the latent system and the
+    coefficients of the firm-profile count model (``firm_new_markets_3y``). Matrix cell means (the
+    within-firm robustness contrasts) are not paths and are left out."""
+    out = []
+    for mid, m in pop.modules.items():
+        for outcome, coefs in m.equations.items():
+            for c in coefs:
+                if c.hypothesis:
+                    out.append(TaggedPath(mid, outcome, "*".join(c.variables), c.theory, c.null, c.hypotheses,
+                                          f"{pop.files[mid]}: equations.{outcome}"))
+        for key, c in _observed_coefficients(m.observed):
+            if c.hypothesis:
+                out.append(TaggedPath(mid, key.removeprefix("observed:"), "*".join(c.variables), c.theory, c.null,
+                                      c.hypotheses, f"{pop.files[mid]}: observed.{key.removeprefix('observed:')}"))
+    return out
+
+
+def resolve_override(key: str, pop: Population) -> list[TaggedPath]:
+    """The tagged paths a ``--set`` key names: ``H14`` (the hypothesis' path, when it has one value),
+    ``H10:LC`` (its path from predictor LC) or ``H10:PEG~LE*LV`` (outcome and predictor).
+
+    Raises :class:`OptionError` naming the candidates when the key is unknown or ambiguous.
+    """
+    hyp, _, which = key.partition(":")
+    hyp = hyp.strip().upper()
+    which = which.strip().replace(" ", "")
+    paths = tagged_paths(pop)
+    tagged = [p for p in paths if hyp in p.hypotheses]
+    if not tagged:
+        known = sorted({h for p in paths for h in p.hypotheses}, key=lambda h: int(h[1:]))
+        raise OptionError(f"--set {key}: no theory-world path is tagged {hyp!r}; tagged hypotheses: "
+                          f"{', '.join(known)}")
+    listed = ", ".join(f"{hyp}:{p.name} ({p.theory:g})" for p in tagged)
+    if which:
+        if "~" in which:
+            picked = [p for p in tagged if p.name == which]
+        else:
+            picked = [p for p in tagged if p.predictor == which]
+        if not picked:
+            raise OptionError(f"--set {key}: {hyp} has no path {which!r}; its paths: {listed}")
+    else:
+        picked = tagged
+    if len({p.theory for p in picked}) > 1:
+        raise OptionError(f"--set {key}: names {len(picked)} paths of different sizes; name one "
+                          f"as HYPOTHESIS:OUTCOME~PREDICTOR: {listed}")
+    return picked
+
+
+def with_overrides(world: str, overrides: Mapping[str, float], models_dir: Path | None = None) -> Population:
+    """The population of ``world`` with theory-world paths set by hypothesis tag (see
+    :func:`resolve_override`), e.g. ``{"H14": 0.30}``. The null world has no theory paths: its
+    population is returned unchanged. Every implied model is checked as at load
+    (:class:`DefinitionError` when a path makes a variance exceed 1)."""
+    pop = load_population(world, models_dir)
+    if world != "theory" or not overrides:
+        return pop
+    for key, value in overrides.items():
+        if not isinstance(value, int | float) or not -1 < float(value) < 1:
+            raise OptionError(f"--set {key}={value!r}: a standardized path must lie strictly between -1 and 1")
+    chosen: dict[tuple[str, str, str], float] = {}
+    for key, value in overrides.items():
+        for p in resolve_override(key, pop):
+            chosen[(p.module, p.outcome, p.predictor)] = float(value)
+    modules = {}
+    for mid, m in pop.modules.items():
+        equations = {outcome: [c.model_copy(update={"theory": chosen[(mid, outcome, "*".join(c.variables))]})
+                               if c.hypothesis and (mid, outcome, "*".join(c.variables)) in chosen else c
+                               for c in coefs] for outcome, coefs in m.equations.items()}
+        observed = {}
+        for name, spec in m.observed.items():
+            if isinstance(spec, dict) and "coefficients" in spec:
+                coefs = []
+                for raw in spec["coefficients"]:
+                    c = Coefficient.model_validate(raw)
+                    k = (mid, name, "*".join(c.variables))
+                    coefs.append({**raw, "theory": chosen[k]} if c.hypothesis and k in chosen else raw)
+                spec = {**spec, "coefficients": coefs}
+            observed[name] = spec
+        modules[mid] = m.model_copy(update={"equations": equations, "observed": observed})
+    try:
+        system = _assemble(modules, pop.files, world)
+    except DefinitionError as exc:
+        raise OptionError(f"--set {', '.join(f'{k}={v}' for k, v in overrides.items())}: the population "
+                          f"model is no longer valid: {exc}") from None
+    return Population(world, pop.common, modules, system, pop.files)

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RANK = {"smecore": 0, "instrument": 1, "synthetic_data": 2, "analysis": 3, "analysis.pvalues": 3, "analysis.ingest": 3,
-        "analysis.sem": 4, "analysis.psychometrics": 5, "analysis.propositions": 6, "analysis.report": 7,
+        "analysis.sem": 4, "analysis.psychometrics": 5, "analysis.propositions": 6, "analysis.report": 7, "analysis.power": 7,
         "smesurvey": 8}
 PACKAGES = ["smecore", "instrument", "synthetic_data", "analysis", "smesurvey"]
 

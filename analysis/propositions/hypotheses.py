@@ -212,5 +212,18 @@ def combine_tests(tests: pd.DataFrame) -> pd.Series:
     return tests.loc[tests["p.predicted"].fillna(np.inf).idxmax()]
 
 
+def hypothesis_decision(tests: pd.DataFrame) -> tuple[pd.Series, pd.Series, bool]:
+    """The decision of one hypothesis from its test rows (``tests.csv`` layout): ``(weakest, shown,
+    extra_ok)`` - the weakest decision test (its one-sided p-values decide), the test whose estimate
+    is shown (the weakest with an effect size: a chi-square difference test has none) and whether
+    the extra conditions hold (HTMT below its threshold). Used by ``analyze`` and the power study."""
+    decision = tests[tests["decision"].astype(bool) & tests["p.predicted"].notna()]
+    weakest = combine_tests(decision)
+    effects = decision[decision["kind"] != "lr"]
+    shown = combine_tests(effects) if len(effects) else weakest
+    extra_ok = bool(tests.loc[tests["kind"] == "htmt", "ok"].all()) if (tests["kind"] == "htmt").any() else True
+    return weakest, shown, extra_ok
+
+
 def module_of(instrument: Instrument) -> Mapping[str, str]:
     return {c: inst_c.module for c, inst_c in instrument.constructs.items()}

@@ -29,7 +29,7 @@ import pandas as pd
 from analysis.propositions.hypotheses import (
     Hypothesis,
     Registry,
-    combine_tests,
+    hypothesis_decision,
     load_registry,
     one_sided,
     verdict,
@@ -235,12 +235,25 @@ def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | N
 # -- step 4 ------------------------------------------------------------------------------------
 
 def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_boot: int, n_jobs: int,
-               progress: Progress | None, timings: dict[str, float] | None = None) -> tuple[list[dict], list[dict]]:
-    """Decision tests (and the Monte Carlo lines of indirect effects, which go to robustness)."""
+               progress: Progress | None, timings: dict[str, float] | None = None,
+               indirect: str = "bootstrap") -> tuple[list[dict], list[dict]]:
+    """Decision tests (and the Monte Carlo lines of indirect effects, which go to robustness).
+
+    ``indirect="monte_carlo"`` decides indirect effects by the Monte Carlo CI instead of the bootstrap
+    (the power study's default: no resampling inside each replication)."""
     alpha = registry.alpha
     rows, extra = [], []
     for k, t in enumerate(h.spec.tests):
-        if t.kind == "wald":
+        if t.kind == "indirect" and indirect == "monte_carlo":
+            mc = monte_carlo_ci(res, t.expression, n_draws=registry.monte_carlo, seed=seed)
+            p_greater, p_less = mc.one_sided_pvalue("greater"), mc.one_sided_pvalue("less")
+            p_pred, p_opp = (p_greater, p_less) if t.direction == "greater" else (p_less, p_greater)
+            std = float(res.parameters.loc[res.parameters["lhs"] == f"ind{k + 1}", "std.all"].iloc[0])
+            rows.append({"hypothesis": h.id, "test": t.name, "kind": f"indirect, Monte Carlo CI ({mc.n_draws} draws)",
+                         "expression": t.expression, "direction": t.direction, "estimate": mc.estimate,
+                         "se": float(np.std(mc.draws, ddof=1)), "ci.lower": mc.ci_lower, "ci.upper": mc.ci_upper,
+                         "p.predicted": p_pred, "p.opposite": p_opp, "std.estimate": std, "decision": True})
+        elif t.kind == "wald":
             w = wald_test(res, t.expression, alternative=t.direction, standardized=t.standardized).iloc[0]
             p_pred, p_opp = one_sided(w["estimate"], w["se"], t.direction)
             std = w["estimate"] if t.standardized else \
@@ -279,15 +292,35 @@ def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_b
     return rows, extra
 
 
-def _lr_rows(h: Hypothesis, spec: ModelSpec, res: FitResult) -> list[dict]:
+def _lr_rows(h: Hypothesis, spec: ModelSpec, res: FitResult,
+             fit: Callable[[str], FitResult] | None = None) -> list[dict]:
+    """Chi-square difference tests of the equality constraints; ``fit(constraint)`` fits the restricted
+    model (default :meth:`ModelSpec.fit` with the constraint appended)."""
     rows = []
     for constraint in h.spec.lr_tests:
-        restricted = spec.fit(constraint + "\n")
+        restricted = spec.fit(constraint + "\n") if fit is None else fit(constraint)
         lr = lr_test(restricted, res).iloc[0]
         rows.append({"hypothesis": h.id, "test": f"chi-square difference: {constraint}", "kind": "lr",
                      "expression": constraint, "direction": "", "estimate": lr["chisq.diff"], "se": np.nan,
                      "ci.lower": np.nan, "ci.upper": np.nan, "p.predicted": lr["pvalue"], "p.opposite": np.nan,
                      "std.estimate": np.nan, "decision": h.spec.lr_required, "df": lr["df.diff"]})
+    return rows
+
+
+def hypothesis_tests(h: Hypothesis, spec: ModelSpec, res: FitResult, registry: Registry, scored: Scored, *,
+                     seed: int, n_boot: int, indirect: str = "bootstrap",
+                     fit_restricted: Callable[[str], FitResult] | None = None,
+                     decisions_only: bool = False) -> list[dict]:
+    """The rows of ``tests.csv`` for hypothesis ``h`` fitted as ``res``, computed by step 4's code:
+    decision tests, chi-square difference tests (only those that decide with ``decisions_only``)
+    and the HTMT condition. ``indirect`` and ``fit_restricted``: see ``_test_rows`` and ``_lr_rows``.
+    The power study runs this in every replication; bootstraps run in process."""
+    rows, _ = _test_rows(h, res, registry, seed, n_boot, 1, None, indirect=indirect)
+    if h.spec.lr_required or not decisions_only:
+        rows += _lr_rows(h, spec, res, fit_restricted)
+    ht = _htmt_row(h, scored)
+    if ht:
+        rows.append(ht)
     return rows
 
 
@@ -464,6 +497,22 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
 
 # -- step 5 ------------------------------------------------------------------------------------
 
+def family_verdicts(pvalues, p_opposite, extra_ok, registry: Registry) -> pd.DataFrame:
+    """Verdicts of a family of hypotheses tested together: their weakest-test p-values (predicted
+    and opposite direction) adjusted across the family - Holm and Benjamini-Hochberg both
+    computed, the registry's ``adjust`` deciding - then :func:`verdict`.
+
+    Returns ``pvalue.holm, pvalue.bh, p.opposite.adjusted, verdict`` in the input order (the rule of
+    ``analyze``'s step 5, which the power study applies to each replication's family)."""
+    adj = adjust_pvalues(np.asarray(pvalues, dtype=float))
+    opp = adjust_pvalues(np.asarray(p_opposite, dtype=float))
+    column = {"holm": "pvalue.holm", "bh": "pvalue.bh", "none": "pvalue"}[registry.adjust]
+    verdicts = [verdict(pp, po, registry.alpha, bool(ok)) for pp, po, ok in
+                zip(adj[column], opp[column], extra_ok, strict=True)]
+    return pd.DataFrame({"pvalue.holm": adj["pvalue.holm"].to_numpy(), "pvalue.bh": adj["pvalue.bh"].to_numpy(),
+                         "p.opposite.adjusted": opp[column].to_numpy(), "verdict": verdicts})
+
+
 def step5_decide(tests: pd.DataFrame, robustness: pd.DataFrame, models: dict, registry: Registry) -> pd.DataFrame:
     """One verdict row per tested hypothesis (see :mod:`analysis.propositions.hypotheses` for the rule).
 
@@ -477,13 +526,9 @@ def step5_decide(tests: pd.DataFrame, robustness: pd.DataFrame, models: dict, re
         t = tests[tests["hypothesis"] == hid] if len(tests) else tests
         if t.empty:
             continue
-        decision = t[t["decision"].astype(bool) & t["p.predicted"].notna()]
-        weakest = combine_tests(decision)
         # the estimate shown is that of the weakest test with an effect size (a chi-square
         # difference test has none); the p-value is the weakest of all decision tests
-        effects = decision[decision["kind"] != "lr"]
-        shown = combine_tests(effects) if len(effects) else weakest
-        extra_ok = bool(t.loc[t["kind"] == "htmt", "ok"].all()) if (t["kind"] == "htmt").any() else True
+        weakest, shown, extra_ok = hypothesis_decision(t)
         fitted = models[weakest["model"]][1]
         fm = fitted.fit_measures
         improper = [w.split(". ")[0] for w in fitted.warnings if "Heywood" in w or "not positive definite" in w]
@@ -497,13 +542,10 @@ def step5_decide(tests: pd.DataFrame, robustness: pd.DataFrame, models: dict, re
     out = pd.DataFrame(rows)
     if out.empty:
         return out.reindex(columns=list(VERDICT_COLUMNS))
-    adj = adjust_pvalues(out["pvalue"].to_numpy())
-    out["pvalue.holm"] = adj["pvalue.holm"].to_numpy()
-    out["pvalue.bh"] = adj["pvalue.bh"].to_numpy()
-    opp = adjust_pvalues(out["p.opposite"].to_numpy())
-    column = {"holm": "pvalue.holm", "bh": "pvalue.bh", "none": "pvalue"}[registry.adjust]
-    out["verdict"] = [verdict(pp, po, registry.alpha, ok) for pp, po, ok in
-                      zip(out[column], opp[column], out["extra_ok"], strict=True)]
+    decided = family_verdicts(out["pvalue"], out["p.opposite"], out["extra_ok"], registry)
+    out["pvalue.holm"] = decided["pvalue.holm"].to_numpy()
+    out["pvalue.bh"] = decided["pvalue.bh"].to_numpy()
+    out["verdict"] = decided["verdict"].to_numpy()
     summaries, flags = [], []
     for hid, v, improper in zip(out["hypothesis"], out["verdict"], out["improper"], strict=True):
         rb = robustness[robustness["hypothesis"] == hid] if len(robustness) else robustness

@@ -38,6 +38,7 @@ from analysis.sem.defined import compile_definitions, evaluate_definitions
 from analysis.sem.syntax import Definition, parse_model
 from instrument import load_instrument
 from synthetic_data.generate import generate
+from synthetic_data.population import with_overrides
 
 N_POPULATION = 400_000
 
@@ -47,10 +48,13 @@ def _z(x: np.ndarray) -> np.ndarray:
 
 
 @cache
-def population_frame(world: str, n: int = N_POPULATION, seed: int = 424242) -> pd.DataFrame:
-    """Latent construct scores (generator truth) beside the observed proxies the analysis derives."""
+def population_frame(world: str, n: int = N_POPULATION, seed: int = 424242,
+                     overrides: tuple[tuple[str, float], ...] = ()) -> pd.DataFrame:
+    """Latent construct scores (generator truth) beside the observed proxies the analysis derives;
+    ``overrides``: theory-world paths set by hypothesis tag (:func:`synthetic_data.population.with_overrides`)."""
     inst = load_instrument()
-    g = generate(world=world, n=n, seed=seed, clean=True)
+    pop = with_overrides(world, dict(overrides)) if overrides else None
+    g = generate(world=world, n=n, seed=seed, clean=True, population=pop)
     scored = score(g.data, inst)
     frame = g.latent.copy()
     for proxy in ("DOI", "SIZE", "EXPER", "lnew", "growth"):
@@ -59,13 +63,14 @@ def population_frame(world: str, n: int = N_POPULATION, seed: int = 424242) -> p
 
 
 @cache
-def true_standardized_paths(world: str, n: int = N_POPULATION) -> pd.DataFrame:
+def true_standardized_paths(world: str, n: int = N_POPULATION,
+                            overrides: tuple[tuple[str, float], ...] = ()) -> pd.DataFrame:
     """Per hypothesis model and labelled regression path: the population std.all value.
 
     Returns columns ``hypothesis, label, lhs, rhs, true``; ``n`` is the size of
     the clean population sample (Monte Carlo error about 0.002 at the default).
     """
-    frame = population_frame(world, n)
+    frame = population_frame(world, n, overrides=overrides)
     registry = load_registry(load_instrument())
     rows = []
     for h in registry.hypotheses:
@@ -101,7 +106,8 @@ def true_correlations(world: str, block: list[str], other: str, n: int = N_POPUL
 
 
 @cache
-def true_test_values(world: str, n: int = N_POPULATION) -> pd.DataFrame:
+def true_test_values(world: str, n: int = N_POPULATION,
+                     overrides: tuple[tuple[str, float], ...] = ()) -> pd.DataFrame:
     """The true (standardized) value of every decision test of every hypothesis.
 
     Each test expression is evaluated on the population values of the labels it
@@ -111,8 +117,8 @@ def true_test_values(world: str, n: int = N_POPULATION) -> pd.DataFrame:
     Compare with the ``std.estimate`` of the analysis' ``tests`` table.
     Returns ``hypothesis, test, expression, true``.
     """
-    paths = true_standardized_paths(world, n)
-    frame = population_frame(world, n)
+    paths = true_standardized_paths(world, n, overrides)
+    frame = population_frame(world, n, overrides=overrides)
     rows = []
     for h in load_registry(load_instrument()).hypotheses:
         values = {r.label: r.true for r in paths[(paths["hypothesis"] == h.id) & paths["label"].notna()].itertuples()}

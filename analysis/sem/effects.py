@@ -18,6 +18,7 @@ evaluated with :mod:`analysis.sem.defined`'s restricted evaluator, never ``eval`
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,7 @@ from scipy import stats
 
 from analysis.pvalues import pvalue
 from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
-from analysis.sem.standardized import std_values
+from analysis.sem.standardized import std_function
 from analysis.sem.syntax import Definition
 from smecore.errors import ModelSyntaxError, OptionError
 
@@ -61,15 +62,42 @@ def _function(result: FitResult, expression: str, standardized: bool = False):
         raise ModelSyntaxError(f"'{expression}': unknown label(s) {missing}")
     first_row = {lab: int(np.flatnonzero(t["label"].to_numpy() == lab)[0]) for lab in compiled.names}
 
+    rows = [first_row[n] for n in compiled.names]
+    std_of = std_function(result.estimation, rows) if standardized else None
+
     def f(th: np.ndarray) -> np.ndarray:
         if standardized:
-            std = std_values(result.estimation, th)
-            values = {n: std[first_row[n]] for n in compiled.names}
+            std = std_of(th)
+            values = {n: std[k] for k, n in enumerate(compiled.names)}
         else:
             values = {n: (th[index[n]] if n in index else fixed[n]) for n in compiled.names}
         return np.array([evaluate_definitions([compiled], values)["_f"]])
 
     return f, theta
+
+
+#: expression nodes evaluated identically on arrays of draws as on single values (no division,
+#: power or function, whose errors the scalar evaluator turns into NaN)
+_ELEMENTWISE = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.Load, ast.Add, ast.Sub,
+                ast.Mult, ast.USub, ast.UAdd)
+
+
+def _vector_function(result: FitResult, expression: str):
+    """``draws (n x npar) -> values`` evaluating ``expression`` on all draws at once, or None when the
+    expression needs the scalar evaluator (see :data:`_ELEMENTWISE`); the values are the same."""
+    index, _ = _labelled(result)
+    t = result.partable.table
+    labels = [lab for lab in t["label"] if lab and not lab.startswith(".p")]
+    compiled = compile_definitions([Definition("_f", expression)], list(dict.fromkeys(labels)))[0]
+    if not all(isinstance(node, _ELEMENTWISE) for node in ast.walk(compiled.tree)) \
+            or any(n not in index for n in compiled.names):
+        return None
+
+    def g(draws: np.ndarray) -> np.ndarray:
+        values = {n: draws[:, index[n]] for n in compiled.names}
+        return np.asarray(evaluate_definitions([compiled], values)["_f"], dtype=float) * np.ones(len(draws))
+
+    return g
 
 
 def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sided",
@@ -136,7 +164,8 @@ def monte_carlo_ci(result: FitResult, expression: str, *, n_draws: int = 20_000,
     f, theta = _function(result, expression, standardized)
     rng = np.random.default_rng(seed)
     draws_theta = rng.multivariate_normal(theta, result.vcov, size=n_draws, method="eigh")
-    draws = np.array([f(th)[0] for th in draws_theta])
+    vectorised = None if standardized else _vector_function(result, expression)
+    draws = vectorised(draws_theta) if vectorised else np.array([f(th)[0] for th in draws_theta])
     alpha = 1 - level
     lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
     return MonteCarloCI(expression, float(f(theta)[0]), float(lo), float(hi), level, n_draws, draws)

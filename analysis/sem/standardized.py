@@ -32,6 +32,44 @@ def std_values(est: Estimation, theta: np.ndarray, observed_too: bool = True) ->
     return standardize(est.partable.table, values, names, latent, sig, observed_too)
 
 
+def std_function(est: Estimation, rows: list[int], observed_too: bool = True):
+    """``theta -> std_values(est, theta, observed_too)[rows]``, computing only what those rows need (their
+    values, the residual variances of covariance rows, the implied variances): the same numbers, for
+    the many evaluations of a delta method (a power study's Wald tests of standardized paths)."""
+    if type(est) is not Estimation:  # other estimations standardize their own way
+        return lambda theta: std_values(est, theta, observed_too)[rows]
+    t = est.partable.table
+    lhs, op, rhs, grp = (t[c].to_numpy() for c in ("lhs", "op", "rhs", "group"))
+    needed = list(rows)
+    for i in rows:  # covariance rows are scaled by the residual variances of their two variables
+        if op[i] == "~~" and lhs[i] != rhs[i]:
+            for v in (lhs[i], rhs[i]):
+                needed += [int(j) for j in np.flatnonzero((grp == grp[i]) & (op == "~~") & (lhs == v) & (rhs == v))]
+    needed = list(dict.fromkeys(needed))
+    sub = t.iloc[needed].reset_index(drop=True)
+    loc = [est.model.row_location[i] for i in needed]
+    groups = sorted({int(grp[i]) for i in needed})
+    names = est.model.groups[0].names
+    latent = set(est.partable.variables.lv)
+    ngroups = est.partable.ngroups
+    pos = list(range(len(rows)))
+    sub = sub.assign(group=[groups.index(int(x)) + 1 for x in sub["group"]])  # the groups passed, renumbered
+
+    def f(theta: np.ndarray) -> np.ndarray:
+        values = np.empty(len(needed))
+        sig = [None] * ngroups
+        for g in groups:
+            a, s, m = est.model.matrices(theta, g - 1)
+            for k, i in enumerate(needed):
+                if grp[i] == g:
+                    kind, r, c = loc[k]
+                    values[k] = a[r, c] if kind == 0 else (s[r, c] if kind == 1 else m[r])
+            sig[g - 1] = est.model.implied(theta, g - 1).sigma_all
+        return standardize(sub, values, names, latent, [x for x in sig if x is not None], observed_too)[pos]
+
+    return f
+
+
 SOLUTION_COLUMNS = ("lhs", "op", "rhs", "group", "label", "est.std", "se", "z", "pvalue", "ci.lower", "ci.upper")
 
 
