@@ -254,7 +254,8 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         "measurement_columns": MEASUREMENT_COLUMNS, "screening": screening, "common_method": " ".join(common),
         "provenance": prov, "clusters": clusters, "diagram_legend": LEGEND,
         "ingest": opts.get("ingest") or {},  # set when the input was ingested first (smesurvey analyze RAW)
-        "warnings": list(opts.get("warnings", [])),  # Heywood cases, few clusters, ... (never silently accepted)
+        "warnings": list(opts.get("warnings", [])),
+        "plan": opts.get("plan") or {},  # analyze --plan: whether the preregistered plan ran unchanged  # Heywood cases, few clusters, ... (never silently accepted)
     }
 
 

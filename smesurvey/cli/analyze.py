@@ -33,6 +33,8 @@ def analyze_command(
     key_file: Path = typer.Option(None, "--key-file", help="Key for the respondent pseudonyms when DATA_FILE is "
                                   "ingested (default: random, never stored)."),
     force: bool = typer.Option(False, "--force", help="Write into OUT even if it holds another command's outputs."),
+    plan: Path = typer.Option(None, "--plan", help="A preregistered plan (plan.json or prereg.md from `smesurvey "
+                              "plan`): the report states whether this analysis ran it unchanged."),
 ) -> None:
     """Test the propositions H1-H16 on DATA_FILE.
 
@@ -52,11 +54,15 @@ def analyze_command(
     if jobs == 0:
         raise OptionError("--jobs: 0 workers; give -1 (all cores) or a positive number")
     check_output_dir(out, command="smesurvey analyze", force=force)  # before minutes of work
+    if plan is not None:
+        from analysis.power.plan import read_plan
+
+        read_plan(plan)  # a plan that cannot be read is refused before the work
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:  # shown below as one line each, not as Python prints them
         warnings.simplefilter("always")
         result, paths = run_analysis(data_file, out, mods, bootstrap, seed, jobs, cluster_robust, survey_year,
-                                     format=format, key_file=key_file)
+                                     format=format, key_file=key_file, plan=plan)
     v = result.verdicts
     counts = v["verdict"].value_counts().to_dict() if len(v) else {}
     typer.echo(f"{len(v)} hypotheses tested in {time.perf_counter() - t0:.0f} s: "
@@ -67,6 +73,8 @@ def analyze_command(
     if ing:
         typer.echo(f"ingested first ({ing['format']}: {ing['detected_by']}): {ing['rows_read']} rows read, "
                    f"{ing['rows_kept']} kept; data-quality report: {out / 'quality.html'}")
+    if result.options.get("plan"):
+        typer.echo(result.options["plan"]["statement"])
     typer.echo(f"report: {out / 'report.html'}")
     typer.echo(f"wrote {len(paths)} files into {out}")
     for text in dict.fromkeys(one_line_warning(w) for w in caught):
@@ -115,7 +123,7 @@ def ingest_first(data_file: Path, out: Path, instrument, format: str = "auto",
 
 def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, bootstrap: int = 2000,
                  seed: int = 1, jobs: int = -1, cluster_robust: bool = False, survey_year: int | None = None,
-                 *, format: str = "auto", key_file: Path | None = None):
+                 *, format: str = "auto", key_file: Path | None = None, plan: Path | None = None):
     """Read DATA_FILE (ingesting it first unless it is a codebook-layout CSV), analyse it with progress
     bars on stderr, write every output into OUT.
 
@@ -170,6 +178,10 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
                         + ("; ..." if len(reasons) > 3 else "") + ")")
     if ingested is not None:
         result = replace(result, options={**result.options, "ingest": ingested})
+    if plan is not None:  # the preregistered plan: did this run follow it? (provenance.json and the report)
+        from analysis.power.plan import check_plan
+
+        result = replace(result, options={**result.options, "plan": check_plan(plan, result.options)})
     t0 = time.perf_counter()
     paths = write_outputs(result, out, data_file) + write_reports(result, inst, out) + ingest_paths
     stage = "reading and ingesting (with the quality report)" if ingested is not None else "reading"
