@@ -245,7 +245,7 @@ def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_b
     rows, extra = [], []
     for k, t in enumerate(h.spec.tests):
         if t.kind == "indirect" and indirect == "monte_carlo":
-            mc = monte_carlo_ci(res, t.expression, n_draws=registry.monte_carlo, seed=seed)
+            mc = monte_carlo_ci(res, t.expression, n_draws=registry.monte_carlo, seed=seed, marginal=True)
             p_greater, p_less = mc.one_sided_pvalue("greater"), mc.one_sided_pvalue("less")
             p_pred, p_opp = (p_greater, p_less) if t.direction == "greater" else (p_less, p_greater)
             std = float(res.parameters.loc[res.parameters["lhs"] == f"ind{k + 1}", "std.all"].iloc[0])

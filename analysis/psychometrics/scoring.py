@@ -118,7 +118,14 @@ def validate_codes(data: pd.DataFrame, instrument: Instrument) -> tuple[pd.DataF
         if v.name not in data.columns or v.type == "text":
             continue
         raw = data[v.name]
-        if pd.api.types.is_numeric_dtype(raw):  # the common case: no text to look at
+        if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+            # the common case, on arrays: no text to look at (the same checks as below, much faster)
+            changed = _check_numeric(raw, v, instrument, data.index, ids, rows)
+            if changed is not None:
+                out[v.name] = pd.Series(np.where(changed, np.nan, raw.to_numpy(dtype=float, na_value=np.nan)),
+                                        index=raw.index)
+            continue
+        if pd.api.types.is_numeric_dtype(raw):
             num = raw.astype(float)  # nullable Int64 -> float with NaN
             blank = raw.isna()
             spaces = pd.Series(False, index=raw.index)
@@ -151,6 +158,34 @@ def validate_codes(data: pd.DataFrame, instrument: Instrument) -> tuple[pd.DataF
         if changed.any() or not pd.api.types.is_numeric_dtype(raw):
             out[v.name] = num.where(~changed)
     return out, pd.DataFrame(rows, columns=list(CELL_COLUMNS))
+
+
+def _check_numeric(raw: pd.Series, v, instrument: Instrument, index, ids, rows: list) -> np.ndarray | None:
+    """:func:`validate_codes` for a numeric column: log its missing codes, infinite values and undeclared
+    codes into ``rows``; return the mask of cells to set missing, or None when there is none."""
+    num = raw.to_numpy(dtype=float, na_value=np.nan)
+    codes, lo, hi, what = _allowed(v, instrument)
+    observed = ~np.isnan(num)
+    missing_code = num == MISSING_CODE
+    infinite = np.isinf(num)
+    valid = observed & ~missing_code & ~infinite
+    if codes is not None:
+        bad = valid & ~np.isin(num, np.fromiter(codes, dtype=float))
+    else:
+        with np.errstate(invalid="ignore"):
+            bad = valid & (((num < lo) if lo is not None else False) | ((num > hi) if hi is not None else False))
+            if v.type in ("integer", "year"):
+                bad |= valid & ~bad & (num != np.round(num))
+                what += ", whole numbers"
+    changed = missing_code | infinite | bad
+    if not changed.any():
+        return None
+    for mask, reason in ((missing_code, f"missing code {MISSING_CODE}"), (infinite, "not a finite number"),
+                         (bad, f"not a code of {what}")):
+        for i in np.flatnonzero(mask):
+            rows.append({"row": index[i], "respondent": ids.iloc[i], "variable": v.name,
+                         "original": _as_written(raw.iloc[i]), "new": "", "reason": reason})
+    return changed
 
 
 def _close_name(name: str, candidates: list[str]) -> str | None:

@@ -119,20 +119,17 @@ class ScreeningResult:
 
 
 def longstring(values: np.ndarray) -> np.ndarray:
-    """Longest run of identical consecutive non-missing answers per row."""
-    out = np.zeros(len(values), dtype=int)
-    for i, row in enumerate(values):
-        best = run = 0
-        prev = np.nan
-        for v in row:
-            if np.isnan(v):
-                run, prev = 0, np.nan
-                continue
-            run = run + 1 if v == prev else 1
-            prev = v
-            best = max(best, run)
-        out[i] = best
-    return out
+    """Longest run of identical consecutive non-missing answers per row (a missing answer ends a run)."""
+    x = np.asarray(values, dtype=float)
+    best = np.zeros(len(x), dtype=int)
+    run = np.zeros(len(x), dtype=int)
+    prev = np.full(len(x), np.nan)
+    for v in x.T:  # column by column, every row at once
+        missing = np.isnan(v)
+        run = np.where(missing, 0, np.where(v == prev, run + 1, 1))
+        prev = np.where(missing, np.nan, v)
+        best = np.maximum(best, run)
+    return best
 
 
 def mahalanobis_d2(values: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ from scipy import stats
 
 from analysis.pvalues import pvalue
 from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
-from analysis.sem.standardized import std_function
+from analysis.sem.standardized import std_function, structural_parameters
 from analysis.sem.syntax import Definition
 from smecore.errors import ModelSyntaxError, OptionError
 
@@ -50,7 +50,8 @@ def _labelled(result: FitResult) -> tuple[dict[str, int], np.ndarray]:
 
 
 def _function(result: FitResult, expression: str, standardized: bool = False):
-    """``theta -> value of expression``; with ``standardized`` the labels stand for their std.all values."""
+    """``(f, theta, support)``: ``f`` maps theta to the value of expression (with ``standardized`` the
+    labels stand for their std.all values); ``support`` lists the parameters ``f`` reads (None: all)."""
     index, theta = _labelled(result)
     t = result.partable.table
     labels = [lab for lab in t["label"] if lab and not lab.startswith(".p")]
@@ -64,6 +65,11 @@ def _function(result: FitResult, expression: str, standardized: bool = False):
 
     rows = [first_row[n] for n in compiled.names]
     std_of = std_function(result.estimation, rows) if standardized else None
+    if standardized:  # the standardized values of these rows read A and S only, not the means
+        reads_means = any(t["op"].iloc[r] == "~1" for r in rows)
+        support = None if reads_means else structural_parameters(result.estimation)
+    else:
+        support = sorted({index[n] for n in compiled.names if n in index})
 
     def f(th: np.ndarray) -> np.ndarray:
         if standardized:
@@ -73,7 +79,7 @@ def _function(result: FitResult, expression: str, standardized: bool = False):
             values = {n: (th[index[n]] if n in index else fixed[n]) for n in compiled.names}
         return np.array([evaluate_definitions([compiled], values)["_f"]])
 
-    return f, theta
+    return f, theta, support
 
 
 #: expression nodes evaluated identically on arrays of draws as on single values (no division,
@@ -83,8 +89,9 @@ _ELEMENTWISE = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, 
 
 
 def _vector_function(result: FitResult, expression: str):
-    """``draws (n x npar) -> values`` evaluating ``expression`` on all draws at once, or None when the
-    expression needs the scalar evaluator (see :data:`_ELEMENTWISE`); the values are the same."""
+    """``(columns, g)``: ``g(draws)`` evaluates ``expression`` on every row of ``draws`` (an n x len(columns)
+    array of the free parameters ``columns``) at once; None when the expression needs the scalar evaluator
+    (see :data:`_ELEMENTWISE`). The values are those of the scalar evaluation."""
     index, _ = _labelled(result)
     t = result.partable.table
     labels = [lab for lab in t["label"] if lab and not lab.startswith(".p")]
@@ -92,12 +99,13 @@ def _vector_function(result: FitResult, expression: str):
     if not all(isinstance(node, _ELEMENTWISE) for node in ast.walk(compiled.tree)) \
             or any(n not in index for n in compiled.names):
         return None
+    columns = list(dict.fromkeys(index[n] for n in compiled.names))
 
     def g(draws: np.ndarray) -> np.ndarray:
-        values = {n: draws[:, index[n]] for n in compiled.names}
+        values = {n: draws[:, columns.index(index[n])] for n in compiled.names}
         return np.asarray(evaluate_definitions([compiled], values)["_f"], dtype=float) * np.ones(len(draws))
 
-    return g
+    return columns, g
 
 
 def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sided",
@@ -126,8 +134,8 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     """
     if alternative not in ALTERNATIVES:
         raise OptionError(f"The 'alternative' parameter must be one of {list(ALTERNATIVES)}. Got {alternative!r}.")
-    f, theta = _function(result, expression, standardized)
-    value, se = delta_method(f, theta, result.vcov)
+    f, theta, support = _function(result, expression, standardized)
+    value, se = delta_method(f, theta, result.vcov, columns=support)
     est, s = float(value[0]), float(se[0])
     z = (est - null) / s if s > 0 else np.nan
     p = pvalue(z, alternative)
@@ -157,15 +165,26 @@ class MonteCarloCI:
 
 
 def monte_carlo_ci(result: FitResult, expression: str, *, n_draws: int = 20_000, level: float = 0.95,
-                   seed: int = 0, standardized: bool = False) -> MonteCarloCI:
-    """Monte Carlo confidence interval of ``expression`` (default 20,000 draws, as semTools)."""
+                   seed: int = 0, standardized: bool = False, marginal: bool = False) -> MonteCarloCI:
+    """Monte Carlo confidence interval of ``expression`` (default 20,000 draws, as semTools).
+
+    semTools draws every free parameter (and so does this function by default); ``marginal=True``
+    draws only those the (unstandardized) expression uses, from their joint normal - the same
+    distribution of the expression, for much less work (a power study's thousands of intervals),
+    with other random numbers."""
     if n_draws < 100:
         raise OptionError(f"n_draws must be at least 100 (got {n_draws}); semTools uses 20,000")
-    f, theta = _function(result, expression, standardized)
+    f, theta, _ = _function(result, expression, standardized)
     rng = np.random.default_rng(seed)
-    draws_theta = rng.multivariate_normal(theta, result.vcov, size=n_draws, method="eigh")
     vectorised = None if standardized else _vector_function(result, expression)
-    draws = vectorised(draws_theta) if vectorised else np.array([f(th)[0] for th in draws_theta])
+    if marginal and vectorised:  # only the parameters the expression uses, from their joint normal
+        cols, g = vectorised
+        draws = g(rng.multivariate_normal(theta[cols], result.vcov[np.ix_(cols, cols)], size=n_draws,
+                                          method="eigh"))
+    else:
+        draws_theta = rng.multivariate_normal(theta, result.vcov, size=n_draws, method="eigh")
+        draws = vectorised[1](draws_theta[:, vectorised[0]]) if vectorised else \
+            np.array([f(th)[0] for th in draws_theta])
     alpha = 1 - level
     lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
     return MonteCarloCI(expression, float(f(theta)[0]), float(lo), float(hi), level, n_draws, draws)

@@ -35,15 +35,25 @@ def standardize(table: pd.DataFrame, est: np.ndarray, names: tuple[str, ...],
     (``lav_standardize_all_nox``): not rescaled as predictors (rhs of ``~``), in their own
     (co)variances or in their means; still rescaled as the outcome of a ``~`` or indicator.
     """
-    out = np.full(len(table), np.nan)
-    index = {n: i for i, n in enumerate(names)}
     lhs, op, rhs, grp = (table[c].to_numpy() for c in ("lhs", "op", "rhs", "group"))
+    return standardize_arrays(lhs, op, rhs, grp, est, names, latent, sigma_all, observed_too, nox)
+
+
+def standardize_arrays(lhs: np.ndarray, op: np.ndarray, rhs: np.ndarray, grp: np.ndarray, est: np.ndarray,
+                       names: tuple[str, ...], latent: set[str], sigma_all: list[np.ndarray], observed_too: bool,
+                       nox: Sequence[str] = ()) -> np.ndarray:
+    """:func:`standardize` on the table's ``lhs, op, rhs, group`` columns as arrays (what callers that
+    standardize the same rows many times - a delta method - pass once)."""
+    out = np.full(len(lhs), np.nan)
+    index = {n: i for i, n in enumerate(names)}
+    rescaled = np.array([observed_too or n in latent for n in names])
+    is_nox = np.array([n in nox for n in names])
     for g, sig in enumerate(sigma_all):
         var = np.diag(sig).copy()
         var[var < 0] = np.nan
         sd = np.sqrt(var)
-        scale = np.array([sd[index[n]] if (observed_too or n in latent) else 1.0 for n in names])
-        keep = np.array([1.0 if n in nox else s for n, s in zip(names, scale)])  # nox: x in own metric
+        scale = np.where(rescaled, sd, 1.0)
+        keep = np.where(is_nox, 1.0, scale)  # nox: x in own metric
         in_g = grp == g + 1
         # residual variances of this group (the ~~ diagonal rows)
         resvar = {}

@@ -17,7 +17,7 @@ from scipy import stats
 
 from analysis.sem.defined import delta_method
 from analysis.sem.estimation import Estimation, row_values
-from analysis.sem.standardize import standardize
+from analysis.sem.standardize import standardize, standardize_arrays
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; fit imports this module
     from analysis.sem.fit import FitResult
@@ -46,28 +46,42 @@ def std_function(est: Estimation, rows: list[int], observed_too: bool = True):
             for v in (lhs[i], rhs[i]):
                 needed += [int(j) for j in np.flatnonzero((grp == grp[i]) & (op == "~~") & (lhs == v) & (rhs == v))]
     needed = list(dict.fromkeys(needed))
-    sub = t.iloc[needed].reset_index(drop=True)
     loc = [est.model.row_location[i] for i in needed]
     groups = sorted({int(grp[i]) for i in needed})
+    # the needed rows' columns, their groups renumbered 1.. in the order of the matrices passed
+    arrays = (lhs[needed], op[needed], rhs[needed], np.array([groups.index(int(grp[i])) + 1 for i in needed]))
+    in_group = {g: [(k, loc[k]) for k, i in enumerate(needed) if grp[i] == g] for g in groups}
     names = est.model.groups[0].names
     latent = set(est.partable.variables.lv)
-    ngroups = est.partable.ngroups
-    pos = list(range(len(rows)))
-    sub = sub.assign(group=[groups.index(int(x)) + 1 for x in sub["group"]])  # the groups passed, renumbered
+    pos = [needed.index(i) for i in rows]
 
     def f(theta: np.ndarray) -> np.ndarray:
         values = np.empty(len(needed))
-        sig = [None] * ngroups
+        sig = []
         for g in groups:
             a, s, m = est.model.matrices(theta, g - 1)
-            for k, i in enumerate(needed):
-                if grp[i] == g:
-                    kind, r, c = loc[k]
-                    values[k] = a[r, c] if kind == 0 else (s[r, c] if kind == 1 else m[r])
-            sig[g - 1] = est.model.implied(theta, g - 1).sigma_all
-        return standardize(sub, values, names, latent, [x for x in sig if x is not None], observed_too)[pos]
+            for k, (kind, r, c) in in_group[g]:
+                values[k] = a[r, c] if kind == 0 else (s[r, c] if kind == 1 else m[r])
+            b = np.linalg.inv(np.eye(a.shape[0]) - a)  # as RamModel.implied computes sigma_all
+            sig_all = b @ s @ b.T
+            sig.append((sig_all + sig_all.T) / 2)
+        return standardize_arrays(*arrays, values, names, latent, sig, observed_too)[pos]
 
     return f
+
+
+def structural_parameters(est: Estimation) -> list[int] | None:
+    """Free parameters that occur in a group's A or S matrix, not only in the means: the only ones
+    covariances - and so standardized loadings, paths and covariances - depend on. None for an
+    estimation other than the RAM model's (every parameter then counts)."""
+    if type(est) is not Estimation:
+        return None
+    out: set[int] = set()
+    for gm in est.model.groups:
+        ia, _, _, i_s = gm.by_kind[:4]
+        out.update(int(j) for j in gm.occ_par[ia])
+        out.update(int(j) for j in gm.occ_par[i_s])
+    return sorted(out)
 
 
 SOLUTION_COLUMNS = ("lhs", "op", "rhs", "group", "label", "est.std", "se", "z", "pvalue", "ci.lower", "ci.upper")
