@@ -21,6 +21,7 @@ from analysis.power.replicate import context
 from analysis.power.run import definitions_sha256
 from analysis.psychometrics.screening import ScreeningRules
 from smecore.errors import DataError, OptionError
+from smecore.files import check_output_dir
 from smecore.provenance import package_versions
 
 PLAN_VERSION = 1
@@ -152,9 +153,9 @@ def write_plan(out: str | Path, *, power_dir: Path | None = None, n: int | None 
                title: str = "SME internationalisation survey") -> list[Path]:
     if n is not None and n < 1:
         raise OptionError(f"--n must be a positive number of firms; got {n}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_dir(out)
     plan = plan_dict(n, power_dir)
+    out.mkdir(parents=True, exist_ok=True)
     (out / "plan.json").write_text(json.dumps(plan, indent=1, sort_keys=True), encoding="utf-8")
     (out / "prereg.md").write_text(render_prereg(plan, title), encoding="utf-8")
     return [out / "prereg.md", out / "plan.json"]

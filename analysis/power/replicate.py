@@ -59,7 +59,7 @@ from synthetic_data.generate import generate
 from synthetic_data.population import Population, with_overrides
 
 #: firms in the sample whose estimates are a model's population values (the warm start)
-TEMPLATE_N = 5000
+TEMPLATE_N = 2000
 TEMPLATE_SEED = 20261125
 
 STATUSES = ("ok", "improper", "nonconverged", "skipped")
@@ -91,7 +91,7 @@ def data_seed(seed: int, world: str, n: int, rep: int) -> int:
     return int(ss.generate_state(1, dtype=np.uint64)[0])
 
 
-def test_seed(seed: int, world: str, n: int, rep: int, hid: str) -> int:
+def draws_seed(seed: int, world: str, n: int, rep: int, hid: str) -> int:
     """The seed of the Monte Carlo / bootstrap draws of ``hid`` in replication ``rep``."""
     ss = np.random.SeedSequence(seed, spawn_key=(WORLDS.index(world), n, rep, hypothesis_number(hid)))
     return int(ss.generate_state(1, dtype=np.uint64)[0])
@@ -224,7 +224,7 @@ def replication(block: Block, rep: int) -> list[dict]:
                 raise _RestrictedFailed(constraint)
             return out
 
-        seed = test_seed(block.seed, block.world, block.n, rep, h.id)
+        seed = draws_seed(block.seed, block.world, block.n, rep, h.id)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

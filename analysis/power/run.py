@@ -49,6 +49,7 @@ from analysis.power.summary import (
     study_recommendation,
 )
 from smecore.errors import OptionError
+from smecore.files import check_output_dir
 
 #: clean population sample of the true values that recovery is measured against
 TRUTH_N = 200_000
@@ -289,7 +290,7 @@ def power(*, out: str | Path, hypotheses=None, ns: str | Sequence[int] = DEFAULT
     recovery : bool
         Compute the true values (a clean population sample, about a minute) and ``recovery.csv``.
     """
-    out = Path(out)
+    out = check_output_dir(out, command="smesurvey power")  # before any work
     settings = settings_for(hypotheses=hypotheses, ns=ns, reps=reps, world=world, overrides=overrides,
                             n_boot=n_boot, seed=seed)
     if workers is not None and scheduler is not None:
