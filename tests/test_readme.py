@@ -53,6 +53,11 @@ SMALL = {
     "smesurvey analyze data.csv --out analysis/": "smesurvey analyze data.csv --bootstrap 20 --jobs 1 --out analysis/",
     "--bootstrap 500 --seed 7": "--bootstrap 20 --jobs 1 --seed 7",
     "analyze(data, n_boot=2000, seed=1)": "analyze(data, n_boot=20, seed=1, n_jobs=1)",
+    "smesurvey power --out power/": "smesurvey power --hypotheses H5,H14 --n 100,150 --reps 2 --workers 1 "
+                                    "--no-recovery --out power/",
+    "--n 200:1000:200 --reps 200": "--n 100 --reps 2 --workers 1 --no-recovery",
+    "--n 300,600,1200 --reps 500": "--hypotheses H5 --n 100 --reps 2 --workers 1 --no-recovery",
+    'ns="100:500:100", reps=200': 'ns="100", reps=2, workers=1, recovery=False',
 }
 
 #: Steps that take minutes (run with -m slow; parsed / compiled in the fast suite), by how they start.
@@ -330,7 +335,7 @@ def options(argv: list[str]) -> dict:
         name, _, value = token[2:].partition("=")
         if not _:
             flag = name in ("reverse-score", "no-reverse-score", "growth", "clean", "labels", "strict", "quiet",
-                            "force", "std-lv", "modindices", "cluster-robust", "keep-identifiers")
+                            "force", "std-lv", "modindices", "cluster-robust", "keep-identifiers", "no-recovery")
             value = True if flag else next(it)
         out.setdefault(name, []).append(value)
     return {k: (v[0] if k != "args" and len(v) == 1 else v) for k, v in out.items()}
@@ -554,6 +559,8 @@ def check_analyze(opt: dict, res: Outcome) -> None:
     skipped = pd.read_csv(out / "skipped.csv")
     assert len(verdicts) + len(skipped) == 16 and len(verdicts)
     assert "bootstrap" not in opt or str(opt["bootstrap"]) in json.dumps(prov)
+    if "plan" in opt:  # analyze --plan: the report says whether the registered plan ran unchanged
+        assert prov["plan"]["statement"] in (out / "report.md").read_text(encoding="utf-8")
 
 
 def check_export_r(opt: dict, res: Outcome) -> None:
@@ -569,6 +576,26 @@ def readme_number_in(doc: str, pattern: str) -> int:
     return int(m.group(1))
 
 
+def check_power(opt: dict, res: Outcome) -> None:
+    out = Path(opt["out"])
+    power = pd.read_csv(out / "power.csv", keep_default_na=False)  # the world "null" is not a missing value
+    worlds = {"both": {"theory", "null"}}.get(opt.get("world", "theory"), {opt.get("world", "theory")})
+    assert set(power["world"]) == worlds and "FAMILY" in set(power["hypothesis"])
+    assert (out / "power.html").is_file() and (out / "replications.parquet").is_file()
+    if "set" in opt:
+        assert json.loads((out / "provenance.json").read_text())["overrides"] == {"H14": 0.3}
+    if worlds == {"theory"}:
+        assert (out / "power_curves.png").is_file() and "study: N =" in res.out
+
+
+def check_plan(opt: dict, res: Outcome) -> None:
+    out = Path(opt["out"])
+    text = (out / "prereg.md").read_text(encoding="utf-8")
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert len(plan["registry_sha256"]) == 64 and plan["registry_sha256"] in text
+    assert "## 7. How many observations" in text and plan["power"]["folder"] == opt["power"]
+
+
 CHECKS = {
     "generate": check_generate,
     "instrument export": check_export,
@@ -578,6 +605,8 @@ CHECKS = {
     "ingest": check_ingest,
     "analyze": check_analyze,
     "export-r": check_export_r,
+    "power": check_power,
+    "plan": check_plan,
 }
 
 
@@ -604,8 +633,14 @@ def check_analyze_api(ns: dict, res: Outcome) -> None:
     assert Path("analysis_py/report.html").is_file()
 
 
+def check_power_api(ns: dict, res: Outcome) -> None:
+    study = ns["study"]
+    assert set(study.power["world"]) == {"theory", "null"} and study.settings.overrides == (("H14", 0.3),)
+    assert "power study" in res.out and Path("power_py/power.html").is_file()
+
+
 PYTHON_CHECKS = {"measurement_invariance": check_fit_api, "auxiliary=": check_auxiliary,
-                 "analyze(data": check_analyze_api}
+                 "analyze(data": check_analyze_api, "from analysis.power import power": check_power_api}
 
 
 def test_every_check_is_used():

@@ -12,6 +12,7 @@ definition. :func:`check_plan` compares a plan with the definitions and options 
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -49,8 +50,9 @@ def plan_dict(n: int | None = None, power_dir: Path | None = None) -> dict:
                          "n.each.80": study.get("n.each"), "limiting": study.get("limiting"),
                          "n.all.80": study.get("n.all"),
                          "per_hypothesis_80": {r["hypothesis"]: r["n.required"] for r in theory.to_dict("records")}}
-        if n is None and study.get("n.each") == study.get("n.each"):  # not NaN
-            plan["n"] = int(-(-float(study["n.each"]) // 50) * 50)  # rounded up to 50 firms
+        n_each = study.get("n.each")
+        if n is None and isinstance(n_each, int | float) and math.isfinite(n_each):  # NaN is written as null
+            plan["n"] = int(-(-float(n_each) // 50) * 50)  # rounded up to 50 firms
     return plan
 
 

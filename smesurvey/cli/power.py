@@ -71,7 +71,9 @@ def power_command(
         each = "not reached" if study["n.each"] != study["n.each"] else f"{study['n.each']:,.0f}"
         typer.echo(f"study: N = {each} firms for 80% power on each hypothesis (limited by {study['limiting']})")
     ran = result.timings.get("blocks run", 0)
-    typer.echo(f"{ran} blocks run in {time.perf_counter() - started:.0f} s; report: {out / 'power.html'}")
+    typer.echo(f"{ran} blocks of replications run in {time.perf_counter() - started:.0f} s; report: "
+               f"{out / 'power.html'}")
+    typer.echo(f"wrote {len(result.paths)} files into {out}")
 
 
 @app.command("plan")
@@ -89,4 +91,4 @@ def plan_command(
     from analysis.power.plan import write_plan
 
     paths = write_plan(out, power_dir=power_dir, n=n, title=title)
-    typer.echo(f"wrote {', '.join(str(p) for p in paths)}")
+    typer.echo(f"wrote {' and '.join(str(p) for p in paths)}")
