@@ -205,5 +205,11 @@ def _typed(frame: pd.DataFrame, variables) -> pd.DataFrame:
     columns = {}
     for v in variables:
         if v.name in frame.columns and v.type != "text":
-            columns[v.name] = pd.array(np.round(pd.to_numeric(frame[v.name])).astype("Float64"), dtype="Int64")
+            col = frame[v.name]
+            if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+                x = np.round(col.to_numpy(dtype=float, na_value=np.nan))  # the same numbers, on arrays
+                missing = np.isnan(x)
+                columns[v.name] = pd.arrays.IntegerArray(np.where(missing, 0, x).astype(np.int64), missing)
+            else:
+                columns[v.name] = pd.array(np.round(pd.to_numeric(col)).astype("Float64"), dtype="Int64")
     return frame.assign(**columns)

@@ -65,7 +65,7 @@ TEMPLATE_SEED = 20261125
 STATUSES = ("ok", "improper", "nonconverged", "skipped")
 COLUMNS = ("world", "n", "rep", "hypothesis", "status", "test", "kind", "expression", "direction", "decision",
            "estimate", "se", "ci.lower", "ci.upper", "p.predicted", "p.opposite", "std.estimate", "rec.estimate",
-           "rec.se", "h.pvalue", "h.p.opposite", "h.extra_ok", "n.kept", "n.used", "reason", "seconds")
+           "rec.se", "h.pvalue", "h.p.opposite", "h.extra_ok", "n.kept", "n.used", "reason", "seconds", "cpu.seconds")
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def replication(block: Block, rep: int) -> list[dict]:
     """The rows of one replication (see the module docstring)."""
     inst, _ = context()
     reg = registry_for(block.hypotheses)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     g = generate(world=block.world, n=block.n, seed=data_seed(block.seed, block.world, block.n, rep),
                  population=population(block.world, block.overrides), instrument=inst)
     with warnings.catch_warnings():
@@ -196,18 +196,25 @@ def replication(block: Block, rep: int) -> list[dict]:
             check_items_usable(scored)
         except SmeSurveyError as exc:
             return [_row(block, rep, h.id, "skipped", reason=f"the data cannot be analysed: {exc}",
-                         seconds=time.perf_counter() - t0) for h in reg.hypotheses]
+                         seconds=time.perf_counter() - t0, **{"cpu.seconds": time.process_time() - c0})
+                    for h in reg.hypotheses]
         built = hypothesis_specs(scored, inst, reg)
     specs = {s.key: s for s in built.specs}
     why = dict(zip(built.skipped["hypothesis"], built.skipped["reason"], strict=True))
     fitted: dict[str, FitResult | None] = {}
     rows: list[dict] = []
     n_kept = len(scored.data)
-    shared = (time.perf_counter() - t0) / max(len(reg.hypotheses), 1)  # data time, shared out
+    # the data's time (generation, screening, scoring, model building) is shared out over the hypotheses
+    shared = (time.perf_counter() - t0) / max(len(reg.hypotheses), 1)
+    shared_cpu = (time.process_time() - c0) / max(len(reg.hypotheses), 1)
     for h in reg.hypotheses:
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
+
+        def spent(t1=t1, c1=c1) -> dict:
+            return {"seconds": shared + time.perf_counter() - t1, "cpu.seconds": shared_cpu + time.process_time() - c1}
+
         if h.id in why:
-            rows.append(_row(block, rep, h.id, "skipped", reason=why[h.id], **{"n.kept": n_kept}, seconds=shared))
+            rows.append(_row(block, rep, h.id, "skipped", reason=why[h.id], **{"n.kept": n_kept}, **spent()))
             continue
         spec = specs[built.of[h.id]]
         if spec.key not in fitted:
@@ -215,7 +222,7 @@ def replication(block: Block, rep: int) -> list[dict]:
         res = fitted[spec.key]
         if res is None:
             rows.append(_row(block, rep, h.id, "nonconverged", reason="the model could not be estimated",
-                             **{"n.kept": n_kept}, seconds=shared + time.perf_counter() - t1))
+                             **{"n.kept": n_kept}, **spent()))
             continue
 
         def fit_restricted(constraint: str, spec=spec) -> FitResult:
@@ -236,10 +243,10 @@ def replication(block: Block, rep: int) -> list[dict]:
                 recovery = _recovery_values(h, res)
         except (SmeSurveyError, _RestrictedFailed) as exc:
             rows.append(_row(block, rep, h.id, "nonconverged", reason=f"a test could not be computed: {exc}",
-                             **{"n.kept": n_kept}, seconds=shared + time.perf_counter() - t1))
+                             **{"n.kept": n_kept}, **spent()))
             continue
         status = "improper" if res.warnings else "ok"
-        seconds = shared + time.perf_counter() - t1
+        times = spent()
         for t in tests:
             rec = recovery.get(t["test"], (t.get("std.estimate", np.nan), t.get("se", np.nan)))
             rows.append(_row(block, rep, h.id, status, test=t["test"], kind=t["kind"], expression=t["expression"],
@@ -250,7 +257,7 @@ def replication(block: Block, rep: int) -> list[dict]:
                                             "rec.se": rec[1], "h.pvalue": weakest["p.predicted"],
                                             "h.p.opposite": weakest["p.opposite"], "h.extra_ok": extra_ok,
                                             "n.kept": n_kept, "n.used": int(sum(res.nobs))},
-                             reason="; ".join(res.warnings), seconds=seconds))
+                             reason="; ".join(res.warnings), **times))
     return rows
 
 

@@ -287,6 +287,14 @@ def find_survey_year(data: pd.DataFrame, instrument: Instrument, year: int | Non
     raise DataError("the survey year is needed for firm age and experience: pass survey_year")
 
 
+def _floats(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame.apply(pd.to_numeric, errors="coerce").astype(float)``, in one step when every column is
+    already numeric (the usual case after :func:`validate_codes`)."""
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes):
+        return pd.DataFrame(frame.to_numpy(dtype=float, na_value=np.nan), index=frame.index, columns=frame.columns)
+    return frame.apply(pd.to_numeric, errors="coerce").astype(float)
+
+
 def score(data: pd.DataFrame, instrument: Instrument, survey_year: int | None = None) -> Scored:
     """Validate codes, reverse-score, derive indices and compute scale scores (see the module docstring).
 
@@ -306,7 +314,7 @@ def score(data: pd.DataFrame, instrument: Instrument, survey_year: int | None = 
             if all(it.id in d.columns for it in c.items):
                 constructs[c.id] = [it.id for it in c.items]
     items = [c for its in constructs.values() for c in its]
-    d = d.assign(**instrument.reverse_scored(d[items].apply(pd.to_numeric, errors="coerce").astype(float)))
+    d = d.assign(**instrument.reverse_scored(_floats(d[items])))
     derived = {}
     if {"firm_export_ratio", "firm_markets"} <= set(d.columns):
         derived["DOI"] = (_z(pd.to_numeric(d["firm_export_ratio"], errors="coerce"))
@@ -327,7 +335,7 @@ def score(data: pd.DataFrame, instrument: Instrument, survey_year: int | None = 
         derived["growth"] = pd.to_numeric(d["firm_intl_growth"], errors="coerce")
     scores = {}
     for c, items in constructs.items():
-        block = d[items].apply(pd.to_numeric, errors="coerce").astype(float)
+        block = _floats(d[items])
         enough = block.notna().sum(axis=1) >= len(items) / 2
         scores[score_name(c)] = block.mean(axis=1).where(enough)
     second = {so: members for so, members in instrument.second_order().items() if all(m in constructs for m in members)}

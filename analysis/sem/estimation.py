@@ -51,9 +51,10 @@ def label_values(t: pd.DataFrame, values: np.ndarray) -> dict[str, float]:
     """``{label: value}`` of the rows of parameter table ``t`` (user labels first, then lavaan's
     ``.pN.`` plabels), for evaluating ``:=`` definitions and tests."""
     out: dict[str, float] = {}
-    for lab, v in zip(t["label"], values):
+    vals = np.asarray(values, dtype=float).tolist()  # Python floats, as float(v) gives
+    for lab, v in zip(t["label"].tolist(), vals):
         if lab and lab not in out:
-            out[lab] = float(v)
-    for lab, v in zip(t["plabel"], values):
-        out.setdefault(lab, float(v))
+            out[lab] = v
+    for lab, v in zip(t["plabel"].tolist(), vals):
+        out.setdefault(lab, v)
     return out
