@@ -25,7 +25,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",  # docstring paragraphs reflow instead of keeping source line breaks
 )
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, emoji=False)  # ":100:" in a message stays as written
 
 #: Command modules, in the order their commands appear in --help.
 _COMMAND_MODULES: tuple[str, ...] = ("demo", "instrument", "generate", "ingest", "fit", "analyze", "power", "reproduce", "export_r")
