@@ -56,13 +56,22 @@ def htmt(data: pd.DataFrame, constructs: Mapping[str, Sequence[str]], *, geometr
     def mean(values: np.ndarray) -> float:
         return float(np.exp(np.mean(np.log(values)))) if geometric else float(np.mean(values))
 
+    values = r.to_numpy()
+    if len(set(items)) == len(items):  # label lookups as positions in the correlation matrix (faster)
+        where = {name: k for k, name in enumerate(r.index)}
+
+        def block(rows_, cols_) -> np.ndarray:
+            return values[np.ix_([where[i] for i in rows_], [where[i] for i in cols_])]
+    else:
+        def block(rows_, cols_) -> np.ndarray:
+            return r.loc[rows_, cols_].to_numpy()
+
     def mono(its):
-        block = r.loc[its, its].to_numpy()
-        return mean(block[np.triu_indices(len(its), 1)])
+        return mean(block(its, its)[np.triu_indices(len(its), 1)])
 
     rows = []
     for a, b in combinations(constructs, 2):
-        hetero = mean(r.loc[list(constructs[a]), list(constructs[b])].to_numpy().ravel())
+        hetero = mean(block(list(constructs[a]), list(constructs[b])).ravel())
         value = hetero / np.sqrt(mono(list(constructs[a])) * mono(list(constructs[b])))
         rows.append({"construct1": a, "construct2": b, "htmt": value,
                      "above.85": pd.NA if np.isnan(value) else bool(value > 0.85),
