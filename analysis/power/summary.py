@@ -44,19 +44,27 @@ def decisions(replications: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     first = replications.drop_duplicates(["world", "n", "rep", "hypothesis"])
     cols = ["world", "n", "rep", "hypothesis", "status", "h.pvalue", "h.p.opposite", "h.extra_ok", "n.kept", "n.used"]
     hyp = first[cols].reset_index(drop=True)
-    decided = hyp["status"].isin(["ok", "improper"]) & hyp["h.pvalue"].notna()
-    hyp["pvalue.adjusted"] = np.nan
-    hyp["verdict"] = "not supported"
-    hyp["verdict.unadjusted"] = "not supported"
-    alpha = registry.alpha
-    for _, idx in hyp[decided].groupby(["world", "n", "rep"], sort=False).groups.items():
-        fam = hyp.loc[idx]
-        v = family_verdicts(fam["h.pvalue"], fam["h.p.opposite"], fam["h.extra_ok"].fillna(True), registry)
-        column = {"holm": "pvalue.holm", "bh": "pvalue.bh", "none": None}[registry.adjust]
-        hyp.loc[idx, "pvalue.adjusted"] = v[column].to_numpy() if column else fam["h.pvalue"].to_numpy()
-        hyp.loc[idx, "verdict"] = v["verdict"].to_numpy()
-    ok = decided & (hyp["h.pvalue"] < alpha) & hyp["h.extra_ok"].fillna(True).astype(bool)
-    hyp.loc[ok, "verdict.unadjusted"] = "supported"
+    if hyp.empty:
+        return hyp.assign(**{"pvalue.adjusted": [], "verdict": [], "verdict.unadjusted": []})
+    decided = (hyp["status"].isin(["ok", "improper"]) & hyp["h.pvalue"].notna()).to_numpy()
+    extra_ok = hyp["h.extra_ok"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+    pvalue = hyp["h.pvalue"].to_numpy(dtype=float)
+    p_opp = hyp["h.p.opposite"].to_numpy(dtype=float)
+    adjusted = np.full(len(hyp), np.nan)
+    verdicts = np.full(len(hyp), "not supported", dtype=object)
+    column = {"holm": "pvalue.holm", "bh": "pvalue.bh", "none": None}[registry.adjust]
+    keys = hyp[["world", "n", "rep"]].astype(str).agg("|".join, axis=1).to_numpy()
+    families: dict[str, list[int]] = {}
+    for i in np.flatnonzero(decided):
+        families.setdefault(keys[i], []).append(int(i))
+    for idx in families.values():  # each replication's family, as analyze's step 5
+        v = family_verdicts(pvalue[idx], p_opp[idx], extra_ok[idx], registry)
+        adjusted[idx] = v[column].to_numpy() if column else pvalue[idx]
+        verdicts[idx] = v["verdict"].to_numpy()
+    hyp["pvalue.adjusted"] = adjusted
+    hyp["verdict"] = verdicts
+    unadjusted = decided & (pvalue < registry.alpha) & extra_ok
+    hyp["verdict.unadjusted"] = np.where(unadjusted, "supported", "not supported")
     return hyp
 
 

@@ -174,6 +174,19 @@ def cell_contrasts(long: pd.DataFrame, *, value: str, cell: str, subject: str,
     return pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))
 
 
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm-adjusted p-values, computed as statsmodels' ``multipletests(p, method="holm")`` computes them
+    (the same numbers) but without the full garbage collection it runs on every call (about a second
+    in a large process: a power study adjusts thousands of families)."""
+    order = np.argsort(p)
+    raw = np.take(p, order) * np.arange(len(p), 0, -1)
+    adjusted = np.maximum.accumulate(raw)
+    adjusted[adjusted > 1] = 1
+    out = np.empty_like(adjusted)
+    out[order] = adjusted
+    return out
+
+
 def adjust_pvalues(pvalues: Sequence[float]) -> pd.DataFrame:
     """Holm (family-wise) and Benjamini-Hochberg (false discovery rate) adjusted p-values.
 
@@ -185,6 +198,6 @@ def adjust_pvalues(pvalues: Sequence[float]) -> pd.DataFrame:
     bh = np.full(len(p), np.nan)
     ok = np.isfinite(p)
     if ok.any():
-        holm[ok] = multipletests(p[ok], method="holm")[1]
+        holm[ok] = _holm(p[ok])
         bh[ok] = multipletests(p[ok], method="fdr_bh")[1]
     return pd.DataFrame({"pvalue": p, "pvalue.holm": holm, "pvalue.bh": bh})
