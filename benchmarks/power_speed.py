@@ -11,7 +11,7 @@ Run: ``python -m benchmarks.power_speed [--ns 100,500,1000,1500] [--reps 4] [--s
    measured CPU per study, interpolated linearly in N over the 15 sizes, times 500, divided by the
    cores (2 here) - the wall time on an otherwise idle machine, plus the start-up of the workers
    (each builds its templates once: measured here too).
-3. ``--scaling``: the same small grid (16 hypotheses, N = 200 and 300, 20 replications: 4 blocks of
+3. ``--scaling``: the same small grid (16 hypotheses or ``--scaling-hypotheses``, N = 200 and 300, 20 replications: 4 blocks of
    10) with 1 and 2 local workers and on a Dask ``LocalCluster`` of 2 worker processes; wall time,
    from a cold start (fresh workers build their templates), and whether the results are identical.
 """
@@ -60,10 +60,10 @@ def grid_estimate(table: pd.DataFrame, cores: int = 2) -> dict:
             "studies": len(GRID_NS) * GRID_REPS}
 
 
-def scaling(tmp: Path) -> pd.DataFrame:
+def scaling(tmp: Path, hypotheses: str | None = None) -> pd.DataFrame:
     from analysis.power import power
 
-    grid = {"ns": "200,300", "reps": 20, "seed": 3, "recovery": False}
+    grid = {"hypotheses": hypotheses, "ns": "200,300", "reps": 20, "seed": 3, "recovery": False}
     rows, ref = [], None
     runs = [("1 local worker", {"workers": 1}), ("2 local workers", {"workers": 2}),
             ("Dask LocalCluster, 2 workers", {"cluster": True})]
@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ns", default="100,500,1000,1500")
     parser.add_argument("--reps", type=int, default=4)
     parser.add_argument("--scaling", action="store_true")
+    parser.add_argument("--scaling-hypotheses", default=None, help="e.g. H5,H14 (default: all 16)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
           f"about {est['wall_minutes_idle']:.0f} minutes on 2 idle cores")
     if args.scaling:
         with tempfile.TemporaryDirectory() as tmp:
-            print(scaling(Path(tmp)).to_string(index=False))
+            print(scaling(Path(tmp), args.scaling_hypotheses).to_string(index=False))
 
 
 if __name__ == "__main__":

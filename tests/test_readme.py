@@ -593,7 +593,7 @@ def check_plan(opt: dict, res: Outcome) -> None:
     text = (out / "prereg.md").read_text(encoding="utf-8")
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert len(plan["registry_sha256"]) == 64 and plan["registry_sha256"] in text
-    assert "## 7. How many observations" in text and plan["power"]["folder"] == opt["power"]
+    assert "## 7. How many observations" in text and Path(plan["power"]["folder"]) == Path(opt["power"])
 
 
 CHECKS = {
