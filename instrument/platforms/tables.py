@@ -273,6 +273,14 @@ def _reader_cells(lines: Iterable[str], sep: str, path: Path) -> pd.DataFrame:
     return _str_frame([pa.chunked_array(pieces, type=pa.large_string()).slice(0, keep) for pieces in columns])
 
 
+def release_unused_memory() -> None:
+    """Return the Arrow memory freed so far to the operating system (pyarrow's default pool, mimalloc,
+    keeps it for reuse otherwise; ingest drops a table's columns one by one as it converts them)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def read_text_table(path: Path) -> Table:
     scan = _scan_utf8(path)
     if scan is not None:

@@ -99,7 +99,7 @@ def ingest_first(data_file: Path, out: Path, instrument, format: str = "auto",
         pd.Index(res.rows.loc[res.rows["status"] == "kept", "source_row"].astype(int).to_numpy(), name="row"))
     # written as ingest writes its own files (formula-looking text was escaped in the frames)
     paths = [write_text(out / "rows.csv", csv_text(safe_frame(res.rows))),
-             res.cell_log.write_csv(out / "ingest_cells.csv", csv_text),
+             res.cell_log.write_csv(out / "ingest_cells.csv"),
              write_text(out / "ingest_provenance.json", jsonio.dumps(res.provenance))]
     if res.pages is not None:
         paths.append(write_text(out / "pages.csv", csv_text(res.pages)))
