@@ -23,8 +23,8 @@ million cells, which as Python strings took over 6 GB), whenever pyarrow's resul
 csv.reader's: rows of different length, a value holding a carriage return (pyarrow can drop the
 ``\n`` of a quoted ``\r\n`` at a block boundary), a field longer than csv's field size limit, a NUL
 character or a first row that does not fit in the scanned head make it fall back to csv.reader, streamed
-in batches of :data:`BATCH_ROWS` rows (:func:`_reader_cells`). Both give the same frame (tests/instrument/platforms/test_text_table.py
-checks them against the reading they replaced).
+in batches of :data:`BATCH_ROWS` rows (:func:`_reader_cells`). Both give the same frame
+(tests/instrument/platforms/test_text_table.py checks them against the reading they replaced).
 """
 
 from __future__ import annotations
