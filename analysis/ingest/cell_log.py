@@ -7,10 +7,10 @@ per-value tables (the distinct labels of one column, say) and which entry each l
 :class:`ColumnPart` (one column's cells: the column's factorize codes, one byte per row, and which
 distinct values are logged) or a :class:`CellPart` (the rows it concerns and an index per line, for the
 few lines of out-of-range codes, formulas...). :meth:`CellLog.write_csv` streams ``cells.csv`` chunk by
-chunk of rows straight from them: each table entry is formatted once as the tail of a CSV line
-(``,variable,original,new,reason``) and each chunk's lines are a sort of row numbers and one join;
-:meth:`CellLog.frame` builds the full frame for callers that want it (tests, small files), and
-``pipeline.csv_text(log.frame())`` is the reference the written bytes equal.
+chunk of rows straight from them: each table entry is formatted once as the end of a CSV line
+(``variable,original,new,reason``), each row's ``source_row,`` once, and a chunk's lines are put in
+order and joined once; :meth:`CellLog.frame` builds the full frame for callers that want it (tests,
+small files), and ``pipeline.csv_text`` of the frame is the reference the written bytes equal.
 
 Order of the lines: by ``source_row``, then ``variable``; lines with both equal keep the order in
 which their parts were added (a stable sort, as ``DataFrame.sort_values(kind="stable")`` gives),
@@ -196,8 +196,9 @@ class CellLog:
         return frame.head(n).reset_index(drop=True)
 
     def write_csv(self, path: str | Path) -> Path:
-        """Write cells.csv to ``path`` chunk by chunk of :data:`WRITE_CHUNK_ROWS` frame rows, the bytes of
-        ``pipeline.csv_text(self.frame())`` (``csv.writer``, minimal quoting, ``"\\n"``; missing as empty).
+        """Write cells.csv to ``path`` chunk by chunk of :data:`WRITE_CHUNK_ROWS` frame rows: the bytes of
+        ``pipeline.csv_text`` of each chunk's frame, header once (``csv.writer``, minimal quoting, ``"\\n"``;
+        missing as empty) - those of ``pipeline.csv_text(self.frame())`` when ``source_row`` ascends.
 
         Each table entry of each part is formatted once, as the tail of its lines
         (``variable,original,new,reason\\n``), each row's ``source_row,`` once per chunk; a chunk's lines
