@@ -297,8 +297,13 @@ def step09_baseline(est: Estimation, options: FitOptions, h1: list | None = None
     else:
         pt = independence_partable(est.partable.variables, est.partable.ngroups, options.meanstructure)
     fiml = options.missing == "fiml"
-    theta0 = None if options.auxiliary else _independence_start(pt, est.groups)
-    base = step06_estimate(pt, est.groups, options.meanstructure, fiml, theta0)
+    # starts at (or, with auxiliaries, next to) its solution; with auxiliaries the cheap step matrix
+    # converges slowly (~90 steps on the pipeline's models), the exact Hessian in ~8
+    try:
+        base = step06_estimate(pt, est.groups, options.meanstructure, fiml, _independence_start(pt, est.groups),
+                               exact_when_slow=bool(options.auxiliary))
+    except NotPositiveDefiniteError:  # the auxiliaries' saturated covariances do not fit the independence
+        base = step06_estimate(pt, est.groups, options.meanstructure, fiml, exact_when_slow=True)
     df = _ndat(pt, est.groups) - pt.npar
     e_inv = b0 = None
     if options.test == "yuan.bentler.mplus":  # only the scaled test needs the baseline's information
@@ -307,17 +312,31 @@ def step09_baseline(est: Estimation, options: FitOptions, h1: list | None = None
 
 
 def _independence_start(pt: ParTable, groups: Sequence[GroupData]) -> np.ndarray:
-    """Start of the independence model: the sample variances and means (with FIML the EM estimates).
+    """Start of the baseline model: each variable's mean and variance over the rows that observe it
+    (divisor n_j; with complete data the sample moments). With auxiliary variables (semTools'
+    baseline, which has their covariances) the saturated (EM) moments instead.
 
-    With complete data this is its ML solution (the likelihood factors over the variables), so
-    the optimiser only confirms it."""
+    Without auxiliaries this is the independence model's ML solution, with missing values too (its
+    likelihood factors over the variables), so the optimiser only confirms it."""
     t = pt.table
     ov = {x: i for i, x in enumerate(pt.variables.ov)}
+    saturated = bool(((t["op"] == "~~") & (t["lhs"] != t["rhs"])).any())
+    moments = []
+    for gd in groups:
+        if gd.has_missing and not saturated:
+            moments.append((np.nanmean(gd.data, axis=0), np.nanvar(gd.data, axis=0)))
+        else:
+            moments.append((gd.mean, np.diag(gd.cov)))
     theta = np.zeros(pt.npar)
-    for lhs, op, grp, free in zip(t["lhs"], t["op"], t["group"], t["free"]):
+    for lhs, op, rhs, grp, free in zip(t["lhs"], t["op"], t["rhs"], t["group"], t["free"]):
         if free > 0:
-            gd = groups[grp - 1]
-            theta[free - 1] = gd.cov[ov[lhs], ov[lhs]] if op == "~~" else gd.mean[ov[lhs]]
+            mean, var = moments[grp - 1]
+            if op == "~1":
+                theta[free - 1] = mean[ov[lhs]]
+            elif lhs == rhs:
+                theta[free - 1] = var[ov[lhs]]
+            else:
+                theta[free - 1] = groups[grp - 1].cov[ov[lhs], ov[rhs]]
     return theta
 
 
@@ -762,7 +781,8 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
         fimlc_base = None
         if aux:  # lavaan's robust FIML CFI takes its baseline terms from the plain independence model
             indep = independence_partable(pt.variables, ngroups, True)
-            fimlc_base = (step06_estimate(indep, groups, True, True), _ndat(indep, groups) - indep.npar)
+            fimlc_base = (step06_estimate(indep, groups, True, True, _independence_start(indep, groups)),
+                          _ndat(indep, groups) - indep.npar)
         shared["baseline"] = (base_test, base, fimlc_base)
     base_test, base, fimlc_base = shared["baseline"]
     measures = step10_measures(est, options, test, base_test, base, e_inv, pt.npar, h1, fimlc_base)  # step 10
