@@ -45,7 +45,13 @@ from analysis.propositions.models import (
     numeric_frame,
     with_auxiliary,
 )
-from analysis.propositions.regression import adjust_pvalues, cell_contrasts, count_regression, ols
+from analysis.propositions.regression import (
+    CellModel,
+    adjust_pvalues,
+    cell_model,
+    count_regression,
+    ols,
+)
 from analysis.psychometrics.common_method import harman_single_factor, marker_adjustment
 from analysis.psychometrics.reliability import reliability, second_order_reliability
 from analysis.psychometrics.scoring import (
@@ -358,8 +364,10 @@ def _multigroup_row(h: Hypothesis, r, scored: Scored, instrument: Instrument, cl
             "significant": p < 0.05, "n": int(sum(res.nobs))}
 
 
-def _robust_rows(h: Hypothesis, scored: Scored, matrix_long: pd.DataFrame | None, alpha: float,
+def _robust_rows(h: Hypothesis, scored: Scored, matrix: Callable[[], CellModel | None], alpha: float,
                  instrument: Instrument, cluster: str | None = None) -> list[dict]:
+    """The robustness checks of ``h``; ``matrix()`` gives the mixed model of the source x content
+    ratings (fitted once, on first use, for every hypothesis' contrasts) or None without a matrix."""
     rows = []
     for r in h.spec.robustness:
         try:
@@ -369,10 +377,10 @@ def _robust_rows(h: Hypothesis, scored: Scored, matrix_long: pd.DataFrame | None
                 rows.append(row)
                 continue
             if r.kind == "matrix":
-                if matrix_long is None:
+                cells = matrix()
+                if cells is None:
                     continue
-                c = cell_contrasts(matrix_long, value="rating", cell="cell", subject="firm",
-                                   contrasts={r.label: r.contrast}, alternative=r.direction).iloc[0]
+                c = cells.contrasts({r.label: r.contrast}, alternative=r.direction).iloc[0]
                 rows.append({"hypothesis": h.id, "check": r.label, "estimate": c["estimate"], "se": c["se"],
                              "ci.lower": c["estimate"] - 1.96 * c["se"], "ci.upper": c["estimate"] + 1.96 * c["se"],
                              "p.predicted": c["pvalue"], "p.cluster": np.nan, "significant": c["pvalue"] < alpha})
@@ -419,7 +427,15 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
     models: dict[str, tuple[str, FitResult, list[str]]] = {}
     failed: dict[str, str] = {}
     tests, robust, skipped = [], [], []
-    matrix_long = _matrix_long(scored, instrument)
+    matrix_fit: list = []
+
+    def matrix() -> CellModel | None:  # one REML fit for every matrix contrast (they share the model)
+        if not matrix_fit:
+            long = _matrix_long(scored, instrument)
+            matrix_fit.append(None if long is None else cell_model(long, value="rating", cell="cell",
+                                                                    subject="firm"))
+        return matrix_fit[0]
+
     hyps = registry.hypotheses
     for k, h in enumerate(hyps):
         if progress:
@@ -452,7 +468,7 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
                 r["n"] = int(sum(res.nobs))
             tests += rows
             with _timed(timings, "robustness checks"):
-                robust += extra + _robust_rows(h, scored, matrix_long, registry.alpha, instrument, cluster)
+                robust += extra + _robust_rows(h, scored, matrix, registry.alpha, instrument, cluster)
         except SmeSurveyError as exc:
             reason = f"the model could not be estimated: {exc}"
             if spec.key not in models:
