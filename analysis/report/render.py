@@ -166,8 +166,10 @@ def _diagram(result: AnalysisResult, keys: list[str]) -> str:
         return ""
 
 
-def context(result: AnalysisResult, instrument: Instrument) -> dict:
-    """Everything the templates show, as plain strings and lists."""
+def context(result: AnalysisResult, instrument: Instrument, figures: bool = True) -> dict:
+    """Everything the templates show, as plain strings and lists. ``figures=False`` leaves the
+    figures (path diagrams, item distributions, heatmaps, verdict chart) empty: the markdown report
+    shows none, and drawing them is most of the cost of a report."""
     opts = result.options
     v = result.verdicts
     verdicts = [{
@@ -209,12 +211,13 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         items = [it.id for c in instrument.constructs_in(mid) if c.id in scored.constructs for it in c.items]
         scores = [score_name(c.id) for c in instrument.constructs_in(mid) if score_name(c.id) in scored.data.columns]
         sections.append({
-            "anchor": mid.lower(), "title": f"{mid}: {mod.title['en']}", "diagram": _diagram(result, keys),
+            "anchor": mid.lower(), "title": f"{mid}: {mod.title['en']}",
+            "diagram": _diagram(result, keys) if figures else "",
             "measurement": meas_rows, "fits": fits, "hypotheses": hyp_rows,
             "distributions": item_distributions(result.screening.kept, items, title=f"Answers, module {mid}")
-            if items else "",
+            if items and figures else "",
             "heatmap": correlation_heatmap(scored.data[scores].rename(columns=lambda c: c[:-6]))
-            if len(scores) > 1 else ""})
+            if len(scores) > 1 and figures else ""})
     screening = [{"rule": r["rule"], "excluded": int(r["excluded"]), "flagged": int(r["flagged"])}
                  for r in result.screening.summary().to_dict("records")]
     cm = result.common_method
@@ -250,7 +253,7 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         "modules": ", ".join(opts["modules"]), "alpha": opts["alpha"], "bootstrap": opts["bootstrap"],
         "adjust": ADJUST_TEXT[result.registry.adjust],
         "seed": opts["seed"], "verdicts": verdicts, "skipped": result.skipped.to_dict("records"),
-        "verdict_chart": verdict_chart(v) if len(v) else "", "module_sections": sections,
+        "verdict_chart": verdict_chart(v) if len(v) and figures else "", "module_sections": sections,
         "measurement_columns": MEASUREMENT_COLUMNS, "screening": screening, "common_method": " ".join(common),
         "provenance": prov, "clusters": clusters, "diagram_legend": LEGEND,
         "ingest": opts.get("ingest") or {},  # set when the input was ingested first (smesurvey analyze RAW)
@@ -269,11 +272,12 @@ def _md(s) -> str:
 
 
 def render_markdown(result: AnalysisResult, instrument: Instrument) -> str:
-    """The markdown report (template ``report.md.j2``; the same context as the HTML one)."""
+    """The markdown report (template ``report.md.j2``; the same context as the HTML one, without the
+    figures, which it does not show)."""
     env = Environment(loader=PackageLoader("analysis.report", "templates"), autoescape=False,
                       trim_blocks=True, keep_trailing_newline=True)
     env.filters["md"] = _md
-    return env.get_template("report.md.j2").render(**context(result, instrument))
+    return env.get_template("report.md.j2").render(**context(result, instrument, figures=False))
 
 
 
