@@ -67,7 +67,7 @@ from analysis.psychometrics.screening import ScreeningResult, screen_instrument
 from analysis.psychometrics.validity import fornell_larcker, htmt
 from analysis.sem.bootstrap import bootstrap
 from analysis.sem.constants import PARAMETER_COLUMNS
-from analysis.sem.effects import monte_carlo_ci, wald_test
+from analysis.sem.effects import expression_value, monte_carlo_ci, wald_test
 from analysis.sem.fit import FitResult
 from analysis.sem.nested import lr_test
 from instrument import Instrument, load_instrument
@@ -249,8 +249,7 @@ def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_b
         if t.kind == "wald":
             w = wald_test(res, t.expression, alternative=t.direction, standardized=t.standardized).iloc[0]
             p_pred, p_opp = one_sided(w["estimate"], w["se"], t.direction)
-            std = w["estimate"] if t.standardized else \
-                wald_test(res, t.expression, standardized=True).iloc[0]["estimate"]
+            std = w["estimate"] if t.standardized else expression_value(res, t.expression, standardized=True)
             rows.append({"hypothesis": h.id, "test": t.name, "kind": "wald" + (" (standardized)" if t.standardized
                                                                                else ""),
                          "expression": t.expression, "direction": t.direction, "estimate": w["estimate"],

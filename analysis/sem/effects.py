@@ -6,6 +6,7 @@
   two-sided z test and a confidence interval. One-sided tests are what a
   directional proposition ("X raises Y", "network sources feed TK more than
   IK") calls for: the p-value is ``P(Z > z)`` for ``alternative="greater"``.
+* :func:`expression_value` - the value of such a function at the estimates alone;
 * :func:`monte_carlo_ci` - the Monte Carlo confidence interval of
   semTools' ``monteCarloCI`` (Preacher & Selig 2012): draw the labelled
   parameters from their estimated sampling distribution
@@ -27,7 +28,7 @@ from scipy import stats
 
 from analysis.pvalues import pvalue
 from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
-from analysis.sem.standardized import std_values
+from analysis.sem.standardized import std_function
 from analysis.sem.syntax import Definition
 from smecore.errors import ModelSyntaxError, OptionError
 
@@ -60,10 +61,11 @@ def _function(result: FitResult, expression: str, standardized: bool = False):
     if missing:  # pragma: no cover - compile_definitions already rejects unknown names
         raise ModelSyntaxError(f"'{expression}': unknown label(s) {missing}")
     first_row = {lab: int(np.flatnonzero(t["label"].to_numpy() == lab)[0]) for lab in compiled.names}
+    std_values = std_function(result.estimation) if standardized else None
 
     def f(th: np.ndarray) -> np.ndarray:
-        if standardized:
-            std = std_values(result.estimation, th)
+        if std_values is not None:
+            std = std_values(th)
             values = {n: std[first_row[n]] for n in compiled.names}
         else:
             values = {n: (th[index[n]] if n in index else fixed[n]) for n in compiled.names}
@@ -107,6 +109,13 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     return pd.DataFrame([{"expression": expression, "estimate": est, "se": s, "z": z, "pvalue": float(p),
                           "alternative": alternative, "ci.lower": est - q * s, "ci.upper": est + q * s}],
                         columns=list(WALD_COLUMNS))
+
+
+def expression_value(result: FitResult, expression: str, *, standardized: bool = False) -> float:
+    """The value of ``expression`` at the estimates - :func:`wald_test`'s ``estimate`` without the
+    delta method (its Jacobian evaluates the function twice per free parameter)."""
+    f, theta = _function(result, expression, standardized)
+    return float(f(theta)[0])
 
 
 @dataclass(frozen=True)

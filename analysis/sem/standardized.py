@@ -9,6 +9,7 @@ standardization).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,7 +18,7 @@ from scipy import stats
 
 from analysis.sem.defined import delta_method
 from analysis.sem.estimation import Estimation, row_values
-from analysis.sem.standardize import standardize
+from analysis.sem.standardize import Standardizer
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; fit imports this module
     from analysis.sem.fit import FitResult
@@ -25,11 +26,21 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; fit imports this module
 
 def std_values(est: Estimation, theta: np.ndarray, observed_too: bool = True) -> np.ndarray:
     """``std.all`` (``observed_too=True``) or ``std.lv`` of every parameter-table row at ``theta``."""
-    values = row_values(est, theta)
-    names = est.model.groups[0].names
-    latent = set(est.partable.variables.lv)
-    sig = [est.model.implied(theta, g).sigma_all for g in range(est.partable.ngroups)]
-    return standardize(est.partable.table, values, names, latent, sig, observed_too)
+    return std_function(est, observed_too)(theta)
+
+
+def std_function(est: Estimation, observed_too: bool = True) -> Callable[[np.ndarray], np.ndarray]:
+    """``theta ->`` :func:`std_values` ``(est, theta, observed_too)``, with the table's indices found once
+    (a numerical Jacobian evaluates it twice per free parameter)."""
+    standardizer = Standardizer(est.partable.table, est.model.groups[0].names, set(est.partable.variables.lv),
+                                observed_too)
+    ngroups = est.partable.ngroups
+
+    def values(theta: np.ndarray) -> np.ndarray:
+        sig = [est.model.implied(theta, g).sigma_all for g in range(ngroups)]
+        return standardizer(row_values(est, theta), sig)
+
+    return values
 
 
 SOLUTION_COLUMNS = ("lhs", "op", "rhs", "group", "label", "est.std", "se", "z", "pvalue", "ci.lower", "ci.upper")
@@ -39,7 +50,7 @@ def standardized_solution(result: FitResult, level: float = 0.95) -> pd.DataFram
     """lavaan's ``standardizedSolution(type="std.all")``: standardized estimates with delta-method SEs."""
     est = result.estimation
     t = est.partable.table
-    value, se = delta_method(lambda th: std_values(est, th), est.theta, result.vcov)
+    value, se = delta_method(std_function(est), est.theta, result.vcov)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 1e-12, value / se, np.nan)
     q = stats.norm.ppf(0.5 + level / 2)
