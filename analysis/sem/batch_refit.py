@@ -3,12 +3,23 @@
 A bootstrap resample of a fitted model's data is the same rows with integer
 weights (how often each row was drawn); its FIML discrepancy is
 ``f_b = sum_i w_bi (-2 log L_i) / N_b``. :func:`refit_weighted` minimises it for a
-batch of weightings together: every evaluation is one set of numpy calls over
-``draws x rows`` (the rows grouped by their number of missing values once, as in
-:mod:`analysis.sem.fiml`), so a resample costs its arithmetic, not the
-interpreter overhead of ~100 small numpy calls per evaluation that a refit of a
-30-item model pays (issue 13: 2,000 refits of the pipeline's 29-variable
-mediation model took 26 ms each).
+batch of weightings together: every evaluation is one set of numpy calls for the
+whole batch, so a resample costs its arithmetic, not the interpreter overhead of
+~100 small numpy calls per evaluation that a refit of a 30-item model pays
+(issue 13: 2,000 refits of the pipeline's 29-variable mediation model took 26 ms
+each; batched, about 2-3 ms).
+
+The rows enter an evaluation only through their missing cells. With ``f_i`` a
+row with 0 in its holes, ``o_i`` its observed mask and ``r_i = f_i - o_i * mu``,
+``sum_i w_i r_i r_i'`` follows from ``sum w f f'``, ``sum w f o'`` and ``sum w o o'``,
+computed once per batch (one matrix product); a row missing the cells ``m`` adds
+``d_i = E(x_m | x_o) - mu_m = -P_mm^-1 (P r_i)_m`` (``P = Sigma^-1``) through sparse
+products over the missing cells, and the patterns' ``P_mm`` are inverted in closed
+form (1 or 2 missing values) or by a Cholesky factorisation written out over all
+the batch's patterns at once (3-5). An evaluation costs ``draws x missing cells
+x p`` plus ``draws x p^3``, not ``draws x rows x p^2`` (measured on the 29-variable
+model, 518 rows, 365 of them incomplete: 3.7 ms for 32 draws against 7.7 ms
+row by row).
 
 The optimiser is BFGS on the inverse Hessian, started at the full-sample
 estimates with the inverse of the full sample's exact Hessian there, with unit
@@ -45,6 +56,11 @@ from analysis.sem.fiml import LOG2PI, row_groups
 MAX_ITER = 60
 #: convergence: the largest BFGS step (in the parameters' units) below this
 TOL = 1e-8
+#: largest table of the rows' cross-products (entries, rows x 3 p^2) kept for a batch's weighted sums
+PRODUCTS_SIZE = 2**22
+#: missing values per row up to which the patterns' conditional covariances are inverted by
+#: :func:`_spd_inverse` (above: LAPACK)
+UNROLLED_K = 5
 
 
 def supported(est: Estimation) -> bool:
@@ -54,86 +70,116 @@ def supported(est: Estimation) -> bool:
 
 
 class _Group:
-    """What the evaluations need of one group, built once: complete rows, incomplete rows grouped by
-    their number of missing values and, within that, by missing-data pattern; the model's indices."""
+    """What the evaluations need of one group, built once: every row with its holes filled with 0 and
+    its observed-values mask; the incomplete rows grouped by their number of missing values and,
+    within that, by missing-data pattern; the sparse maps of their missing cells; the model's indices."""
 
     def __init__(self, est: Estimation, g: int):
         x = est.groups[g].data
-        nmiss = np.isnan(x).sum(axis=1)
         self.n, self.p = x.shape
         p = self.p
-        self.complete = np.flatnonzero(nmiss == 0)
-        self.incomplete = np.flatnonzero(nmiss > 0)
-        self.xc = x[self.complete]
-        rg = row_groups(x[self.incomplete])
-        self.filled = rg.filled
-        self.observed = rg.observed.astype(float)
-        self.nobs_log2pi = rg.observed.sum(axis=1) * LOG2PI
+        miss = np.isnan(x)
+        self.filled = np.where(miss, 0.0, x)
+        self.observed = (~miss).astype(float)
+        self.nobs_log2pi = self.observed.sum(axis=1) * LOG2PI
+        # each row's f f', f o', o o' side by side (n x 3 p^2): a batch's weighted sums are then one
+        # matrix product (when that table is not too large)
+        self.products = None
+        if 3 * self.n * p * p <= PRODUCTS_SIZE:
+            self.products = np.concatenate([(self.filled[:, :, None] * x[:, None, :]).reshape(self.n, -1)
+                                            for x in (self.filled, self.observed)]
+                                           + [(self.observed[:, :, None] * self.observed[:, None, :])
+                                              .reshape(self.n, -1)], axis=1)
+        incomplete = np.flatnonzero(miss.any(axis=1))
+        rg = row_groups(x[incomplete])
         self.blocks = []
-        scatter_cols = []
+        cell_rows, cell_vars, pair_cols = [], [], []
         offset = 0
         for k, rows, cols in rg.by_k:
             patterns, which = np.unique(cols, axis=0, return_inverse=True)
-            which = which.ravel()
-            gather = (patterns[:, :, None] * p + patterns[:, None, :]).ravel()  # P_mm of each pattern
-            flat = (rows[:, None] * p + cols).ravel()  # the rows' missing cells in the n_i x p data
-            self.blocks.append(_Block(k, rows, which, len(patterns), gather, flat, offset))
-            scatter_cols.append(gather)
-            offset += len(gather)
-        # K = sum over patterns of weight x C~: the conditional covariances of every block scattered
-        # into vec(p x p) by one sparse product
-        cols_all = np.concatenate(scatter_cols) if scatter_cols else np.zeros(0, dtype=int)
-        self.scatter = sparse.csr_matrix((np.ones(len(cols_all)), (cols_all, np.arange(len(cols_all)))),
-                                         shape=(p * p, len(cols_all)))
+            rows = incomplete[rows]
+            self.blocks.append(_Block(k, rows, cols, which.ravel(), len(patterns),
+                                      (patterns[:, :, None] * p + patterns[:, None, :]).ravel(), offset))
+            offset += len(rows) * k
+            cell_rows.append(np.repeat(rows, k))
+            cell_vars.append(cols.ravel())
+        self.ncells = offset
+        # the missing cells c = (row i, variable m), block by block: (P r_i)_m = sum_j P_mj f_ij - P_mj o_ij mu_j
+        # is a sparse product with vec(P) and vec(P * mu'), and sum_c w d_c r_i (the r d' terms, by m) one
+        # with the cells' weighted d
+        rows_c = np.concatenate(cell_rows) if cell_rows else np.zeros(0, dtype=int)
+        vars_c = np.concatenate(cell_vars) if cell_vars else np.zeros(0, dtype=int)
+        c_idx, j_idx = np.nonzero(self.observed[rows_c])
+        at = vars_c[c_idx] * p + j_idx  # P_mj in vec(P)
+        f_c = self.filled[rows_c][c_idx, j_idx]
+        self.av_map = sparse.csr_matrix((np.concatenate([f_c, -np.ones(len(c_idx))]),
+                                         (np.concatenate([c_idx, c_idx]), np.concatenate([at, at + p * p]))),
+                                        shape=(self.ncells, 2 * p * p))
+        self.rd_map = sparse.csr_matrix((np.concatenate([f_c, np.ones(len(c_idx))]),
+                                         (np.concatenate([at, at + p * p]), np.concatenate([c_idx, c_idx]))),
+                                        shape=(2 * p * p, self.ncells))
+        self.cell_scatter = sparse.csr_matrix((np.ones(self.ncells), (vars_c, np.arange(self.ncells))),
+                                              shape=(p, self.ncells))
+        # where the patterns' conditional covariances (K) and the rows' d d' terms go in vec(p x p): one
+        # sparse product scatters both
+        pair_cols = [blk.gather for blk in self.blocks] + [
+            (blk.cols[:, :, None] * p + blk.cols[:, None, :]).ravel() for blk in self.blocks]
+        pairs = np.concatenate(pair_cols) if pair_cols else np.zeros(0, dtype=int)
+        self.pair_scatter = sparse.csr_matrix((np.ones(len(pairs)), (pairs, np.arange(len(pairs)))),
+                                              shape=(p * p, len(pairs)))
         gm = est.model.groups[g]
         self.gm = gm
         self.nv = len(gm.names)
         self.incidence = est.model.incidence(g)
-        self._buffers: tuple[np.ndarray, ...] = ()
-
-    def buffers(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Three ``b x n_i x p`` work arrays (incomplete rows), allocated once for the largest ``b``."""
-        if not self._buffers or self._buffers[0].shape[0] < b:
-            self._buffers = tuple(np.empty((b, len(self.filled), self.p)) for _ in range(3))
-        return tuple(x[:b] for x in self._buffers)
 
 
 class _Block:
-    """Incomplete rows missing ``k`` values: ``rows`` (into the incomplete rows), the pattern of each
-    (``which``, ``n_u`` patterns), where the patterns' ``P_mm`` are in ``vec(P)`` (``gather``), where
-    the rows' missing cells are in the flattened data (``flat``), and where the patterns' conditional
-    covariances start in the scatter of ``K`` (``offset``)."""
+    """The rows missing ``k`` values: ``rows`` (into the group's rows), their missing columns ``cols``
+    (``n_k x k``), the pattern of each (``which``, ``n_u`` patterns), where the patterns' ``P_mm`` are
+    in ``vec(P)`` (``gather``) and where the block's cells start among the group's missing cells."""
 
-    def __init__(self, k, rows, which, n_u, gather, flat, offset):
-        self.k, self.rows, self.which, self.n_u = k, rows, which, n_u
-        self.gather, self.flat, self.offset = gather, flat, offset
+    def __init__(self, k, rows, cols, which, n_u, gather, offset):
+        self.k, self.rows, self.cols, self.which, self.n_u = k, rows, cols, which, n_u
+        self.gather, self.offset = gather, offset
 
 
 class _Weights:
-    """One group's row weights of a batch of refits and what follows from them alone: the complete
-    rows' weighted sums (count, sum, cross-products), the incomplete rows' weights and the
-    weight of each missing-data pattern."""
+    """One group's row weights of a batch of refits and what follows from them alone (computed once
+    per batch, not per evaluation): with ``f`` the rows filled with 0 in their holes and ``o`` their
+    observed masks, ``T_ff = sum w f f'``, ``T_fo = sum w f o'``, ``T_oo = sum w o o'``, ``T_f = sum w f``,
+    ``T_o = sum w o``; the log(2 pi) terms, the total weight, each block's row weights and the weight of
+    each missing-data pattern."""
 
     def __init__(self, grp: _Group | None, w: np.ndarray | None, *, parts: tuple | None = None):
         if parts is not None:
-            self.t0, self.t1, self.t2, self.wi, self.wpat, self.total = parts
+            (self.t_ff, self.t_fo, self.t_oo, self.t_f, self.t_o, self.log2pi, self.total, self.wrow,
+             self.wpat) = parts
             return
-        wc = w[:, grp.complete]
-        self.t0 = wc.sum(axis=1)
-        self.t1 = wc @ grp.xc
-        self.t2 = np.einsum("bn,ni,nj->bij", wc, grp.xc, grp.xc, optimize=True)
-        self.wi = w[:, grp.incomplete]
+        b, p = len(w), grp.p
+        if grp.products is not None:
+            t = (w @ grp.products).reshape(b, 3, p, p)
+            self.t_ff, self.t_fo, self.t_oo = t[:, 0], t[:, 1], t[:, 2]
+        else:
+            wf = w[:, :, None] * grp.filled[None]
+            self.t_ff = wf.transpose(0, 2, 1) @ grp.filled
+            self.t_fo = wf.transpose(0, 2, 1) @ grp.observed
+            self.t_oo = (w[:, :, None] * grp.observed[None]).transpose(0, 2, 1) @ grp.observed
+        self.t_f = w @ grp.filled
+        self.t_o = w @ grp.observed
+        self.log2pi = w @ grp.nobs_log2pi
+        self.total = w.sum(axis=1)
+        self.wrow = [w[:, blk.rows] for blk in grp.blocks]
         self.wpat = []
-        for blk in grp.blocks:
+        for blk, wr in zip(grp.blocks, self.wrow):
             onehot = np.zeros((len(blk.rows), blk.n_u))
             onehot[np.arange(len(blk.rows)), blk.which] = 1.0
-            self.wpat.append(self.wi[:, blk.rows] @ onehot)
-        self.total = w.sum(axis=1)
+            self.wpat.append(wr @ onehot)
 
     def take(self, keep: np.ndarray) -> _Weights:
         """The weights of the refits ``keep`` (boolean or index array)."""
-        return _Weights(None, None, parts=(self.t0[keep], self.t1[keep], self.t2[keep], self.wi[keep],
-                                            [wp[keep] for wp in self.wpat], self.total[keep]))
+        return _Weights(None, None, parts=(self.t_ff[keep], self.t_fo[keep], self.t_oo[keep], self.t_f[keep],
+                                            self.t_o[keep], self.log2pi[keep], self.total[keep],
+                                            [x[keep] for x in self.wrow], [x[keep] for x in self.wpat]))
 
 
 class _Evaluator:
@@ -166,6 +212,12 @@ class _Evaluator:
         return f, grad
 
     def _group(self, grp: _Group, theta: np.ndarray, w: _Weights) -> tuple[np.ndarray, np.ndarray]:
+        """One group's ``sum_i w_i (-2 log L_i)`` and its gradient. Every row's residual is
+        ``r_i = f_i - o_i * mu`` (0 in the holes); a row missing cells ``m`` adds
+        ``d_i = E(x_m | x_o) - mu_m = -P_mm^-1 (P r_i)_m`` there (``P = Sigma^-1``), so its
+        ``e_i = r_i + d_i`` and ``r_i' Sigma_oo^-1 r_i = r_i' P r_i - (P r_i)_m' P_mm^-1 (P r_i)_m``.
+        ``sum w r r'`` comes from the batch's weighted sums, so the rows enter only through their
+        missing cells: each evaluation costs ``draws x cells x p``, not ``draws x rows x p^2``."""
         gm = grp.gm
         b, p, nv = theta.shape[0], grp.p, grp.nv
         ia, ar, ac, i_s, sr, sc, half, im, mr = gm.by_kind
@@ -186,45 +238,43 @@ class _Evaluator:
         sigma = (sigma + sigma.transpose(0, 2, 1)) / 2
         mu_all = np.einsum("bij,bj->bi", binv, m)
         # means saturated without a mean structure (complete data): the weighted sample means
-        mu = mu_all[:, :p] if self.meanstructure else w.t1 / w.t0[:, None]
+        mu = mu_all[:, :p] if self.meanstructure else w.t_f / w.total[:, None]
         low, ok = _cholesky(sigma)
         bad |= ~ok
         linv = np.linalg.inv(low)
         prec = linv.transpose(0, 2, 1) @ linv
         logdet = 2.0 * np.log(np.diagonal(low, axis1=1, axis2=2)).sum(axis=1)
-        # complete rows, from their weighted sums: E_c = sum w (x - mu)(x - mu)'
-        tm = w.t1[:, :, None] * mu[:, None, :]
-        big_e = w.t2 - tm - tm.transpose(0, 2, 1) + w.t0[:, None, None] * (mu[:, :, None] * mu[:, None, :])
-        esum = w.t1 - w.t0[:, None] * mu
-        f = w.total * logdet + w.t0 * (p * LOG2PI) + np.einsum("bij,bij->b", prec, big_e)
+        # sum w r r' = T_ff - A - A' + T_oo * mu mu' with A = T_fo * mu' (by column); sum w r = T_f - T_o * mu
+        a = w.t_fo * mu[:, None, :]
+        big_e = w.t_ff - a - a.transpose(0, 2, 1) + w.t_oo * (mu[:, :, None] * mu[:, None, :])
+        esum = w.t_f - w.t_o * mu
+        f = w.total * logdet + w.log2pi + np.einsum("bij,bij->b", prec, big_e)
         inner = w.total[:, None, None] * sigma
-        if len(grp.filled):  # incomplete rows, row by row (see analysis.sem.fiml.row_terms)
-            # the three b x n_i x p arrays live in buffers kept between evaluations: allocating and
-            # freeing megabytes at every evaluation cost more (page faults) than the arithmetic
-            r, rp, ew = grp.buffers(b)
-            np.multiply(grp.observed, mu[:, None, :], out=r)
-            np.subtract(grp.filled, r, out=r)  # residuals, 0 in the holes
-            np.matmul(r, prec, out=rp)
-            quad = np.einsum("bij,bij->bi", rp, r)
-            e = r.reshape(b, -1)
-            rpf = rp.reshape(b, -1)
+        if grp.blocks:  # the rows with holes, through their missing cells
+            pm = np.concatenate([prec.reshape(b, p * p), (prec * mu[:, None, :]).reshape(b, p * p)], axis=1)
+            av_all = np.asarray(grp.av_map @ pm.T).T  # b x cells: (P r_i)_m of each missing cell
+            cells_wd, conds, pairs = [], [], []
             precf = prec.reshape(b, -1)
-            conds = []
-            for blk, wpat in zip(grp.blocks, w.wpat):
-                pmm = np.take(precf, blk.gather, axis=1)  # b x (n_u k k)
-                av = np.take(rpf, blk.flat, axis=1)  # b x (n_k k): (P r)_m of each row
-                cond, logdet_m, okk, sol = _conditional(blk, pmm, av, b)
+            for blk, wrow, wpat in zip(grp.blocks, w.wrow, w.wpat):
+                n_k, k = blk.cols.shape
+                av = av_all[:, blk.offset:blk.offset + n_k * k]
+                cond, logdet_m, okk, sol = _conditional(blk, np.take(precf, blk.gather, axis=1), av, b)
                 bad |= ~okk
                 f += np.einsum("bu,bu->b", wpat, logdet_m)
-                quad[:, blk.rows] -= (av * sol).reshape(b, len(blk.rows), blk.k).sum(axis=2)
-                e[:, blk.flat] = -sol
-                conds.append(np.repeat(wpat, blk.k * blk.k, axis=1) * cond)
-            inner -= np.asarray(grp.scatter @ np.concatenate(conds, axis=1).T).T.reshape(b, p, p)
-            f += np.einsum("bn,bn->b", w.wi, quad + grp.nobs_log2pi)
-            e = e.reshape(b, -1, p)
-            np.multiply(e, w.wi[:, :, None], out=ew)
-            esum = esum + ew.sum(axis=1)
-            big_e = big_e + ew.transpose(0, 2, 1) @ e
+                f -= np.einsum("bn,bn->b", wrow, (av * sol).reshape(b, n_k, k).sum(axis=2))
+                d = -sol.reshape(b, n_k, k)
+                wd = wrow[:, :, None] * d
+                cells_wd.append(wd.reshape(b, -1))
+                conds.append(np.repeat(wpat, k * k, axis=1) * cond)
+                pairs.append((wd[:, :, :, None] * d[:, :, None, :]).reshape(b, -1))  # d d' by pair
+            wd_all = np.concatenate(cells_wd, axis=1)  # b x cells
+            # sum w r d' = RD with RD[b, j, m] = sum over the cells of m of w d (f_j - o_j mu_j)
+            rd = np.asarray(grp.rd_map @ wd_all.T).T
+            rd = (rd[:, :p * p] - rd[:, p * p:] * np.tile(mu, p)).reshape(b, p, p).transpose(0, 2, 1)
+            big_e += rd + rd.transpose(0, 2, 1)
+            esum += np.asarray(grp.cell_scatter @ wd_all.T).T
+            # K (the patterns' weighted conditional covariances) and sum w d d', scattered together
+            inner -= np.asarray(grp.pair_scatter @ np.concatenate(conds + pairs, axis=1).T).T.reshape(b, p, p)
         inner -= big_e
         omega = prec @ inner @ prec
         # d f / d occurrence: 2 u' Omega v (+ omega_mu' M) with u, v, M as in RamModel.rank2_factors
@@ -267,14 +317,45 @@ def _conditional(blk: _Block, pmm: np.ndarray, av: np.ndarray, b: int):
         sol[:, 1::2] = c01 * a0 + c11 * a1
         return cond, np.log(det), good.all(axis=1), sol
     mats = pmm.reshape(b * blk.n_u, k, k)
-    low, ok = _cholesky(mats)
-    logdet_m = 2.0 * np.log(np.diagonal(low, axis1=1, axis2=2)).sum(axis=1).reshape(b, blk.n_u)
-    ok = ok.reshape(b, blk.n_u).all(axis=1)
-    eye = np.eye(k)
-    cond = np.linalg.inv(mats if ok.all() else np.where(np.repeat(ok, blk.n_u)[:, None, None], mats, eye))
+    if k <= UNROLLED_K:
+        cond, logdet_m, ok = _spd_inverse(mats)
+        logdet_m = logdet_m.reshape(b, blk.n_u)
+        ok = ok.reshape(b, blk.n_u).all(axis=1)
+    else:
+        low, ok = _cholesky(mats)
+        logdet_m = 2.0 * np.log(np.diagonal(low, axis1=1, axis2=2)).sum(axis=1).reshape(b, blk.n_u)
+        ok = ok.reshape(b, blk.n_u).all(axis=1)
+        eye = np.eye(k)
+        cond = np.linalg.inv(mats if ok.all() else np.where(np.repeat(ok, blk.n_u)[:, None, None], mats, eye))
     cond = cond.reshape(b, blk.n_u, k, k)
     sol = np.einsum("bnkl,bnl->bnk", cond[:, which], av.reshape(b, len(blk.rows), k)).reshape(b, -1)
     return cond.reshape(b, -1), logdet_m, ok, sol
+
+
+def _spd_inverse(mats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inverses, log-determinants and positive definiteness of many small symmetric ``k x k`` matrices
+    (``N x k x k``) by a Cholesky factorisation written out over the ``k^2`` entries, each step one
+    numpy operation on all ``N`` matrices: LAPACK, called once per matrix, costs a few microseconds
+    each (a 3 x 3 block of 32 draws x 51 patterns took 4.5 ms, this 0.1 ms). A matrix that is not
+    positive definite gets ``ok`` False and finite nonsense."""
+    k = mats.shape[-1]
+    a = np.ascontiguousarray(mats.transpose(1, 2, 0))  # k x k x N: every entry a contiguous vector
+    low = np.zeros_like(a)
+    ok = np.ones(a.shape[2], dtype=bool)
+    for j in range(k):
+        d = a[j, j] - np.einsum("ln,ln->n", low[j, :j], low[j, :j])
+        ok &= d > 0
+        low[j, j] = np.sqrt(np.where(d > 0, d, 1.0))
+        if j + 1 < k:
+            low[j + 1:, j] = (a[j + 1:, j] - np.einsum("iln,ln->in", low[j + 1:, :j], low[j, :j])) / low[j, j]
+    logdet = 2.0 * np.log(np.einsum("iin->in", low)).sum(axis=0)
+    inv_low = np.zeros_like(a)  # L^-1, by forward substitution
+    for i in range(k):
+        inv_low[i, i] = 1.0 / low[i, i]
+        for c in range(i):
+            inv_low[i, c] = -np.einsum("ln,ln->n", low[i, c:i], inv_low[c:i, c]) / low[i, i]
+    inv = np.einsum("lin,ljn->nij", inv_low, inv_low)  # L^-T L^-1
+    return inv, logdet, ok
 
 
 def _inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -97,3 +97,32 @@ def test_threads_give_the_same_draws(poldem_data):
     one = boot.bootstrap(res, 3 * boot.CHUNK + 5, seed=11, n_jobs=1)
     two = boot.bootstrap(res, 3 * boot.CHUNK + 5, seed=11, n_jobs=2)
     np.testing.assert_array_equal(one.draws.to_numpy(), two.draws.to_numpy())
+
+
+def test_many_holes_per_row_equal_single_refits(monkeypatch):
+    """Rows missing 1 to 6 of 9 values: the closed forms (1, 2), the written-out Cholesky (3-5) and
+    LAPACK (6 and more, or every k >= 3 with UNROLLED_K = 2) give the single refits' estimates."""
+    data = read_reference("HolzingerSwineford1939.csv")
+    rng = np.random.default_rng(5)
+    items = [f"x{i}" for i in range(1, 10)]
+    x = data[items].to_numpy(copy=True)
+    holes = rng.random(x.shape) < rng.uniform(0.0, 0.6, size=(len(x), 1))
+    holes[np.arange(len(x)), rng.integers(0, 9, len(x))] = False  # every row answers something
+    x[holes] = np.nan
+    res = fit(HS_MODEL, pd.DataFrame(x, columns=items), missing="fiml")
+    assert set(np.isnan(x).sum(axis=1)) >= {1, 2, 3, 4, 5, 6}
+    _check_against_refit(res, k=6)
+    monkeypatch.setattr(br, "UNROLLED_K", 2)
+    _check_against_refit(res, k=6)
+
+
+def test_small_spd_inverse_matches_lapack():
+    rng = np.random.default_rng(2)
+    for k in (3, 4, 5):
+        z = rng.normal(size=(40, k, k + 2))
+        mats = z @ z.transpose(0, 2, 1)
+        mats[0] = -np.eye(k)  # not positive definite
+        inv, logdet, ok = br._spd_inverse(mats)
+        assert not ok[0] and ok[1:].all()
+        np.testing.assert_allclose(inv[1:], np.linalg.inv(mats[1:]), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(logdet[1:], np.linalg.slogdet(mats[1:])[1], rtol=0, atol=1e-10)
