@@ -10,7 +10,7 @@ modules, second-order factors with unknown members, hypotheses naming
 constructs that do not exist) - and raised together as one
 :class:`~smecore.errors.DefinitionError`, each prefixed with its file and
 location, e.g. ``constructs/ik.yaml: items.2.text: English text ('en') is missing``.
-YAML is read with ``yaml.safe_load`` only.
+YAML is read with the safe loader only (:func:`smecore.yamlio.safe_load`: libyaml's when available).
 """
 
 from __future__ import annotations
@@ -30,13 +30,14 @@ from instrument.schema import (
 )
 from instrument.translations import undeclared
 from smecore.errors import DefinitionError
+from smecore.yamlio import safe_load
 
 DEFINITION_DIR = Path(__file__).resolve().parent / "definition"
 
 
 def _read(path: Path, label: str, problems: list[str]):
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.append(f"{label}: file is missing")
     except yaml.YAMLError as exc:
