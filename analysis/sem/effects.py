@@ -27,7 +27,12 @@ import pandas as pd
 from scipy import stats
 
 from analysis.pvalues import pvalue
-from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
+from analysis.sem.defined import (
+    compile_definitions,
+    delta_method,
+    evaluate_batch,
+    evaluate_definitions,
+)
 from analysis.sem.standardized import std_function
 from analysis.sem.syntax import Definition
 from smecore.errors import ModelSyntaxError, OptionError
@@ -49,9 +54,10 @@ def _labelled(result: FitResult) -> tuple[dict[str, int], np.ndarray]:
     return index, result.estimation.theta
 
 
-def _function(result: FitResult, expression: str, standardized: bool = False):
-    """``theta -> value of expression``; with ``standardized`` the labels stand for their std.all values."""
-    index, theta = _labelled(result)
+def _compiled(result: FitResult, expression: str):
+    """``expression`` compiled against the model's labels; each free label's index in theta; the fixed
+    labels' values."""
+    index, _ = _labelled(result)
     t = result.partable.table
     labels = [lab for lab in t["label"] if lab and not lab.startswith(".p")]
     fixed = {lab: float(v) for lab, v, free in zip(t["label"], result.parameters["est"].iloc[:len(t)], t["free"])
@@ -60,6 +66,14 @@ def _function(result: FitResult, expression: str, standardized: bool = False):
     missing = [n for n in compiled.names if n not in index and n not in fixed]
     if missing:  # pragma: no cover - compile_definitions already rejects unknown names
         raise ModelSyntaxError(f"'{expression}': unknown label(s) {missing}")
+    return compiled, index, fixed
+
+
+def _function(result: FitResult, expression: str, standardized: bool = False):
+    """``theta -> value of expression``; with ``standardized`` the labels stand for their std.all values."""
+    _, theta = _labelled(result)
+    t = result.partable.table
+    compiled, index, fixed = _compiled(result, expression)
     first_row = {lab: int(np.flatnonzero(t["label"].to_numpy() == lab)[0]) for lab in compiled.names}
     std_values = std_function(result.estimation) if standardized else None
 
@@ -145,7 +159,14 @@ def monte_carlo_ci(result: FitResult, expression: str, *, n_draws: int = 20_000,
     f, theta = _function(result, expression, standardized)
     rng = np.random.default_rng(seed)
     draws_theta = rng.multivariate_normal(theta, result.vcov, size=n_draws, method="eigh")
-    draws = np.array([f(th)[0] for th in draws_theta])
+    if standardized:
+        draws = np.array([f(th)[0] for th in draws_theta])
+    else:  # all draws at once; one by one only where that gives a non-finite intermediate
+        compiled, index, fixed = _compiled(result, expression)
+        draws, exact = evaluate_batch(compiled, {n: draws_theta[:, index[n]] if n in index else fixed[n]
+                                                 for n in compiled.names})
+        for i in np.flatnonzero(~exact):
+            draws[i] = f(draws_theta[i])[0]
     alpha = 1 - level
     lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
     return MonteCarloCI(expression, float(f(theta)[0]), float(lo), float(hi), level, n_draws, draws)
