@@ -70,6 +70,7 @@ from analysis.sem.constants import PARAMETER_COLUMNS
 from analysis.sem.effects import expression_value, monte_carlo_ci, wald_test
 from analysis.sem.fit import FitResult
 from analysis.sem.nested import lr_test
+from analysis.sem.threads import fit_threads
 from instrument import Instrument, load_instrument
 from smecore.csvsafe import write_csv
 from smecore.errors import DataError, SmeSurveyError, SmeSurveyWarning
@@ -556,7 +557,20 @@ def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registr
 
     ``modules`` restricts the analysis; by default every module present in the
     data is analysed. ``n_boot`` defaults to the registry's (2,000).
+
+    BLAS runs on one thread throughout (:func:`analysis.sem.threads.fit_threads`, as inside every
+    fit): the analysis' matrices are small, and the bootstrap's threads are its parallelism.
     """
+    with fit_threads():
+        return _analyze(data, instrument=instrument, registry=registry, modules=modules, n_boot=n_boot, seed=seed,
+                        n_jobs=n_jobs, progress=progress, source=source, cluster_robust=cluster_robust,
+                        survey_year=survey_year, page_seconds=page_seconds)
+
+
+def _analyze(data: pd.DataFrame, *, instrument: Instrument | None, registry: Registry | None,
+             modules: Sequence[str] | None, n_boot: int | None, seed: int, n_jobs: int, progress: Progress | None,
+             source: str, cluster_robust: bool, survey_year: int | None,
+             page_seconds: pd.DataFrame | None) -> AnalysisResult:
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"{source}: expected a table of responses")
     full = instrument or load_instrument()
