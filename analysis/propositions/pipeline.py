@@ -19,6 +19,7 @@ import hashlib
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -65,7 +66,7 @@ from analysis.psychometrics.scoring import (
 )
 from analysis.psychometrics.screening import ScreeningResult, screen_instrument
 from analysis.psychometrics.validity import fornell_larcker, htmt
-from analysis.sem.bootstrap import bootstrap
+from analysis.sem.bootstrap import BootstrapResult, bootstrap
 from analysis.sem.constants import PARAMETER_COLUMNS
 from analysis.sem.effects import expression_value, monte_carlo_ci, wald_test
 from analysis.sem.fit import FitResult
@@ -241,9 +242,48 @@ def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | N
 
 # -- step 4 ------------------------------------------------------------------------------------
 
+def _bootstrap_fields(boot: BootstrapResult, name: str, direction: str) -> dict:
+    """The fields of an indirect effect's test row that come from its bootstrap."""
+    row = boot.table[boot.table["lhs"] == name].iloc[0]
+    draws = boot.draws[[c for c in boot.draws.columns if c.startswith(f"{name} :=")][0]].to_numpy()
+    below, above = int(np.sum(draws <= 0)), int(np.sum(draws >= 0))
+    p_greater = (below + 1) / (len(draws) + 1)
+    p_less = (above + 1) / (len(draws) + 1)
+    p_pred, p_opp = (p_greater, p_less) if direction == "greater" else (p_less, p_greater)
+    return {"kind": f"indirect, percentile bootstrap ({len(draws)} resamples; BC {row['ci.lower.bc']:.3f} to "
+                    f"{row['ci.upper.bc']:.3f})",
+            "estimate": row["est"], "se": row["boot.se"], "ci.lower": row["ci.lower"], "ci.upper": row["ci.upper"],
+            "p.predicted": p_pred, "p.opposite": p_opp, "failed.resamples": boot.n_failed}
+
+
+@dataclass
+class _Pending:
+    """A bootstrap running in the background (:func:`step4_test`): the test row it completes."""
+
+    hypothesis: str
+    row: dict
+    name: str
+    direction: str
+    future: Future
+
+
+def _background_bootstrap(res: FitResult, n_boot: int, seed: int, n_jobs: int,
+                          progress: Callable[[int, int], None] | None) -> BootstrapResult:
+    """:func:`analysis.sem.bootstrap.bootstrap` in the background thread. numpy's floating-point warnings
+    are off there (``np.errstate`` is per thread; a degenerate resample counts as failed): Python's
+    warning filters are shared by all threads, and the main thread records a model's warnings while
+    it fits."""
+    with np.errstate(all="ignore"):
+        return bootstrap(res, n_boot, seed=seed, n_jobs=n_jobs, progress=progress)
+
+
 def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_boot: int, n_jobs: int,
-               progress: Progress | None, timings: dict[str, float] | None = None) -> tuple[list[dict], list[dict]]:
-    """Decision tests (and the Monte Carlo lines of indirect effects, which go to robustness)."""
+               progress: Progress | None, timings: dict[str, float] | None = None,
+               background: ThreadPoolExecutor | None = None,
+               pending: list[_Pending] | None = None) -> tuple[list[dict], list[dict]]:
+    """Decision tests (and the Monte Carlo lines of indirect effects, which go to robustness). With
+    ``background``, an indirect effect's bootstrap is submitted there and its row, added to
+    ``pending``, is completed later (:func:`step4_test`)."""
     alpha = registry.alpha
     rows, extra = [], []
     for k, t in enumerate(h.spec.tests):
@@ -258,24 +298,21 @@ def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_b
                          "p.predicted": p_pred, "p.opposite": p_opp, "std.estimate": std, "decision": True})
         else:
             name = f"ind{k + 1}"
-            with _timed(timings, "bootstrap"):
-                boot = bootstrap(res, n_boot, seed=seed, n_jobs=n_jobs,
-                                 progress=(lambda d, total: progress(f"bootstrap {h.id}", d, total))
-                                 if progress else None)
-            row = boot.table[boot.table["lhs"] == name].iloc[0]
-            draws = boot.draws[[c for c in boot.draws.columns if c.startswith(f"{name} :=")][0]].to_numpy()
-            below, above = int(np.sum(draws <= 0)), int(np.sum(draws >= 0))
-            p_greater = (below + 1) / (len(draws) + 1)
-            p_less = (above + 1) / (len(draws) + 1)
-            p_pred, p_opp = (p_greater, p_less) if t.direction == "greater" else (p_less, p_greater)
             std = float(res.parameters.loc[res.parameters["lhs"] == name, "std.all"].iloc[0])
-            rows.append({"hypothesis": h.id, "test": t.name, "kind": f"indirect, percentile bootstrap ({len(draws)} "
-                                                                       f"resamples; BC {row['ci.lower.bc']:.3f} to "
-                                                                       f"{row['ci.upper.bc']:.3f})",
-                         "expression": t.expression, "direction": t.direction, "estimate": row["est"],
-                         "se": row["boot.se"], "ci.lower": row["ci.lower"], "ci.upper": row["ci.upper"],
-                         "p.predicted": p_pred, "p.opposite": p_opp, "std.estimate": std, "decision": True,
-                         "failed.resamples": boot.n_failed})
+            # the columns in their order; the bootstrap's fields filled below, or when it has run
+            row = {"hypothesis": h.id, "test": t.name, "kind": None, "expression": t.expression,
+                   "direction": t.direction, "estimate": None, "se": None, "ci.lower": None, "ci.upper": None,
+                   "p.predicted": None, "p.opposite": None, "std.estimate": std, "decision": True,
+                   "failed.resamples": None}
+            bar = (lambda d, total, hid=h.id: progress(f"bootstrap {hid}", d, total)) if progress else None
+            if background is None:
+                with _timed(timings, "bootstrap"):
+                    boot = bootstrap(res, n_boot, seed=seed, n_jobs=n_jobs, progress=bar)
+                row.update(_bootstrap_fields(boot, name, t.direction))
+            else:
+                pending.append(_Pending(h.id, row, name, t.direction,
+                                        background.submit(_background_bootstrap, res, n_boot, seed, n_jobs, bar)))
+            rows.append(row)
             mc = monte_carlo_ci(res, t.expression, n_draws=registry.monte_carlo, seed=seed)
             mc_p = mc.one_sided_pvalue(t.direction)
             extra.append({"hypothesis": h.id, "check": f"Monte Carlo CI ({mc.n_draws} draws): {t.name}",
@@ -436,6 +473,41 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
                                                                     subject="firm"))
         return matrix_fit[0]
 
+    # Indirect effects' bootstraps run in a background thread (unless n_jobs = 1) while the other
+    # hypotheses' models are fitted: their threads release the GIL in numpy's loops, so the second core
+    # does them beside the single-threaded fits. Their draws depend on the seed only.
+    background = ThreadPoolExecutor(1, thread_name_prefix="bootstrap") if n_jobs != 1 else None
+    pending: list[_Pending] = []
+    try:
+        _each_hypothesis(registry, scored, instrument, built, specs, why, models, failed, tests, robust, skipped,
+                         matrix, seed=seed, n_boot=n_boot, n_jobs=n_jobs, progress=progress, cluster=cluster,
+                         timings=timings, background=background, pending=pending)
+        for job in pending:  # in submission order; what is left of the bootstraps' time after the overlap
+            try:
+                with _timed(timings, "bootstrap"):
+                    boot = job.future.result()
+            except SmeSurveyError as exc:  # as when the tests fail in the loop: no test or robustness rows
+                tests = [r for r in tests if r["hypothesis"] != job.hypothesis]
+                robust = [r for r in robust if r["hypothesis"] != job.hypothesis]
+                skipped.append({"hypothesis": job.hypothesis, "reason": f"the model could not be estimated: {exc}"})
+                continue
+            job.row.update(_bootstrap_fields(boot, job.name, job.direction))
+    finally:
+        if background is not None:
+            background.shutdown(cancel_futures=True)
+    order = {h.id: k for k, h in enumerate(registry.hypotheses)}
+    skipped.sort(key=lambda r: order.get(r["hypothesis"], len(order)))
+    return {"models": models, "tests": pd.DataFrame(tests), "robustness": pd.DataFrame(robust),
+            "skipped": pd.DataFrame(skipped, columns=["hypothesis", "reason"])}
+
+
+def _each_hypothesis(registry: Registry, scored: Scored, instrument: Instrument, built, specs: dict, why: dict,
+                     models: dict, failed: dict, tests: list, robust: list, skipped: list,
+                     matrix: Callable[[], CellModel | None], *, seed: int, n_boot: int, n_jobs: int,
+                     progress: Progress | None, cluster: str | None, timings: dict[str, float] | None,
+                     background: ThreadPoolExecutor | None, pending: list[_Pending]) -> None:
+    """:func:`step4_test`'s loop over the hypotheses: fits, tests and robustness rows appended to
+    ``models``, ``tests``, ``robust`` and ``skipped``."""
     hyps = registry.hypotheses
     for k, h in enumerate(hyps):
         if progress:
@@ -457,7 +529,7 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
                     warnings.warn(f"{spec.key}: {w.message}", SmeSurveyWarning, stacklevel=2)
             res = models[spec.key][1]
             models[spec.key][2].append(h.id)
-            rows, extra = _test_rows(h, res, registry, seed, n_boot, n_jobs, progress, timings)
+            rows, extra = _test_rows(h, res, registry, seed, n_boot, n_jobs, progress, timings, background, pending)
             with _timed(timings, "hypothesis models"):  # the chi-square difference refits
                 rows += _lr_rows(h, spec, res)
             ht = _htmt_row(h, scored)
@@ -474,8 +546,6 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
             if spec.key not in models:
                 failed[spec.key] = reason
             skipped.append({"hypothesis": h.id, "reason": reason})
-    return {"models": models, "tests": pd.DataFrame(tests), "robustness": pd.DataFrame(robust),
-            "skipped": pd.DataFrame(skipped, columns=["hypothesis", "reason"])}
 
 
 # -- step 5 ------------------------------------------------------------------------------------
