@@ -29,11 +29,11 @@ from scipy import stats
 from analysis.pvalues import pvalue
 from analysis.sem.defined import (
     compile_definitions,
-    delta_method,
+    delta_method_batch,
     evaluate_batch,
     evaluate_definitions,
 )
-from analysis.sem.standardized import std_function
+from analysis.sem.standardized import std_batch, std_function
 from analysis.sem.syntax import Definition
 from smecore.errors import ModelSyntaxError, OptionError
 
@@ -114,8 +114,8 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     """
     if alternative not in ALTERNATIVES:
         raise OptionError(f"The 'alternative' parameter must be one of {list(ALTERNATIVES)}. Got {alternative!r}.")
-    f, theta = _function(result, expression, standardized)
-    value, se = delta_method(f, theta, result.vcov)
+    theta = result.estimation.theta
+    value, se = delta_method_batch(_function_batch(result, expression, standardized), theta, result.vcov)
     est, s = float(value[0]), float(se[0])
     z = (est - null) / s if s > 0 else np.nan
     p = pvalue(z, alternative)
@@ -123,6 +123,31 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     return pd.DataFrame([{"expression": expression, "estimate": est, "se": s, "z": z, "pvalue": float(p),
                           "alternative": alternative, "ci.lower": est - q * s, "ci.upper": est + q * s}],
                         columns=list(WALD_COLUMNS))
+
+
+def _function_batch(result: FitResult, expression: str, standardized: bool = False):
+    """``thetas (k x npar) -> k x 1`` values of ``expression``: :func:`_function` for many parameter
+    vectors at once, with the same numbers (standardized values by
+    :func:`analysis.sem.standardized.std_batch`, the expression by
+    :func:`analysis.sem.defined.evaluate_batch`; a row with a non-finite intermediate by ``_function``)."""
+    f, _ = _function(result, expression, standardized)
+    compiled, index, fixed = _compiled(result, expression)
+    labels = result.partable.table["label"].to_numpy()
+    first_row = {lab: int(np.flatnonzero(labels == lab)[0]) for lab in compiled.names}
+    std = std_batch(result.estimation) if standardized else None
+
+    def fb(thetas: np.ndarray) -> np.ndarray:
+        if std is not None:
+            sv = std(thetas)
+            values = {n: sv[:, first_row[n]] for n in compiled.names}
+        else:
+            values = {n: thetas[:, index[n]] if n in index else fixed[n] for n in compiled.names}
+        out, exact = evaluate_batch(compiled, values)
+        for i in np.flatnonzero(~exact):
+            out[i] = f(thetas[i])[0]
+        return out[:, None]
+
+    return fb
 
 
 def expression_value(result: FitResult, expression: str, *, standardized: bool = False) -> float:
@@ -159,14 +184,7 @@ def monte_carlo_ci(result: FitResult, expression: str, *, n_draws: int = 20_000,
     f, theta = _function(result, expression, standardized)
     rng = np.random.default_rng(seed)
     draws_theta = rng.multivariate_normal(theta, result.vcov, size=n_draws, method="eigh")
-    if standardized:
-        draws = np.array([f(th)[0] for th in draws_theta])
-    else:  # all draws at once; one by one only where that gives a non-finite intermediate
-        compiled, index, fixed = _compiled(result, expression)
-        draws, exact = evaluate_batch(compiled, {n: draws_theta[:, index[n]] if n in index else fixed[n]
-                                                 for n in compiled.names})
-        for i in np.flatnonzero(~exact):
-            draws[i] = f(draws_theta[i])[0]
+    draws = _function_batch(result, expression, standardized)(draws_theta)[:, 0]  # all draws at once
     alpha = 1 - level
     lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
     return MonteCarloCI(expression, float(f(theta)[0]), float(lo), float(hi), level, n_draws, draws)

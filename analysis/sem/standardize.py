@@ -72,27 +72,30 @@ class Standardizer:
                 "resvar": (np.array(list(resvar), dtype=int), np.array(list(resvar.values()), dtype=int))})
 
     def __call__(self, est: np.ndarray, sigma_all: list[np.ndarray]) -> np.ndarray:
-        out = np.full(self.nrow, np.nan)
+        """The standardized values of the rows: ``est`` (the rows' values) and each ``sigma_all[g]`` may
+        carry leading dimensions (``k x nrow`` and ``k x nvar x nvar``: ``k`` parameter vectors at once;
+        each one's numbers are those of a call with it alone)."""
+        out = np.full(est.shape, np.nan)
         for sig, rows in zip(sigma_all, self.groups):
-            var = np.diag(sig).copy()
+            var = np.diagonal(sig, axis1=-2, axis2=-1).copy()
             var[var < 0] = np.nan
             sd = np.sqrt(var)
             scale = np.where(self.rescaled, sd, 1.0)
             keep = np.where(self.own, 1.0, scale)  # nox: x in own metric
             i, lhs, rhs = rows["loading"]
-            out[i] = est[i] * scale[lhs] / scale[rhs]
+            out[..., i] = est[..., i] * scale[..., lhs] / scale[..., rhs]
             i, lhs, rhs = rows["regression"]
-            out[i] = est[i] * keep[rhs] / scale[lhs]
+            out[..., i] = est[..., i] * keep[..., rhs] / scale[..., lhs]
             i, lhs, _ = rows["intercept"]
-            out[i] = est[i] / keep[lhs]
+            out[..., i] = est[..., i] / keep[..., lhs]
             i, lhs, _ = rows["variance"]
-            out[i] = est[i] / keep[lhs] ** 2
+            out[..., i] = est[..., i] / keep[..., lhs] ** 2
             # covariances become residual correlations: divided by the square roots of the two residual
             # variances of the variables that are rescaled
-            resvar = np.full(self.nvar, np.nan)
+            resvar = np.full(est.shape[:-1] + (self.nvar,), np.nan)
             var_of, at = rows["resvar"]
-            resvar[var_of] = est[at]
+            resvar[..., var_of] = est[..., at]
             root = np.where(self.rescaled & ~self.own, np.sqrt(np.abs(resvar)), 1.0)
             i, lhs, rhs = rows["covariance"]
-            out[i] = est[i] / (root[lhs] * root[rhs])
+            out[..., i] = est[..., i] / (root[..., lhs] * root[..., rhs])
         return out
