@@ -22,7 +22,10 @@ from analysis.sem.samplestats import em_saturated
 from smecore.errors import DataError, OptionError
 
 ROTATIONS = ("varimax", "promax", "oblimin", None)
-MISSING = ("listwise", "em")
+MISSING = ("listwise", "pairwise", "em")
+#: Relative change of the log-likelihood at which the EM of ``missing="em"`` stops: correlations to
+#: about 4 decimals (the SEM engine's 1e-12 serves exact chi-squares and costs thousands of iterations here).
+EM_TOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -62,17 +65,32 @@ def correlations(data: pd.DataFrame, items: Sequence[str] | None = None, *,
                  missing: str = "listwise") -> tuple[pd.DataFrame, int]:
     """The items' correlation matrix and the number of rows it rests on.
 
-    ``missing="listwise"``: Pearson correlations of the complete rows; ``"em"``: the
-    correlations of the EM (maximum likelihood) estimate of the covariance matrix from every row
-    that answers at least one item (:func:`analysis.sem.samplestats.em_saturated`, as lavaan's
-    h1 model under ``missing = "ml"``) - unbiased under MAR, where listwise deletion of a pilot of
-    80 firms would leave few complete rows. On complete data both are the same.
+    ``missing="listwise"``: Pearson correlations of the complete rows; ``"pairwise"``: of the rows
+    answering both items of each pair (``psych::fa``'s default ``use = "pairwise"``; a matrix that is
+    not positive definite is smoothed as ``psych::cor.smooth``: eigenvalues below 1e-8 raised to it and
+    the diagonal rescaled to 1); ``"em"``: the correlations of the EM (maximum likelihood) estimate of
+    the covariance matrix from every row that answers at least one item
+    (:func:`analysis.sem.samplestats.em_saturated`, as lavaan's h1 model under ``missing = "ml"``) -
+    unbiased under MAR, but slow to converge when there are few rows per item. The number of rows
+    returned is that of the complete rows (listwise) or of the rows answering any item. On complete
+    data all three are the same.
     """
     x = _matrix(data, items, missing)
     if missing == "listwise":
         r = np.corrcoef(x.to_numpy(dtype=float), rowvar=False)
+    elif missing == "pairwise":
+        r = x.corr().to_numpy()
+        if not np.isfinite(r).all():
+            bad = [(a, b) for a in x.columns for b in x.columns if a < b and not np.isfinite(r[x.columns.get_loc(a),
+                                                                                           x.columns.get_loc(b)])]
+            raise DataError(f"EFA: no correlation for item pair(s) {bad[:3]} (fewer than 2 rows answer both)")
+        w, v = np.linalg.eigh(r)
+        if w.min() < 1e-8:
+            r = v @ np.diag(np.maximum(w, 1e-8)) @ v.T
+            d = np.sqrt(np.diag(r))
+            r = r / np.outer(d, d)
     else:
-        _, cov, _ = em_saturated(x.to_numpy(dtype=float))
+        _, cov, _ = em_saturated(x.to_numpy(dtype=float), tol=EM_TOL)
         d = np.sqrt(np.diag(cov))
         r = cov / np.outer(d, d)
     return pd.DataFrame(r, index=x.columns, columns=x.columns), len(x)
@@ -84,18 +102,27 @@ def efa(data: pd.DataFrame, n_factors: int, *, items: Sequence[str] | None = Non
 
     ``missing``: ``"listwise"`` (complete rows) or ``"em"`` (the EM correlation matrix of every
     row, see :func:`correlations`; ``n`` is then the number of rows that answered any item).
-
     ``method``: ``"ml"`` (maximum likelihood, as ``factanal``) or ``"pa"``
     (principal axis). Rotations: varimax (orthogonal, with Kaiser
     normalisation as R's ``varimax``), promax / oblimin (oblique; factor
     correlations ``Phi = T'T`` reported). Loading signs are set so that each
-    factor's largest loading is positive.
+    factor's largest loading is positive. :func:`efa_correlations` does the same from a correlation matrix.
     """
     if method not in ("ml", "pa"):
         raise OptionError(f"The 'method' parameter must be one of ['ml', 'pa']. Got {method!r}.")
     if rotation not in ROTATIONS:
         raise OptionError(f"The 'rotation' parameter must be one of {list(ROTATIONS)}. Got {rotation!r}.")
     r, n = correlations(data, items, missing=missing)
+    return efa_correlations(r, n, n_factors, method=method, rotation=rotation)
+
+
+def efa_correlations(r: pd.DataFrame, n: int, n_factors: int, *, method: str = "ml",
+                     rotation: str | None = "oblimin") -> EFAResult:
+    """:func:`efa` of a labelled correlation matrix ``r`` resting on ``n`` rows (e.g. from :func:`correlations`)."""
+    if method not in ("ml", "pa"):
+        raise OptionError(f"The 'method' parameter must be one of ['ml', 'pa']. Got {method!r}.")
+    if rotation not in ROTATIONS:
+        raise OptionError(f"The 'rotation' parameter must be one of {list(ROTATIONS)}. Got {rotation!r}.")
     if not 1 <= n_factors < r.shape[1]:
         raise OptionError(f"n_factors must be between 1 and {r.shape[1] - 1}; got {n_factors}")
     res = Factor(None, n_factor=n_factors, method=method, corr=r.to_numpy(), nobs=n).fit()
@@ -145,6 +172,12 @@ def parallel_analysis(data: pd.DataFrame, *, items: Sequence[str] | None = None,
     factors to retain (eigenvalues above the random ones, counted from the first).
     """
     r_obs, n = correlations(data, items, missing=missing)
+    return parallel_analysis_correlations(r_obs, n, n_iter=n_iter, quantile=quantile, seed=seed)
+
+
+def parallel_analysis_correlations(r_obs: pd.DataFrame, n: int, *, n_iter: int = 100, quantile: float = 0.95,
+                                   seed: int = 0) -> tuple[pd.DataFrame, dict[str, int]]:
+    """:func:`parallel_analysis` of a correlation matrix ``r_obs`` resting on ``n`` rows."""
     p = r_obs.shape[1]
 
     def eig(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

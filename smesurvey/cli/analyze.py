@@ -113,6 +113,19 @@ def ingest_first(data_file: Path, out: Path, instrument, format: str = "auto",
     return responses, record, paths, res.pages
 
 
+def read_input(data_file: Path, out: Path, instrument, format: str = "auto", key_file: Path | None = None
+               ) -> tuple[pd.DataFrame, dict | None, list[Path], pd.DataFrame | None]:
+    """Read DATA_FILE as ``analyze`` does: a codebook-layout CSV directly, anything else ingested first
+    (:func:`ingest_first`, writing its logs and quality report into ``out``). Returns (the responses, the
+    ingest record or None, the paths written, the page times or None); shared by ``analyze`` and ``pilot``."""
+    from analysis.ingest import read_responses
+    from analysis.ingest.detect import is_codebook_csv
+
+    if format == "auto" and (not data_file.exists() or is_codebook_csv(data_file, instrument)):
+        return read_responses(data_file), None, [], None
+    return ingest_first(data_file, out, instrument, format, key_file)
+
+
 def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, bootstrap: int = 2000,
                  seed: int = 1, jobs: int = -1, cluster_robust: bool = False, survey_year: int | None = None,
                  *, format: str = "auto", key_file: Path | None = None):
@@ -121,8 +134,6 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
 
     Returns ``(AnalysisResult, written paths)``; shared by ``analyze`` and ``demo``.
     """
-    from analysis.ingest import read_responses
-    from analysis.ingest.detect import is_codebook_csv
     from analysis.propositions.pipeline import analyze, write_outputs
     from analysis.report.render import write_reports
     from instrument import load_instrument
@@ -130,14 +141,8 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
 
     full = load_instrument()
     inst = full.select(modules)
-    ingested: dict | None = None
-    ingest_paths: list[Path] = []
-    page_seconds = None
     t0 = time.perf_counter()
-    if format == "auto" and (not data_file.exists() or is_codebook_csv(data_file, full)):
-        data = read_responses(data_file)
-    else:
-        data, ingested, ingest_paths, page_seconds = ingest_first(data_file, out, full, format, key_file)
+    data, ingested, ingest_paths, page_seconds = read_input(data_file, out, full, format, key_file)
     t_read = time.perf_counter() - t0
     # the bar starts with the first report of progress, so that an error in the input
     # is printed as one clean line
