@@ -30,7 +30,11 @@ from scipy import stats
 
 from analysis.pilot.thresholds import PilotThresholds
 from analysis.propositions.pipeline import step12_prepare
-from analysis.psychometrics.efa import correlations, efa_correlations, parallel_analysis_correlations
+from analysis.psychometrics.efa import (
+    correlations,
+    efa_correlations,
+    parallel_analysis_correlations,
+)
 from analysis.psychometrics.reliability import cronbach_alpha, item_total, reliability
 from analysis.psychometrics.scoring import Scored, check_layout
 from analysis.psychometrics.screening import ScreeningResult
@@ -144,9 +148,9 @@ def step3_scales(scored: Scored, instrument: Instrument) -> tuple[pd.DataFrame, 
     ``alpha.if.deleted`` (listwise, as ``psych::alpha``). Returns (constructs, item statistics)."""
     rows, item_rows = [], []
     for mid in scored.modules:
-        if mid == "M0":
-            continue
-        for c in instrument.constructs_in(mid):
+        # M0: the marker variable's items (a scale too, though no hypothesis is about it)
+        scales = instrument.constructs_in(mid) if mid != "M0" else [c for c in [instrument.marker] if c]
+        for c in scales:
             if c.id not in scored.constructs:
                 continue
             items = scored.constructs[c.id]
@@ -235,35 +239,48 @@ def module_efa(frame: pd.DataFrame, constructs: dict[str, list[str]], reverse: s
     construct_of = {i: c for c, its in constructs.items() for i in its}
     primary = lam.abs().idxmax(axis=1)
     flags: dict[str, list[tuple[str, str]]] = {i: [] for i in items}
+    # a method factor: the home of no construct, on which (primary or not) only reverse-keyed items of
+    # two or more constructs load at least at the cross-loading threshold
+    method: dict[str, list[str]] = {}
     for f in lam.columns:
-        on = [i for i in items if primary[i] == f]
-        owners = [c for c, h in home.items() if h == f]
-        strays = [i for i in on if home[construct_of[i]] != f]
-        if strays and all(i in reverse for i in on) and len({construct_of[i] for i in on}) > 1:
-            notes.append(f"{f}: reverse-keyed items of {', '.join(sorted({construct_of[i] for i in on}))} "
-                         f"({', '.join(on)}) form a factor of their own - a method factor of the wording")
-        elif strays and not owners:
-            notes.append(f"{f}: no construct's factor; items {', '.join(on)}")
+        if f in home.values():
+            continue
+        on = [i for i in items if abs(lam.loc[i, f]) >= thresholds.cross_loading]
+        if len(on) >= 2 and all(i in reverse for i in on) and len({construct_of[i] for i in on}) > 1:
+            method[f] = on
+            notes.append(f"{f}: the reverse-keyed items of {', '.join(sorted({construct_of[i] for i in on}))} "
+                         f"({', '.join(on)}) share a factor of their own - a method factor of the wording")
+        elif any(primary[i] == f for i in items):
+            notes.append(f"{f}: the factor of no construct; primary for "
+                         f"{', '.join(i for i in items if primary[i] == f)}")
     for i in items:
         c, f = construct_of[i], primary[i]
         value = float(lam.loc[i, f])
         if abs(value) < thresholds.loading:
-            flags[i].append(("loading", f"primary EFA loading {_vs(value, thresholds.loading)} < {thresholds.loading:.2f}"))
+            flags[i].append(("loading", f"primary EFA loading {_vs(value, thresholds.loading)} < "
+                                        f"{thresholds.loading:.2f}"))
         others = [(g, float(lam.loc[i, g])) for g in lam.columns if g != f and
                   abs(lam.loc[i, g]) >= thresholds.cross_loading]
         if others:
-            flags[i].append(("cross_loading", "cross-loads on " + ", ".join(f"{g} ({_vs(v, thresholds.cross_loading)})" for g, v in others)
-                             + f" besides {f} ({value:.2f})"))
-        if f != home[c]:
-            on = [j for j in items if primary[j] == f]
-            method = all(j in reverse for j in on) and len({construct_of[j] for j in on}) > 1
-            with_whom = sorted({construct_of[j] for j in on} - {c})
-            why = (f"loads on {f} ({value:.2f}) with the reverse-keyed items of "
-                   f"{', '.join(with_whom)} (a method factor), not on {home[c]} with the other {c} items"
-                   if method else
-                   f"loads on {f} ({value:.2f})" + (f" with items of {', '.join(with_whom)}" if with_whom else "")
-                   + f", not on {home[c]} with the other {c} items")
-            flags[i].append(("unexpected_factor", why))
+            flags[i].append(("cross_loading", "cross-loads on " + ", ".join(
+                f"{g} ({_vs(v, thresholds.cross_loading)})" for g, v in others) + f" besides {f} ({value:.2f})"))
+        with_whom = sorted({construct_of[j] for j in items if primary[j] == f} - {c})
+        if f in method:
+            partners = sorted({construct_of[j] for j in method[f]} - {c})
+            flags[i].append(("unexpected_factor", f"loads on {f} ({value:.2f}) with the reverse-keyed items of "
+                                                  f"{', '.join(partners)} (a method factor), not on {home[c]} with "
+                                                  f"the other {c} items"))
+        elif f != home[c]:
+            flags[i].append(("unexpected_factor", f"loads on {f} ({value:.2f})"
+                             + (f" with items of {', '.join(with_whom)}" if with_whom else "")
+                             + f", not on {home[c]} with the other {c} items"))
+        else:
+            for g, members in method.items():
+                if i in members:
+                    partners = sorted({construct_of[j] for j in members} - {c})
+                    flags[i].append(("unexpected_factor", f"also loads on {g} ({lam.loc[i, g]:.2f}) with the "
+                                                          f"reverse-keyed items of {', '.join(partners)} "
+                                                          "(a method factor)"))
     return ModuleEFA(lam, table, suggestion["components"], suggestion["factors"], flags, "; ".join(notes))
 
 

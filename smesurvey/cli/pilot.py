@@ -44,7 +44,12 @@ def pilot_command(
     """
     from analysis.pilot.pilot import pilot
     from analysis.pilot.report import write_pilot
-    from analysis.pilot.thresholds import PilotThresholds, load_thresholds, parse_settings, with_settings
+    from analysis.pilot.thresholds import (
+        PilotThresholds,
+        load_thresholds,
+        parse_settings,
+        with_settings,
+    )
     from instrument import load_instrument
     from smecore.files import check_output_dir
     from smesurvey.cli.analyze import one_line_warning, read_input
