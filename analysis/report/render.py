@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from analysis.propositions.hypotheses import HypothesisSpec
 from analysis.propositions.pipeline import AnalysisResult
 from analysis.psychometrics.scoring import score_name
-from analysis.report.diagram import LEGEND, DiagramError, decisions_from, path_diagram, render_svg
+from analysis.report.diagram import LEGEND, DiagramError, analysis_diagram, render_svg
 from analysis.report.plots import correlation_heatmap, item_distributions, verdict_chart
 from analysis.sem.data_prep import SMALL_G
 from instrument import Instrument
@@ -146,22 +146,11 @@ def _module_of_model(result: AnalysisResult, instrument: Instrument) -> dict[str
 
 def _diagram(result: AnalysisResult, keys: list[str]) -> str:
     """One diagram of a module's models; tested paths marked from the verdicts (see analysis.report.diagram)."""
-    rows, decisions = [], {}
-    verdicts = dict(zip(result.verdicts["hypothesis"], result.verdicts["verdict"], strict=True)) \
-        if len(result.verdicts) else {}
-    for key in keys:
-        p = result.models[key][1].parameters
-        rows.append(p[(p["op"] == "~") & (p["group"] == 1)])
-        tests = result.tests[result.tests["model"] == key] if len(result.tests) else result.tests
-        for edge, marks in decisions_from(p[p["group"] == 1], tests, verdicts).items():
-            decisions.setdefault(edge, [])
-            decisions[edge] += [m for m in marks if m not in decisions[edge]]
-    if not rows:
+    g = analysis_diagram(result, keys)
+    if g is None:
         return ""
-    edges = pd.concat(rows).drop_duplicates(subset=["lhs", "rhs"])
-    latent = set().union(*[set(result.models[k][1].partable.variables.lv) for k in keys])
     try:
-        return render_svg(path_diagram(edges, latent=latent, decisions=decisions))
+        return render_svg(g)
     except DiagramError:
         return ""
 
