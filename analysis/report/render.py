@@ -23,6 +23,7 @@ from analysis.propositions.pipeline import AnalysisResult
 from analysis.psychometrics.scoring import score_name
 from analysis.report.diagram import LEGEND, DiagramError, analysis_diagram, render_svg
 from analysis.report.plots import correlation_heatmap, item_distributions, verdict_chart
+from analysis.report.publication import Publication
 from analysis.sem.data_prep import SMALL_G
 from instrument import Instrument
 from smecore.files import write_text
@@ -155,8 +156,9 @@ def _diagram(result: AnalysisResult, keys: list[str]) -> str:
         return ""
 
 
-def context(result: AnalysisResult, instrument: Instrument) -> dict:
-    """Everything the templates show, as plain strings and lists."""
+def context(result: AnalysisResult, instrument: Instrument, publication: Publication | None = None) -> dict:
+    """Everything the templates show, as plain strings and lists (``publication``: the tables of
+    :func:`analysis.report.publication.publication_tables`, shown in their own section)."""
     opts = result.options
     v = result.verdicts
     verdicts = [{
@@ -188,7 +190,7 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
             rb = result.robustness[result.robustness["hypothesis"] == hid] if len(result.robustness) else pd.DataFrame()
             hyp_rows.append({
                 "id": hid, "verdict": vr["verdict"], "css": _css(vr["verdict"]), "statement": hyps[hid].statement,
-                "passage": hyps[hid].passage, "seed": hyps[hid].seed,
+                "passage": hyps[hid].passage, "seed": instrument.cite(hyps[hid].seed),
                 "test_tables": decision_test_tables(t, hyps[hid].spec),
                 "robustness": [{"check": r["check"], "estimate": fmt(r.get("estimate", np.nan)),
                                 "se": fmt(r.get("se", np.nan)), "p": fmt_p(r.get("p.predicted", np.nan)),
@@ -244,31 +246,40 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         "provenance": prov, "clusters": clusters, "diagram_legend": LEGEND,
         "ingest": opts.get("ingest") or {},  # set when the input was ingested first (smesurvey analyze RAW)
         "warnings": list(opts.get("warnings", [])),  # Heywood cases, few clusters, ... (never silently accepted)
+        "publication": [{"key": t.key, "number": t.number, "title": t.title, "columns": list(t.frame.columns),
+                         "rows": t.frame.to_numpy(dtype=str).tolist(), "note": t.note}
+                        for t in publication.tables] if publication is not None else [],
+        "publication_notes": list(publication.notes) if publication is not None else [],
+        "references": list(publication.references) if publication is not None else [],
     }
 
 
-def render_html(result: AnalysisResult, instrument: Instrument) -> str:
+def render_html(result: AnalysisResult, instrument: Instrument, publication: Publication | None = None) -> str:
+    """The HTML report (template ``report.html.j2``, autoescaped)."""
     env = Environment(loader=PackageLoader("analysis.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"], default=True))
-    return env.get_template("report.html.j2").render(**context(result, instrument))
+    return env.get_template("report.html.j2").render(**context(result, instrument, publication))
 
 
 def _md(s) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(result: AnalysisResult, instrument: Instrument) -> str:
+def render_markdown(result: AnalysisResult, instrument: Instrument, publication: Publication | None = None) -> str:
     """The markdown report (template ``report.md.j2``; the same context as the HTML one)."""
     env = Environment(loader=PackageLoader("analysis.report", "templates"), autoescape=False,
                       trim_blocks=True, keep_trailing_newline=True)
     env.filters["md"] = _md
-    return env.get_template("report.md.j2").render(**context(result, instrument))
+    return env.get_template("report.md.j2").render(**context(result, instrument, publication))
 
 
 
 
-def write_reports(result: AnalysisResult, instrument: Instrument, out: str | Path) -> list[Path]:
+def write_reports(result: AnalysisResult, instrument: Instrument, out: str | Path,
+                  publication: Publication | None = None) -> list[Path]:
+    """Write ``report.md`` and ``report.html`` into ``out``; with ``publication`` (the tables of
+    :func:`~analysis.report.publication.publication_tables`) the reports show them and cite the seeds."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    return [write_text(out / "report.md", render_markdown(result, instrument)),
-            write_text(out / "report.html", render_html(result, instrument))]
+    return [write_text(out / "report.md", render_markdown(result, instrument, publication)),
+            write_text(out / "report.html", render_html(result, instrument, publication))]

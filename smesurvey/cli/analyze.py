@@ -37,7 +37,12 @@ def analyze_command(
     """Test the propositions H1-H16 on DATA_FILE.
 
     Writes verdicts.csv, tests.csv, robustness.csv, parameters.csv, measurement.csv,
-    fit.json, excluded.csv, cells.csv (answers set to missing, with the reason), skipped.csv, provenance.json, report.md and report.html into OUT.
+    fit.json, excluded.csv, cells.csv (answers set to missing, with the reason), skipped.csv, provenance.json, report.md and report.html into OUT,
+    and the APA-style publication tables into OUT/publication: one CSV per table (table1_flow.csv ...,
+    the sample, item descriptives, missing data, measurement model, HTMT, fit, structural results with
+    95% CIs, the cross-country invariance sequence when two countries have 100 firms, the hypotheses with
+    the propositions they test), the same cells in tables.docx and tables.tex (booktabs), and a path
+    diagram per module as diagram_<module>.svg and .pdf.
 
     A DATA_FILE not in the codebook layout (a platform export, XLSX, SAV, DTA, or a CSV only `smesurvey
     ingest` reads) is ingested first; then rows.csv (every data row read, kept or excluded), ingest_cells.csv
@@ -135,6 +140,7 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
     Returns ``(AnalysisResult, written paths)``; shared by ``analyze`` and ``demo``.
     """
     from analysis.propositions.pipeline import analyze, write_outputs
+    from analysis.report.publication import publication_tables, write_publication
     from analysis.report.render import write_reports
     from instrument import load_instrument
     from smecore.errors import DataError
@@ -176,7 +182,9 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
     if ingested is not None:
         result = replace(result, options={**result.options, "ingest": ingested})
     t0 = time.perf_counter()
-    paths = write_outputs(result, out, data_file) + write_reports(result, inst, out) + ingest_paths
+    pub = publication_tables(result, inst)
+    paths = (write_outputs(result, out, data_file) + write_reports(result, inst, out, pub)
+             + write_publication(pub, out / "publication") + ingest_paths)
     stage = "reading and ingesting (with the quality report)" if ingested is not None else "reading"
     result = replace(result, timings={stage: t_read, **result.timings,
                                       "writing outputs and reports": time.perf_counter() - t0})
