@@ -32,8 +32,11 @@ def pilot_command(
     answers (firms asked only), floor and ceiling shares, corrected item-total correlations, alpha if an
     item is deleted, alpha and omega; per module an EFA after parallel analysis (cross-loadings, items on
     another factor than their construct's, reverse-keyed items forming a method factor); suggested cuts,
-    each with its reasons, never below --set min_items per construct; completion time before and after
+    each with its reasons, never below min_items items per construct; completion time before and after
     the cuts (duration_sec, page timers when the export has them, and the instrument's estimate).
+
+    Default thresholds: item_total 0.30, alpha_gain 0.02, loading 0.40, cross_loading 0.32, missing 0.10,
+    floor_ceiling 0.15 (flags only), min_items 3.
 
     Writes pilot.html and pilot.md (the report), pilot_items.csv, pilot_cuts.csv, pilot_constructs.csv,
     pilot_modules.csv, pilot_loadings.csv, pilot_parallel.csv, pilot_distributions.csv, pilot_times.csv,

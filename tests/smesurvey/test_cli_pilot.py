@@ -27,6 +27,11 @@ def test_pilot_writes_what_help_says(data_file, tmp_path, capsys):
     assert main(["pilot", "--help"]) == 0
     help_text = " ".join(capsys.readouterr().out.split())
     named = set(re.findall(r"[a-z_]+\.(?:csv|html|md|yaml|json)", help_text))
+    from analysis.pilot.thresholds import PilotThresholds
+    defaults = PilotThresholds()
+    for name in ("item_total", "alpha_gain", "loading", "cross_loading", "missing", "floor_ceiling", "min_items"):
+        value = getattr(defaults, name)
+        assert f"{name} {value:.2f}" in help_text or f"{name} {value}" in help_text, name  # --help is truthful
     written = {p.name for p in out.iterdir()}
     assert {"pilot.html", "pilot.md", "pilot_cuts.csv", "thresholds.yaml", "provenance.json"} <= written
     # every file named in --help is written, except those that need page timers or ingest
