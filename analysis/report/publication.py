@@ -304,13 +304,13 @@ def _invariance(result: AnalysisResult, instrument: Instrument) -> tuple[pd.Data
                 inv = measurement_invariance(spec.syntax, frame, "firm_country", levels=INVARIANCE_LEVELS,
                                              estimator="MLR", missing="fiml")
         except SmeSurveyError as exc:
-            problems.append(f"{spec.module}: not estimated ({str(exc).split(':')[0]})")
+            problems.append(f"{spec.module}: not estimated ({re.split(r'[:;(]', str(exc))[0].strip()})")
             continue
         for k, r in enumerate(inv.table.to_dict("records")):
             rows.append((spec.module if k == 0 else "", r["level"], num(r["chisq"]), integer(r["df"]),
                          num(r["cfi"], 3, lead=False), num(r["rmsea"], 3, lead=False), num(r["srmr"], 3, lead=False),
                          num(r["delta.chisq"]), integer(r["delta.df"]) if np.isfinite(r["delta.df"]) else "",
-                         pval(r["delta.pvalue"]), num(r["delta.cfi"], 3), num(r["delta.rmsea"], 3),
+                         pval(r["delta.pvalue"]), num(r["delta.cfi"], 3, lead=False), num(r["delta.rmsea"], 3, lead=False),
                          "" if r["invariant"] is None else ("yes" if r["invariant"] else "no")))
     note = (f"Countries: {', '.join(labels.get(c, str(c)) for c in enough)}"
             + (f"; left out (fewer than {MIN_COUNTRY_FIRMS} firms): {', '.join(few)}" if few else "")
