@@ -208,15 +208,22 @@ def _measurement(result: AnalysisResult, instrument: Instrument) -> pd.DataFrame
     for mid, c in _scale_constructs(result, instrument):
         load = p[(p["model"] == f"measurement {mid}") & (p["op"] == "=~") & (p["lhs"] == c.id)
                  & (p["group"] == 1)].set_index("rhs")
-        m = meas.loc[c.id] if c.id in meas.index else None
+        m = meas.loc[c.id] if c.id in meas.index else pd.Series(dtype=object)  # a failed CFA: no numbers
+
+        def stat(key: str, m=m) -> str:
+            value = m.get(key, np.nan)
+            return num(value, lead=False) if isinstance(value, (int, float, np.number)) else ""
+
+        top = m.get("max.htmt", np.nan)
+        with_ = m.get("htmt.with", "")
+        htmt_text = (num(top, lead=False) + (f" ({with_})" if isinstance(with_, str) and with_ else "")
+                     if isinstance(top, (int, float, np.number)) and np.isfinite(top) else "")
         for k, it in enumerate(c.items):
-            first = k == 0 and m is not None
-            rows.append((c.id if k == 0 else "", it.id + (" (R)" if it.reverse else ""),
+            first = k == 0
+            rows.append((c.id if first else "", it.id + (" (R)" if it.reverse else ""),
                          num(load.loc[it.id, "std.all"], lead=False) if it.id in load.index else "",
-                         num(m["alpha"], lead=False) if first else "", num(m["omega"], lead=False) if first else "",
-                         num(m["cr"], lead=False) if first else "", num(m["ave"], lead=False) if first else "",
-                         (num(m["max.htmt"], lead=False) + (f" ({m['htmt.with']})" if m["htmt.with"] else ""))
-                         if first and np.isfinite(m["max.htmt"]) else ""))
+                         stat("alpha") if first else "", stat("omega") if first else "",
+                         stat("cr") if first else "", stat("ave") if first else "", htmt_text if first else ""))
     return pd.DataFrame(rows, columns=["Construct", "Item", "\u03bb", "\u03b1", "\u03c9", "CR", "AVE", "HTMT max"])
 
 
@@ -228,7 +235,10 @@ def _htmt_tables(result: AnalysisResult, instrument: Instrument) -> list[tuple[s
         if len(constructs) < 2:
             continue
         frame = numeric_frame(result.scored, [i for its in constructs.values() for i in its])
-        long = htmt(frame, constructs)
+        try:
+            long = htmt(frame, constructs)
+        except SmeSurveyError:  # e.g. items never answered together: the measurement table says so
+            continue
         names = list(constructs)
         value = {(r.construct1, r.construct2): r.htmt for r in long.itertuples()}
         rows = []
