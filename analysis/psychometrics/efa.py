@@ -10,6 +10,7 @@ lines of linear algebra on random normal data.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -125,7 +126,10 @@ def efa_correlations(r: pd.DataFrame, n: int, n_factors: int, *, method: str = "
         raise OptionError(f"The 'rotation' parameter must be one of {list(ROTATIONS)}. Got {rotation!r}.")
     if not 1 <= n_factors < r.shape[1]:
         raise OptionError(f"n_factors must be between 1 and {r.shape[1] - 1}; got {n_factors}")
-    res = Factor(None, n_factor=n_factors, method=method, corr=r.to_numpy(), nobs=n).fit()
+    # statsmodels (0.15) draws ML start values from fresh OS entropy unless given a seed: fixed here, so that
+    # the same data give the same loadings (and reports the same bytes)
+    seeded = {"rng": 0} if method == "ml" and "rng" in inspect.signature(Factor.fit).parameters else {}
+    res = Factor(None, n_factor=n_factors, method=method, corr=r.to_numpy(), nobs=n).fit(**seeded)
     x = r  # item names (index and columns)
     names = [f"F{k + 1}" for k in range(n_factors)]
     phi = np.eye(n_factors)

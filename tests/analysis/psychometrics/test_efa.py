@@ -72,4 +72,29 @@ def test_em_correlations_recover_the_full_data_loadings_under_mcar(hs_data):
 
 def test_missing_option_checked(hs_data):
     with pytest.raises(OptionError, match="'missing' parameter"):
-        efa(hs_data, 2, items=ITEMS, missing="pairwise")
+        efa(hs_data, 2, items=ITEMS, missing="mean")
+
+
+def test_pairwise_correlations_are_pandas_and_smoothed_when_not_positive_definite(hs_data):
+    from analysis.psychometrics.efa import correlations
+
+    rng = np.random.default_rng(3)
+    holed = hs_data[ITEMS].mask(rng.random((len(hs_data), len(ITEMS))) < 0.1)
+    r, n = correlations(holed, ITEMS, missing="pairwise")
+    pd.testing.assert_frame_equal(r, holed.corr(), check_exact=False, atol=1e-12)
+    assert n == len(holed.dropna(how="all"))
+    # a pairwise matrix that is not positive definite (x and y agree, y and z agree, x and z disagree)
+    bad = pd.DataFrame({"x": [1, 2, 3, 4, np.nan, np.nan, np.nan, np.nan, 1, 2, 3, 4],
+                        "y": [1, 2, 3, 4, 1, 2, 3, 4, np.nan, np.nan, np.nan, np.nan],
+                        "z": [np.nan, np.nan, np.nan, np.nan, 1, 2, 3, 4, 4, 3, 2, 1]})
+    raw = bad.corr().to_numpy()
+    assert np.linalg.eigvalsh(raw).min() < 0
+    smooth, _ = correlations(bad, missing="pairwise")
+    assert np.linalg.eigvalsh(smooth.to_numpy()).min() > 0 and np.allclose(np.diag(smooth), 1)
+
+
+def test_ml_efa_is_deterministic(hs_data):
+    """statsmodels draws ML start values at random unless seeded: the same data give the same loadings."""
+    a = efa(hs_data, 3, items=ITEMS, rotation="oblimin")
+    b = efa(hs_data, 3, items=ITEMS, rotation="oblimin")
+    pd.testing.assert_frame_equal(a.loadings, b.loadings, check_exact=True)
