@@ -81,15 +81,23 @@ def correlation_heatmap(frame: pd.DataFrame, title: str = "") -> str:
 
 
 def verdict_chart(verdicts: pd.DataFrame, colors: Mapping[str, str] | None = None) -> str:
-    """Standardized estimates with confidence intervals per hypothesis, coloured by verdict."""
+    """Per hypothesis the estimate of its deciding test with its 95% confidence interval (``ci.lower``,
+    ``ci.upper``; standardized where the test is), coloured by verdict."""
     colors = colors or {"supported": "#2b8a3e", "not supported": "#868e96", "contrary": "#c92a2a"}
-    v = verdicts.dropna(subset=["std.estimate"])
-    fig, ax = plt.subplots(figsize=(6.0, 0.3 * len(v) + 0.8))
+    v = verdicts.dropna(subset=["estimate"])
+    fig, ax = plt.subplots(figsize=(6.0, 0.3 * len(v) + 0.9))
     y = np.arange(len(v))
     ax.axvline(0, color="black", lw=0.8)
-    ax.scatter(v["std.estimate"], y, c=[colors.get(x, "black") for x in v["verdict"]], zorder=3)
+    lo = v["ci.lower"].to_numpy(dtype=float) if "ci.lower" in v else np.full(len(v), np.nan)
+    hi = v["ci.upper"].to_numpy(dtype=float) if "ci.upper" in v else np.full(len(v), np.nan)
+    est = v["estimate"].to_numpy(dtype=float)
+    c = [colors.get(x, "black") for x in v["verdict"]]
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    if ok.any():
+        ax.hlines(y[ok], lo[ok], hi[ok], colors=[c[i] for i in np.flatnonzero(ok)], lw=1.6, zorder=2)
+    ax.scatter(est, y, c=c, zorder=3)
     ax.set_yticks(y)
     ax.set_yticklabels(v["hypothesis"], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("standardized estimate of the deciding test")
+    ax.set_xlabel("estimate of the deciding test with its 95% CI")
     return _svg(fig)

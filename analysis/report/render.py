@@ -21,8 +21,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from analysis.propositions.hypotheses import HypothesisSpec
 from analysis.propositions.pipeline import AnalysisResult
 from analysis.psychometrics.scoring import score_name
-from analysis.report.diagram import LEGEND, DiagramError, decisions_from, path_diagram, render_svg
+from analysis.report.diagram import LEGEND, DiagramError, analysis_diagram, render_svg
 from analysis.report.plots import correlation_heatmap, item_distributions, verdict_chart
+from analysis.report.publication import Publication
 from analysis.sem.data_prep import SMALL_G
 from instrument import Instrument
 from smecore.files import write_text
@@ -146,30 +147,21 @@ def _module_of_model(result: AnalysisResult, instrument: Instrument) -> dict[str
 
 def _diagram(result: AnalysisResult, keys: list[str]) -> str:
     """One diagram of a module's models; tested paths marked from the verdicts (see analysis.report.diagram)."""
-    rows, decisions = [], {}
-    verdicts = dict(zip(result.verdicts["hypothesis"], result.verdicts["verdict"], strict=True)) \
-        if len(result.verdicts) else {}
-    for key in keys:
-        p = result.models[key][1].parameters
-        rows.append(p[(p["op"] == "~") & (p["group"] == 1)])
-        tests = result.tests[result.tests["model"] == key] if len(result.tests) else result.tests
-        for edge, marks in decisions_from(p[p["group"] == 1], tests, verdicts).items():
-            decisions.setdefault(edge, [])
-            decisions[edge] += [m for m in marks if m not in decisions[edge]]
-    if not rows:
+    g = analysis_diagram(result, keys)
+    if g is None:
         return ""
-    edges = pd.concat(rows).drop_duplicates(subset=["lhs", "rhs"])
-    latent = set().union(*[set(result.models[k][1].partable.variables.lv) for k in keys])
     try:
-        return render_svg(path_diagram(edges, latent=latent, decisions=decisions))
+        return render_svg(g)
     except DiagramError:
         return ""
 
 
-def context(result: AnalysisResult, instrument: Instrument, figures: bool = True) -> dict:
-    """Everything the templates show, as plain strings and lists. ``figures=False`` leaves the
-    figures (path diagrams, item distributions, heatmaps, verdict chart) empty: the markdown report
-    shows none, and drawing them is most of the cost of a report."""
+def context(result: AnalysisResult, instrument: Instrument, publication: Publication | None = None,
+            figures: bool = True) -> dict:
+    """Everything the templates show, as plain strings and lists (``publication``: the tables of
+    :func:`analysis.report.publication.publication_tables`, shown in their own section).
+    ``figures=False`` leaves the figures (path diagrams, item distributions, heatmaps, verdict chart)
+    empty: the markdown report shows none, and drawing them is most of the cost of a report."""
     opts = result.options
     v = result.verdicts
     verdicts = [{
@@ -201,7 +193,7 @@ def context(result: AnalysisResult, instrument: Instrument, figures: bool = True
             rb = result.robustness[result.robustness["hypothesis"] == hid] if len(result.robustness) else pd.DataFrame()
             hyp_rows.append({
                 "id": hid, "verdict": vr["verdict"], "css": _css(vr["verdict"]), "statement": hyps[hid].statement,
-                "passage": hyps[hid].passage, "seed": hyps[hid].seed,
+                "passage": hyps[hid].passage, "seed": instrument.cite(hyps[hid].seed),
                 "test_tables": decision_test_tables(t, hyps[hid].spec),
                 "robustness": [{"check": r["check"], "estimate": fmt(r.get("estimate", np.nan)),
                                 "se": fmt(r.get("se", np.nan)), "p": fmt_p(r.get("p.predicted", np.nan)),
@@ -258,32 +250,41 @@ def context(result: AnalysisResult, instrument: Instrument, figures: bool = True
         "provenance": prov, "clusters": clusters, "diagram_legend": LEGEND,
         "ingest": opts.get("ingest") or {},  # set when the input was ingested first (smesurvey analyze RAW)
         "warnings": list(opts.get("warnings", [])),  # Heywood cases, few clusters, ... (never silently accepted)
+        "publication": [{"key": t.key, "number": t.number, "title": t.title, "columns": list(t.frame.columns),
+                         "rows": t.frame.to_numpy(dtype=str).tolist(), "note": t.note}
+                        for t in publication.tables] if publication is not None else [],
+        "publication_notes": list(publication.notes) if publication is not None else [],
+        "references": list(publication.references) if publication is not None else [],
     }
 
 
-def render_html(result: AnalysisResult, instrument: Instrument) -> str:
+def render_html(result: AnalysisResult, instrument: Instrument, publication: Publication | None = None) -> str:
+    """The HTML report (template ``report.html.j2``, autoescaped)."""
     env = Environment(loader=PackageLoader("analysis.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"], default=True))
-    return env.get_template("report.html.j2").render(**context(result, instrument))
+    return env.get_template("report.html.j2").render(**context(result, instrument, publication))
 
 
 def _md(s) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(result: AnalysisResult, instrument: Instrument) -> str:
+def render_markdown(result: AnalysisResult, instrument: Instrument, publication: Publication | None = None) -> str:
     """The markdown report (template ``report.md.j2``; the same context as the HTML one, without the
     figures, which it does not show)."""
     env = Environment(loader=PackageLoader("analysis.report", "templates"), autoescape=False,
                       trim_blocks=True, keep_trailing_newline=True)
     env.filters["md"] = _md
-    return env.get_template("report.md.j2").render(**context(result, instrument, figures=False))
+    return env.get_template("report.md.j2").render(**context(result, instrument, publication, figures=False))
 
 
 
 
-def write_reports(result: AnalysisResult, instrument: Instrument, out: str | Path) -> list[Path]:
+def write_reports(result: AnalysisResult, instrument: Instrument, out: str | Path,
+                  publication: Publication | None = None) -> list[Path]:
+    """Write ``report.md`` and ``report.html`` into ``out``; with ``publication`` (the tables of
+    :func:`~analysis.report.publication.publication_tables`) the reports show them and cite the seeds."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    return [write_text(out / "report.md", render_markdown(result, instrument)),
-            write_text(out / "report.html", render_html(result, instrument))]
+    return [write_text(out / "report.md", render_markdown(result, instrument, publication)),
+            write_text(out / "report.html", render_html(result, instrument, publication))]

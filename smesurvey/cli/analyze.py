@@ -39,7 +39,12 @@ def analyze_command(
     """Test the propositions H1-H16 on DATA_FILE.
 
     Writes verdicts.csv, tests.csv, robustness.csv, parameters.csv, measurement.csv,
-    fit.json, excluded.csv, cells.csv (answers set to missing, with the reason), skipped.csv, provenance.json, report.md and report.html into OUT.
+    fit.json, excluded.csv, cells.csv (answers set to missing, with the reason), skipped.csv, provenance.json, report.md and report.html into OUT,
+    and the APA-style publication tables into OUT/publication: one CSV per table (table1_flow.csv ...,
+    the sample, item descriptives, missing data, measurement model, HTMT, fit, structural results with
+    95% CIs, the cross-country invariance sequence when two countries have 100 firms, the hypotheses with
+    the propositions they test), the same cells in tables.docx and tables.tex (booktabs), and a path
+    diagram per module as diagram_<module>.svg and .pdf.
 
     A DATA_FILE not in the codebook layout (a platform export, XLSX, SAV, DTA, or a CSV only `smesurvey
     ingest` reads) is ingested first; then rows.csv (every data row read, kept or excluded), ingest_cells.csv
@@ -58,6 +63,7 @@ def analyze_command(
     # out of the cyclic garbage collector's way for the rest of the process: its full collections walked
     # them all, about 1 s of a run (issue 13). The run's own objects are collected as usual.
     import analysis.propositions.pipeline  # noqa: F401
+    import analysis.report.publication  # noqa: F401
     import analysis.report.render  # noqa: F401
 
     gc.freeze()
@@ -122,6 +128,19 @@ def ingest_first(data_file: Path, out: Path, instrument, format: str = "auto",
     return responses, record, paths, res.pages
 
 
+def read_input(data_file: Path, out: Path, instrument, format: str = "auto", key_file: Path | None = None
+               ) -> tuple[pd.DataFrame, dict | None, list[Path], pd.DataFrame | None]:
+    """Read DATA_FILE as ``analyze`` does: a codebook-layout CSV directly, anything else ingested first
+    (:func:`ingest_first`, writing its logs and quality report into ``out``). Returns (the responses, the
+    ingest record or None, the paths written, the page times or None); shared by ``analyze`` and ``pilot``."""
+    from analysis.ingest import read_responses
+    from analysis.ingest.detect import is_codebook_csv
+
+    if format == "auto" and (not data_file.exists() or is_codebook_csv(data_file, instrument)):
+        return read_responses(data_file), None, [], None
+    return ingest_first(data_file, out, instrument, format, key_file)
+
+
 def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, bootstrap: int = 2000,
                  seed: int = 1, jobs: int = -1, cluster_robust: bool = False, survey_year: int | None = None,
                  *, format: str = "auto", key_file: Path | None = None):
@@ -130,23 +149,16 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
 
     Returns ``(AnalysisResult, written paths)``; shared by ``analyze`` and ``demo``.
     """
-    from analysis.ingest import read_responses
-    from analysis.ingest.detect import is_codebook_csv
     from analysis.propositions.pipeline import analyze, write_outputs
+    from analysis.report.publication import publication_tables, write_publication
     from analysis.report.render import write_reports
     from instrument import load_instrument
     from smecore.errors import DataError
 
     full = load_instrument()
     inst = full.select(modules)
-    ingested: dict | None = None
-    ingest_paths: list[Path] = []
-    page_seconds = None
     t0 = time.perf_counter()
-    if format == "auto" and (not data_file.exists() or is_codebook_csv(data_file, full)):
-        data = read_responses(data_file)
-    else:
-        data, ingested, ingest_paths, page_seconds = ingest_first(data_file, out, full, format, key_file)
+    data, ingested, ingest_paths, page_seconds = read_input(data_file, out, full, format, key_file)
     t_read = time.perf_counter() - t0
     # the bar starts with the first report of progress, so that an error in the input
     # is printed as one clean line
@@ -180,7 +192,9 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
     if ingested is not None:
         result = replace(result, options={**result.options, "ingest": ingested})
     t0 = time.perf_counter()
-    paths = write_outputs(result, out, data_file) + write_reports(result, inst, out) + ingest_paths
+    pub = publication_tables(result, inst)
+    paths = (write_outputs(result, out, data_file) + write_reports(result, inst, out, pub)
+             + write_publication(pub, out / "publication") + ingest_paths)
     stage = "reading and ingesting (with the quality report)" if ingested is not None else "reading"
     result = replace(result, timings={stage: t_read, **result.timings,
                                       "writing outputs and reports": time.perf_counter() - t0})
