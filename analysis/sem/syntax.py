@@ -32,7 +32,6 @@ from smecore.errors import ModelSyntaxError
 VARIABLE_OPERATORS = ("=~", "~~", "~")
 UNSUPPORTED_OPERATORS = {
     "<~": "formative (composite) indicators ('<~') are not supported; model the composite with '=~' or as an observed score",
-    "|": "thresholds ('|') are not supported by the ML/MLR estimators; treat items as continuous",
     "~*~": "scale factors ('~*~') are not supported",
 }
 
@@ -289,7 +288,8 @@ def parse_model(text: str) -> ParsedModel:
     Parameters
     ----------
     text : str
-        Model in lavaan syntax (``=~``, ``~``, ``~~``, ``~ 1``, ``:=``, ``==``;
+        Model in lavaan syntax (``=~``, ``~``, ``~~``, ``~ 1``, ``|`` (thresholds of an ordinal
+        item: ``u1 | t1 + a*t2``), ``:=``, ``==``;
         modifiers ``0.5*x``, ``NA*x``, ``a*x``, ``c(a, b)*x``, ``start(1)*x``,
         ``label("a")*x``, ``0.5?x``).
 
@@ -335,6 +335,9 @@ def parse_model(text: str) -> ParsedModel:
                                        "use equality constraints (a == b) or fix the parameter")
             constraints.append(Constraint(lhs_text, op, rhs_text, number))
             continue
+        if op == "|" and not _NAME_RE.match(lhs_text):
+            raise ModelSyntaxError(f"{where}: thresholds are written 'item | t1 + t2 + ...' with one observed "
+                                   "variable on the left")
         lhs_names = _split_top(lhs_text, "+")
         for lhs in lhs_names:
             if not _NAME_RE.match(lhs):
@@ -342,6 +345,9 @@ def parse_model(text: str) -> ParsedModel:
         for term in _split_top(rhs_text, "+"):
             name, modifier = _parse_term(term, where)
             for lhs in lhs_names:
+                if op == "|" and not re.fullmatch(r"t[1-9][0-9]*", name):
+                    raise ModelSyntaxError(f"{where}: '{name}' is not a threshold; thresholds are named t1, t2, "
+                                           "... in category order ('item | a*t1 + t2')")
                 if name == "1":
                     if op != "~":
                         raise ModelSyntaxError(f"{where}: '1' is only allowed as 'y ~ 1' (an intercept)")
