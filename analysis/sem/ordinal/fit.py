@@ -379,7 +379,7 @@ def step09_measures(objective: DWLSObjective, theta: np.ndarray, test: OrdinalTe
     if adj is not None:
         fm["cfi.scaled"] = cfi(adj.chisq, df, badj.chisq, dfb)
         fm["tli.scaled"] = tli(adj.chisq, df, badj.chisq, dfb)
-    robust = adj is not None or True  # lavaan lists the robust indices for every categorical fit
+    robust = adj is not None  # lavaan drops them (NA names) without a scaled test (DWLS, ULS)
     if robust:
         r = _robust_values(x2, df, x2b, dfb, adj, badj, cat, n, ngroups)
         fm["cfi.robust"], fm["tli.robust"] = r["cfi"], r["tli"]
@@ -456,17 +456,14 @@ def _residual_measures(objective: DWLSObjective, theta: np.ndarray) -> dict[str,
         rows, cols = vech_offdiag(p)
         sd_obs = np.sqrt(np.diag(st.cov))
         sd_est = np.sqrt(np.diag(imp.sigma))
-        th_res = st.wls_obs[:st.nth] - imp.th
+        th = (st.wls_obs[:st.nth] - imp.th)[st.ordinal[st.th_var]]  # thresholds only (not the means)
         for kind in ("rmr", "srmr_bentler", "crmr"):
             if kind == "rmr":
                 res = (st.cov - imp.sigma)[rows, cols]
-                th = th_res
             elif kind == "srmr_bentler":
                 res = ((st.cov - imp.sigma) / np.outer(sd_obs, sd_obs))[rows, cols]
-                th = th_res / np.where(st.ordinal[st.th_var], 1.0, sd_obs[st.th_var])
             else:
                 res = (st.cov / np.outer(sd_obs, sd_obs) - imp.sigma / np.outer(sd_est, sd_est))[rows, cols]
-                th = th_res / np.where(st.ordinal[st.th_var], 1.0, sd_obs[st.th_var])
             extra = 0 if kind == "crmr" else p
             nomean = float(np.sqrt(np.sum(res ** 2) / (len(res) + extra)))
             total = float(np.sqrt((np.sum(res ** 2) + np.sum(th ** 2)) / (len(res) + len(th) + extra)))
@@ -660,6 +657,12 @@ def _catml(objective: DWLSObjective, theta: np.ndarray, pt: ParTable, e_inv: np.
         if np.linalg.eigvalsh(st.cor)[0] < np.sqrt(np.finfo(float).eps):
             return None
     t = pt.table
+    # lavaan 0.6.14's catML model drops the threshold rows but keeps equality constraints that name them,
+    # and fails (the robust indices are NA): with thresholds held equal across groups or labelled equal
+    free = t["free"].to_numpy()
+    th_free = free[(t["op"] == "|").to_numpy() & (free > 0)]
+    if np.isin(th_free, free[(t["op"] != "|").to_numpy()]).any() or len(th_free) != len(np.unique(th_free)):
+        return None
     keep = ~t["op"].isin(["|", "~1"]).to_numpy()
     free = t["free"].to_numpy()[keep]
     npar_cat = len(np.unique(free[free > 0]))
