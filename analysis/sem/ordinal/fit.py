@@ -61,6 +61,8 @@ from analysis.sem.ordinal.objective import DWLSObjective
 from analysis.sem.ordinal.robust import (
     AdjustedTest,
     CatML,
+    GammaProducts,
+    baseline_traces,
     catml,
     robust_vcov,
     satorra_bentler,
@@ -318,15 +320,21 @@ class OrdinalTest:
     adjusted: AdjustedTest | None
 
 
-def step07_test(objective: DWLSObjective, theta: np.ndarray, df: int, test: str, e_inv: np.ndarray,
-                uls: bool) -> OrdinalTest:
+def step07_test(objective: DWLSObjective, theta: np.ndarray, df: int, test: str, e_inv: np.ndarray | None,
+                uls: bool, products: GammaProducts | None = None, baseline: bool = False) -> OrdinalTest:
+    """The test statistic and, unless ``test`` is ``"standard"``, its adjusted version (``baseline``:
+    the traces of the independence model in closed form, :func:`.robust.baseline_traces`)."""
     chisq = max(objective.ntotal * objective.value(theta), 0.0)
     pvalue = float(special.chdtrc(df, chisq)) if (df > 0 and not uls) else float("nan")
     adjusted = None
     if test != "standard":
-        deltas = [objective.jacobian(theta, g) for g in range(len(objective.groups))]
-        tr1, tr2 = ugamma_traces(e_inv, deltas, objective.wls_v, objective.groups, objective.weights,
-                                 second=test == "scaled.shifted")
+        second = test == "scaled.shifted"
+        if baseline:
+            tr1, tr2 = baseline_traces(objective.groups, objective.wls_v, products, second)
+        else:
+            deltas = [objective.jacobian(theta, g) for g in range(len(objective.groups))]
+            tr1, tr2 = ugamma_traces(e_inv, deltas, objective.wls_v, objective.groups, objective.weights,
+                                     second=second, products=products)
         adjusted = (scaled_shifted(chisq, df, tr1, tr2) if test == "scaled.shifted"
                     else satorra_bentler(chisq, df, tr1))
     return OrdinalTest(chisq, df, pvalue, adjusted)
@@ -569,7 +577,7 @@ def wls_weights(stats: Sequence[OrdinalGroupStats], estimator: str) -> list[np.n
         return [np.ones(st.nstat) for st in stats]
     out = []
     for st in stats:
-        d = st.nacov_diag()
+        d = st.nacov_diag
         if np.any(d <= 0) or not np.all(np.isfinite(d)):
             raise DataError("the asymptotic variance of a sample threshold or correlation is zero or not finite "
                             "(a category or pair without information); collapse sparse categories")
@@ -626,14 +634,14 @@ def fit_ordinal(parsed: ParsedModel, syntax: str, data: pd.DataFrame, *, estimat
     # steps 6-8: vcov, test, baseline
     vcov, e_inv = step06_vcov(objective, theta, options.se)
     uls = est_def.wls_weights == "identity"
-    test = step07_test(objective, theta, df, options.test, e_inv, uls)
+    products = GammaProducts(stats, weights)
+    test = step07_test(objective, theta, df, options.test, e_inv, uls, products)
     base_pt = independence_partable(pt.variables, ordinal, nth, ngroups)
     base_model = OrdinalModel(base_pt, stats, parameterization, ordinal)
     base_obj = DWLSObjective(base_model, stats, weights)
     base_theta, _ = step05_estimate(base_pt, base_model, base_obj, stats, max_iter)
     dfb = _ndat(stats) - base_pt.npar
-    _, base_einv = step06_vcov(base_obj, base_theta, "standard")
-    base_test = step07_test(base_obj, base_theta, dfb, options.test, base_einv, uls)
+    base_test = step07_test(base_obj, base_theta, dfb, options.test, None, uls, products, baseline=True)
     cat = None
     if test.adjusted is not None and all(st.ordinal.all() for st in stats):
         cat = _catml(objective, theta, pt, e_inv)

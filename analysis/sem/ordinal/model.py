@@ -133,6 +133,21 @@ class OrdinalModel:
             self.layouts.append(_GroupLayout(st.th_var, th_free, th_fixed, delta_free, delta_fixed, self.ord_mask,
                                              np.flatnonzero(~self.ord_mask), rows, cols))
 
+    @cached_property
+    def _pair_index(self) -> np.ndarray:
+        """Position of pair (r, c) (either order) in the off-diagonal vech; -1 on the diagonal."""
+        rows, cols = vech_offdiag(self.p)
+        out = np.full((self.p, self.p), -1)
+        out[rows, cols] = np.arange(len(rows))
+        out[cols, rows] = np.arange(len(rows))
+        return out
+
+    def _pair_triplets(self, r_idx, q_idx, vals, offset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """COO triplets of contributions ``vals[c, k]`` to pair ``(r_idx[k], c)`` of occurrence ``q_idx[k]``."""
+        pos = self._pair_index[r_idx[None, :], np.arange(self.p)[:, None]]
+        keep = (pos >= 0) & (vals != 0)
+        return pos[keep] + offset, np.broadcast_to(q_idx[None, :], vals.shape)[keep], vals[keep]
+
     # -- implied --------------------------------------------------------------------------
     def implied(self, theta: np.ndarray, g: int) -> OrdinalImplied:
         lay = self.layouts[g]
@@ -170,41 +185,51 @@ class OrdinalModel:
         imp = self.implied(theta, g) if imp is None else imp
         lay = self.layouts[g]
         ram_imp = imp.ram
-        U, V, M = self.ram.rank2_factors(g, ram_imp)
+        U, V, M = self.ram.rank2_factors(g, imp=ram_imp)
         inc = self.ram._incidence[g]
         p = self.p
+        q = U.shape[1]
         delta = imp.delta
         ord_entry = self.ord_mask[lay.th_var]
-        rows, cols = lay.rows, lay.cols
-        # occurrence-level derivatives (dense, occurrences as columns), then summed onto parameters
-        d_off = (U[rows] * V[cols] + V[rows] * U[cols]) * (delta[rows] * delta[cols])[:, None]
-        d_var = 2.0 * U[lay.num] * V[lay.num]
+        nth, nnum = len(lay.th_var), len(lay.num)
+        off = nth + nnum
+        # occurrence-level derivatives (occurrences as columns), summed onto parameters below
         d_mu = M[lay.th_var]
         d_th = -np.where(ord_entry, delta[lay.th_var], 1.0)[:, None] * d_mu
+        d_var = 2.0 * U[lay.num] * V[lay.num]
+        # correlations: d Sigma_rc = delta_r delta_c (U_r V_c + V_r U_c), gathered from the nonzeros of U
+        # (the term V_r U_c of pair (r, c) is U_c V_r, met at the nonzero U_c): no dense (pairs x q) array
+        r_idx, q_idx = np.nonzero(U)
+        vals = (U[r_idx, q_idx] * delta[r_idx])[None, :] * (V[:, q_idx] * delta[:, None])
+        trip = [self._pair_triplets(r_idx, q_idx, vals, off)]
         if self.parameterization == "theta":
             ordi = np.flatnonzero(self.ord_mask)
             s_diag = np.diag(ram_imp.sigma)
-            d_sdiag = 2.0 * U * V  # d Sigma*_jj per occurrence
-            d_delta = np.zeros((p, U.shape[1]))
-            d_delta[ordi] = -0.5 * s_diag[ordi, None] ** -1.5 * d_sdiag[ordi]
-            ss = ram_imp.sigma
-            d_off = d_off + (d_delta[rows] * delta[cols, None] + delta[rows, None] * d_delta[cols]) \
-                * ss[rows, cols][:, None]
+            d_delta = np.zeros((p, q))
+            d_delta[ordi] = -0.5 * s_diag[ordi, None] ** -1.5 * (2.0 * U[ordi] * V[ordi])
+            # (d delta_r delta_c + delta_r d delta_c) Sigma*_rc, from the nonzeros of d delta
+            r2, q2 = np.nonzero(d_delta)
+            vals2 = d_delta[r2, q2][None, :] * (delta[:, None] * ram_imp.sigma[:, r2])
+            trip.append(self._pair_triplets(r2, q2, vals2, off))
             d_th = d_th + np.where(ord_entry, imp.tau - ram_imp.mu[lay.th_var], 0.0)[:, None] * d_delta[lay.th_var]
-        occ = np.vstack([d_th, d_var, d_off])
-        ram_jac = sparse.csr_matrix(occ) @ (inc if sparse.issparse(inc) else sparse.csr_matrix(inc))
-        ram_jac = sparse.csr_matrix(ram_jac)
-        nstat = occ.shape[0]
+        top = sparse.csr_matrix(np.vstack([d_th, d_var]))
+        tr_r = np.concatenate([t[0] for t in trip])
+        tr_c = np.concatenate([t[1] for t in trip])
+        tr_v = np.concatenate([t[2] for t in trip])
+        nstat = off + len(lay.rows)
+        occ = sparse.coo_matrix((tr_v, (tr_r, tr_c)), shape=(nstat, q)).tocsr()
+        occ = occ + sparse.vstack([top, sparse.csr_matrix((len(lay.rows), q))]).tocsr()
+        ram_jac = sparse.csr_matrix(occ @ (inc if sparse.issparse(inc) else sparse.csr_matrix(inc)))
         # to the full parameter vector
         ram_jac = sparse.csr_matrix((ram_jac.data, self.ram_index[ram_jac.indices], ram_jac.indptr),
                                     shape=(nstat, self.npar))
+        rows, cols = lay.rows, lay.cols
         extra_r, extra_c, extra_v = [], [], []
         k_free = np.flatnonzero(lay.th_free >= 0)  # d th / d tau = delta
         extra_r += list(k_free)
         extra_c += list(lay.th_free[k_free])
         extra_v += list(delta[lay.th_var[k_free]])
         if self.parameterization == "delta":
-            nth, nnum = len(lay.th_var), len(lay.num)
             for j in np.flatnonzero(lay.delta_free >= 0):
                 c = lay.delta_free[j]
                 kk = np.flatnonzero(lay.th_var == j)

@@ -5,7 +5,8 @@ References: ``tests/results/lavaan/ordinal_3f_cfa_WLSMV_*`` (the shared set) and
 semTools 0.5-6): every estimator of the family (WLSMV, WLSM, ULSMV, DWLS, ULS), the theta
 parameterization, pairwise missing data, an SEM with regressions and defined indirect / total
 effects, two groups (configural, and equal thresholds and loadings in both parameterizations),
-mixed ordinal and continuous indicators, 5- and 7-category items.
+mixed ordinal and continuous indicators (complete, and pairwise with missing values), 5- and
+7-category items.
 
 Tolerances from the issue: ``est`` (thresholds, loadings, regressions, covariances) and ``std.all``
 within 1e-3 absolute, ``se`` within 1% relative, ``chisq.scaled`` within 0.5% relative, scaled and
@@ -55,6 +56,8 @@ CASES = {
     "ord_twogroup_equal_theta_WLSMV": (TWO, "ord_twogroup.csv", {"ordered": True, "group": "country",
                                                                  "group_equal": EQUAL, "parameterization": "theta"}),
     "ord_mixed_WLSMV": (MIXED, "ord_mixed.csv", {"ordered": ["o1", "o2", "o3", "o4", "o5"]}),
+    "ord_mixed_pairwise_WLSMV": (MIXED, "ord_mixed_missing10.csv", {"ordered": ["o1", "o2", "o3", "o4", "o5"],
+                                                                   "missing": "pairwise"}),
     "ord7_WLSMV": (SEVEN, "ord7.csv", {"ordered": True}),
 }
 #: measures with the issue's tolerances; the rest of fitMeasures() below

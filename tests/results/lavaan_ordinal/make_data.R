@@ -57,3 +57,9 @@ pop <- ' A =~ 0.8*a1 + 0.7*a2 + 0.6*a3 + 0.7*a4 + 0.6*a5
          C ~~ 0.4*D '
 y <- simulateData(pop, sample.nobs = 800, standardized = TRUE)
 write.csv(cut_all(y, c(-1.8, -1.1, -0.5, 0.1, 0.8, 1.5)), "ord7.csv", row.names = FALSE)
+
+# 6. the mixed data with 8% MCAR per column (pairwise: polyserial / Pearson correlations with missing values)
+set.seed(14006)
+mx <- read.csv("ord_mixed.csv")
+for (v in names(mx)) { idx <- sample(nrow(mx), 40); mx[idx, v] <- NA }
+write.csv(mx, "ord_mixed_missing10.csv", row.names = FALSE, na = "")

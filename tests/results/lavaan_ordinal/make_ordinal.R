@@ -69,3 +69,11 @@ r3 <- semTools::reliability(cfa(three, data = od, ordered = TRUE))
 write.csv(as.data.frame(r3), "ordinal_3f_reliability_semTools.csv")
 cat(R.version.string, "\nlavaan", as.character(packageVersion("lavaan")), "\nsemTools",
     as.character(packageVersion("semTools")), "\n", file = "VERSIONS.txt")
+# 8. mixed indicators with pairwise missing data; its sample statistics (WLS.obs) and NACOV (Gamma)
+mm <- read.csv("ord_mixed_missing10.csv")
+fmm <- cfa(mixed, data = mm, ordered = c("o1", "o2", "o3", "o4", "o5"), missing = "pairwise")
+out(fmm, "ord_mixed_pairwise_WLSMV")
+write.csv(data.frame(wls.obs = lavInspect(fmm, "wls.obs")), "ord_mixed_pairwise_wls_obs.csv", row.names = FALSE)
+write.csv(unname(lavInspect(fmm, "gamma")), "ord_mixed_pairwise_gamma.csv", row.names = FALSE)
+cat(R.version.string, "\nlavaan", as.character(packageVersion("lavaan")), "\nsemTools",
+    as.character(packageVersion("semTools")), "\n", file = "VERSIONS.txt")
