@@ -618,7 +618,14 @@ class FitResult:
                 pd.Series(imp.mu_all[p:], index=lv))
 
     def modindices(self, sort: bool = True, minimum: float = 0.0) -> pd.DataFrame:
-        """Modification indices (lavaan's ``modindices()``): lhs, op, rhs, group, mi, epc, sepc.lv, sepc.all, sepc.nox."""
+        """Modification indices (lavaan's ``modindices()``): lhs, op, rhs, group, mi, epc, sepc.lv, sepc.all, sepc.nox.
+
+        Not for ordinal (WLS-family) fits: :class:`OptionError`."""
+        if self.options.ordered:
+            raise OptionError(
+                "modification indices are not available for ordinal (WLSMV) fits in this package; lavaan's "
+                "modindices() for DWLS use the DWLS information, which is not implemented here. Inspect the "
+                "residual correlations, or fit the items as continuous (MLR) to screen for misfit")
         return modification_indices(self, sort=sort, minimum=minimum)
 
     def summary(self) -> str:

@@ -24,7 +24,13 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; fit imports this module
 
 
 def std_values(est: Estimation, theta: np.ndarray, observed_too: bool = True) -> np.ndarray:
-    """``std.all`` (``observed_too=True``) or ``std.lv`` of every parameter-table row at ``theta``."""
+    """``std.all`` (``observed_too=True``) or ``std.lv`` of every parameter-table row at ``theta``
+    (of an ordinal fit too: :func:`analysis.sem.ordinal.fit.standardized_values`)."""
+    from analysis.sem.ordinal.fit import OrdinalEstimation, standardized_values
+
+    if isinstance(est, OrdinalEstimation):
+        std_lv, std_all = standardized_values(est, est.model.row_values(theta), theta)
+        return std_all if observed_too else std_lv
     values = row_values(est, theta)
     names = est.model.groups[0].names
     latent = set(est.partable.variables.lv)

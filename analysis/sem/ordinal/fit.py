@@ -222,8 +222,8 @@ def step03_samplestats(prepared: PreparedData, codes: list[np.ndarray], ordinal:
         low = np.argwhere(np.tril(pairs < MIN_PAIR_CASES, -1))
         if len(low):
             i, j = low[0]
-            raise DataError(f"{where}: only {int(pairs[i, j])} case(s) answer both '{variables[i]}' and "
-                            f"'{variables[j]}' ({len(low)} pair(s) below {MIN_PAIR_CASES}); their correlation "
+            raise DataError(f"{where}: only {int(pairs[i, j])} case(s) answer both '{variables[j]}' and "
+                            f"'{variables[i]}' ({len(low)} pair(s) below {MIN_PAIR_CASES}); their correlation "
                             "cannot be estimated reliably - drop one of them, or use listwise deletion")
         st = ordinal_group_stats(c, x, ord_mask, nlev)
         eig, vec = np.linalg.eigh(st.cor)
@@ -235,7 +235,7 @@ def step03_samplestats(prepared: PreparedData, codes: list[np.ndarray], ordinal:
             problems.append(msg)
         big = np.argwhere(np.tril(np.abs(st.cor) > 0.99, -1))
         for i, j in big:
-            msg = f"{where}: the correlation of '{variables[i]}' and '{variables[j]}' is (nearly) 1 ({st.cor[i, j]:.3f})"
+            msg = f"{where}: the correlation of '{variables[j]}' and '{variables[i]}' is (nearly) 1 ({st.cor[i, j]:.3f})"
             warnings.warn(msg, SmeSurveyWarning, stacklevel=4)
             problems.append(msg)
         out.append(st)
