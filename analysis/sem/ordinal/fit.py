@@ -103,6 +103,7 @@ class OrdinalEstimation:
     theta: np.ndarray
     optim: OptimResult
     levels: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # category values per ordinal item
+    codes: tuple[np.ndarray, ...] = field(default=(), repr=False)  # per group: category codes 1..K (0 missing)
 
     @property
     def groups(self) -> tuple[OrdinalGroupStats, ...]:
@@ -628,7 +629,7 @@ def fit_ordinal(parsed: ParsedModel, syntax: str, data: pd.DataFrame, *, estimat
     weights = wls_weights(stats, estimator)
     objective = DWLSObjective(model, stats, weights)
     theta, optim = step05_estimate(pt, model, objective, stats, max_iter)
-    est = OrdinalEstimation(pt, model, tuple(stats), objective, theta, optim, levels)
+    est = OrdinalEstimation(pt, model, tuple(stats), objective, theta, optim, levels, tuple(codes))
     values = model.row_values(theta)
     problems += heywood_problems(pt.table, values, on_heywood, model.ordinal_residual_rows)
     # steps 6-8: vcov, test, baseline
