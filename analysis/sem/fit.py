@@ -766,9 +766,9 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
                           f"scaled test); got estimator={estimator!r}")
     syntax = model if isinstance(model, str) else ""
     parsed = parse_model(model) if isinstance(model, str) else model          # step 2
-    if any(s.op == "|" for s in parsed.statements):
-        raise OptionError("the model has thresholds ('|'), which only ordinal items have: name them with "
-                          "ordered=[...] (fitted by WLSMV), or remove the threshold lines")
+    if any(s.op in ("|", "~*~") for s in parsed.statements):
+        raise OptionError("the model has thresholds ('|') or scale factors ('~*~'), which only ordinal items have: "
+                          "name them with ordered=[...] (fitted by WLSMV), or remove those lines")
     roles = classify_variables(parsed.statements)
     aux = check_auxiliary(auxiliary, missing=missing, model_variables=roles.ov)
     if "prepared" not in shared:

@@ -399,13 +399,26 @@ def _apply_constraint(c, by_label, union, ustart, free, label) -> None:
 
 
 def _check_scales(t: pd.DataFrame, lv: list[str], std_lv: bool) -> None:
-    """Every latent variable needs a scale: a fixed loading or a fixed variance."""
+    """Every latent variable needs a scale: a fixed loading or a fixed variance - or, in a group,
+    a loading held equal to one of the same factor in a group where it has a scale (as in
+    metric-invariance models identified by fixing the variances in the first group only)."""
     lhs, op, rhs, grp = (t[c].to_numpy() for c in ("lhs", "op", "rhs", "group"))
-    fixed = t["free"].to_numpy() == 0
+    free = t["free"].to_numpy()
+    fixed = free == 0
     loading = op == "=~"
     marker = loading & fixed & (t["ustart"].to_numpy() != 0)
     fixed_var = (op == "~~") & (lhs == rhs) & fixed
     scaled = set(zip(grp[marker], lhs[marker])) | set(zip(grp[fixed_var], lhs[fixed_var]))
+    changed = True
+    while changed:  # equal loadings carry a scale from group to group
+        changed = False
+        for f in lv:
+            rows = loading & (lhs == f) & (free > 0)
+            carried = {fr for g, fr in zip(grp[rows], free[rows]) if (g, f) in scaled}
+            for g, fr in zip(grp[rows], free[rows]):
+                if (g, f) not in scaled and fr in carried:
+                    scaled.add((g, f))
+                    changed = True
     for g in dict.fromkeys(grp):
         for f in lv:
             if (g, f) not in scaled:

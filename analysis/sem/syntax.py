@@ -32,7 +32,6 @@ from smecore.errors import ModelSyntaxError
 VARIABLE_OPERATORS = ("=~", "~~", "~")
 UNSUPPORTED_OPERATORS = {
     "<~": "formative (composite) indicators ('<~') are not supported; model the composite with '=~' or as an observed score",
-    "~*~": "scale factors ('~*~') are not supported",
 }
 
 _NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
@@ -289,7 +288,7 @@ def parse_model(text: str) -> ParsedModel:
     ----------
     text : str
         Model in lavaan syntax (``=~``, ``~``, ``~~``, ``~ 1``, ``|`` (thresholds of an ordinal
-        item: ``u1 | t1 + a*t2``), ``:=``, ``==``;
+        item: ``u1 | t1 + a*t2``), ``~*~`` (its scale factor: ``u1 ~*~ c(1, NA)*u1``), ``:=``, ``==``;
         modifiers ``0.5*x``, ``NA*x``, ``a*x``, ``c(a, b)*x``, ``start(1)*x``,
         ``label("a")*x``, ``0.5?x``).
 
@@ -345,6 +344,9 @@ def parse_model(text: str) -> ParsedModel:
         for term in _split_top(rhs_text, "+"):
             name, modifier = _parse_term(term, where)
             for lhs in lhs_names:
+                if op == "~*~" and name != lhs:
+                    raise ModelSyntaxError(f"{where}: a scale factor is written 'item ~*~ item' (the same item on "
+                                           "both sides)")
                 if op == "|" and not re.fullmatch(r"t[1-9][0-9]*", name):
                     raise ModelSyntaxError(f"{where}: '{name}' is not a threshold; thresholds are named t1, t2, "
                                            "... in category order ('item | a*t1 + t2')")

@@ -155,8 +155,10 @@ def check_options(estimator: str, missing: str, parameterization: str, roles: Va
             f"observed exogenous covariates ({', '.join(roles.ov_x)}) in a model with ordinal items: lavaan then "
             "conditions on them (conditional.x, probit regressions of the items), which this package does not "
             "fit. Measure the covariate by a single-indicator factor (F =~ x), or fit with MLR")
-    if any(s.op == "~*~" for s in parsed.statements):  # pragma: no cover - the parser refuses ~*~
-        raise ModelSyntaxError("scale factors (~*~) are set by the parameterization, not in the syntax")
+    bad = [s.lhs for s in parsed.statements if s.op in ("|", "~*~") and s.lhs not in ordinal]
+    if bad:
+        raise ModelSyntaxError(f"thresholds or scale factors of '{bad[0]}', which is not an ordinal item; name it "
+                               "in ordered=")
 
 
 # -- step 2 -------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def test_option_errors(ordinal_data, kwargs, message):
 
 
 def test_thresholds_in_syntax_need_ordered(ordinal_data):
-    with pytest.raises(OptionError, match=r"thresholds \('\|'\), which only ordinal items have"):
+    with pytest.raises(OptionError, match=r"thresholds \('\|'\) or scale factors \('~\*~'\), which only ordinal"):
         fit(ORDINAL_MODEL + "o1 | t1 + t2 + t3 + t4\n", ordinal_data.astype(float))
 
 

@@ -77,3 +77,31 @@ write.csv(data.frame(wls.obs = lavInspect(fmm, "wls.obs")), "ord_mixed_pairwise_
 write.csv(unname(lavInspect(fmm, "gamma")), "ord_mixed_pairwise_gamma.csv", row.names = FALSE)
 cat(R.version.string, "\nlavaan", as.character(packageVersion("lavaan")), "\nsemTools",
     as.character(packageVersion("semTools")), "\n", file = "VERSIONS.txt")
+# 9. measurement invariance of ordinal items, thresholds first (semTools measEq.syntax, Wu & Estabrook 2016):
+#    configural, thresholds, thresholds + loadings, + intercepts; each compared with the level before
+#    by lavTestLRT (lavaan's default for WLSMV: Satorra 2000, scaled and shifted)
+levels <- list(configural = "", thresholds = "thresholds", metric = c("thresholds", "loadings"),
+               scalar = c("thresholds", "loadings", "intercepts"))
+inv <- list()
+fits <- list()
+for (lv in names(levels)) {
+  syn <- measEq.syntax(configural.model = two, data = tg, ordered = paste0("u", 1:8), parameterization = "delta",
+                       ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", group = "country",
+                       group.equal = levels[[lv]])
+  txt <- as.character(syn)
+  writeLines(txt, paste0("ord_twogroup_invariance_", lv, ".lav"))
+  f <- cfa(txt, data = tg, group = "country", ordered = paste0("u", 1:8))
+  fits[[lv]] <- f
+  fm <- fitMeasures(f, c("npar", "chisq", "df", "chisq.scaled", "pvalue.scaled", "cfi.scaled", "tli.scaled",
+                         "rmsea.scaled", "cfi.robust", "rmsea.robust", "srmr"))
+  inv[[lv]] <- data.frame(level = lv, as.list(setNames(as.numeric(fm), names(fm))), check.names = FALSE)
+}
+inv <- do.call(rbind, inv)
+inv$delta.chisq <- NA; inv$delta.df <- NA; inv$delta.pvalue <- NA
+for (k in 2:length(fits)) {
+  lrt <- lavTestLRT(fits[[k - 1]], fits[[k]])
+  inv$delta.chisq[k] <- lrt[2, "Chisq diff"]
+  inv$delta.df[k] <- lrt[2, "Df diff"]
+  inv$delta.pvalue[k] <- lrt[2, "Pr(>Chisq)"]
+}
+write.csv(inv, "ord_twogroup_invariance.csv", row.names = FALSE)
