@@ -114,7 +114,10 @@ WLS_MISSING = ("listwise", "pairwise")
 def get_estimator(name: str) -> Estimator:
     """The registered estimator called ``name``; :class:`OptionError` naming the choices otherwise."""
     if name not in ESTIMATORS:
-        raise OptionError(f"The 'estimator' parameter of fit must be one of {sorted(ESTIMATORS)}. Got {name!r}.")
+        ml = [k for k, v in ESTIMATORS.items() if v.family == "ml"]
+        wls = [k for k, v in ESTIMATORS.items() if v.family == "wls"]
+        raise OptionError(f"The 'estimator' parameter of fit must be one of {ml} (continuous items) or {wls} "
+                          f"(ordinal items, with ordered=). Got {name!r}.")
     return ESTIMATORS[name]
 
 

@@ -351,7 +351,7 @@ def _partial_keys(terms: Sequence[str], present: set[tuple[str, str, str]]) -> s
         if not isinstance(term, str):
             raise ModelSyntaxError(f"group_partial entries must be strings such as 'visual =~ x2'; got {term!r}")
         try:
-            parsed = parse_model(term)
+            parsed = parse_model(term, fragment=True)
         except ModelSyntaxError as exc:
             raise ModelSyntaxError(f"group_partial entry '{term}' cannot be read as lavaan syntax "
                                    f"('lhs op rhs', e.g. 'visual =~ x2' or 'x3 ~ 1'): {exc}") from None

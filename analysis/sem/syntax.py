@@ -281,7 +281,7 @@ def _parse_term(term: str, where: str) -> tuple[str, Modifier]:
 
 # --- public --------------------------------------------------------------------
 
-def parse_model(text: str) -> ParsedModel:
+def parse_model(text: str, *, fragment: bool = False) -> ParsedModel:
     """Parse a lavaan model string.
 
     Parameters
@@ -291,6 +291,9 @@ def parse_model(text: str) -> ParsedModel:
         item: ``u1 | t1 + a*t2``), ``~*~`` (its scale factor: ``u1 ~*~ c(1, NA)*u1``), ``:=``, ``==``;
         modifiers ``0.5*x``, ``NA*x``, ``a*x``, ``c(a, b)*x``, ``start(1)*x``,
         ``label("a")*x``, ``0.5?x``).
+
+    fragment : bool
+        Parse a part of a model (e.g. one parameter, ``"u1 | t2"``): no check that it has relations.
 
     Returns
     -------
@@ -366,8 +369,9 @@ def parse_model(text: str) -> ParsedModel:
                     merged[key] = Statement(old.lhs, old.op, old.rhs, old.modifier.merge(modifier), old.line)
                 else:
                     merged[key] = Statement(key[0], key[1], key[2], modifier, number)
-    if not merged:
-        raise ModelSyntaxError("the model has no relations (=~, ~ or ~~); only definitions or constraints were found")
+    if not fragment and not any(op in ("=~", "~", "~~", "~1") for _, op, _ in merged):
+        raise ModelSyntaxError("the model has no relations (=~, ~ or ~~); only definitions, constraints, thresholds "
+                               "or scale factors were found")
     return ParsedModel(_reorder_covariances(tuple(merged.values())), tuple(definitions), tuple(constraints))
 
 

@@ -40,7 +40,8 @@ def test_fit_takes_its_options_from_the_registry(hs_data, key, expected):
 
 
 def test_unknown_choices_name_the_registered_ones():
-    with pytest.raises(OptionError, match=r"\['DWLS', 'ML', 'MLR', 'ULS', 'ULSMV', 'WLSM', 'WLSMV'\]"):
+    with pytest.raises(OptionError, match=r"\['ML', 'MLR'\] \(continuous items\) or \['WLSMV', 'WLSM', 'ULSMV', "
+                                          r"'DWLS', 'ULS'\] \(ordinal items"):
         get_estimator("mlr2")
     with pytest.raises(OptionError, match="fiml"):
         objective_class("pairwise")
