@@ -28,6 +28,7 @@ from instrument.schema import (
     Questionnaire,
     ScalesFile,
 )
+from instrument.translations import undeclared
 from smecore.errors import DefinitionError
 
 DEFINITION_DIR = Path(__file__).resolve().parent / "definition"
@@ -184,6 +185,22 @@ def _cross_checks(scales_file, questionnaire, hyp_file, constructs, matrices, so
             if cid not in so.members:
                 problems.append(f"{sources[cid]}: second_order: '{c.second_order}' does not list '{cid}' "
                                 "among its members in questionnaire.yaml")
+    # languages: every text keyed by a declared language; conditions name profile questions and their answers
+    declared = [lang.code for lang in questionnaire.languages]
+    problems += [f"scales.yaml: {p}" for p in undeclared(scales_file, declared)]
+    problems += [f"{q}: {p}" for p in undeclared(questionnaire, declared)]
+    problems += [f"hypotheses.yaml: {p}" for p in undeclared(hyp_file, declared)]
+    for cid, c in list(constructs.items()) + list(matrices.items()):
+        problems += [f"{sources[cid]}: {p}" for p in undeclared(c, declared)]
+    profile = {p.id: p for p in questionnaire.profile}
+    conditions = [(f"{q}: profile ({p.id}): relevant", p.relevant) for p in questionnaire.profile] + \
+        [(f"{q}: modules ({m.id}): relevant", m.relevant) for m in questionnaire.modules]
+    for where, cond in conditions:
+        for var, value in (cond or {}).items():
+            if var not in profile:
+                problems.append(f"{where}: '{var}' is not a profile question (conditions name profile questions)")
+            elif profile[var].scale in scales and value not in {pt.value for pt in scales[profile[var].scale].points}:
+                problems.append(f"{where}: {value} is not an answer of '{var}' (scale '{profile[var].scale}')")
     # hypotheses name things that exist
     known = set(constructs) | set(matrices) | so_ids | {p.id for p in questionnaire.profile} | \
         {d.id for d in questionnaire.derived}

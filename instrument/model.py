@@ -75,6 +75,8 @@ class Section:
     title: dict[str, str]
     intro: dict[str, str]
     blocks: tuple[Block, ...]
+    relevant: dict[str, int] | None = None  # the module's condition (its variables carry it too)
+    closing: bool = False  # the closing section with the marker items (a second M0 section)
 
 
 def _paradata() -> tuple[Variable, Variable]:
@@ -117,15 +119,18 @@ class Instrument:
 
     @property
     def languages(self) -> tuple[str, ...]:
-        """Languages with text anywhere in the instrument (English first)."""
-        langs = {"en"}
-        for c in self.constructs.values():
-            langs |= set(c.name)
-            for it in c.items:
-                langs |= set(it.text)
-        for p in self.questionnaire.profile:
-            langs |= set(p.text)
-        return ("en", *sorted(langs - {"en"}))
+        """The languages the definition declares (``questionnaire.yaml: languages``), English (the source)
+        first. How completely each is translated: :func:`instrument.translations.coverage`."""
+        return tuple(lang.code for lang in self.questionnaire.languages)
+
+    def language(self, code: str):
+        """The declared :class:`~instrument.schema.Language` ``code``; an unknown code is an
+        :class:`~smecore.errors.OptionError` naming the declared ones."""
+        for lang in self.questionnaire.languages:
+            if lang.code == code:
+                return lang
+        raise OptionError(f"language '{code}' is not declared in the instrument (declared: "
+                          f"{', '.join(self.languages)}; questionnaire.yaml: languages)")
 
     # -- constructs ---------------------------------------------------------------------
     def constructs_in(self, module_id: str) -> list[Construct]:
@@ -155,27 +160,30 @@ class Instrument:
         return Variable(p.id, "profile", "M0", dict(p.text), scale=p.scale, type=p.type, min=lo, max=hi,
                         required=p.required, relevant=p.relevant)
 
-    def _item_variables(self, c: Construct) -> list[Variable]:
+    def _item_variables(self, c: Construct, relevant: dict[str, int] | None = None) -> list[Variable]:
         return [Variable(it.id, "likert", c.module, dict(it.text), construct=c.id, reverse=it.reverse,
-                         scale=c.scale) for it in c.items]
+                         scale=c.scale, relevant=relevant) for it in c.items]
 
-    def _matrix_variables(self, m: Matrix) -> list[Variable]:
+    def _matrix_variables(self, m: Matrix, relevant: dict[str, int] | None = None) -> list[Variable]:
         out = []
         for s in m.sources:
             for ct in m.contents:
                 text = {lang: f"{s.label.get(lang, s.label['en'])} - {ct.label.get(lang, ct.label['en'])}"
                         for lang in set(s.label) | set(ct.label)}
                 out.append(Variable(m.item_id(s.id, ct.id), "matrix", m.module, text, construct=m.id,
-                                    scale=m.scale))
+                                    scale=m.scale, relevant=relevant))
         return out
 
-    def _attention_variable(self, a: AttentionCheck, module: str) -> Variable:
-        return Variable(a.id, "attention", module, dict(a.text), scale=a.scale, expected=a.expected)
+    def _attention_variable(self, a: AttentionCheck, module: str, relevant: dict[str, int] | None = None) -> Variable:
+        return Variable(a.id, "attention", module, dict(a.text), scale=a.scale, expected=a.expected,
+                        relevant=relevant)
 
     def sections(self) -> list[Section]:
         """The questionnaire as fielded: M0 profile first, then each selected module, the marker last.
 
-        Attention checks close the first / last substantive module that is fielded.
+        Attention checks close the first / last substantive module that is fielded. A module's condition
+        (``relevant``) is its section's and every one of its variables' (an attention check placed in a
+        conditional module shares its condition).
         """
         q = self.questionnaire
         substantive = [m for m in self.module_ids if m != "M0"]
@@ -186,25 +194,27 @@ class Instrument:
         out.append(Section("M0", dict(m0.title), dict(m0.intro), profile_blocks))
         for i, mid in enumerate(substantive):
             mod = self.module(mid)
+            cond = dict(mod.relevant) if mod.relevant else None
             blocks = []
             for cid in mod.constructs:
                 if cid in self.matrices:
                     mx = self.matrices[cid]
                     blocks.append(Block("matrix", dict(mx.name), dict(mx.stem), mx.scale,
-                                        tuple(self._matrix_variables(mx)), mx.id))
+                                        tuple(self._matrix_variables(mx, cond)), mx.id))
                 elif cid != q.marker:
                     c = self.constructs[cid]
                     blocks.append(Block("grid", dict(c.name), dict(c.stem) if c.stem else None, c.scale,
-                                        tuple(self._item_variables(c)), c.id))
+                                        tuple(self._item_variables(c, cond)), c.id))
             for a in q.attention_checks:
                 if (a.position == "first" and i == 0) or (a.position == "last" and i == len(substantive) - 1
                                                           and len(substantive) > 1):
-                    blocks.append(Block("grid", {"en": "Check"}, None, a.scale, (self._attention_variable(a, mid),)))
-            out.append(Section(mid, dict(mod.title), dict(mod.intro), tuple(blocks)))
+                    blocks.append(Block("grid", {"en": "Check"}, None, a.scale,
+                                        (self._attention_variable(a, mid, cond),)))
+            out.append(Section(mid, dict(mod.title), dict(mod.intro), tuple(blocks), cond))
         if self.marker is not None:
             mk = self.marker
-            out.append(Section("M0", {"en": "Finally"}, {"en": "A few general statements to finish."},
-                               (Block("grid", dict(mk.name), None, mk.scale, tuple(self._item_variables(mk)), mk.id),)))
+            out.append(Section("M0", dict(q.closing.title), dict(q.closing.intro),
+                               (Block("grid", dict(mk.name), None, mk.scale, tuple(self._item_variables(mk)), mk.id),), closing=True))
         return out
 
     def variables(self, paradata: bool = True) -> list[Variable]:
@@ -370,7 +380,7 @@ class Instrument:
             text = sum(v.type == "text" for v in vs)
             fact = len(vs) - lik - text
             secs = lik * t.likert + fact * t.factual + text * t.text + t.module_intro
-            rows.append({"module": s.module if s.title.get("en") != "Finally" else "M0 (marker)",
+            rows.append({"module": "M0 (marker)" if s.closing else s.module,
                          "likert_items": lik, "factual_questions": fact, "text_questions": text, "seconds": secs})
         df = pd.DataFrame(rows)
         total = {"module": "total", "likert_items": int(df["likert_items"].sum()),

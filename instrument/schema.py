@@ -7,7 +7,9 @@ hypothesis constructs). Models are frozen: a loaded instrument cannot be
 changed by accident.
 
 Conventions: text fields are ``{language code: text}`` with English (``en``)
-required; variable names (item ids, profile ids) are lowercase
+required and every other code declared in ``questionnaire.yaml: languages``
+(checked across files by :mod:`instrument.load`; which respondent-facing
+strings each language still lacks is :mod:`instrument.translations`' job); variable names (item ids, profile ids) are lowercase
 ``[a-z][a-z0-9_]*`` of at most 26 characters (REDCap's limit, the strictest of
 the platforms we export to); construct ids are uppercase.
 """
@@ -48,6 +50,10 @@ def _variable(value: str) -> str:
     return value
 
 
+def _optional_text(value):
+    return None if value is None else _check_text(value)
+
+
 class ScalePoint(Frozen):
     value: int
     label: dict[str, str]
@@ -55,9 +61,16 @@ class ScalePoint(Frozen):
 
 
 class Scale(Frozen):
+    """A response scale. ``level``: the SPSS measurement level of its answers (ordered categories are
+    ``ordinal``, unordered ones ``nominal``); ``instruction``: what the respondent is asked to do with a grid
+    of statements on this scale when the construct has no stem of its own (respondent view)."""
+
     name: dict[str, str]
     points: list[ScalePoint] = Field(min_length=2)
+    level: Literal["ordinal", "nominal"] = "ordinal"
+    instruction: dict[str, str] | None = None
     check_name = field_validator("name")(_check_text)
+    check_instruction = field_validator("instruction")(_optional_text)
 
     @model_validator(mode="after")
     def _unique(self):
@@ -153,10 +166,15 @@ class Matrix(Frozen):
 
 
 class Module(Frozen):
+    """A module (one section, one page). ``relevant``: asked only when every named profile question has the
+    given answer (e.g. ``{firm_cluster_member: 1}``); platforms get it as group / field relevance, the
+    respondent view as a skip instruction."""
+
     id: Literal[MODULES]  # type: ignore[valid-type]
     title: dict[str, str]
     intro: dict[str, str]
     constructs: list[str] = []
+    relevant: dict[str, int] | None = None
     check_texts = field_validator("title", "intro")(_check_text)
 
 
@@ -215,6 +233,68 @@ class Timing(Frozen):
     introduction: float = Field(ge=0)
 
 
+LANGUAGE_STATUS = ("source", "draft", "reviewed", "final")
+
+
+class Language(Frozen):
+    """A language the questionnaire is written in. ``status``: ``source`` (English, the original),
+    ``draft`` (forward translation not yet reviewed: needs review and back-translation before fielding),
+    ``reviewed`` (back-translated and reconciled by the translation committee) or ``final`` (pretested).
+    ``name`` is the English name (XLSForm's ``label::Finnish (fi)``), ``native`` the name in the language."""
+
+    code: str
+    name: str
+    native: str
+    status: Literal[LANGUAGE_STATUS]  # type: ignore[valid-type]
+    translator: str = ""
+    note: str = ""
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v):
+        if not LANGUAGE_RE.match(v):
+            raise ValueError(f"language code '{v}' is not valid (use e.g. 'en', 'fi', 'pt-BR')")
+        return v
+
+
+ENGLISH = Language(code="en", name="English", native="English", status="source")
+
+
+def _en(s: str) -> dict[str, str]:
+    return {"en": s}
+
+
+class Closing(Frozen):
+    """The closing section that holds the marker items (title "Finally" unless the file says otherwise)."""
+
+    title: dict[str, str] = _en("Finally")
+    intro: dict[str, str] = _en("A few general statements to finish.")
+    check_texts = field_validator("title", "intro")(_check_text)
+
+
+#: The respondent view's own strings (English defaults); ``{name}`` placeholders are filled in when it is
+#: rendered and must appear unchanged in every translation.
+RESPONDENT_STRINGS: dict[str, str] = {
+    "section": "Section {number}",
+    "minutes": "Answering takes about {minutes} minutes.",
+    "grid_hint": "Please mark one answer in each row.",
+    "choice_hint": "Please mark one answer.",
+    "number_hint": "Please enter a whole number from {min} to {max}.",
+    "year_hint": "Please enter a year (four digits).",
+    "percent_hint": "Please enter a percentage from 0 to 100.",
+    "text_hint": "Please write your answer.",
+    "optional": "(optional)",
+    "goto_question": "go to question {number}",
+    "only_if_question": "Answer only if you answered \u201c{answer}\u201d to question {number}.",
+    "only_if_section": "Answer this section only if you answered \u201c{answer}\u201d to question {number}. "
+                       "Otherwise, please go to section {next}.",
+    "only_if_section_last": "Answer this section only if you answered \u201c{answer}\u201d to question "
+                            "{number}. Otherwise, please go to the end of the questionnaire.",
+    "end": "End of the questionnaire",
+    "page": "Page",
+}
+
+
 class Questionnaire(Frozen):
     id: str
     version: str
@@ -229,7 +309,34 @@ class Questionnaire(Frozen):
     second_order: list[SecondOrder] = []
     timing: Timing
     derived: list[Derived] = []
+    languages: list[Language] = [ENGLISH]
+    closing: Closing = Closing()
+    respondent: dict[str, dict[str, str]] = Field(default_factory=dict, validate_default=True)
     check_texts = field_validator("title", "introduction", "consent", "thanks")(_check_text)
+
+    @field_validator("respondent")
+    @classmethod
+    def _respondent(cls, v):
+        """The respondent view's strings: the English defaults of RESPONDENT_STRINGS, with their
+        translations (and any English rewording) from the file."""
+        unknown = sorted(set(v) - set(RESPONDENT_STRINGS))
+        if unknown:
+            raise ValueError(f"unknown respondent-view strings {unknown}; known: {', '.join(RESPONDENT_STRINGS)}")
+        out = {k: _en(d) for k, d in RESPONDENT_STRINGS.items()}
+        out.update({k: _check_text(t) for k, t in v.items()})
+        return out
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, v):
+        codes = [lang.code for lang in v]
+        if not v or codes[0] != "en" or v[0].status != "source":
+            raise ValueError("the first language must be English ('en') with status 'source': the source text")
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"duplicate language codes in {codes}")
+        if any(lang.status == "source" for lang in v[1:]):
+            raise ValueError("only English is the source; translations are 'draft', 'reviewed' or 'final'")
+        return v
 
 
 class Hypothesis(Frozen):

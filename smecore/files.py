@@ -56,6 +56,21 @@ def fix_sav_timestamp(path: str | Path) -> Path:
     return path
 
 
+def fix_dta_timestamp(path: str | Path) -> Path:
+    """Overwrite the ``<timestamp>`` of a Stata 117-119 header (``dd Mon yyyy hh:mm``) with a fixed value.
+
+    Hand-written because pyreadstat stamps the current time and has no option to set it; the header is XML-like
+    text, a length byte then 17 characters (Stata dta format specification, section 5.1)."""
+    path = Path(path)
+    data = bytearray(path.read_bytes())
+    tag = data.find(b"<timestamp>")
+    if tag < 0 or data[tag + 11] != 17:
+        raise ValueError(f"{path}: no 17-character <timestamp> in the Stata header")
+    data[tag + 12:tag + 29] = b"01 Jan 2026 00:00"
+    path.write_bytes(bytes(data))
+    return path
+
+
 def write_text(path: str | Path, content: str) -> Path:
     """Write UTF-8 text with Unix newlines (creating the folder if needed)."""
     path = Path(path)

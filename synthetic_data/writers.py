@@ -1,7 +1,8 @@
 """Write generated data as a plain file or in a survey platform's own export layout.
 
-* ``csv``, ``xlsx``, ``sav`` - one column per codebook variable (the SPSS file
-  carries variable labels, value labels and ``-99`` as user-missing);
+* ``csv``, ``xlsx``, ``sav``, ``dta`` - one column per codebook variable (the SPSS file carries
+  variable labels, value labels, measurement levels, integer formats and ``-99`` kept as the
+  user-missing "no answer" code; the Stata file the same with ``.a`` for "no answer");
 * ``qualtrics`` - a Qualtrics "Data & Analysis" CSV export: three header rows
   (export tags, question texts, ``{"ImportId": ...}``), Qualtrics' metadata
   columns (``StartDate`` ... ``UserLanguage``), then the questions;
@@ -33,12 +34,13 @@ import pyreadstat
 from openpyxl import Workbook
 
 from instrument import Instrument
+from instrument.export import statfiles
 from instrument.model import MISSING_CODE
 from instrument.platforms import limesurvey, qualtrics
 from instrument.platforms.base import ResponseMeta
 from smecore.csvsafe import xlsx_cells
 from smecore.errors import OptionError
-from smecore.files import fix_sav_timestamp, save_workbook, write_text
+from smecore.files import fix_dta_timestamp, fix_sav_timestamp, save_workbook, write_text
 from smecore.jsonio import dumps
 from synthetic_data.generate import GeneratedData
 
@@ -88,21 +90,23 @@ def write_xlsx(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
 
 
 def write_sav(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
+    """SPSS ``.sav`` in the codebook layout (:mod:`instrument.export.statfiles`): labels, value labels,
+    measurement levels, integer formats, and ``-99`` ("No answer", declared user-missing) in every numeric
+    question that was asked and left unanswered (a question not asked stays system-missing)."""
     frame = gen.data.copy()
-    labels, value_labels, missing = {}, {}, {}
-    for v in instrument.variables():
-        if v.name not in frame.columns:
-            continue
-        labels[v.name] = v.label()[:256]
-        if v.type != "text":
+    variables = [v for v in instrument.variables() if v.name in frame.columns]
+    widths = {v.name: int(frame[v.name].fillna("").astype(str).str.len().max() or 1)
+              for v in variables if v.type == "text"}
+    meta = statfiles.spss_meta(instrument, variables, text_widths=widths)
+    for v in variables:
+        if v.name in meta.numeric:
             frame[v.name] = frame[v.name].astype("float64")
-            vl = {float(k): lab for k, lab in instrument.value_labels(v).items()}
-            if vl:
-                vl[float(MISSING_CODE)] = "No answer"
-                value_labels[v.name] = vl
-            missing[v.name] = [MISSING_CODE]
-    pyreadstat.write_sav(frame, str(path), column_labels=labels, variable_value_labels=value_labels,
-                         missing_ranges=missing, file_label=f"synthetic {gen.sidecar['world']} seed {gen.sidecar['seed']}")
+            if v.name in meta.missing_ranges:
+                frame.loc[statfiles.no_answer_cells(frame, v), v.name] = float(MISSING_CODE)
+    pyreadstat.write_sav(frame, str(path), column_labels=meta.labels, variable_value_labels=meta.value_labels,
+                         missing_ranges=meta.missing_ranges, variable_measure=meta.measure,
+                         variable_format=meta.formats,
+                         file_label=f"synthetic {gen.sidecar['world']} seed {gen.sidecar['seed']}")
     return fix_sav_timestamp(path)
 
 
@@ -130,37 +134,26 @@ def write_redcap(gen: GeneratedData, instrument: Instrument, path: Path, labels:
     return redcap.write_responses(gen.data, response_meta(gen), instrument, path, labels=labels)
 
 
-def _fix_dta_timestamp(path: Path) -> Path:
-    """Overwrite the ``<timestamp>`` of a Stata 117-119 header (``dd Mon yyyy hh:mm``) with a fixed value.
-
-    Hand-written because pyreadstat stamps the current time and has no option to set it; the header is XML-like
-    text, a length byte then 17 characters (Stata dta format specification, section 5.1)."""
-    data = bytearray(path.read_bytes())
-    tag = data.find(b"<timestamp>")
-    if tag < 0 or data[tag + 11] != 17:
-        raise ValueError(f"{path}: no 17-character <timestamp> in the Stata header")
-    data[tag + 12:tag + 29] = b"01 Jan 2026 00:00"
-    path.write_bytes(bytes(data))
-    return path
-
-
 def write_dta(gen: GeneratedData, instrument: Instrument, path: Path) -> Path:
-    """Stata ``.dta`` in the codebook layout: variable labels, value labels (``-99`` labelled "No answer")."""
+    """Stata ``.dta`` in the codebook layout: variable labels, value labels, integer formats; a question asked
+    and left unanswered is Stata's extended missing value ``.a`` ("no answer"), one not asked ``.``."""
     frame = gen.data.copy()
-    labels, value_labels = {}, {}
-    for v in instrument.variables():
-        if v.name not in frame.columns:
-            continue
-        labels[v.name] = v.label()[:80]  # Stata's variable-label limit
-        if v.type != "text":
+    variables = [v for v in instrument.variables() if v.name in frame.columns]
+    widths = {v.name: int(frame[v.name].fillna("").astype(str).str.len().max() or 1)
+              for v in variables if v.type == "text"}
+    meta = statfiles.stata_meta(instrument, variables, text_widths=widths)
+    for v in variables:
+        if v.name in meta.numeric:
             frame[v.name] = frame[v.name].astype("float64")
-            vl = {int(k): lab for k, lab in instrument.value_labels(v).items()}
-            if vl:
-                vl[int(MISSING_CODE)] = "No answer"
-                value_labels[v.name] = vl
-    pyreadstat.write_dta(frame, str(path), column_labels=labels, variable_value_labels=value_labels,
+            if v.name in meta.missing_ranges:
+                column = frame[v.name].astype(object)
+                column[statfiles.no_answer_cells(frame, v)] = statfiles.STATA_NO_ANSWER
+                frame[v.name] = column
+    pyreadstat.write_dta(frame, str(path), column_labels=meta.labels,
+                         variable_value_labels=statfiles.stata_labels_for(meta, frame),
+                         missing_user_values=meta.missing_ranges, variable_format=meta.formats,
                          file_label=f"synthetic {gen.sidecar['world']} seed {gen.sidecar['seed']}"[:80])
-    return _fix_dta_timestamp(path)
+    return fix_dta_timestamp(path)
 
 
 WRITERS = {"csv": write_plain_csv, "xlsx": write_xlsx, "sav": write_sav, "qualtrics": write_qualtrics,

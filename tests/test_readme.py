@@ -399,11 +399,36 @@ def check_export(opt: dict, res: Outcome) -> None:
         assert "class" in path.read_text(encoding="utf-8").split("\n", 1)[0].split("\t")  # its TSV header
     elif fmt == "codebook":
         assert len(pd.read_csv(path)) == inst.counts()["codebook_variables"]
-        assert path.with_suffix(".md").is_file() and path.with_suffix(".sav").is_file()
+        assert all(path.with_suffix(s).is_file() for s in (".md", ".sav", ".dta"))
     elif fmt == "xlsform":
         assert path.read_bytes()[:2] == b"PK"
+        if opt.get("language") == "all":
+            from openpyxl import load_workbook
+
+            head = next(load_workbook(path)["survey"].iter_rows(values_only=True))
+            assert {f"label::{lang.name} ({lang.code})" for lang in inst.questionnaire.languages} <= set(head)
     elif fmt in ("html", "markdown"):
         assert "tk_1" in path.read_text(encoding="utf-8")
+    elif fmt == "respondent":
+        html = path.read_text(encoding="utf-8")
+        assert f'lang="{opt["language"]}"' in html and "tk_1" not in html and "go to" not in html  # fi text
+    elif fmt == "respondent-pdf":
+        for lang in opt["language"].split(","):
+            pdf = path if lang == opt["language"].split(",")[0] else path.with_name(f"{path.stem}_{lang}.pdf")
+            assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.with_suffix(".html").is_file()
+    elif fmt == "backtranslation":
+        from openpyxl import load_workbook
+
+        assert load_workbook(path).sheetnames == ["README", "fi (Finnish)", "sv (Swedish)", "de (German)"]
+
+
+def check_languages(opt: dict, res: Outcome) -> None:
+    """The README's string count is every language's, and each translation is a draft."""
+    from instrument.translations import coverage
+
+    cov = coverage(_instrument())
+    assert (cov["strings"] == readme_number(r"\((\d+) strings each\)")).all() and cov["complete"].all()
+    assert "draft" in res.out and "Finnish" in res.out
 
 
 def check_info(opt: dict, res: Outcome) -> None:
@@ -548,6 +573,7 @@ CHECKS = {
     "generate": check_generate,
     "instrument export": check_export,
     "instrument info": check_info,
+    "instrument languages": check_languages,
     "fit": check_fit,
     "ingest": check_ingest,
     "analyze": check_analyze,

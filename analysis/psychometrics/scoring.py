@@ -270,13 +270,8 @@ def score(data: pd.DataFrame, instrument: Instrument, survey_year: int | None = 
         for c in instrument.constructs_in(mid) + ([instrument.marker] if mid == "M0" and instrument.marker else []):
             if all(it.id in d.columns for it in c.items):
                 constructs[c.id] = [it.id for it in c.items]
-    numeric = {c: pd.to_numeric(d[c], errors="coerce").astype(float) for its in constructs.values() for c in its}
-    for c in instrument.constructs.values():
-        for it in c.items:
-            if it.reverse and it.id in numeric:
-                values = [p.value for p in instrument.scales[c.scale].points]
-                numeric[it.id] = min(values) + max(values) - numeric[it.id]
-    d = d.assign(**numeric)
+    items = [c for its in constructs.values() for c in its]
+    d = d.assign(**instrument.reverse_scored(d[items].apply(pd.to_numeric, errors="coerce").astype(float)))
     derived = {}
     if {"firm_export_ratio", "firm_markets"} <= set(d.columns):
         derived["DOI"] = (_z(pd.to_numeric(d["firm_export_ratio"], errors="coerce"))

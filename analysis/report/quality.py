@@ -157,13 +157,7 @@ def _sample(data: pd.DataFrame, n: int) -> pd.DataFrame:
 def _reverse_scored(data: pd.DataFrame, instrument: Instrument, items: list[str]) -> pd.DataFrame:
     """``items`` as numbers with reverse-keyed items reverse-scored (min + max - x), as
     :func:`analysis.psychometrics.scoring.score` does."""
-    frame = _numeric(data, items)
-    for c in instrument.constructs.values():
-        points = [p.value for p in instrument.scales[c.scale].points]
-        for it in c.items:
-            if it.reverse and it.id in frame.columns:
-                frame[it.id] = min(points) + max(points) - frame[it.id]
-    return frame
+    return instrument.reverse_scored(_numeric(data, items))
 
 
 # -- steps -------------------------------------------------------------------------------------

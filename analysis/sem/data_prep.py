@@ -259,7 +259,7 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
         labels = ("",)
         masks = [keep]
     else:
-        values = data[group].astype(str).to_numpy()
+        values = _labels(data[group])
         labels = tuple(dict.fromkeys(values[keep]))
         masks = [keep & (values == lab) for lab in labels]
     arrays, rows = [], []
@@ -310,6 +310,16 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
     log = pd.DataFrame(excluded, columns=["row", "reason"])
     notice = "; ".join(notices) + " (every excluded row is in the exclusion log, excluded.csv)" if notices else None
     return PreparedData(tuple(arrays), tuple(variables), labels, tuple(rows), log, clusters, notice, recoded)
+
+
+def _labels(column: pd.Series) -> np.ndarray:
+    """Group labels as text; whole numbers without ``.0`` (a country code 3 read as a float is "3", as lavaan
+    prints it), missing values as ``"nan"`` (such rows are dropped before)."""
+    if pd.api.types.is_float_dtype(column):
+        whole = column.dropna()
+        if len(whole) and (whole == np.round(whole)).all():
+            return np.array(["nan" if pd.isna(v) else str(int(v)) for v in column], dtype=object)
+    return column.astype(str).to_numpy()
 
 
 def _rows(n: int) -> str:

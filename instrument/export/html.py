@@ -34,9 +34,13 @@ def context(instrument: Instrument, lang: str = "en") -> dict:
         sections.append({"anchor": f"{s.module.lower()}-{len(sections)}", "title": text(s.title, lang),
                          "intro": text(s.intro, lang), "blocks": blocks})
     minutes = instrument.completion_time().iloc[-1]["minutes"]
+    language = instrument.language(lang)
+    translation = "" if language.status == "source" else (
+        f"{language.name} translation, status {language.status}"
+        + (" (needs review and back-translation before fielding)" if language.status == "draft" else ""))
     return {"lang": lang, "title": text(q.title, lang), "version": q.version, "introduction": text(q.introduction, lang),
             "consent": text(q.consent, lang), "thanks": text(q.thanks, lang), "sections": sections,
-            "minutes": minutes}
+            "minutes": minutes, "translation": translation}
 
 
 def render(instrument: Instrument, lang: str = "en") -> str:
@@ -45,6 +49,7 @@ def render(instrument: Instrument, lang: str = "en") -> str:
     return env.get_template("questionnaire.html.j2").render(**context(instrument, lang))
 
 
-def write(instrument: Instrument, path: Path) -> list[Path]:
-    write_text(path, render(instrument))
+def write(instrument: Instrument, path: Path, lang: str = "en") -> list[Path]:
+    """The researcher's preview in ``lang`` (construct headings and names stay English)."""
+    write_text(path, render(instrument, lang))
     return [path]

@@ -41,7 +41,8 @@ def _rule(instrument: Instrument, items: list[str]) -> str:
     return "; ".join(f"x -> {lo + hi} - x on the {lo}-{hi} scale" for lo, hi in dict.fromkeys(ranges))
 
 
-def write(instrument: Instrument, path: Path) -> list[Path]:
+def write(instrument: Instrument, path: Path, languages=("en",)) -> list[Path]:
+    """The measurement model (no respondent text: ``languages`` changes nothing)."""
     syntax = instrument.lavaan_syntax()
     write_text(path, header(instrument, syntax) + syntax)
     return [path]

@@ -20,7 +20,8 @@ def md(s: str) -> str:
 
 def render(instrument: Instrument, lang: str = "en") -> str:
     c = context(instrument, lang)
-    out = [f"# {md(c['title'])}", "", f"Version {c['version']}, about {c['minutes']} minutes.", "",
+    note = f" {md(c['translation'])}." if c["translation"] else ""
+    out = [f"# {md(c['title'])}", "", f"Version {c['version']}, about {c['minutes']} minutes.{note}", "",
            md(c["introduction"]), "", md(c["consent"]), ""]
     for s in c["sections"]:
         out += [f"## {md(s['title'])}", "", md(s["intro"]), ""]
@@ -47,6 +48,7 @@ def render(instrument: Instrument, lang: str = "en") -> str:
     return "\n".join(out)
 
 
-def write(instrument: Instrument, path: Path) -> list[Path]:
-    write_text(path, render(instrument))
+def write(instrument: Instrument, path: Path, lang: str = "en") -> list[Path]:
+    """The questionnaire as Markdown in ``lang``."""
+    write_text(path, render(instrument, lang))
     return [path]

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
-from instrument.export.common import language_name, text
+from instrument.export.common import text
 from instrument.platforms.base import META_COLUMNS, RawResponses, ResponseMeta
 from instrument.platforms.tables import Table
 from smecore.csvsafe import xlsx_cells
@@ -80,7 +80,7 @@ _TYPES = {"integer": "integer", "year": "integer", "percent": "integer", "text":
 def xlsform_group(section: Section) -> str:
     """XLSForm group of a questionnaire section (``g_m1``; the closing marker section ``g_m0_end``);
     KoboToolbox exports prefix column headers with it."""
-    return f"g_{section.module.lower()}" + ("_end" if section.title.get("en") == "Finally" else "")
+    return f"g_{section.module.lower()}" + ("_end" if section.closing else "")
 
 
 def kobo_column(section: Section, name: str, separator: str = "/") -> str:
@@ -96,19 +96,24 @@ def _columns(instrument: Instrument, separator: str = "/") -> dict[str, str]:
 
 # ---------------------------------------------------------------- questionnaire
 
-def _lang_cols(prefix: str, langs) -> list[str]:
-    return [f"{prefix}::{language_name(lang)} ({lang})" for lang in langs]
+def _language_label(instrument: Instrument, lang: str) -> str:
+    """XLSForm's language label: ``Finnish (fi)`` (the declared English name and the code)."""
+    return f"{instrument.language(lang).name} ({lang})"
 
 
-def _row(kind: str, name: str, labels: dict[str, str] | None, langs, **extra) -> dict:
+def _lang_cols(prefix: str, langs, instrument: Instrument) -> list[str]:
+    return [f"{prefix}::{_language_label(instrument, lang)}" for lang in langs]
+
+
+def _row(kind: str, name: str, labels: dict[str, str] | None, langs, instrument: Instrument, **extra) -> dict:
     row = {"type": kind, "name": name}
-    for lang, col in zip(langs, _lang_cols("label", langs)):
+    for lang, col in zip(langs, _lang_cols("label", langs, instrument)):
         row[col] = text(labels, lang) if labels else ""
     row.update(extra)
     return row
 
 
-def _question(v: Variable, langs) -> dict:
+def _question(v: Variable, langs, instrument: Instrument, section: Section) -> dict:
     extra: dict[str, str] = {}
     if v.scale:
         kind = f"select_one {v.scale}"
@@ -125,57 +130,66 @@ def _question(v: Variable, langs) -> dict:
         extra["constraint"] = " and ".join(parts)
         lo = "" if v.min is None else v.min
         hi = "" if v.max is None else v.max
-        for col in _lang_cols("constraint_message", langs):
-            extra[col] = f"{lo} - {hi}"
-    if v.relevant:
-        extra["relevant"] = " and ".join(f"${{{k}}} = {val}" for k, val in v.relevant.items())
+        hint = instrument.questionnaire.respondent["number_hint"]
+        for lang, col in zip(langs, _lang_cols("constraint_message", langs, instrument)):
+            extra[col] = text(hint, lang).format(min=lo, max=hi)
+    own = {k: val for k, val in (v.relevant or {}).items() if (section.relevant or {}).get(k) != val}
+    if own:
+        extra["relevant"] = _condition(own)
     extra["required"] = "yes" if (v.required and v.kind == "profile") else ""
-    return _row(kind, v.name, v.text, langs, **extra)
+    return _row(kind, v.name, v.text, langs, instrument, **extra)
 
 
-def write_questionnaire(instrument: Instrument, path: Path) -> list[Path]:
-    """Write the XLSForm workbook to ``path``; returns ``[path]``."""
-    langs = instrument.languages
+def _condition(cond: dict[str, int]) -> str:
+    return " and ".join(f"${{{k}}} = {val}" for k, val in cond.items())
+
+
+def write_questionnaire(instrument: Instrument, path: Path, languages=("en",)) -> list[Path]:
+    """Write the XLSForm workbook (every language of ``languages``, the first the default) to ``path``;
+    returns ``[path]``."""
+    langs = tuple(languages)
     q = instrument.questionnaire
     survey: list[dict] = [{"type": "start", "name": "start"}, {"type": "end", "name": "end"},
                           {"type": "today", "name": "today"},
                           {"type": "calculate", "name": "respondent_id", "calculation": "once(uuid())"},
-                          _row("note", "intro", q.introduction, langs),
-                          _row("note", "consent", q.consent, langs)]
+                          _row("note", "intro", q.introduction, langs, instrument),
+                          _row("note", "consent", q.consent, langs, instrument)]
     for section in instrument.sections():
         group = xlsform_group(section)
-        survey.append(_row("begin_group", group, section.title, langs))
-        survey.append(_row("note", f"{group}_intro", section.intro, langs))
+        extra = {"relevant": _condition(section.relevant)} if section.relevant else {}
+        survey.append(_row("begin_group", group, section.title, langs, instrument, **extra))
+        survey.append(_row("note", f"{group}_intro", section.intro, langs, instrument))
         for b in section.blocks:
             if b.stem and b.kind in ("grid", "matrix"):
-                survey.append(_row("note", f"stem_{b.construct.lower()}", b.stem, langs))
+                survey.append(_row("note", f"stem_{b.construct.lower()}", b.stem, langs, instrument))
             for v in b.variables:
-                survey.append(_question(v, langs))
+                survey.append(_question(v, langs, instrument, section))
         survey.append({"type": "end_group", "name": ""})
-    survey.append(_row("note", "thanks", q.thanks, langs))
+    survey.append(_row("note", "thanks", q.thanks, langs, instrument))
     choices = []
     for sid in sorted({v.scale for v in instrument.variables() if v.scale}):
         for p in instrument.scales[sid].points:
             row = {"list_name": sid, "name": str(p.value)}
-            for lang, col in zip(langs, _lang_cols("label", langs)):
+            for lang, col in zip(langs, _lang_cols("label", langs, instrument)):
                 row[col] = text(p.label, lang)
             choices.append(row)
     wb = Workbook()
     ws = wb.active
     ws.title = "survey"
-    cols = ["type", "name", *_lang_cols("label", langs), "required", "appearance", "constraint",
-            *_lang_cols("constraint_message", langs), "relevant", "calculation"]
+    cols = ["type", "name", *_lang_cols("label", langs, instrument), "required", "appearance", "constraint",
+            *_lang_cols("constraint_message", langs, instrument), "relevant", "calculation"]
     ws.append(cols)
     for r in survey:
         ws.append(xlsx_cells(ws, [r.get(c, "") for c in cols]))  # text such as "=..." stays text
     wc = wb.create_sheet("choices")
-    ccols = ["list_name", "name", *_lang_cols("label", langs)]
+    ccols = ["list_name", "name", *_lang_cols("label", langs, instrument)]
     wc.append(ccols)
     for r in choices:
         wc.append(xlsx_cells(wc, [r.get(c, "") for c in ccols]))
     wset = wb.create_sheet("settings")
     wset.append(["form_title", "form_id", "version", "default_language"])
-    wset.append(xlsx_cells(wset, [text(q.title), q.id, q.version.replace(".", "_"), f"{language_name('en')} (en)"]))
+    wset.append(xlsx_cells(wset, [text(q.title, langs[0]), q.id, q.version.replace(".", "_"),
+                                  _language_label(instrument, langs[0])]))
     save_workbook(wb, path)
     return [path]
 
@@ -280,15 +294,15 @@ def _header(table: Table) -> list[str]:
 
 
 def detect(table: Table) -> str | None:
-    """``"kobo: ..."`` text when the table's header row has KoboToolbox's ``_uuid`` and ``_submission_time``
+    """Detected-by text when the table's header row has KoboToolbox's ``_uuid`` and ``_submission_time``
     or ODK Central's ``SubmissionDate`` and ``meta-instanceID`` / ``KEY``; else ``None``."""
     if table.cells is None:
         return None
     head = set(_header(table))
     if {"_uuid", "_submission_time"} <= head:
-        return "kobo: KoboToolbox system columns _uuid and _submission_time in the header row"
+        return "KoboToolbox system columns _uuid and _submission_time in the header row"
     if "SubmissionDate" in head and ({"meta-instanceID", "KEY"} & head):
-        return "kobo: ODK Central columns SubmissionDate and meta-instanceID / KEY in the header row"
+        return "ODK Central columns SubmissionDate and meta-instanceID / KEY in the header row"
     return None
 
 
@@ -380,7 +394,7 @@ def read_responses(table: Table, instrument: Instrument) -> RawResponses:
                          "finished": np.full(len(body), np.nan)}, columns=list(META_COLUMNS))
     frame = pd.DataFrame(data, columns=list(data))
     return RawResponses(
-        format="kobo", detected_by=detect(table) or "kobo: chosen with --format",
+        format="kobo", detected_by=detect(table) or "chosen with --format",
         data=frame, source_row=source_row, meta=meta, unknown=tuple(unknown), identifiers=tuple(ident),
         identifying=pd.DataFrame(ident), missing_codes=(),
         details={"encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet, "header_rows": 1,

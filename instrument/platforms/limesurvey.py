@@ -120,12 +120,20 @@ def _answers(instrument: Instrument, v: Variable, lang: str) -> list[dict]:
              "text": text(p.label, lang), "language": lang} for p in instrument.scales[v.scale].points]
 
 
-def questionnaire_rows(instrument: Instrument) -> list[dict]:
+def _expression(cond: dict[str, int]) -> str:
+    """A condition as a LimeSurvey ExpressionScript (``.NAOK``: a skipped question counts as unanswered)."""
+    return " and ".join(f'{limesurvey_code(k)}.NAOK == "{val}"' for k, val in cond.items())
+
+
+def questionnaire_rows(instrument: Instrument, languages=("en",)) -> list[dict]:
     """All rows of the structure file, in order. Ids: groups 1.., questions and subquestions share one
-    running counter (each SQ its own id), the same in every language."""
+    running counter (each SQ its own id), the same in every language. ``languages``: the first is the
+    survey's base language (``S language``), the others its ``additional_languages``; every
+    translatable row (``SL``, ``G``, ``Q``, ``SQ``, ``A``) is written once per language, base first. A
+    module's condition is its group's relevance (the ``relevance`` column of its ``G`` rows)."""
     _check_codes(instrument)
     q = instrument.questionnaire
-    langs = instrument.languages
+    langs = tuple(languages)
     out: list[dict] = [{"class": "S", "name": "language", "text": langs[0]}]
     if len(langs) > 1:
         out.append({"class": "S", "name": "additional_languages", "text": " ".join(langs[1:])})
@@ -140,6 +148,7 @@ def questionnaire_rows(instrument: Instrument) -> list[dict]:
         qid = 0
         for gid, (_, section) in enumerate(pages(instrument), start=1):
             out.append({"id": gid, "class": "G", "name": text(section.title, lang), "text": text(section.intro, lang),
+                        "relevance": _expression(section.relevant) if section.relevant else "",
                         "language": lang})
             if gid == 1:  # the respondent id: a hidden short-text question, first in the first group
                 qid += 1
@@ -161,10 +170,9 @@ def questionnaire_rows(instrument: Instrument) -> list[dict]:
                     continue
                 for v in b.variables:
                     qid += 1
-                    relevance = "1"
-                    if v.relevant:
-                        relevance = " and ".join(f'{limesurvey_code(k)}.NAOK == "{val}"'
-                                                 for k, val in v.relevant.items())
+                    own = {k: val for k, val in (v.relevant or {}).items()
+                           if (section.relevant or {}).get(k) != val}
+                    relevance = _expression(own) if own else "1"
                     out.append({"id": qid, "class": "Q", "type/scale": _question_type(v),
                                 "name": limesurvey_code(v.name), "relevance": relevance, "text": v.label(lang),
                                 "language": lang,
@@ -179,12 +187,13 @@ def questionnaire_rows(instrument: Instrument) -> list[dict]:
     return out
 
 
-def write_questionnaire(instrument: Instrument, path: Path) -> list[Path]:
-    """Write the tab-separated structure (UTF-8) to ``path``; returns ``[path]``."""
+def write_questionnaire(instrument: Instrument, path: Path, languages=("en",)) -> list[Path]:
+    """Write the tab-separated structure (UTF-8; ``languages``: base first, then the additional ones)
+    to ``path``; returns ``[path]``."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(COLUMNS), delimiter="\t", lineterminator="\n", extrasaction="ignore")
     w.writeheader()
-    for r in questionnaire_rows(instrument):
+    for r in questionnaire_rows(instrument, languages):
         w.writerow({c: r.get(c, "") for c in COLUMNS})
     write_text(path, buf.getvalue())
     return [path]
@@ -300,7 +309,7 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
     details = {"header_rows": 1, "values": values, "timing_columns": timing, **page_details,
                "respondent_from": RESPONDENT_CODE if use_given else "id",
                "encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet}
-    return RawResponses(format=FORMAT, detected_by=detect(table) or "", data=data,
+    return RawResponses(format=FORMAT, detected_by=detect(table) or "chosen with --format", data=data,
                         source_row=np.arange(1, n + 1), meta=meta, unknown=unknown, identifiers=identifiers,
                         identifying=pd.DataFrame({c: col(c).to_numpy() for c in identifiers}),
                         missing_codes=(), details=details, pages=page_frame)

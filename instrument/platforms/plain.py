@@ -93,6 +93,6 @@ def read_responses(table: Table, instrument) -> RawResponses:
         details["sheet"] = table.sheet
     return RawResponses(format="xlsx" if table.kind == "xlsx" else (table.kind if table.kind in ("sav", "dta")
                                                                     else "csv"),
-                        detected_by=detect(table, instrument) or "", data=data,
+                        detected_by=detect(table, instrument) or "chosen with --format", data=data,
                         source_row=np.arange(1, n + 1), meta=meta, unknown=unknown, identifiers=identifiers,
                         identifying=body[list(identifiers)].copy(), details=details)

@@ -34,7 +34,12 @@ ids from :func:`~instrument.platforms.base.page_ids`), the reader takes the ``_P
 the page seconds when every page fielded has one (else ``details["page_timers_note"]``); the writer
 writes the four columns per page when page times are generated. The questionnaire export does not add
 the Timing questions: Qualtrics' Advanced Format TXT documentation lists no Timing question type, so
-they are added in the survey editor (one per block, export tag ``<page>_timer``).
+they are added in the survey editor (one per block, export tag ``<page>_timer``). Nor does the TXT
+carry display logic: the cluster module's condition (asked of cluster members only) is set in the
+survey flow, and Qualtrics records ``StartDate`` / ``EndDate`` / ``Duration (in seconds)`` itself.
+
+Languages: the TXT holds one language (the first of ``languages``); with more, a translation table
+``<stem>_translations.csv`` is written beside it (:func:`translation_rows`).
 """
 
 from __future__ import annotations
@@ -90,47 +95,107 @@ def timer_id(page: str) -> str:
 
 
 # -- questionnaire -----------------------------------------------------------------------------
-def _choices(instrument: Instrument, v: Variable, tag: str) -> list[str]:
+#: Qualtrics' language codes of the languages we translate into (its translation file's column heads).
+QUALTRICS_LANGUAGES = {"en": "EN", "fi": "FI", "sv": "SV", "de": "DE", "fr": "FR", "es": "ES", "it": "IT",
+                       "nl": "NL", "da": "DA", "no": "NO", "pt": "PT", "hi": "HI"}
+
+
+class _Phrases:
+    """Collects the translatable phrases of the TXT file in file order: ``(PhraseID, export tag,
+    {language: text})``; questions are numbered QID1, QID2, ... as they are written."""
+
+    def __init__(self):
+        self.rows: list[tuple[str, str, dict[str, str]]] = []
+        self.qid = 0
+
+    def question(self, tag: str, texts: dict[str, str]) -> None:
+        self.qid += 1
+        self.rows.append((f"QID{self.qid}_QuestionText", tag, texts))
+
+    def part(self, kind: str, k: int, tag: str, texts: dict[str, str]) -> None:
+        self.rows.append((f"QID{self.qid}_{kind}{k}", tag, texts))
+
+
+def _choices(instrument: Instrument, v: Variable, tag: str, lang: str, phrases: _Phrases) -> list[str]:
     lines = [f"[[Advanced{tag}s]]"]
-    for value, label in instrument.value_labels(v).items():
-        lines += [f"[[{tag}:{value}]]", label]
+    points = instrument.scales[v.scale].points
+    for p in points:
+        lines += [f"[[{tag}:{p.value}]]", text(p.label, lang)]
+        phrases.part(tag, p.value, v.name, dict(p.label))
     return lines
 
 
-def questionnaire_lines(instrument: Instrument) -> list[str]:
-    """Lines of the Advanced Format TXT file."""
+def _joined(*texts: dict[str, str] | None) -> dict[str, str]:
+    """Several texts as one phrase (blank line between), per language."""
+    langs = {k for t in texts if t for k in t}
+    return {lang: "\n\n".join(text(t, lang) for t in texts if t) for lang in langs}
+
+
+def questionnaire_lines(instrument: Instrument, lang: str = "en", phrases: _Phrases | None = None) -> list[str]:
+    """Lines of the Advanced Format TXT file, with the instrument's text in ``lang``; ``phrases`` (when
+    given) collects every translatable phrase in file order (:func:`translation_rows`)."""
+    phrases = phrases if phrases is not None else _Phrases()
     q = instrument.questionnaire
     out = ["[[AdvancedFormat]]", "", "[[Block:Introduction]]", "", "[[Question:Text]]", "[[ID:intro]]",
-           text(q.introduction), "", text(q.consent), ""]
+           text(q.introduction, lang), "", text(q.consent, lang), ""]
+    phrases.question("intro", _joined(q.introduction, q.consent))
     for _, section in pages(instrument):
         out += [f"[[Block:{section.module} {text(section.title)}]]", ""]
         for b in section.blocks:
-            stem = text(b.stem)
+            stem = text(b.stem, lang)
             if b.kind == "grid" and len(b.variables) > 1:
                 ids = [v.name for v in b.variables]
                 prefix = b.construct.lower()
                 if all(n == f"{prefix}_{k}" for k, n in enumerate(ids, start=1)):
-                    out += ["[[Question:Matrix:SingleAnswer]]", f"[[ID:{prefix}]]", stem or text(b.title),
+                    out += ["[[Question:Matrix:SingleAnswer]]", f"[[ID:{prefix}]]", stem or text(b.title, lang),
                             "[[AdvancedChoices]]"]
+                    phrases.question(prefix, dict(b.stem or b.title))
                     for k, v in enumerate(b.variables, start=1):
-                        out += [f"[[Choice:{k}]]", v.label()]
-                    out += _choices(instrument, b.variables[0], "Answer") + [""]
+                        out += [f"[[Choice:{k}]]", v.label(lang)]
+                        phrases.part("Choice", k, v.name, dict(v.text))
+                    out += _choices(instrument, b.variables[0], "Answer", lang, phrases) + [""]
                     continue
             if stem:
                 out += ["[[Question:Text]]", f"[[ID:stem_{b.construct.lower()}]]", stem, ""]
+                phrases.question(f"stem_{b.construct.lower()}", dict(b.stem))
             for v in b.variables:
                 if v.scale:
-                    out += ["[[Question:MC:SingleAnswer:Vertical]]", f"[[ID:{v.name}]]", v.label()]
-                    out += _choices(instrument, v, "Choice") + [""]
+                    out += ["[[Question:MC:SingleAnswer:Vertical]]", f"[[ID:{v.name}]]", v.label(lang)]
+                    phrases.question(v.name, dict(v.text))
+                    out += _choices(instrument, v, "Choice", lang, phrases) + [""]
                 else:
-                    out += ["[[Question:TE:SingleLine]]", f"[[ID:{v.name}]]", v.label(), ""]
+                    out += ["[[Question:TE:SingleLine]]", f"[[ID:{v.name}]]", v.label(lang), ""]
+                    phrases.question(v.name, dict(v.text))
     return out
 
 
-def write_questionnaire(instrument: Instrument, path: Path) -> list[Path]:
-    """Write the Advanced Format TXT questionnaire to ``path``; returns ``[path]``."""
-    write_text(path, "\n".join(questionnaire_lines(instrument)) + "\n")
-    return [path]
+def translation_rows(instrument: Instrument, languages) -> list[list[str]]:
+    """The translation table of the TXT file: a header ``PhraseID, ExportTag, <EN>, <FI>, ...`` (Qualtrics'
+    language codes, the base language first) and one row per translatable phrase, in file order.
+
+    Qualtrics' Advanced Format TXT holds one language; translations are uploaded separately (Translate
+    survey > Upload translations) in Qualtrics' own translation file, whose rows are keyed by the
+    survey's QIDs (``QID3_QuestionText``, ``QID3_Choice2``, ``QID3_Answer5``). The PhraseIDs here assume
+    that Qualtrics numbers the imported questions QID1, QID2, ... in file order; download the survey's
+    translation file after importing the TXT, check that its PhraseIDs and source texts agree with these
+    (``ExportTag`` names the question), and paste the language columns into it.
+    """
+    phrases = _Phrases()
+    questionnaire_lines(instrument, languages[0], phrases)
+    head = ["PhraseID", "ExportTag", *(QUALTRICS_LANGUAGES.get(lang.split("-")[0], lang.upper()) for lang in languages)]
+    return [head] + [[pid, tag, *(text(texts, lang) for lang in languages)] for pid, tag, texts in phrases.rows]
+
+
+def write_questionnaire(instrument: Instrument, path: Path, languages=("en",)) -> list[Path]:
+    """Write the Advanced Format TXT questionnaire in the first of ``languages`` to ``path``; with more
+    than one language, also ``<stem>_translations.csv`` (:func:`translation_rows`). Returns the paths."""
+    languages = tuple(languages)
+    out = [write_text(path, "\n".join(questionnaire_lines(instrument, languages[0])) + "\n")]
+    if len(languages) > 1:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(translation_rows(instrument, languages))
+        out.append(write_text(path.with_name(f"{path.stem}_translations.csv"), buf.getvalue()))
+    return out
 
 
 # -- responses: writing --------------------------------------------------------------------------
@@ -340,7 +405,7 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
     details = {"header_rows": n_header, "values": values, "import_id_row": import_ids is not None, **page_details,
                "respondent_from": "ExternalReference" if use_ext else "ResponseId",
                "encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet}
-    return RawResponses(format=FORMAT, detected_by=detect(table) or "", data=data,
+    return RawResponses(format=FORMAT, detected_by=detect(table) or "chosen with --format", data=data,
                         source_row=np.arange(1, n + 1), meta=meta, unknown=unknown, identifiers=identifiers,
                         identifying=pd.DataFrame({c: col(c).to_numpy() for c in identifiers}),
                         missing_codes=("-99",), details=details, pages=page_frame)

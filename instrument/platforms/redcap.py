@@ -3,7 +3,12 @@
 Data dictionary (:func:`write_questionnaire`, CSV, "Upload data dictionary"): one row per field with
 REDCap's 18 columns. The first field is the record id (``respondent_id``); each module is a form
 (:func:`form_name`); Likert items are ``radio`` fields grouped by ``Matrix Group Name``; numbers are
-``text`` fields with ``integer`` validation and min/max; branching logic uses ``[field] = 'value'``.
+``text`` fields with ``integer`` validation and min/max; branching logic uses ``[field] = 'value'`` (a
+module's condition, e.g. the cluster module for cluster members, is on each of its fields: the
+dictionary has no form-level logic). The dictionary holds one language: ``export --language en,fi``
+writes one per language (one project per language, the same field and form names, so that their
+records merge; REDCap's Multi-Language Management keeps translations in files of its own, not in the
+dictionary).
 Field names are the variable names (lower case, digits, ``_``, <= 26 characters - the schema enforces it),
 so the records export's headers are the codebook names with no mapping table.
 
@@ -52,11 +57,13 @@ TEXT_COLUMNS = ("Field Label", "Section Header", "Field Note")
 
 
 def form_name(section) -> str:
-    words = "marker" if section.title.get("en") == "Finally" else "_".join(text(section.title).lower().split()[:3])
+    words = "marker" if section.closing else "_".join(text(section.title).lower().split()[:3])
     return "".join(ch for ch in f"{section.module.lower()}_{words}" if ch.isalnum() or ch == "_")
 
 
-def rows(instrument: Instrument) -> list[dict]:
+def rows(instrument: Instrument, lang: str = "en") -> list[dict]:
+    """The dictionary's rows with the instrument's text in ``lang`` (REDCap's data dictionary holds one
+    language: a project per language, with the same field names, so that their records merge)."""
     sections = instrument.sections()
     out = [{"Variable / Field Name": "respondent_id", "Form Name": form_name(sections[0]), "Field Type": "text",
             "Field Label": "Respondent identifier", "Identifier?": "y"},
@@ -65,20 +72,20 @@ def rows(instrument: Instrument) -> list[dict]:
             "Field Annotation": "@NOW @HIDDEN @READONLY"}]
     for section in sections:
         form = form_name(section)
-        header = text(section.intro)
+        header = text(section.intro, lang)
         for b in section.blocks:
             matrix = b.construct.lower() if b.kind in ("grid", "matrix") and len(b.variables) > 1 else ""
-            section_header = " ".join(x for x in (header, text(b.stem)) if x)
+            section_header = " ".join(x for x in (header, text(b.stem, lang)) if x)
             header = ""
             for v in b.variables:
-                row = {"Variable / Field Name": v.name, "Form Name": form, "Field Label": v.label(),
+                row = {"Variable / Field Name": v.name, "Form Name": form, "Field Label": v.label(lang),
                        "Section Header": section_header, "Matrix Group Name": matrix,
                        "Required Field?": "y" if (v.required and v.kind == "profile") else ""}
                 section_header = ""
                 if v.scale:
                     row["Field Type"] = "radio"
                     row["Choices, Calculations, OR Slider Labels"] = " | ".join(
-                        f"{k}, {lab}" for k, lab in instrument.value_labels(v).items())
+                        f"{k}, {lab}" for k, lab in instrument.value_labels(v, lang).items())
                 elif v.type == "text":
                     row["Field Type"] = "text"
                 else:
@@ -93,12 +100,12 @@ def rows(instrument: Instrument) -> list[dict]:
     return out
 
 
-def write_questionnaire(instrument: Instrument, path: Path) -> list[Path]:
-    """Write the data dictionary CSV to ``path``; returns ``[path]``."""
+def write_questionnaire(instrument: Instrument, path: Path, lang: str = "en") -> list[Path]:
+    """Write the data dictionary CSV (text in ``lang``) to ``path``; returns ``[path]``."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
     w.writeheader()
-    for r in rows(instrument):
+    for r in rows(instrument, lang):
         # the researcher's text (labels, section headers) starting with '=' or '+' is neutralised (OWASP CSV
         # rule); REDCap's syntax cells are left as they are (action tags such as @NOW start with '@')
         w.writerow({c: escape(r.get(c, "")) if c in TEXT_COLUMNS else r.get(c, "") for c in COLUMNS})
@@ -149,7 +156,7 @@ def write_responses(data: pd.DataFrame, meta: ResponseMeta, instrument: Instrume
 
 
 def detect(table: Table) -> str | None:
-    """``"redcap: ..."`` when the header has ``<form>_complete`` columns and ``redcap_survey_identifier`` or
+    """Detected-by text when the header has ``<form>_complete`` columns and ``redcap_survey_identifier`` or
     ``redcap_event_name`` or ``<form>_timestamp``; else ``None``."""
     if table.cells is None:
         return None
@@ -157,7 +164,7 @@ def detect(table: Table) -> str | None:
     complete = [h for h in head if h.endswith("_complete")]
     if complete and ({"redcap_survey_identifier", "redcap_event_name"} & set(head)
                      or any(h[:-9] + "_timestamp" in head for h in complete)):
-        return f"redcap: records export columns {complete[0]} and redcap_survey_identifier / _timestamp"
+        return f"records export columns {complete[0]} and redcap_survey_identifier / _timestamp"
     return None
 
 
@@ -204,7 +211,7 @@ def read_responses(table: Table, instrument: Instrument) -> RawResponses:
     ident = ("redcap_survey_identifier",) if "redcap_survey_identifier" in heads else ()
     frame = pd.DataFrame(data)
     values = "labels" if any(body[h].isin(list(COMPLETE_LABELS.values())).any() for h in completes) else "codes"
-    return RawResponses(format="redcap", detected_by=detect(table) or "redcap: chosen with --format", data=frame,
+    return RawResponses(format="redcap", detected_by=detect(table) or "chosen with --format", data=frame,
                         source_row=source_row, meta=meta, unknown=tuple(unknown), identifiers=ident,
                         identifying=body[list(ident)].copy(), missing_codes=(),
                         details={"encoding": table.encoding, "delimiter": table.delimiter, "header_rows": 1,

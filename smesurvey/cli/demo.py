@@ -10,29 +10,46 @@ import typer
 
 from smesurvey.cli import app
 
+#: Languages of the demo's respondent questionnaire (English, the source, and one translation).
+DEMO_LANGUAGES = ("en", "fi")
+
 
 def step_instrument(out: Path) -> list[Path]:
-    """Questionnaire preview, codebook and every platform export into ``out/instrument``."""
+    """Questionnaire previews, codebook and every platform export (English) into ``out/instrument``; the
+    respondent questionnaire in English and Finnish (HTML, and PDF when Chromium is installed); the
+    back-translation sheet of every translation."""
     from instrument import load_instrument
     from instrument.export import FORMATS, default_filename, export
+    from instrument.export.respondent import find_chromium
+    from smecore.errors import OptionError
 
     inst = load_instrument()
     written = []
     for fmt in FORMATS:
-        written += export(inst, fmt, out / "instrument" / default_filename(fmt))
-    return written
+        if fmt == "respondent-pdf":
+            try:
+                find_chromium()
+            except OptionError as exc:
+                typer.echo(f"warning: respondent PDF skipped: {exc}", err=True)
+                continue
+        languages = DEMO_LANGUAGES if fmt in ("respondent", "respondent-pdf") else ("en",)
+        written += export(inst, fmt, out / "instrument" / default_filename(fmt), languages=languages)
+    return list(dict.fromkeys(written))
 
 
 DEMO_WORLD, DEMO_N, DEMO_SEED = "theory", 600, 20261123
 
 
 def step_generate(out: Path) -> list[Path]:
-    """Theory-world synthetic data (N = 600, fixed seed): CSV + sidecar into ``out/data``."""
+    """Theory-world synthetic data (N = 600, fixed seed) into ``out/data``: CSV (the analysis reads it), and
+    the same data as SPSS ``.sav`` and Stata ``.dta`` beside it; each with its sidecar."""
     from synthetic_data.generate import generate
     from synthetic_data.writers import write_data
 
     gen = generate(world=DEMO_WORLD, n=DEMO_N, seed=DEMO_SEED)
-    return write_data(gen, demo_data_file(out))
+    csv_file = demo_data_file(out)
+    return [*write_data(gen, csv_file), *write_data(gen, csv_file.with_suffix(".sav")),
+            *write_data(gen, csv_file.with_suffix(".dta"))]
 
 
 def demo_data_file(out: Path) -> Path:

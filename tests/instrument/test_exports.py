@@ -59,7 +59,7 @@ def test_module_selection_keeps_profile_and_drops_others(inst, tmp_path):
 
 
 def test_codebook_lists_every_variable_once(inst, tmp_path, item_ids):
-    csv_path, md_path, sav_path = export(inst, "codebook", tmp_path / "codebook.csv")
+    csv_path, md_path, sav_path, dta_path = export(inst, "codebook", tmp_path / "codebook.csv")
     cb = pd.read_csv(csv_path, keep_default_na=False)
     assert list(cb.columns) == ["variable", "label", "construct", "module", "reverse", "scale", "values", "missing"]
     assert cb["variable"].is_unique
@@ -74,6 +74,18 @@ def test_codebook_lists_every_variable_once(inst, tmp_path, item_ids):
     assert meta.column_names_to_labels["firm_tech"].startswith("How would you describe")
     assert meta.variable_value_labels["firm_tech"][3.0] == "High technology"
     assert meta.missing_ranges["tk_1"] == [{"lo": -99.0, "hi": -99.0}]
+    # measurement levels from the scales' level; integer formats for codes and counts
+    levels = meta.variable_measure
+    assert (levels["tk_1"], levels["attn_1"], levels["firm_tech"], levels["firm_sector"], levels["firm_cluster_member"],
+            levels["firm_employees"], levels["firm_export_ratio"], levels["firm_cluster_org"]) == \
+        ("ordinal", "ordinal", "ordinal", "nominal", "nominal", "scale", "scale", "nominal")
+    formats = meta.original_variable_types
+    assert (formats["tk_1"], formats["firm_founded"], formats["firm_employees"]) == ("F3.0", "F4.0", "F3.0")
+    assert formats["firm_cluster_org"].startswith("A")
+    dta, dmeta = pyreadstat.read_dta(str(dta_path))
+    assert list(dta.columns) == list(cb["variable"]) and len(dta) == 0
+    assert dmeta.variable_value_labels["firm_tech"][3] == "High technology"
+    assert dmeta.original_variable_types["tk_1"] == "%4.0f"
 
 
 def test_lavaan_syntax_parses_in_semopy(inst, tmp_path):

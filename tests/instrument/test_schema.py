@@ -81,8 +81,36 @@ def test_bad_yaml_is_reported_with_file(tiny):
 
 
 def test_translations_need_no_code_change(tiny):
+    tiny.questionnaire["languages"] = [{"code": "en", "name": "English", "native": "English", "status": "source"},
+                                       {"code": "fi", "name": "Finnish", "native": "Suomi", "status": "draft"}]
     tiny.constructs["aa"]["items"][0]["text"]["fi"] = "Ensimmäinen väite"
     inst = load_instrument(tiny.write())
     assert inst.languages == ("en", "fi")
     assert inst.variable("aa_1").label("fi") == "Ensimmäinen väite"
-    assert inst.variable("aa_2").label("fi") == "AA item 2"  # falls back to English
+    assert inst.variable("aa_2").label("fi") == "AA item 2"  # falls back to English (coverage reports it)
+
+
+def test_text_in_an_undeclared_language(tiny):
+    tiny.constructs["aa"]["items"][0]["text"]["fr"] = "Premier"
+    tiny.scales["scales"]["agree"]["points"][0]["label"]["xx"] = "?"
+    found = problems(tiny)
+    assert any("constructs/aa.yaml: items.0.text: language 'fr' is not declared" in p for p in found)
+    assert any(p.startswith("scales.yaml: scales.agree.points.0.label: language 'xx'") for p in found)
+
+
+def test_languages_start_with_english_source(tiny):
+    tiny.questionnaire["languages"] = [{"code": "fi", "name": "Finnish", "native": "Suomi", "status": "draft"}]
+    assert any("languages: the first language must be English" in p for p in problems(tiny))
+    tiny.questionnaire["languages"] = [{"code": "en", "name": "English", "native": "English", "status": "source"},
+                                       {"code": "fi", "name": "Finnish", "native": "Suomi", "status": "done"}]
+    assert any("languages.1.status" in p for p in problems(tiny))
+
+
+def test_unknown_respondent_string_and_bad_condition(tiny):
+    tiny.questionnaire["respondent"] = {"sektion": {"en": "Section {number}"}}
+    tiny.questionnaire["modules"][1]["relevant"] = {"firm_size": 3}
+    found = problems(tiny)
+    assert any("respondent: unknown respondent-view strings ['sektion']" in p for p in found)
+    tiny.questionnaire["respondent"] = {}
+    tiny.questionnaire["modules"][1]["relevant"] = {"firm_sizes": 1}
+    assert any("modules (M1): relevant: 'firm_sizes' is not a profile question" in p for p in problems(tiny))

@@ -104,3 +104,12 @@ def test_fiml_with_collinear_columns_names_the_problem():
 def test_fiml_needs_more_rows_than_variables(data):
     with pytest.raises(DataError, match=r"only 3 usable row\(s\) .* for 3 variables; FIML needs more rows"):
         prepare_data(data.iloc[:3], ["a", "b", "c"], missing="fiml")
+
+
+def test_numeric_group_codes_are_labelled_as_written(data):
+    """A country code read as a float (3.0, because the file's column has gaps) is group "3", as lavaan
+    labels it, not "3.0"."""
+    d = data.assign(g=np.where(np.arange(len(data)) % 2, 3.0, 1.0))
+    d.loc[d.index[0], "g"] = np.nan
+    prepared = prepare_data(d, ["a", "b", "c"], group="g")
+    assert prepared.group_labels == ("3", "1")

@@ -18,7 +18,7 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "platforms" / "kobo"
 
 def test_kobotoolbox_semicolon_export_maps_groups_meta_and_identifiers(inst):
     table = read_table(DATA / "kobo_semicolon.csv")
-    assert kobo.detect(table).startswith("kobo: KoboToolbox")
+    assert kobo.detect(table).startswith("KoboToolbox")
     raw = kobo.read_responses(table, inst)
     assert list(raw.data.columns) == ["firm_size", "aa_1", "aa_2"]
     assert raw.data["aa_1"].tolist() == ["3", "Yes"]
@@ -32,7 +32,7 @@ def test_kobotoolbox_semicolon_export_maps_groups_meta_and_identifiers(inst):
 
 def test_odk_central_export_dash_groups(inst):
     table = read_table(DATA / "odk_central.csv")
-    assert kobo.detect(table).startswith("kobo: ODK Central")
+    assert kobo.detect(table).startswith("ODK Central")
     raw = kobo.read_responses(table, inst)
     assert raw.data["firm_size"].tolist() == ["4"]
     assert raw.meta["respondent"][0].startswith("uuid:0b1c2d3e")
@@ -112,7 +112,7 @@ def test_export_variants_are_laid_out_as_the_platforms_write_them(inst, tmp_path
     assert question in heads and heads[-1] == last
     if options.get("layout") == "odk_central":
         assert heads[heads.index("meta-instanceID"):] == [kobo.ODK_CENTRAL_META[1], *kobo.ODK_CENTRAL_META[3:]]  # no instanceName in our form
-        assert kobo.detect(read_table(path)).startswith("kobo: ODK Central")
+        assert kobo.detect(read_table(path)).startswith("ODK Central")
     else:
         assert heads[-len(kobo.KOBO_META):] == list(kobo.KOBO_META)
     raw = kobo.read_responses(read_table(path), inst)

@@ -150,7 +150,7 @@ def test_importer_emulation_drops_subquestions_sharing_parent_id():
 
 
 def test_tsv_subquestions_get_own_ids(tmp_path, inst):
-    path = limesurvey.write_questionnaire(inst, tmp_path / "survey.txt")[0]
+    path = limesurvey.write_questionnaire(inst, tmp_path / "survey.txt", inst.languages)[0]
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     saved = _tsv_import(rows)
@@ -162,6 +162,7 @@ def test_tsv_subquestions_get_own_ids(tmp_path, inst):
     # same ids in every language (translations land on the same question)
     def ids(lang):
         return [(r["class"], r["id"], r["name"]) for r in rows if r["class"] in ("Q", "SQ") and r["language"] == lang]
+    assert len(inst.languages) == 4
     for lang in inst.languages[1:]:
         assert ids(lang) == ids(inst.languages[0])
 
@@ -208,7 +209,7 @@ def test_participant_attributes_are_identifiers(tmp_path, inst):
 def test_tsv_has_hidden_respondent_id_question(tmp_path, inst):
     """The respondent id travels as a hidden short-text question (type S, attribute hidden=1), first in group 1,
     with its own id in every language - the importer keeps it as a question of its own."""
-    path = limesurvey.write_questionnaire(inst, tmp_path / "survey.txt")[0]
+    path = limesurvey.write_questionnaire(inst, tmp_path / "survey.txt", inst.languages)[0]
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     base = [r for r in rows if r["language"] == inst.languages[0] and r["class"] in ("G", "Q", "SQ")]

@@ -27,7 +27,7 @@ def inst(tiny):
 
 def test_raw_records_export(inst):
     table = read_table(DATA / "records_raw.csv")
-    assert redcap.detect(table).startswith("redcap:")
+    assert redcap.detect(table).startswith("records export columns")
     assert kobo.detect(table) is None
     raw = redcap.read_responses(table, inst)
     assert list(raw.data.columns) == ["firm_size", "aa_1", "aa_2", "bb_1"]
