@@ -613,6 +613,8 @@ class FitResult:
         (1-based), as lavaan's ``lavInspect(fit, "cov.lv")`` / ``"mean.lv"``: total
         (not residual) variances and covariances, also of endogenous and higher-order factors."""
         imp = self.estimation.model.implied(self.estimation.theta, group - 1)
+        if self.options.ordered:  # ordinal fits: the RAM part of the latent responses holds the factors
+            imp = imp.ram
         p, lv = len(self.partable.variables.ov), list(self.partable.variables.lv)
         return (pd.DataFrame(imp.sigma_all[p:, p:], index=lv, columns=lv),
                 pd.Series(imp.mu_all[p:], index=lv))
