@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import linalg, special
 
 from analysis.sem.syntax import classify_variables, parse_model
+from analysis.sem.threads import fit_threads
 from smecore.errors import ModelSyntaxError, OptionError
 
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -129,7 +130,13 @@ def satorra2000_difference(m1, m0) -> DifferenceTest:
     ``M = P A' (A P A')^+ A P``, ``B = sum_g f_g Delta1_g' W_g Gamma_g W_g Delta1_g``:
     ``tr(U Gamma) = tr(M B)``, ``tr((U Gamma)^2) = tr((M B)^2)``, ``a = sqrt(m / tr((U Gamma)^2))``,
     ``b = m - a tr(U Gamma)`` and ``T = (T0 - T1) a + b`` on ``m = df0 - df1`` degrees of freedom.
+    BLAS on one thread, as in the fit core (:mod:`analysis.sem.threads`).
     """
+    with fit_threads():
+        return _satorra2000(m1, m0)
+
+
+def _satorra2000(m1, m0) -> DifferenceTest:
     e1, e0 = m1.estimation, m0.estimation
     t1, t0 = m1.fit_measures["chisq"], m0.fit_measures["chisq"]
     df1, df0 = int(m1.fit_measures["df"]), int(m0.fit_measures["df"])
