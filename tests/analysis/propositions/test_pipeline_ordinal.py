@@ -62,7 +62,7 @@ def test_hypothesis_models_are_wlsmv_except_latent_products(runs):
     _, res = runs
     items = _items(res.scored)
     assert set(res.models) == {"model H6", "model H7", "model H8", "model H9"}
-    for key, (syntax, fitted, _) in res.models.items():
+    for key, (_, fitted, _) in res.models.items():
         o = fitted.options
         if key == "model H7":  # G7 ~ CIP + SIZE + b*CIPxSIZE: product indicators
             assert (o.estimator, o.missing, o.ordered) == ("MLR", "fiml", ())
