@@ -51,9 +51,12 @@ def run(cases: tuple[str, ...], repeat: int) -> list[dict]:
     if "instrument" in cases:
         model, data = make_instrument()
         t, res = timed(lambda: fit(model, data, ordered=True, missing="pairwise"), 1)
-        b, _ = timed(lambda: fit(model, data), 1)
+        # listwise deletion leaves too few complete firms for an ML fit of 135 items (and FIML takes
+        # minutes): the baseline is the fixed workload of the small case, our ML fit of the 16x4 CFA
+        small_model, small_data = make_data()
+        b, _ = timed(lambda: fit(small_model, small_data), repeat)
         rows.append(dict(case="instrument 135 items/43 factors N=3000, WLSMV pairwise", ours=t, baseline=b,
-                         base_name="our ML fit (listwise), same data", lavaan_key="instrument_WLSMV",
+                         base_name="our ML fit of the 16x4 CFA", lavaan_key="instrument_WLSMV",
                          note=f"chisq.scaled {res.fit_measures['chisq.scaled']:.3f}"))
     return rows
 
