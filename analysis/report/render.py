@@ -170,8 +170,8 @@ def _diagram(result: AnalysisResult, keys: list[str]) -> str:
 ORDINAL_ESTIMATOR_TEXT = (
     "WLSMV with the items as ordinal (thresholds, polychoric correlations; pairwise deletion) for the measurement "
     "models and hypothesis SEMs; MLR with FIML for the models with latent interactions or quadratic terms ({mlr}), "
-    "which have no WLSMV form in lavaan; indirect effects decided by Monte Carlo intervals (no bootstrap of WLSMV "
-    "fits)")
+    "which have no WLSMV form in lavaan; indirect effects decided by Monte Carlo intervals (WLSMV fits have no "
+    "bootstrap here: the bootstrap resamples serve the ML verdicts of the comparison)")
 ORDINAL_FIT_NOTE = ("WLSMV fits: chi-square is the scaled-shifted statistic; CFI, TLI and RMSEA are the robust ones "
                     "where lavaan reports them and the scaled ones where it leaves the robust ones NA (continuous "
                     "variables in the model); alpha is ordinal alpha and omega categorical omega.")
