@@ -5,6 +5,11 @@
 #
 # Not a requirement of the package or its tests. Each case is timed once (elapsed seconds, everything
 # cfa() computes by default for ordered = TRUE, then fitMeasures()). Cases: ord16x4_WLSMV, instrument_WLSMV.
+# The csv records the BLAS R used. The recorded runs used OpenBLAS 0.3.21 on one thread (as our fit core),
+# without installing it system-wide (R's reference BLAS is ~5x slower here: 150 s for ord16x4):
+#   apt-get download libopenblas0-pthread && dpkg -x libopenblas0-pthread_*.deb ob
+#   R_LD_LIBRARY_PATH=$PWD/ob/usr/lib/x86_64-linux-gnu/openblas-pthread:/usr/lib/R/lib:/usr/lib/x86_64-linux-gnu \
+#     OPENBLAS_NUM_THREADS=1 Rscript benchmarks/wlsmv_speed.R /tmp/wlsmv
 suppressMessages(library(lavaan))
 args <- commandArgs(trailingOnly = TRUE)
 dir <- if (length(args) >= 1) args[1] else stop("usage: Rscript wlsmv_speed.R DIR [case ...]")
