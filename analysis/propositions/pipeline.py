@@ -7,10 +7,16 @@
 5. decide   - verdicts, Holm and Benjamini-Hochberg adjusted p-values
 (6. report  - :mod:`analysis.report.render` renders the result.)
 
+``analyze(..., ordinal=True)`` (``smesurvey analyze --ordinal``) fits the measurement models and
+the hypothesis SEMs with the items as ordinal (WLSMV, pairwise deletion; models with latent
+products stay on MLR with FIML, as lavaan has no WLSMV form for them), decides on those fits, and
+also draws the default (MLR) verdicts to compare them hypothesis by hypothesis
+(``AnalysisResult.estimator_comparison``, ``ml_vs_wlsmv.csv``).
+
 :func:`analyze` returns an :class:`AnalysisResult`; :func:`write_outputs` writes
 ``verdicts.csv``, ``tests.csv``, ``robustness.csv``, ``parameters.csv``,
 ``measurement.csv``, ``fit.json``, ``excluded.csv``, ``cells.csv`` (answers set to
-missing, with the reason) and ``skipped.csv``.
+missing, with the reason) and ``skipped.csv`` (and ``ml_vs_wlsmv.csv`` with ``ordinal``).
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from analysis.propositions.hypotheses import (
 )
 from analysis.propositions.models import (
     CLUSTER_COLUMN,
+    ORDINAL_ESTIMATOR,
+    ORDINAL_MISSING,
     ModelSpec,
     build_model,
     cluster_column,
@@ -71,10 +79,11 @@ from analysis.sem.constants import PARAMETER_COLUMNS
 from analysis.sem.effects import expression_value, monte_carlo_ci, wald_test
 from analysis.sem.fit import FitResult
 from analysis.sem.nested import lr_test
+from analysis.sem.ordinal.reliability import ordinal_reliability
 from analysis.sem.threads import fit_threads
 from instrument import Instrument, load_instrument
 from smecore.csvsafe import write_csv
-from smecore.errors import DataError, SmeSurveyError, SmeSurveyWarning
+from smecore.errors import DataError, OptionError, SmeSurveyError, SmeSurveyWarning
 from smecore.jsonio import dumps
 from smecore.provenance import package_versions
 
@@ -82,6 +91,11 @@ VERDICT_COLUMNS = ("hypothesis", "verdict", "estimate", "se", "ci.lower", "ci.up
                    "pvalue.bh", "std.estimate", "n", "test", "model", "cfi", "tli", "rmsea", "srmr",
                    "robustness", "flag", "statement")
 Progress = Callable[[str, int, int], None]
+#: the ML-vs-WLSMV table of an ordinal analysis (``ml_vs_wlsmv.csv``): per hypothesis both verdicts,
+#: whether they differ, the standardized estimate and decision p-value (adjusted as the verdicts) of
+#: each, and how the "WLSMV" side was fitted (WLSMV, or MLR for a model with latent products)
+COMPARISON_COLUMNS = ("hypothesis", "verdict.ml", "verdict.wlsmv", "differs", "std.estimate.ml",
+                      "std.estimate.wlsmv", "p.ml", "p.wlsmv", "estimator.wlsmv", "note")
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,8 @@ class AnalysisResult:
     #: seconds per stage of this run (screening and scoring, measurement models, hypothesis models, bootstrap,
     #: robustness checks, decisions); printed by the CLI, never written (outputs stay byte-identical)
     timings: dict = field(default_factory=dict, repr=False, compare=False)
+    #: ordinal analyses only: :data:`COMPARISON_COLUMNS`, one row per hypothesis tested either way
+    estimator_comparison: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
 
 @contextmanager
@@ -148,17 +164,43 @@ def htmt_ok(value: float, threshold: float = HTMT_THRESHOLD):
     return pd.NA if not np.isfinite(value) else bool(value < threshold)
 
 
+def headline_fit(fm: dict, ordinal: bool = False) -> dict[str, float]:
+    """The CFI, TLI and RMSEA a table shows: the robust ones (lavaan's ``cfi.robust``, ...) when the fit
+    has them, else the plain ones; for an ordinal fit whose robust indices lavaan leaves NA (continuous
+    variables among the items, equal thresholds across groups) the scaled ones (``cfi.scaled``, ...)."""
+    out = {}
+    for name in ("cfi", "tli", "rmsea"):
+        value = fm.get(f"{name}.robust", fm[name])
+        if ordinal and not np.isfinite(value):
+            value = fm.get(f"{name}.scaled", value)
+        out[name] = value
+    return out
+
+
+#: how the measurement table's reliability columns are computed for an ordinal (WLSMV) fit
+ORDINAL_RELIABILITY_NOTE = ("ordinal fit (WLSMV): alpha is ordinal alpha (polychoric correlations), omega "
+                            "categorical omega (Green & Yang 2009), as semTools' reliability() of a WLSMV fit")
+
+
 def _measurement_rows(spec: ModelSpec, res: FitResult, scored: Scored, instrument: Instrument) -> list[dict]:
-    """One row per first-order construct of a fitted measurement model, then one per second-order factor."""
+    """One row per first-order construct of a fitted measurement model, then one per second-order factor.
+
+    For an ordinal fit ``alpha`` and ``omega`` are ordinal alpha and categorical omega
+    (:func:`~analysis.sem.ordinal.reliability.ordinal_reliability`); HTMT stays on the Pearson
+    correlations of the answers, for both estimators."""
     constructs = {c.id: scored.constructs[c.id] for c in instrument.constructs_in(spec.module)
                   if c.id in scored.constructs}
     frame = spec.data[[i for its in constructs.values() for i in its]]
-    rel = reliability(res.parameters, sample_cov=res.sample_moments()[0]).set_index("factor")
+    ordinal = bool(res.options.ordered)
+    if ordinal:
+        rel = ordinal_reliability(res).set_index("factor")
+        rel["alpha"] = rel["alpha.ord"]
+    else:
+        rel = reliability(res.parameters, sample_cov=res.sample_moments()[0]).set_index("factor")
     ht = htmt(frame, constructs)
     fl = fornell_larcker(res)
-    fit_columns = {"cfi": res.fit_measures.get("cfi.robust", res.fit_measures["cfi"]),
-                   "rmsea": res.fit_measures.get("rmsea.robust", res.fit_measures["rmsea"]),
-                   "srmr": res.fit_measures["srmr"]}
+    head = headline_fit(res.fit_measures, ordinal)
+    fit_columns = {"cfi": head["cfi"], "rmsea": head["rmsea"], "srmr": res.fit_measures["srmr"]}
     second = instrument.select([spec.module]).second_order()
     parent = {m: so for so, members in second.items() for m in members}
     rows = []
@@ -178,7 +220,7 @@ def _measurement_rows(spec: ModelSpec, res: FitResult, scored: Scored, instrumen
             else "",
             "htmt.threshold": HTMT_THRESHOLD,
             "htmt.ok": htmt_ok(max_htmt),
-            **fit_columns, "note": "",
+            **fit_columns, "note": ORDINAL_RELIABILITY_NOTE if ordinal else "",
         })
     for so, members in second.items():
         l2 = second_order_reliability(res.parameters, so).iloc[0]
@@ -191,15 +233,17 @@ def _measurement_rows(spec: ModelSpec, res: FitResult, scored: Scored, instrumen
 
 
 def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | None = None,
-                  cluster: str | None = None) -> tuple[pd.DataFrame, dict, dict, dict]:
+                  cluster: str | None = None, ordinal: bool = False) -> tuple[pd.DataFrame, dict, dict, dict]:
     """Per module CFA with reliability and validity; returns (table, fits, parameters, common method).
 
     The table has one row per construct (``alpha`` and ``omega`` as semTools' ``reliability()`` on the
     FIML fit: from the EM saturated covariance matrix), and one row per second-order factor with its
     ``omega.l2`` (semTools' ``reliabilityL2``); a first-order construct names its ``second.order`` factor.
+    ``ordinal``: the CFAs with the items as ordinal (WLSMV, pairwise deletion), ordinal alpha and
+    categorical omega.
     """
     rows, fits, params = [], {}, {}
-    specs = measurement_specs(scored, instrument, cluster)
+    specs = measurement_specs(scored, instrument, cluster, ordinal)
     for k, spec in enumerate(specs):
         if progress:
             progress("measurement models", k, len(specs))
@@ -296,6 +340,8 @@ def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_b
                          "expression": t.expression, "direction": t.direction, "estimate": w["estimate"],
                          "se": w["se"], "ci.lower": w["ci.lower"], "ci.upper": w["ci.upper"],
                          "p.predicted": p_pred, "p.opposite": p_opp, "std.estimate": std, "decision": True})
+        elif res.options.ordered:  # WLSMV: no bootstrap here; the Monte Carlo interval decides
+            rows.append(_monte_carlo_row(h, t, k, res, registry, seed))
         else:
             name = f"ind{k + 1}"
             std = float(res.parameters.loc[res.parameters["lhs"] == name, "std.all"].iloc[0])
@@ -320,6 +366,20 @@ def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_b
                           "ci.upper": mc.ci_upper, "p.predicted": mc_p, "p.cluster": np.nan,
                           "significant": mc_p < alpha})
     return rows, extra
+
+
+def _monte_carlo_row(h: Hypothesis, t, k: int, res: FitResult, registry: Registry, seed: int) -> dict:
+    """The decision row of an indirect effect of an ordinal (WLSMV) fit: the Monte Carlo interval and
+    one-sided p-values of semTools' ``monteCarloCI`` (the bootstrap is not available for WLSMV fits)."""
+    mc = monte_carlo_ci(res, t.expression, n_draws=registry.monte_carlo, seed=seed)
+    opposite = "less" if t.direction == "greater" else "greater"
+    std = float(res.parameters.loc[res.parameters["lhs"] == f"ind{k + 1}", "std.all"].iloc[0])
+    return {"hypothesis": h.id, "test": t.name,
+            "kind": f"indirect, Monte Carlo CI ({mc.n_draws} draws; no bootstrap for WLSMV fits)",
+            "expression": t.expression, "direction": t.direction, "estimate": mc.estimate,
+            "se": float(np.std(mc.draws, ddof=1)), "ci.lower": mc.ci_lower, "ci.upper": mc.ci_upper,
+            "p.predicted": mc.one_sided_pvalue(t.direction), "p.opposite": mc.one_sided_pvalue(opposite),
+            "std.estimate": std, "decision": True}
 
 
 def _lr_rows(h: Hypothesis, spec: ModelSpec, res: FitResult) -> list[dict]:
@@ -455,10 +515,16 @@ def _robust_rows(h: Hypothesis, scored: Scored, matrix: Callable[[], CellModel |
 
 def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, seed: int, n_boot: int, n_jobs: int,
                progress: Progress | None = None, cluster: str | None = None,
-               timings: dict[str, float] | None = None) -> dict:
+               timings: dict[str, float] | None = None, ordinal: bool = False,
+               fitted: dict[str, FitResult] | None = None, robustness: bool = True) -> dict:
     """Fit every testable hypothesis' model (:func:`analysis.propositions.models.hypothesis_specs`) and run
-    its tests (``cluster``: cluster-robust SEMs). Hypotheses sharing a model share its fit."""
-    built = hypothesis_specs(scored, instrument, registry, cluster)
+    its tests (``cluster``: cluster-robust SEMs). Hypotheses sharing a model share its fit.
+
+    ``ordinal``: the models as :func:`~analysis.propositions.models.ordinal_variant` (WLSMV; models with
+    latent products stay on MLR). ``fitted``: fits to reuse, by model key, for the specs fitted the same
+    way (an MLR model both runs of an ordinal analysis share). ``robustness=False`` skips the checks
+    beside the decision (the comparison run of an ordinal analysis needs only the verdicts)."""
+    built = hypothesis_specs(scored, instrument, registry, cluster, ordinal)
     specs = {s.key: s for s in built.specs}
     why = dict(zip(built.skipped["hypothesis"], built.skipped["reason"], strict=True))
     models: dict[str, tuple[str, FitResult, list[str]]] = {}
@@ -481,7 +547,8 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
     try:
         _each_hypothesis(registry, scored, instrument, built, specs, why, models, failed, tests, robust, skipped,
                          matrix, seed=seed, n_boot=n_boot, n_jobs=n_jobs, progress=progress, cluster=cluster,
-                         timings=timings, background=background, pending=pending)
+                         timings=timings, background=background, pending=pending, fitted=fitted,
+                         robustness=robustness)
         for job in pending:  # in submission order; what is left of the bootstraps' time after the overlap
             try:
                 with _timed(timings, "bootstrap"):
@@ -498,16 +565,18 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
     order = {h.id: k for k, h in enumerate(registry.hypotheses)}
     skipped.sort(key=lambda r: order.get(r["hypothesis"], len(order)))
     return {"models": models, "tests": pd.DataFrame(tests), "robustness": pd.DataFrame(robust),
-            "skipped": pd.DataFrame(skipped, columns=["hypothesis", "reason"])}
+            "skipped": pd.DataFrame(skipped, columns=["hypothesis", "reason"]),
+            "notes": {s.key: s.note for s in built.specs if s.note}}
 
 
 def _each_hypothesis(registry: Registry, scored: Scored, instrument: Instrument, built, specs: dict, why: dict,
                      models: dict, failed: dict, tests: list, robust: list, skipped: list,
                      matrix: Callable[[], CellModel | None], *, seed: int, n_boot: int, n_jobs: int,
                      progress: Progress | None, cluster: str | None, timings: dict[str, float] | None,
-                     background: ThreadPoolExecutor | None, pending: list[_Pending]) -> None:
+                     background: ThreadPoolExecutor | None, pending: list[_Pending],
+                     fitted: dict[str, FitResult] | None = None, robustness: bool = True) -> None:
     """:func:`step4_test`'s loop over the hypotheses: fits, tests and robustness rows appended to
-    ``models``, ``tests``, ``robust`` and ``skipped``."""
+    ``models``, ``tests``, ``robust`` and ``skipped`` (``fitted``, ``robustness``: as step4_test's)."""
     hyps = registry.hypotheses
     for k, h in enumerate(hyps):
         if progress:
@@ -521,12 +590,16 @@ def _each_hypothesis(registry: Registry, scored: Scored, instrument: Instrument,
             continue
         try:
             if spec.key not in models:
-                with warnings.catch_warnings(record=True) as caught, _timed(timings, "hypothesis models"):
-                    warnings.simplefilter("always", SmeSurveyWarning)
-                    fitted = spec.fit()
-                models[spec.key] = (spec.syntax, fitted, [])
-                for w in caught:
-                    warnings.warn(f"{spec.key}: {w.message}", SmeSurveyWarning, stacklevel=2)
+                reuse = (fitted or {}).get(spec.key)
+                if reuse is not None and not spec.ordered and not reuse.options.ordered:
+                    models[spec.key] = (spec.syntax, reuse, [])
+                else:
+                    with warnings.catch_warnings(record=True) as caught, _timed(timings, "hypothesis models"):
+                        warnings.simplefilter("always", SmeSurveyWarning)
+                        res = spec.fit()
+                    models[spec.key] = (spec.syntax, res, [])
+                    for w in caught:
+                        warnings.warn(f"{spec.key}: {w.message}", SmeSurveyWarning, stacklevel=2)
             res = models[spec.key][1]
             models[spec.key][2].append(h.id)
             rows, extra = _test_rows(h, res, registry, seed, n_boot, n_jobs, progress, timings, background, pending)
@@ -539,8 +612,9 @@ def _each_hypothesis(registry: Registry, scored: Scored, instrument: Instrument,
                 r["model"] = spec.key
                 r["n"] = int(sum(res.nobs))
             tests += rows
-            with _timed(timings, "robustness checks"):
-                robust += extra + _robust_rows(h, scored, matrix, registry.alpha, instrument, cluster)
+            if robustness:
+                with _timed(timings, "robustness checks"):
+                    robust += extra + _robust_rows(h, scored, matrix, registry.alpha, instrument, cluster)
         except SmeSurveyError as exc:
             reason = f"the model could not be estimated: {exc}"
             if spec.key not in models:
@@ -572,14 +646,15 @@ def step5_decide(tests: pd.DataFrame, robustness: pd.DataFrame, models: dict, re
         extra_ok = bool(t.loc[t["kind"] == "htmt", "ok"].all()) if (t["kind"] == "htmt").any() else True
         fitted = models[weakest["model"]][1]
         fm = fitted.fit_measures
+        head = headline_fit(fm, bool(fitted.options.ordered))
         improper = [w.split(". ")[0] for w in fitted.warnings if "Heywood" in w or "not positive definite" in w]
         rows.append({"improper": "; ".join(improper),
             "hypothesis": hid, "estimate": shown["estimate"], "se": shown["se"],
             "ci.lower": shown["ci.lower"], "ci.upper": shown["ci.upper"], "pvalue": weakest["p.predicted"],
             "p.opposite": weakest["p.opposite"], "extra_ok": extra_ok,
             "std.estimate": shown["std.estimate"], "n": int(weakest["n"]), "test": weakest["test"],
-            "model": weakest["model"], "cfi": fm.get("cfi.robust", fm["cfi"]), "tli": fm.get("tli.robust", fm["tli"]),
-            "rmsea": fm.get("rmsea.robust", fm["rmsea"]), "srmr": fm["srmr"], "statement": statements[hid]})
+            "model": weakest["model"], "cfi": head["cfi"], "tli": head["tli"],
+            "rmsea": head["rmsea"], "srmr": fm["srmr"], "statement": statements[hid]})
     out = pd.DataFrame(rows)
     if out.empty:
         return out.reindex(columns=list(VERDICT_COLUMNS))
@@ -610,8 +685,16 @@ def step5_decide(tests: pd.DataFrame, robustness: pd.DataFrame, models: dict, re
 def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registry: Registry | None = None,
             modules: Sequence[str] | None = None, n_boot: int | None = None, seed: int = 1, n_jobs: int = -1,
             progress: Progress | None = None, source: str = "data", cluster_robust: bool = False,
-            survey_year: int | None = None, page_seconds: pd.DataFrame | None = None) -> AnalysisResult:
+            survey_year: int | None = None, page_seconds: pd.DataFrame | None = None,
+            ordinal: bool = False) -> AnalysisResult:
     """Screen, score, measure and test every hypothesis the data allow (see the module docstring).
+
+    ``ordinal=True`` treats the questionnaire items as ordinal: measurement models and hypothesis
+    SEMs by WLSMV with pairwise deletion (latent interactions and quadratic terms stay on MLR with
+    FIML; indirect effects decided by their Monte Carlo interval, as the bootstrap is not available for
+    WLSMV fits), reliability as ordinal alpha and categorical omega; the verdicts are those of these
+    fits, and ``estimator_comparison`` sets them beside the default (MLR) verdicts. Not with
+    ``cluster_robust`` (no cluster-robust WLSMV).
 
     ``page_seconds``: page times of the rows of ``data`` (one row each, in order), screened by the
     ``page_speeder`` rule; ``smesurvey analyze`` passes ingest's when the export has page timers.
@@ -634,15 +717,19 @@ def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registr
     with fit_threads():
         return _analyze(data, instrument=instrument, registry=registry, modules=modules, n_boot=n_boot, seed=seed,
                         n_jobs=n_jobs, progress=progress, source=source, cluster_robust=cluster_robust,
-                        survey_year=survey_year, page_seconds=page_seconds)
+                        survey_year=survey_year, page_seconds=page_seconds, ordinal=ordinal)
 
 
 def _analyze(data: pd.DataFrame, *, instrument: Instrument | None, registry: Registry | None,
              modules: Sequence[str] | None, n_boot: int | None, seed: int, n_jobs: int, progress: Progress | None,
              source: str, cluster_robust: bool, survey_year: int | None,
-             page_seconds: pd.DataFrame | None) -> AnalysisResult:
+             page_seconds: pd.DataFrame | None, ordinal: bool = False) -> AnalysisResult:
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"{source}: expected a table of responses")
+    if ordinal and cluster_robust:
+        raise OptionError("--ordinal and --cluster-robust cannot be combined: WLSMV fits have no cluster-robust "
+                          "standard errors here. Run the ordinal analysis without --cluster-robust (the regression "
+                          "checks stay cluster-robust), or the cluster-robust one without --ordinal")
     full = instrument or load_instrument()
     inst = full.select(modules)
     reg = registry or load_registry(inst)
@@ -660,18 +747,27 @@ def _analyze(data: pd.DataFrame, *, instrument: Instrument | None, registry: Reg
     with warnings.catch_warnings(record=True) as caught:  # kept for the report, then shown to the caller
         warnings.simplefilter("always", SmeSurveyWarning)
         with _timed(timings, "measurement models"):
-            measurement, mfits, mparams, common = step3_measure(scored, inst, progress, cluster)
+            measurement, mfits, mparams, common = step3_measure(scored, inst, progress, cluster, ordinal)
         t4 = time.perf_counter()
         tested = step4_test(scored, inst, reg, seed=seed, n_boot=n_boot, n_jobs=n_jobs, progress=progress,
-                            cluster=cluster, timings=timings)
+                            cluster=cluster, timings=timings, ordinal=ordinal)
         # what step 4 spent outside its fits, bootstraps and robustness checks (Wald and Monte Carlo tests)
         timings["tests"] = time.perf_counter() - t4 - sum(timings.get(k, 0.0) for k in
                                                          ("hypothesis models", "bootstrap", "robustness checks"))
+        if ordinal:  # the default (MLR) verdicts beside them; the MLR models both runs share are fitted once
+            with _timed(timings, "MLR verdicts for the comparison"):
+                shared = {key: res for key, (_, res, _) in tested["models"].items() if not res.options.ordered}
+                ml = step4_test(scored, inst, reg, seed=seed, n_boot=n_boot, n_jobs=n_jobs, progress=progress,
+                                fitted=shared, robustness=False)
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, SmeSurveyWarning)))
     with _timed(timings, "decisions"):
         verdicts = step5_decide(tested["tests"], tested["robustness"], tested["models"], reg)
+        comparison = pd.DataFrame(columns=list(COMPARISON_COLUMNS))
+        if ordinal:
+            ml_verdicts = step5_decide(ml["tests"], ml["robustness"], ml["models"], reg)
+            comparison = compare_verdicts(ml_verdicts, verdicts, tested, ml["skipped"], reg)
     params = [flag_auxiliary(res).assign(model=key) for key, (_, res, _) in tested["models"].items()]
     params += [p.assign(model=key) for key, p in mparams.items()]
     columns = ["model", *PARAMETER_COLUMNS, "auxiliary"]
@@ -685,8 +781,49 @@ def _analyze(data: pd.DataFrame, *, instrument: Instrument | None, registry: Reg
                else 0,
                "survey_year": scored.survey_year, "survey_year.source": scored.survey_year_source,
                "cells.set.missing": len(scored.cells), "warnings": notes}
+    if ordinal:
+        options |= {"estimator": ORDINAL_ESTIMATOR, "missing": ORDINAL_MISSING,
+                    "ordinal": {"items": "ordered (thresholds, polychoric correlations)",
+                                "mlr.models": {key: note for key, note in tested["notes"].items()},
+                                "indirect.effects": f"Monte Carlo CI ({reg.monte_carlo} draws) on WLSMV fits",
+                                "comparison": "ml_vs_wlsmv.csv"}}
     return AnalysisResult(verdicts, tested["tests"], tested["robustness"], parameters, fits, measurement, common,
-                          tested["skipped"], screened, scored, tested["models"], reg, options, timings)
+                          tested["skipped"], screened, scored, tested["models"], reg, options, timings, comparison)
+
+
+def compare_verdicts(ml: pd.DataFrame, wlsmv: pd.DataFrame, tested: dict, wlsmv_skipped: pd.DataFrame,
+                     registry: Registry) -> pd.DataFrame:
+    """The ML-vs-WLSMV table of an ordinal analysis (:data:`COMPARISON_COLUMNS`), in registry order.
+
+    ``ml``: the default (MLR) verdicts; ``wlsmv``: those of the ordinal run, whose step-4 output
+    ``tested`` says how each model was fitted. A hypothesis tested one way only shows ``not tested``
+    on the other side, with the reason in ``note``; ``differs`` is True when the verdicts differ."""
+    column = {"holm": "pvalue.holm", "bh": "pvalue.bh", "none": "pvalue"}[registry.adjust]
+    a, b = ml.set_index("hypothesis"), wlsmv.set_index("hypothesis")
+    why = dict(zip(tested["skipped"]["hypothesis"], tested["skipped"]["reason"], strict=True))
+    why_ml = dict(zip(wlsmv_skipped["hypothesis"], wlsmv_skipped["reason"], strict=True))
+    rows = []
+    for hid in [h.id for h in registry.hypotheses if h.id in a.index or h.id in b.index]:
+        ra = a.loc[hid] if hid in a.index else None
+        rb = b.loc[hid] if hid in b.index else None
+        how, note = "", ""
+        if rb is not None:
+            res = tested["models"][rb["model"]][1]
+            how = res.options.estimator + (" (latent products)" if not res.options.ordered else "")
+            note = tested["notes"].get(rb["model"], "")
+        else:
+            note = f"WLSMV: {why.get(hid, 'not tested')}"
+        if ra is None:
+            note = f"MLR: {why_ml.get(hid, 'not tested')}"
+        rows.append({"hypothesis": hid, "verdict.ml": ra["verdict"] if ra is not None else "not tested",
+                     "verdict.wlsmv": rb["verdict"] if rb is not None else "not tested",
+                     "std.estimate.ml": ra["std.estimate"] if ra is not None else np.nan,
+                     "std.estimate.wlsmv": rb["std.estimate"] if rb is not None else np.nan,
+                     "p.ml": ra[column] if ra is not None else np.nan,
+                     "p.wlsmv": rb[column] if rb is not None else np.nan, "estimator.wlsmv": how, "note": note})
+    out = pd.DataFrame(rows, columns=[c for c in COMPARISON_COLUMNS if c != "differs"])
+    out.insert(3, "differs", out["verdict.ml"] != out["verdict.wlsmv"])
+    return out
 
 
 def write_outputs(result: AnalysisResult, out: str | Path, input_path: Path | None = None) -> list[Path]:
@@ -706,6 +843,8 @@ def write_outputs(result: AnalysisResult, out: str | Path, input_path: Path | No
     csv(result.screening.log, "excluded.csv")
     csv(result.scored.cells, "cells.csv")
     csv(result.skipped, "skipped.csv")
+    if result.options.get("ordinal"):
+        csv(result.estimator_comparison, "ml_vs_wlsmv.csv")
     fits = {k: {m: v for m, v in fm.items()} for k, fm in result.fits.items()}
     (out / "fit.json").write_text(dumps(fits), encoding="utf-8")
     written.append(out / "fit.json")

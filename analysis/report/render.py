@@ -19,7 +19,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from analysis.propositions.hypotheses import HypothesisSpec
-from analysis.propositions.pipeline import AnalysisResult
+from analysis.propositions.pipeline import AnalysisResult, headline_fit
 from analysis.psychometrics.scoring import score_name
 from analysis.report.diagram import LEGEND, DiagramError, analysis_diagram, render_svg
 from analysis.report.plots import correlation_heatmap, item_distributions, verdict_chart
@@ -156,6 +156,44 @@ def _diagram(result: AnalysisResult, keys: list[str]) -> str:
         return ""
 
 
+#: the estimator line of an ordinal analysis (``analyze --ordinal``); the default one is "MLR with FIML"
+ORDINAL_ESTIMATOR_TEXT = (
+    "WLSMV with the items as ordinal (thresholds, polychoric correlations; pairwise deletion) for the measurement "
+    "models and hypothesis SEMs; MLR with FIML for the models with latent interactions or quadratic terms ({mlr}), "
+    "which have no WLSMV form in lavaan; indirect effects decided by Monte Carlo intervals (WLSMV fits have no "
+    "bootstrap here: the bootstrap resamples serve the ML verdicts of the comparison)")
+ORDINAL_FIT_NOTE = ("WLSMV fits: chi-square is the scaled-shifted statistic; CFI, TLI and RMSEA are the robust ones "
+                    "where lavaan reports them and the scaled ones where it leaves the robust ones NA (continuous "
+                    "variables in the model); alpha is ordinal alpha and omega categorical omega.")
+
+
+def _is_ordinal(result: AnalysisResult, key: str) -> bool:
+    """Whether model ``key`` of ``result`` was fitted with its items as ordinal."""
+    if key in result.models:
+        return bool(result.models[key][1].options.ordered)
+    return bool(result.options.get("ordinal")) and key.startswith("measurement")
+
+
+def comparison_rows(result: AnalysisResult) -> tuple[list[dict], str]:
+    """The ML-vs-WLSMV table of an ordinal analysis as strings, and a one-line summary ("" without one)."""
+    comp = result.estimator_comparison
+    if not result.options.get("ordinal") or comp is None or comp.empty:
+        return [], ""
+    rows = [{"hypothesis": r["hypothesis"], "ml": r["verdict.ml"], "wlsmv": r["verdict.wlsmv"],
+             "css_ml": _css(r["verdict.ml"]), "css_wlsmv": _css(r["verdict.wlsmv"]),
+             "differs": "yes" if r["differs"] else "no", "std_ml": fmt(r["std.estimate.ml"]),
+             "std_wlsmv": fmt(r["std.estimate.wlsmv"]), "p_ml": fmt_p(r["p.ml"]), "p_wlsmv": fmt_p(r["p.wlsmv"]),
+             "estimator": r["estimator.wlsmv"]} for r in comp.to_dict("records")]
+    diff = comp[comp["differs"]]
+    if diff.empty:
+        summary = f"The ML (MLR) and WLSMV verdicts agree for all {len(comp)} hypotheses."
+    else:
+        summary = (f"The verdicts differ for {len(diff)} of {len(comp)} hypotheses: "
+                   + "; ".join(f"{r['hypothesis']} ({r['verdict.ml']} with ML, {r['verdict.wlsmv']} with WLSMV)"
+                               for r in diff.to_dict("records")) + ".")
+    return rows, summary
+
+
 def context(result: AnalysisResult, instrument: Instrument, publication: Publication | None = None,
             figures: bool = True) -> dict:
     """Everything the templates show, as plain strings and lists (``publication``: the tables of
@@ -183,9 +221,12 @@ def context(result: AnalysisResult, instrument: Instrument, publication: Publica
         for key in [f"measurement {mid}", *keys]:
             if key in result.fits:
                 fm = result.fits[key]
-                fits.append({"model": key, "chisq": fmt(fm.get("chisq.scaled", fm["chisq"]), 1), "df": fmt(int(fm["df"])),
-                             "cfi": fmt(fm.get("cfi.robust", fm["cfi"])), "tli": fmt(fm.get("tli.robust", fm["tli"])),
-                             "rmsea": fmt(fm.get("rmsea.robust", fm["rmsea"])), "srmr": fmt(fm["srmr"])})
+                ordinal = _is_ordinal(result, key)
+                head = headline_fit(fm, ordinal)
+                label = key + ((" (WLSMV)" if ordinal else " (MLR)") if opts.get("ordinal") else "")
+                fits.append({"model": label, "chisq": fmt(fm.get("chisq.scaled", fm["chisq"]), 1),
+                             "df": fmt(int(fm["df"])), "cfi": fmt(head["cfi"]), "tli": fmt(head["tli"]),
+                             "rmsea": fmt(head["rmsea"]), "srmr": fmt(fm["srmr"])})
         hyp_rows = []
         for hid in [h for h in v["hypothesis"] if hyps[h].module == mid]:
             vr = v[v["hypothesis"] == hid].iloc[0]
@@ -237,6 +278,12 @@ def context(result: AnalysisResult, instrument: Instrument, publication: Publica
         if g < SMALL_G:
             clusters += (f" With fewer than {SMALL_G} clusters, cluster-robust standard errors tend to be too small: "
                          "read the cluster-robust p-values with care.")
+    comparison, comparison_summary = comparison_rows(result)
+    estimator = "MLR with FIML"
+    if opts.get("ordinal"):
+        mlr = sorted({h for key in opts["ordinal"].get("mlr.models", {}) if key in result.models
+                      for h in result.models[key][2]}, key=lambda h: int(h[1:]) if h[1:].isdigit() else 0)
+        estimator = ORDINAL_ESTIMATOR_TEXT.format(mlr=", ".join(mlr) or "none in these data")
     prov = (f"seed {opts['seed']}; bootstrap {opts['bootstrap']}; Monte Carlo draws {opts['monte_carlo']}; "
             f"alpha {opts['alpha']}; " + ", ".join(f"{k} {val}" for k, val in versions.items()))
     return {
@@ -255,6 +302,8 @@ def context(result: AnalysisResult, instrument: Instrument, publication: Publica
                         for t in publication.tables] if publication is not None else [],
         "publication_notes": list(publication.notes) if publication is not None else [],
         "references": list(publication.references) if publication is not None else [],
+        "estimator": estimator, "comparison": comparison, "comparison_summary": comparison_summary,
+        "fit_note": ORDINAL_FIT_NOTE if opts.get("ordinal") else "",
     }
 
 

@@ -228,6 +228,12 @@ def bootstrap(result: FitResult, n_boot: int = 1000, *, seed: int = 0, level: fl
     """
     if n_boot < 2:
         raise OptionError(f"n_boot must be at least 2 (got {n_boot}); 1,000 or more is usual")
+    if result.options.ordered:
+        raise OptionError("the bootstrap is not available for ordinal (WLSMV) fits: each resample would need "
+                          "its own thresholds and polychoric correlations, which refit() does not compute. "
+                          "Use the robust (robust.sem) standard errors and the delta method, as lavaan does by "
+                          "default for WLSMV, or a Monte Carlo interval for a function such as an indirect effect "
+                          "(analysis.sem.effects.monte_carlo_ci, as analyze --ordinal does)")
     est = result.estimation
     fiml = result.options.missing == "fiml"
     arrays = [gd.data for gd in est.groups]

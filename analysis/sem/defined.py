@@ -167,15 +167,17 @@ def evaluate_batch(definition: CompiledDefinition, values: Mapping[str, np.ndarr
 
 
 def delta_method(function: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
-                 vcov: np.ndarray, h: float = 1e-7) -> tuple[np.ndarray, np.ndarray]:
+                 vcov: np.ndarray, h: float = 1e-7, columns: Sequence[int] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Values and standard errors of ``function(theta)`` by the delta method.
 
     The Jacobian is taken by central differences (lavaan also differentiates
-    ``:=`` functions numerically). Returns ``(values, se)``.
+    ``:=`` functions numerically). ``columns``: the parameters the function can
+    depend on (the Jacobian is zero in the others; default all). Returns ``(values, se)``.
     """
     value = np.asarray(function(theta), dtype=float)
     jac = np.zeros((len(value), len(theta)))
-    for j in range(len(theta)):
+    for j in (range(len(theta)) if columns is None else columns):
         step = h * max(1.0, abs(theta[j]))
         up, down = theta.copy(), theta.copy()
         up[j] += step

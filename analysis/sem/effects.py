@@ -19,6 +19,7 @@ evaluated with :mod:`analysis.sem.defined`'s restricted evaluator, never ``eval`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from scipy import stats
 from analysis.pvalues import pvalue
 from analysis.sem.defined import (
     compile_definitions,
+    delta_method,
     delta_method_batch,
     evaluate_batch,
     evaluate_definitions,
@@ -88,6 +90,20 @@ def _function(result: FitResult, expression: str, standardized: bool = False):
     return f, theta
 
 
+def _std_columns(result: FitResult, expression: str) -> list[int] | None:
+    """The free parameters a standardized expression can depend on: for an ordinal fit every one but
+    the thresholds it does not name (standardization uses the latent-response (co)variances, which
+    thresholds do not enter - numerically differentiating them only costs time); ``None`` (all)
+    otherwise."""
+    if not result.options.ordered:
+        return None
+    t = result.partable.table
+    named = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", expression))
+    skip = {int(f) - 1 for f, op, lab in zip(t["free"], t["op"], t["label"]) if f > 0 and op == "|"
+            and lab not in named}
+    return [j for j in range(len(result.estimation.theta)) if j not in skip]
+
+
 def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sided",
               level: float = 0.95, null: float = 0.0, standardized: bool = False) -> pd.DataFrame:
     """Wald (z) test of ``expression == null`` for labelled parameters of a fitted model.
@@ -114,8 +130,13 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     """
     if alternative not in ALTERNATIVES:
         raise OptionError(f"The 'alternative' parameter must be one of {list(ALTERNATIVES)}. Got {alternative!r}.")
-    theta = result.estimation.theta
-    value, se = delta_method_batch(_function_batch(result, expression, standardized), theta, result.vcov)
+    if result.options.ordered:  # thresholds the expression does not name skipped in the Jacobian
+        f, theta = _function(result, expression, standardized)
+        value, se = delta_method(f, theta, result.vcov, columns=_std_columns(result, expression) if standardized
+                                 else None)
+    else:
+        theta = result.estimation.theta
+        value, se = delta_method_batch(_function_batch(result, expression, standardized), theta, result.vcov)
     est, s = float(value[0]), float(se[0])
     z = (est - null) / s if s > 0 else np.nan
     p = pvalue(z, alternative)

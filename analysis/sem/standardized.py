@@ -25,13 +25,22 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; fit imports this module
 
 
 def std_values(est: Estimation, theta: np.ndarray, observed_too: bool = True) -> np.ndarray:
-    """``std.all`` (``observed_too=True``) or ``std.lv`` of every parameter-table row at ``theta``."""
+    """``std.all`` (``observed_too=True``) or ``std.lv`` of every parameter-table row at ``theta``
+    (of an ordinal fit too: :func:`analysis.sem.ordinal.fit.standardized_values`)."""
     return std_function(est, observed_too)(theta)
 
 
 def std_function(est: Estimation, observed_too: bool = True) -> Callable[[np.ndarray], np.ndarray]:
     """``theta ->`` :func:`std_values` ``(est, theta, observed_too)``, with the table's indices found once
     (a numerical Jacobian evaluates it twice per free parameter)."""
+    from analysis.sem.ordinal.fit import OrdinalEstimation, standardized_values
+
+    if isinstance(est, OrdinalEstimation):
+        def ordinal(theta: np.ndarray) -> np.ndarray:
+            std_lv, std_all = standardized_values(est, est.model.row_values(theta), theta)
+            return std_all if observed_too else std_lv
+
+        return ordinal
     standardizer = Standardizer(est.partable.table, est.model.groups[0].names, set(est.partable.variables.lv),
                                 observed_too)
     ngroups = est.partable.ngroups
@@ -50,7 +59,13 @@ BATCH = 64
 def std_batch(est: Estimation, observed_too: bool = True) -> Callable[[np.ndarray], np.ndarray]:
     """``thetas (k x npar) ->`` the :func:`std_values` of each row (``k x`` table rows), in one set of
     array operations: for the ``2 npar`` evaluations of a delta method. The same numbers as
-    :func:`std_function` row by row (the same LAPACK and BLAS calls per matrix)."""
+    :func:`std_function` row by row (the same LAPACK and BLAS calls per matrix); an ordinal fit's
+    rows one by one through :func:`std_function`."""
+    from analysis.sem.ordinal.fit import OrdinalEstimation
+
+    if isinstance(est, OrdinalEstimation):
+        one = std_function(est, observed_too)
+        return lambda thetas: np.array([one(th) for th in thetas])
     standardizer = Standardizer(est.partable.table, est.model.groups[0].names, set(est.partable.variables.lv),
                                 observed_too)
     model = est.model

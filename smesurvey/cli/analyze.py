@@ -35,6 +35,10 @@ def analyze_command(
     key_file: Path = typer.Option(None, "--key-file", help="Key for the respondent pseudonyms when DATA_FILE is "
                                   "ingested (default: random, never stored)."),
     force: bool = typer.Option(False, "--force", help="Write into OUT even if it holds another command's outputs."),
+    ordinal: bool = typer.Option(False, "--ordinal", help="Treat the items as ordinal: measurement models and "
+                                 "hypothesis SEMs by WLSMV (pairwise deletion; latent interactions and quadratic "
+                                 "terms stay on MLR), with the default (MLR) verdicts beside them in "
+                                 "ml_vs_wlsmv.csv and the report. Not with --cluster-robust."),
 ) -> None:
     """Test the propositions H1-H16 on DATA_FILE.
 
@@ -44,7 +48,8 @@ def analyze_command(
     the sample, item descriptives, missing data, measurement model, HTMT, fit, structural results with
     95% CIs, the cross-country invariance sequence when two countries have 100 firms, the hypotheses with
     the propositions they test), the same cells in tables.docx and tables.tex (booktabs), and a path
-    diagram per module as diagram_<module>.svg and .pdf.
+    diagram per module as diagram_<module>.svg and .pdf (with --ordinal also ml_vs_wlsmv.csv: the ML and
+    WLSMV verdict of each hypothesis).
 
     A DATA_FILE not in the codebook layout (a platform export, XLSX, SAV, DTA, or a CSV only `smesurvey
     ingest` reads) is ingested first; then rows.csv (every data row read, kept or excluded), ingest_cells.csv
@@ -58,6 +63,10 @@ def analyze_command(
     mods = [m.strip().upper() for m in modules.split(",") if m.strip()] if modules else None
     if jobs == 0:
         raise OptionError("--jobs: 0 workers; give -1 (all cores) or a positive number")
+    if ordinal and cluster_robust:
+        raise OptionError("--ordinal and --cluster-robust cannot be combined: WLSMV fits have no cluster-robust "
+                          "standard errors here. Run the ordinal analysis without --cluster-robust (the regression "
+                          "checks stay cluster-robust), or the cluster-robust one without --ordinal")
     check_output_dir(out, command="smesurvey analyze", force=force)  # before minutes of work
     # The analysis' modules imported, move their objects (millions: pandas, scipy, statsmodels, matplotlib)
     # out of the cyclic garbage collector's way for the rest of the process: its full collections walked
@@ -71,13 +80,20 @@ def analyze_command(
     with warnings.catch_warnings(record=True) as caught:  # shown below as one line each, not as Python prints them
         warnings.simplefilter("always")
         result, paths = run_analysis(data_file, out, mods, bootstrap, seed, jobs, cluster_robust, survey_year,
-                                     format=format, key_file=key_file)
+                                     format=format, key_file=key_file, ordinal=ordinal)
     v = result.verdicts
     counts = v["verdict"].value_counts().to_dict() if len(v) else {}
     typer.echo(f"{len(v)} hypotheses tested in {time.perf_counter() - t0:.0f} s: "
                + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("supported", "not supported", "contrary")))
     for r in result.skipped.itertuples():
         typer.echo(f"skipped {r.hypothesis}: {r.reason}")
+    comp = result.estimator_comparison
+    if ordinal and len(comp):
+        diff = comp[comp["differs"]]
+        typer.echo("ML and WLSMV verdicts: " + ("agree for every hypothesis" if diff.empty else "differ for "
+                   + ", ".join(f"{r['hypothesis']} ({r['verdict.ml']} with ML, {r['verdict.wlsmv']} with WLSMV)"
+                                for r in diff.to_dict("records")))
+                   + f" ({out / 'ml_vs_wlsmv.csv'})")
     ing = result.options.get("ingest")
     if ing:
         typer.echo(f"ingested first ({ing['format']}: {ing['detected_by']}): {ing['rows_read']} rows read, "
@@ -143,7 +159,7 @@ def read_input(data_file: Path, out: Path, instrument, format: str = "auto", key
 
 def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, bootstrap: int = 2000,
                  seed: int = 1, jobs: int = -1, cluster_robust: bool = False, survey_year: int | None = None,
-                 *, format: str = "auto", key_file: Path | None = None):
+                 *, format: str = "auto", key_file: Path | None = None, ordinal: bool = False):
     """Read DATA_FILE (ingesting it first unless it is a codebook-layout CSV), analyse it with progress
     bars on stderr, write every output into OUT.
 
@@ -176,7 +192,7 @@ def run_analysis(data_file: Path, out: Path, modules: list[str] | None = None, b
     try:
         result = analyze(data, instrument=inst, modules=modules, n_boot=bootstrap, seed=seed, n_jobs=jobs,
                          progress=progress, source=str(data_file), cluster_robust=cluster_robust,
-                         survey_year=survey_year, page_seconds=page_seconds)
+                         survey_year=survey_year, page_seconds=page_seconds, ordinal=ordinal)
     finally:
         if tasks:
             bar.stop()
