@@ -6,6 +6,7 @@
   two-sided z test and a confidence interval. One-sided tests are what a
   directional proposition ("X raises Y", "network sources feed TK more than
   IK") calls for: the p-value is ``P(Z > z)`` for ``alternative="greater"``.
+* :func:`expression_value` - the value of such a function at the estimates alone;
 * :func:`monte_carlo_ci` - the Monte Carlo confidence interval of
   semTools' ``monteCarloCI`` (Preacher & Selig 2012): draw the labelled
   parameters from their estimated sampling distribution
@@ -18,6 +19,7 @@ evaluated with :mod:`analysis.sem.defined`'s restricted evaluator, never ``eval`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,8 +28,14 @@ import pandas as pd
 from scipy import stats
 
 from analysis.pvalues import pvalue
-from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
-from analysis.sem.standardized import std_values
+from analysis.sem.defined import (
+    compile_definitions,
+    delta_method,
+    delta_method_batch,
+    evaluate_batch,
+    evaluate_definitions,
+)
+from analysis.sem.standardized import std_batch, std_function
 from analysis.sem.syntax import Definition
 from smecore.errors import ModelSyntaxError, OptionError
 
@@ -48,9 +56,10 @@ def _labelled(result: FitResult) -> tuple[dict[str, int], np.ndarray]:
     return index, result.estimation.theta
 
 
-def _function(result: FitResult, expression: str, standardized: bool = False):
-    """``theta -> value of expression``; with ``standardized`` the labels stand for their std.all values."""
-    index, theta = _labelled(result)
+def _compiled(result: FitResult, expression: str):
+    """``expression`` compiled against the model's labels; each free label's index in theta; the fixed
+    labels' values."""
+    index, _ = _labelled(result)
     t = result.partable.table
     labels = [lab for lab in t["label"] if lab and not lab.startswith(".p")]
     fixed = {lab: float(v) for lab, v, free in zip(t["label"], result.parameters["est"].iloc[:len(t)], t["free"])
@@ -59,17 +68,40 @@ def _function(result: FitResult, expression: str, standardized: bool = False):
     missing = [n for n in compiled.names if n not in index and n not in fixed]
     if missing:  # pragma: no cover - compile_definitions already rejects unknown names
         raise ModelSyntaxError(f"'{expression}': unknown label(s) {missing}")
+    return compiled, index, fixed
+
+
+def _function(result: FitResult, expression: str, standardized: bool = False):
+    """``theta -> value of expression``; with ``standardized`` the labels stand for their std.all values."""
+    _, theta = _labelled(result)
+    t = result.partable.table
+    compiled, index, fixed = _compiled(result, expression)
     first_row = {lab: int(np.flatnonzero(t["label"].to_numpy() == lab)[0]) for lab in compiled.names}
+    std_values = std_function(result.estimation) if standardized else None
 
     def f(th: np.ndarray) -> np.ndarray:
-        if standardized:
-            std = std_values(result.estimation, th)
+        if std_values is not None:
+            std = std_values(th)
             values = {n: std[first_row[n]] for n in compiled.names}
         else:
             values = {n: (th[index[n]] if n in index else fixed[n]) for n in compiled.names}
         return np.array([evaluate_definitions([compiled], values)["_f"]])
 
     return f, theta
+
+
+def _std_columns(result: FitResult, expression: str) -> list[int] | None:
+    """The free parameters a standardized expression can depend on: for an ordinal fit every one but
+    the thresholds it does not name (standardization uses the latent-response (co)variances, which
+    thresholds do not enter - numerically differentiating them only costs time); ``None`` (all)
+    otherwise."""
+    if not result.options.ordered:
+        return None
+    t = result.partable.table
+    named = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", expression))
+    skip = {int(f) - 1 for f, op, lab in zip(t["free"], t["op"], t["label"]) if f > 0 and op == "|"
+            and lab not in named}
+    return [j for j in range(len(result.estimation.theta)) if j not in skip]
 
 
 def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sided",
@@ -98,8 +130,13 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     """
     if alternative not in ALTERNATIVES:
         raise OptionError(f"The 'alternative' parameter must be one of {list(ALTERNATIVES)}. Got {alternative!r}.")
-    f, theta = _function(result, expression, standardized)
-    value, se = delta_method(f, theta, result.vcov)
+    if result.options.ordered:  # thresholds the expression does not name skipped in the Jacobian
+        f, theta = _function(result, expression, standardized)
+        value, se = delta_method(f, theta, result.vcov, columns=_std_columns(result, expression) if standardized
+                                 else None)
+    else:
+        theta = result.estimation.theta
+        value, se = delta_method_batch(_function_batch(result, expression, standardized), theta, result.vcov)
     est, s = float(value[0]), float(se[0])
     z = (est - null) / s if s > 0 else np.nan
     p = pvalue(z, alternative)
@@ -107,6 +144,38 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     return pd.DataFrame([{"expression": expression, "estimate": est, "se": s, "z": z, "pvalue": float(p),
                           "alternative": alternative, "ci.lower": est - q * s, "ci.upper": est + q * s}],
                         columns=list(WALD_COLUMNS))
+
+
+def _function_batch(result: FitResult, expression: str, standardized: bool = False):
+    """``thetas (k x npar) -> k x 1`` values of ``expression``: :func:`_function` for many parameter
+    vectors at once, with the same numbers (standardized values by
+    :func:`analysis.sem.standardized.std_batch`, the expression by
+    :func:`analysis.sem.defined.evaluate_batch`; a row with a non-finite intermediate by ``_function``)."""
+    f, _ = _function(result, expression, standardized)
+    compiled, index, fixed = _compiled(result, expression)
+    labels = result.partable.table["label"].to_numpy()
+    first_row = {lab: int(np.flatnonzero(labels == lab)[0]) for lab in compiled.names}
+    std = std_batch(result.estimation) if standardized else None
+
+    def fb(thetas: np.ndarray) -> np.ndarray:
+        if std is not None:
+            sv = std(thetas)
+            values = {n: sv[:, first_row[n]] for n in compiled.names}
+        else:
+            values = {n: thetas[:, index[n]] if n in index else fixed[n] for n in compiled.names}
+        out, exact = evaluate_batch(compiled, values)
+        for i in np.flatnonzero(~exact):
+            out[i] = f(thetas[i])[0]
+        return out[:, None]
+
+    return fb
+
+
+def expression_value(result: FitResult, expression: str, *, standardized: bool = False) -> float:
+    """The value of ``expression`` at the estimates - :func:`wald_test`'s ``estimate`` without the
+    delta method (its Jacobian evaluates the function twice per free parameter)."""
+    f, theta = _function(result, expression, standardized)
+    return float(f(theta)[0])
 
 
 @dataclass(frozen=True)
@@ -136,7 +205,7 @@ def monte_carlo_ci(result: FitResult, expression: str, *, n_draws: int = 20_000,
     f, theta = _function(result, expression, standardized)
     rng = np.random.default_rng(seed)
     draws_theta = rng.multivariate_normal(theta, result.vcov, size=n_draws, method="eigh")
-    draws = np.array([f(th)[0] for th in draws_theta])
+    draws = _function_batch(result, expression, standardized)(draws_theta)[:, 0]  # all draws at once
     alpha = 1 - level
     lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
     return MonteCarloCI(expression, float(f(theta)[0]), float(lo), float(hi), level, n_draws, draws)

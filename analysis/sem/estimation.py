@@ -39,11 +39,12 @@ def row_values(est: Estimation, theta: np.ndarray | None = None) -> np.ndarray:
     t = est.partable.table
     out = np.empty(len(t))
     loc = est.model.row_location
+    group = t["group"].to_numpy()
     for g in range(est.partable.ngroups):
         a, s, m = est.model.matrices(theta, g)
-        for i in np.flatnonzero(t["group"].to_numpy() == g + 1):
-            kind, r, c = loc[i]
-            out[i] = a[r, c] if kind == 0 else (s[r, c] if kind == 1 else m[r])
+        rows = np.flatnonzero(group == g + 1)
+        kind, r, c = loc[rows].T
+        out[rows] = np.where(kind == 0, a[r, c], np.where(kind == 1, s[r, c], m[r]))
     return out
 
 

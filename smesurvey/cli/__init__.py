@@ -28,7 +28,7 @@ app = typer.Typer(
 err_console = Console(stderr=True, highlight=False)
 
 #: Command modules, in the order their commands appear in --help.
-_COMMAND_MODULES: tuple[str, ...] = ("demo", "instrument", "generate", "ingest", "fit", "analyze", "reproduce", "export_r")
+_COMMAND_MODULES: tuple[str, ...] = ("demo", "instrument", "generate", "ingest", "pilot", "fit", "analyze", "reproduce", "export_r")
 
 
 def _register() -> None:
