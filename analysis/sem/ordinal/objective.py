@@ -21,6 +21,7 @@ from scipy import sparse
 
 from analysis.sem.ordinal.model import OrdinalImplied, OrdinalModel
 from analysis.sem.ordinal.samplestats import OrdinalGroupStats
+from smecore.errors import OptionError
 
 
 class DWLSObjective:
@@ -109,7 +110,12 @@ class DWLSObjective:
         return float("nan")
 
     def scores(self, theta: np.ndarray) -> list[np.ndarray]:
-        raise NotImplementedError("DWLS has no case-wise likelihood scores; its robust statistics use NACOV")
+        """Not defined: DWLS / ULS have no likelihood, so no case-wise scores (the Objective protocol
+        asks for them for ML's sandwich and first-order information). The robust statistics of these
+        estimators come from NACOV (:mod:`analysis.sem.ordinal.robust`); refused with a named error."""
+        raise OptionError("case-wise likelihood scores are not defined for DWLS / ULS (WLSMV and relatives) fits: "
+                          "their robust standard errors and tests use the asymptotic covariance of the polychoric "
+                          "statistics instead; use an ML estimator (MLR) if scores are needed")
 
     def h1_value(self) -> float:
         return 0.0

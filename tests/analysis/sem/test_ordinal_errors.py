@@ -156,3 +156,10 @@ def test_standardized_solution_of_an_ordinal_fit(ordinal_fit):
     np.testing.assert_allclose(sol["est.std"], table["std.all"], atol=1e-10)
     loading = sol[(sol["op"] == "=~") & (sol["rhs"] == "o2")].iloc[0]
     assert 0 < loading["se"] < 0.1
+
+
+def test_casewise_scores_refused_with_named_error(ordinal_fit):
+    # DWLS / ULS have no likelihood: asking the objective for ML's case-wise scores is a named refusal
+    objective = ordinal_fit.estimation.objective
+    with pytest.raises(OptionError, match=r"case-wise likelihood scores are not defined for DWLS / ULS"):
+        objective.scores(ordinal_fit.estimation.theta)
