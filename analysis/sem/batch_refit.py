@@ -376,36 +376,31 @@ def _spd_inverse(mats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return inv, logdet, ok
 
 
-def _inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Batched inverses and which matrices are invertible (identity where not)."""
+def _batched(op, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``op`` (``np.linalg.inv`` or ``np.linalg.cholesky``) of a stack of matrices in one call, and which
+    matrices it succeeded on; when one fails, matrix by matrix with the identity where it fails."""
     try:
-        return np.linalg.inv(x), np.ones(x.shape[0], dtype=bool)
+        return op(x), np.ones(x.shape[0], dtype=bool)
     except np.linalg.LinAlgError:
         out = np.empty_like(x)
         ok = np.ones(x.shape[0], dtype=bool)
         eye = np.eye(x.shape[-1])
         for j in range(x.shape[0]):
             try:
-                out[j] = np.linalg.inv(x[j])
+                out[j] = op(x[j])
             except np.linalg.LinAlgError:
                 out[j], ok[j] = eye, False
         return out, ok
+
+
+def _inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Batched inverses and which matrices are invertible (identity where not)."""
+    return _batched(np.linalg.inv, x)
 
 
 def _cholesky(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Batched Cholesky factors and which matrices are positive definite (identity where not)."""
-    try:
-        return np.linalg.cholesky(x), np.ones(x.shape[0], dtype=bool)
-    except np.linalg.LinAlgError:
-        out = np.empty_like(x)
-        ok = np.ones(x.shape[0], dtype=bool)
-        eye = np.eye(x.shape[-1])
-        for j in range(x.shape[0]):
-            try:
-                out[j] = np.linalg.cholesky(x[j])
-            except np.linalg.LinAlgError:
-                out[j], ok[j] = eye, False
-        return out, ok
+    return _batched(np.linalg.cholesky, x)
 
 
 def start_hessian_inverse(est: Estimation) -> np.ndarray:
