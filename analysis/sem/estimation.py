@@ -18,6 +18,7 @@ from analysis.sem.optimize import OptimResult
 from analysis.sem.partable import ParTable
 from analysis.sem.ram import RamModel
 from analysis.sem.samplestats import GroupData
+from smecore.errors import IdentificationError
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,18 @@ def label_values(t: pd.DataFrame, values: np.ndarray) -> dict[str, float]:
     for lab, v in zip(t["plabel"], values):
         out.setdefault(lab, float(v))
     return out
+
+
+def invert_information(info: np.ndarray, why: str) -> np.ndarray:
+    """Inverse of an information matrix, refused with :class:`IdentificationError` when it is singular
+    (not finite, or its smallest eigenvalue at most ``1e-12`` of its largest entry). ``why`` names the
+    likely causes for the estimator's model (the message's parenthesis)."""
+    try:
+        inv = np.linalg.inv(info)
+        if not np.all(np.isfinite(inv)) or np.min(np.linalg.eigvalsh(info)) <= 1e-12 * np.max(np.abs(info)):
+            raise np.linalg.LinAlgError
+    except np.linalg.LinAlgError:
+        raise IdentificationError(
+            "the information matrix is singular, so standard errors cannot be computed: the model is "
+            f"probably not identified ({why}). Fix a parameter or add constraints") from None
+    return inv

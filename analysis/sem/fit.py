@@ -37,7 +37,7 @@ from analysis.sem.auxiliary import (
 )
 from analysis.sem.data_prep import PreparedData, prepare_data
 from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
-from analysis.sem.estimation import Estimation, label_values, row_values
+from analysis.sem.estimation import Estimation, invert_information, label_values, row_values
 from analysis.sem.estimators import get_estimator, objective_class
 from analysis.sem.fiml import row_terms
 from analysis.sem.fit_indices import (
@@ -249,15 +249,8 @@ def step07_vcov(est: Estimation, options: FitOptions) -> tuple[np.ndarray, np.nd
     obj, theta = est.objective, est.theta
     n = obj.ntotal
     info = obj.information(theta) if options.information == "expected" else obj.hessian(theta) / 2.0
-    try:
-        e_inv = np.linalg.inv(info)
-        if not np.all(np.isfinite(e_inv)) or np.min(np.linalg.eigvalsh(info)) <= 1e-12 * np.max(np.abs(info)):
-            raise np.linalg.LinAlgError
-    except np.linalg.LinAlgError:
-        raise IdentificationError(
-            "the information matrix is singular, so standard errors cannot be computed: the model is "
-            "probably not identified (too few indicators per factor, a parameter that cannot be "
-            "separated from another). Fix a parameter or add constraints") from None
+    e_inv = invert_information(info, "too few indicators per factor, a parameter that cannot be separated "
+                                     "from another")
     if options.se in ("robust.huber.white", "robust.cluster"):
         b0 = first_order(obj.scores(theta), [gd.cluster for gd in est.groups])
         return sandwich(e_inv, b0, obj.weights, n), e_inv, b0

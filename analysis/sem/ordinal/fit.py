@@ -36,7 +36,7 @@ from scipy import special
 from analysis.sem import constants as C
 from analysis.sem.data_prep import PreparedData, prepare_data
 from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
-from analysis.sem.estimation import label_values
+from analysis.sem.estimation import invert_information, label_values
 from analysis.sem.estimators import WLS_MISSING, get_estimator
 from analysis.sem.fit_indices import (
     agfi,
@@ -298,15 +298,8 @@ def step05_estimate(pt: ParTable, model: OrdinalModel, objective: DWLSObjective,
 def step06_vcov(objective: DWLSObjective, theta: np.ndarray, se: str) -> tuple[np.ndarray, np.ndarray]:
     """Covariance matrix of the estimates and ``E^-1``."""
     e = objective.expected_information(theta)
-    try:
-        e_inv = np.linalg.inv(e)
-        if not np.all(np.isfinite(e_inv)) or np.min(np.linalg.eigvalsh(e)) <= 1e-12 * np.max(np.abs(e)):
-            raise np.linalg.LinAlgError
-    except np.linalg.LinAlgError:
-        raise IdentificationError(
-            "the information matrix is singular, so standard errors cannot be computed: the model is probably "
-            "not identified (too few indicators per factor, thresholds and scale factors that cannot be "
-            "separated). Fix a parameter or add constraints") from None
+    e_inv = invert_information(e, "too few indicators per factor, thresholds and scale factors that cannot be "
+                                  "separated")
     n = objective.ntotal - len(objective.groups)  # lavaan (lav_model_vcov): N - G for estimators other than ML
     if se == "robust.sem":
         deltas = [objective.jacobian(theta, g) for g in range(len(objective.groups))]
