@@ -794,17 +794,17 @@ def _analyze(data: pd.DataFrame, *, instrument: Instrument | None, registry: Reg
                           tested["skipped"], screened, scored, tested["models"], reg, options, timings, comparison)
 
 
-def compare_verdicts(ml: pd.DataFrame, wlsmv: pd.DataFrame, tested: dict, wlsmv_skipped: pd.DataFrame,
+def compare_verdicts(ml: pd.DataFrame, wlsmv: pd.DataFrame, tested: dict, ml_skipped: pd.DataFrame,
                      registry: Registry) -> pd.DataFrame:
     """The ML-vs-WLSMV table of an ordinal analysis (:data:`COMPARISON_COLUMNS`), in registry order.
 
-    ``ml``: the default (MLR) verdicts; ``wlsmv``: those of the ordinal run, whose step-4 output
-    ``tested`` says how each model was fitted. A hypothesis tested one way only shows ``not tested``
+    ``ml``: the default (MLR) verdicts, ``ml_skipped`` the hypotheses that run could not test;
+    ``wlsmv``: those of the ordinal run, whose step-4 output ``tested`` says how each model was fitted. A hypothesis tested one way only shows ``not tested``
     on the other side, with the reason in ``note``; ``differs`` is True when the verdicts differ."""
     column = {"holm": "pvalue.holm", "bh": "pvalue.bh", "none": "pvalue"}[registry.adjust]
     a, b = ml.set_index("hypothesis"), wlsmv.set_index("hypothesis")
     why = dict(zip(tested["skipped"]["hypothesis"], tested["skipped"]["reason"], strict=True))
-    why_ml = dict(zip(wlsmv_skipped["hypothesis"], wlsmv_skipped["reason"], strict=True))
+    why_ml = dict(zip(ml_skipped["hypothesis"], ml_skipped["reason"], strict=True))
     rows = []
     for hid in [h.id for h in registry.hypotheses if h.id in a.index or h.id in b.index]:
         ra = a.loc[hid] if hid in a.index else None
