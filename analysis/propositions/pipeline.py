@@ -74,7 +74,7 @@ from analysis.psychometrics.scoring import (
 )
 from analysis.psychometrics.screening import ScreeningResult, screen_instrument
 from analysis.psychometrics.validity import fornell_larcker, htmt
-from analysis.sem.bootstrap import BootstrapResult, bootstrap
+from analysis.sem.bootstrap import BootstrapResult, bootstrap, worker_threads
 from analysis.sem.constants import PARAMETER_COLUMNS
 from analysis.sem.effects import expression_value, monte_carlo_ci, wald_test
 from analysis.sem.fit import FitResult
@@ -539,14 +539,17 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
                                                                     subject="firm"))
         return matrix_fit[0]
 
-    # Indirect effects' bootstraps run in a background thread (unless n_jobs = 1) while the other
-    # hypotheses' models are fitted: their threads release the GIL in numpy's loops, so the second core
-    # does them beside the single-threaded fits. Their draws depend on the seed only.
-    background = ThreadPoolExecutor(1, thread_name_prefix="bootstrap") if n_jobs != 1 else None
+    # With two or more threads to use (n_jobs, or for -1 the idle cores), indirect effects' bootstraps run
+    # in a background thread while the other hypotheses' models are fitted: the bootstrap releases the
+    # GIL in numpy's loops, so a second core does it beside the single-threaded fits; the bootstrap then
+    # takes the threads the fits leave. Their draws depend on the seed only.
+    threads = worker_threads(n_jobs)
+    background = ThreadPoolExecutor(1, thread_name_prefix="bootstrap") if threads > 1 else None
+    boot_jobs = threads - 1 if background is not None else n_jobs
     pending: list[_Pending] = []
     try:
         _each_hypothesis(registry, scored, instrument, built, specs, why, models, failed, tests, robust, skipped,
-                         matrix, seed=seed, n_boot=n_boot, n_jobs=n_jobs, progress=progress, cluster=cluster,
+                         matrix, seed=seed, n_boot=n_boot, n_jobs=boot_jobs, progress=progress, cluster=cluster,
                          timings=timings, background=background, pending=pending, fitted=fitted,
                          robustness=robustness)
         for job in pending:  # in submission order; what is left of the bootstraps' time after the overlap

@@ -10,9 +10,9 @@ on the number of workers or their scheduling.
 How replicates are refitted (issue 13). A resample is the fitted rows with integer
 weights, so :mod:`analysis.sem.batch_refit` refits :data:`CHUNK` of them at once
 (warm-started at the full-sample estimates, BFGS from the full sample's Hessian);
-chunks are fixed by draw number and run on :func:`worker_threads` threads (the
-numpy calls on ``draws x rows`` arrays release the GIL; no worker processes to
-start). A replicate it cannot finish - and every replicate of a fit with fixed.x
+chunks are fixed by draw number and run on :func:`worker_threads` threads (numpy
+releases the GIL in its loops; no worker processes to start; by default only as many
+threads as the machine has idle cores). A replicate it cannot finish - and every replicate of a fit with fixed.x
 covariates, whose moments change with each resample - goes through the standard
 refit path (:func:`analysis.sem.fit.refit`; such fits use joblib worker processes
 when they would take long).
@@ -119,10 +119,25 @@ def _counts(rng: np.random.Generator, n: int, members: list[np.ndarray] | None,
     return picked[cluster_of]
 
 
-def worker_threads(n_jobs: int) -> int:
-    """Threads of the batched bootstrap: ``n_jobs``, or the usable cores for ``-1`` (``-2``: all but one...)."""
+def idle_cores() -> int:
+    """The cores this process may use that other work leaves idle: the usable cores minus the one-minute
+    load average, rounded (at least 1; all usable cores where the load average is unknown).
+
+    On a busy machine more threads than idle cores made the bootstrap slower, not faster (measured
+    on the 2-core development machine at load 3-4, the demo's analysis: 12.5-15.8 s on one thread,
+    17-25 s with two or three): the threads wait for cores and for each other's Python interpreter lock."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, n_jobs if n_jobs > 0 else cores + 1 + n_jobs)
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on every platform
+        return cores
+    return max(1, min(cores, int(cores - load + 0.5)))
+
+
+def worker_threads(n_jobs: int) -> int:
+    """Threads of the batched bootstrap: ``n_jobs``, or for ``-1`` the idle cores (:func:`idle_cores`;
+    ``-2``: one fewer, ...). The draws do not depend on it."""
+    return max(1, n_jobs if n_jobs > 0 else idle_cores() + 1 + n_jobs)
 
 
 def _batched(est: Estimation, arrays, fiml: bool, children: Sequence[np.random.SeedSequence], values,
@@ -215,7 +230,8 @@ def bootstrap(result: FitResult, n_boot: int = 1000, *, seed: int = 0, level: fl
     level : float
         Confidence level of the intervals.
     n_jobs : int
-        Threads of the batched refits (-1 = all cores, 1 = none); on the standard refit path
+        Threads of the batched refits (-1 = the idle cores, :func:`idle_cores`; 1 = none); on the
+        standard refit path
         (fits with fixed.x covariates) joblib worker processes, started only when the draws
         would take more than :data:`IN_PROCESS_SECONDS` in this process (timed on the first
         batch). The draws are the same either way.

@@ -23,8 +23,9 @@ def analyze_command(
     modules: str = typer.Option(None, "--modules", help="Comma-separated modules to analyse (default: all present)."),
     bootstrap: int = typer.Option(2000, "--bootstrap", min=2, help="Bootstrap resamples for indirect effects."),
     seed: int = typer.Option(1, "--seed", min=0, help="Seed of the bootstrap and Monte Carlo draws."),
-    jobs: int = typer.Option(-1, "--jobs", min=-1, help="Threads for the bootstrap (-1 = all cores); unless 1, "
-                             "the bootstraps run beside the model fits. The draws do not depend on it."),
+    jobs: int = typer.Option(-1, "--jobs", min=-1, help="Threads for the bootstrap (-1 = the cores other work "
+                             "leaves idle); with two or more the bootstraps run beside the model fits. The draws "
+                             "do not depend on it."),
     cluster_robust: bool = typer.Option(False, "--cluster-robust", help="Fit the SEMs with cluster-robust SEs by "
                                         "cluster organisation (firm_cluster_org); the regression checks always are."),
     survey_year: int = typer.Option(None, "--survey-year", help="Year the survey was answered, for firm age and "

@@ -120,7 +120,8 @@ def fit_command(
     bootstrap: int = typer.Option(0, "--bootstrap", min=0, help="Bootstrap resamples for percentile and "
                                   "bias-corrected CIs of every free and defined parameter (bootstrap.csv); 0 = none."),
     seed: int = typer.Option(1, "--seed", min=0, help="Seed of the bootstrap resampling."),
-    jobs: int = typer.Option(-1, "--jobs", min=-1, help="Parallel workers for the bootstrap (-1 = all cores)."),
+    jobs: int = typer.Option(-1, "--jobs", min=-1, help="Threads for the bootstrap (-1 = the idle cores; joblib "
+                             "workers, -1 = all cores, for models with fixed covariates)."),
     quiet: bool = typer.Option(False, "--quiet", help="Do not print the summary."),
     force: bool = typer.Option(False, "--force", help="Write into OUT even if it holds another command's outputs."),
 ) -> None:

@@ -126,3 +126,12 @@ def test_small_spd_inverse_matches_lapack():
         assert not ok[0] and ok[1:].all()
         np.testing.assert_allclose(inv[1:], np.linalg.inv(mats[1:]), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(logdet[1:], np.linalg.slogdet(mats[1:])[1], rtol=0, atol=1e-10)
+
+
+def test_all_cores_means_the_idle_ones(monkeypatch):
+    """n_jobs=-1: the usable cores minus the one-minute load average (at least 1); a positive n_jobs as given."""
+    monkeypatch.setattr(boot.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(boot.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert boot.worker_threads(-1) == 2 and boot.worker_threads(-2) == 1
+    monkeypatch.setattr(boot.os, "getloadavg", lambda: (3.5, 3.0, 3.0))
+    assert boot.worker_threads(-1) == 1 and boot.worker_threads(2) == 2
