@@ -1,6 +1,6 @@
 """Run every benchmark in this folder."""
 
-from benchmarks import fit_speed, generate_speed, ingest_speed, power_speed
+from benchmarks import analyze_speed, fit_speed, generate_speed, ingest_speed, power_speed
 
 if __name__ == "__main__":
     fit_speed.main([])
@@ -8,5 +8,7 @@ if __name__ == "__main__":
     generate_speed.main([])
     print()
     ingest_speed.main([])
+    print()
+    analyze_speed.main([])
     print()
     power_speed.main([])

@@ -9,21 +9,50 @@ nothing else runs as a child before it). Prints the ingest time, the child's pea
 against a baseline run in this process: ``pandas.read_csv`` of the same file (all cells as text) - the
 least any reader of this file must spend. ``--profile`` also prints the child's cProfile top entries.
 
-Measured on the 2-core reference machine (2 December 2026; 200,000 x 189 columns, 96 MB, outputs
-written; other jobs running alongside, so +-20 %):
+Measured on the 2-core reference machine (200,000 respondents x 189 columns, outputs written; other
+jobs running alongside - "load" is the 1-minute load average - so +-20 % and more):
 
-=========================================  ========  ==========  ==================
-version                                    ingest()  peak (RSS)  vs pandas.read_csv
-=========================================  ========  ==========  ==================
-before (a Python loop over every cell)     148.2 s   2.94 GB     ~70x
-after (one decision per distinct value)     27.2 s   1.76 GB     13.2x (2.06 s)
-=========================================  ========  ==========  ==================
+=============================================  ========  ==========  ==================
+version                                        ingest()  peak (RSS)  vs pandas.read_csv
+=============================================  ========  ==========  ==================
+numeric-values export (96 MB)
+before (a Python loop over every cell), 2 Dec   148.2 s     2.94 GB  ~70x
+one decision per distinct value, 2 Dec           27.2 s     1.76 GB  13.2x (2.06 s)
+the same, 3 Dec (pyarrow in the venv), load 3    25.4 s     1.96 GB  6.6x (3.84 s)
+text freed as read, streamed logs, load 3         9.4 s     0.97 GB  2.8x (3.31 s)
+choice-text export (``--labels``, 567 MB)
+one decision per distinct value, load 7           210 s     6.64 GB
+the same, load 3.5                              155.2 s     6.64 GB  13.1x (11.87 s)
+text freed as read, streamed logs, load 7        37.3 s     1.37 GB  3.7x (10.03 s)
+the same, load 3                                 27.6 s     1.37 GB  2.7x (10.16 s)
+=============================================  ========  ==========  ==================
 
-Where the time went (cProfile, 20,000 rows before / 200,000 rows after): before, 83 % in the per-cell
-loop of ``_clean_cells`` (``recode_value`` / ``_norm`` 3 million calls each) and, at 200,000 rows,
-35 s in ``DataFrame.to_csv`` formatting every float; after, reading the text file into cells
-(``tables.read_text_table``, csv.reader + DataFrame, ~9 s) and the Qualtrics mapping (~5 s) lead,
-then factorizing the columns (~6 s over all steps), cleaning (~6 s) and writing the CSVs (~6 s).
+The choice-text export has every answer as a label, recoded to its code and logged: 30.9 million
+lines of cells.csv (1.43 GB).
+
+Where the time went (cProfile, 20,000 rows before / 200,000 rows after): before the distinct-value
+design, 83 % in the per-cell loop of ``_clean_cells`` (``recode_value`` / ``_norm`` 3 million calls each)
+and, at 200,000 rows, 35 s in ``DataFrame.to_csv`` formatting every float; with it, reading the text file
+into cells (``tables.read_text_table``, csv.reader + DataFrame, ~9 s) and the Qualtrics mapping (~5 s)
+led, then factorizing the columns (~6 s over all steps), cleaning (~6 s) and writing the CSVs (~6 s).
+
+The choice-text export (every cell a label of 10-40 characters, where the numeric export's mostly
+one-character codes are shared Python objects) then took 6.64 GB and 155-210 s. Profile of 20,000 rows
+(57 MB, 3.1 million logged cells; 15.5 s, peak 1.12 GB): reading 3.8 s and 0.6 GB - ``csv.reader`` made
+a Python list of 3.8 million Python strings (~75 bytes each), padded into a second list of lists, which
+pandas turned into a 2-D object array and then into Arrow string columns; writing cells.csv 8.7 s and
+the peak - a data frame per chunk of 10,000 rows built from object arrays (under cProfile: pandas
+converting them to Arrow strings 4.2 s, ``sort_values`` 2.2 s, ``csv.writer`` over the frame 5.7 s); the cells log
+itself held a row number and a table index per logged cell (16 bytes x 30.9 million = 0.5 GB at 200,000
+rows), and responses.csv was formatted into one string (~0.7 GB with its per-cell arrays). Now: the file
+is read by pyarrow's CSV reader straight into Arrow string columns (~4 s, ~1 GB of text for 567 MB;
+``tables.read_text_table`` falls back to csv.reader where the two readers could differ), each column is
+factorized once and its text dropped and returned to the system as it is (``pipeline._factorize_columns``:
+the peak is the read), the cells log keeps one byte per row and column (``cell_log.ColumnPart``) and
+writes cells.csv (1.43 GB) chunk by chunk from per-value line tails without a frame or a sort (~7 s, of
+which ~4 s is writing the bytes), and the other CSVs are written in 20,000-row chunks joined by pyarrow
+(~3.4 s). At 200,000 rows (cProfile, load 3, 22 s in all): writing cells.csv 6.9 s, reading 4.1 s, responses.csv + rows.csv
+3.4 s, factorizing 2.1 s, the Qualtrics mapping 1.6 s, cleaning 1.5 s (pandera's checks 1.4 s).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ modules, second-order factors with unknown members, hypotheses naming
 constructs that do not exist) - and raised together as one
 :class:`~smecore.errors.DefinitionError`, each prefixed with its file and
 location, e.g. ``constructs/ik.yaml: items.2.text: English text ('en') is missing``.
-YAML is read with ``yaml.safe_load`` only.
+YAML is read with the safe loader only (:func:`smecore.yamlio.safe_load`: libyaml's when available).
 """
 
 from __future__ import annotations
@@ -27,16 +27,18 @@ from instrument.schema import (
     Matrix,
     Questionnaire,
     ScalesFile,
+    SeedsFile,
 )
 from instrument.translations import undeclared
 from smecore.errors import DefinitionError
+from smecore.yamlio import safe_load
 
 DEFINITION_DIR = Path(__file__).resolve().parent / "definition"
 
 
 def _read(path: Path, label: str, problems: list[str]):
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.append(f"{label}: file is missing")
     except yaml.YAMLError as exc:
@@ -74,6 +76,8 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
                               "questionnaire.yaml", problems)
     hyp_file = _validate(HypothesesFile, _read(root / "hypotheses.yaml", "hypotheses.yaml", problems),
                          "hypotheses.yaml", problems)
+    seeds_file = (_validate(SeedsFile, _read(root / "seeds.yaml", "seeds.yaml", problems), "seeds.yaml", problems)
+                  if (root / "seeds.yaml").is_file() else None)  # optional: without it reports cite file names
     constructs: dict[str, Construct] = {}
     matrices: dict[str, Matrix] = {}
     sources: dict[str, str] = {}  # construct id -> file label
@@ -95,10 +99,29 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
     if problems or scales_file is None or questionnaire is None or hyp_file is None:
         raise DefinitionError(problems)
     _cross_checks(scales_file, questionnaire, hyp_file, constructs, matrices, sources, problems)
+    seeds = {s.file: s for s in seeds_file.seeds} if seeds_file is not None else {}
+    if seeds_file is not None:
+        _check_seeds(seeds_file, hyp_file, constructs, matrices, sources, problems)
     if problems:
         raise DefinitionError(problems)
     return Instrument(scales=scales_file.scales, questionnaire=questionnaire, constructs=constructs,
-                      matrices=matrices, hypotheses=tuple(hyp_file.hypotheses), source=str(root))
+                      matrices=matrices, hypotheses=tuple(hyp_file.hypotheses), source=str(root), seeds=seeds)
+
+
+def _check_seeds(seeds_file, hyp_file, constructs, matrices, sources, problems) -> None:
+    """Every seed a construct or hypothesis cites is listed once in ``seeds.yaml``."""
+    listed: set[str] = set()
+    for i, s in enumerate(seeds_file.seeds):
+        if s.file in listed:
+            problems.append(f"seeds.yaml: seeds.{i}: file '{s.file}' is listed twice")
+        listed.add(s.file)
+    for cid, c in list(constructs.items()) + list(matrices.items()):
+        if c.seed and c.seed not in listed:
+            problems.append(f"{sources[cid]}: seed: '{c.seed}' is not listed in seeds.yaml; add its reference there")
+    for i, h in enumerate(hyp_file.hypotheses):
+        if h.seed not in listed:
+            problems.append(f"hypotheses.yaml: hypotheses.{i} ({h.id}): seed: '{h.seed}' is not listed in "
+                            "seeds.yaml; add its reference there")
 
 
 def _cross_checks(scales_file, questionnaire, hyp_file, constructs, matrices, sources, problems) -> None:

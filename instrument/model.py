@@ -24,6 +24,7 @@ from instrument.schema import (
     ProfileQuestion,
     Questionnaire,
     Scale,
+    Seed,
 )
 from smecore.errors import OptionError
 
@@ -96,6 +97,13 @@ class Instrument:
     hypotheses: tuple[Hypothesis, ...]
     source: str = ""
     selected: tuple[str, ...] | None = field(default=None)
+    #: the source texts by file name (``seeds.yaml``; empty when the definition has none)
+    seeds: dict[str, Seed] = field(default_factory=dict)
+
+    def cite(self, seed_file: str) -> str:
+        """In-text citation of a seed file (``Harris & Fletcher (2012)``); the file name when it is not listed."""
+        seed = self.seeds.get(seed_file)
+        return seed.citation if seed is not None else seed_file
 
     # -- modules --------------------------------------------------------------------
     @property

@@ -359,3 +359,33 @@ class Hypothesis(Frozen):
 
 class HypothesesFile(Frozen):
     hypotheses: list[Hypothesis]
+
+
+class Seed(Frozen):
+    """A source text (``seeds.yaml``): the file name constructs and hypotheses cite, and its reference."""
+
+    file: str
+    authors: list[str] = Field(min_length=1)  # surnames, in the publication's order
+    year: int
+    title: str
+    source: str
+    doi: str | None = None
+
+    @property
+    def citation(self) -> str:
+        """In-text citation, APA 7: ``Rilla (2016)``, ``Harris & Fletcher (2012)``, ``Eriksson et al. (2022)``."""
+        names = self.authors
+        who = names[0] if len(names) == 1 else " & ".join(names) if len(names) == 2 else f"{names[0]} et al."
+        return f"{who} ({self.year})"
+
+    @property
+    def reference(self) -> str:
+        """The reference-list entry (surnames only, as the seed texts give them)."""
+        names = self.authors
+        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " & " + names[-1]
+        doi = f" https://doi.org/{self.doi}" if self.doi else ""
+        return f"{who} ({self.year}). {self.title}. {self.source}.{doi}"
+
+
+class SeedsFile(Frozen):
+    seeds: list[Seed] = Field(min_length=1)

@@ -19,8 +19,14 @@ FIXED_ISO = "2026-01-01T00:00:00Z"
 
 def save_workbook(workbook, path: str | Path) -> Path:
     """Save an openpyxl workbook with fixed timestamps (byte-identical for identical content)."""
+    return save_office(workbook, path)
+
+
+def save_office(document, path: str | Path) -> Path:
+    """Save an Office Open XML document (an openpyxl workbook, a python-docx document: anything with
+    ``save(file)``) with fixed timestamps in ``docProps/core.xml`` and on every zip entry."""
     buf = io.BytesIO()
-    workbook.save(buf)
+    document.save(buf)
     src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
@@ -36,6 +42,15 @@ def save_workbook(workbook, path: str | Path) -> Path:
     path = Path(path)
     path.write_bytes(out.getvalue())
     return path
+
+
+_PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate) \(D:)\d{14}")
+
+
+def fix_pdf_timestamp(data: bytes) -> bytes:
+    """PDF bytes with the 14 digits of ``/CreationDate`` and ``/ModDate`` set to a fixed date (cairo, used by
+    graphviz, stamps the current time; the same length keeps the cross-reference offsets valid)."""
+    return _PDF_DATE.sub(rb"\g<1>20260101000000", data)
 
 
 # SPSS .sav header: rec_type[4] prod_name[60] layout_code[4] nominal_case_size[4]

@@ -12,13 +12,15 @@ of every module and the structural model of every hypothesis):
   and fit measures (``measure,value``);
 * ``models.csv`` - the list of models with their lavaan options (``auxiliary``:
   the missingness predictors added as saturated correlates, fitted in R with
-  ``semTools::auxiliary()``);
+  ``semTools::auxiliary()``; ``ordered``: the ordinal items of a WLSMV model);
 * ``fit_lavaan.R`` - fits each model with lavaan (same options) and writes
   ``lavaan/<key>_parameters.csv`` and ``lavaan/<key>_fit.csv`` with the same
   column names, so the two can be compared line by line.
 
 The models, their data and their options are the ones ``smesurvey analyze``
-fits: both take them from :func:`analysis.propositions.models.model_specs`.
+fits: both take them from :func:`analysis.propositions.models.model_specs`
+(``ordinal=True``: those of ``smesurvey analyze --ordinal``, WLSMV with the items
+as ordinal and pairwise deletion, the models with latent products on MLR).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.sem.constants import FIT_MEASURES, ROW_KEY
@@ -48,6 +51,7 @@ for (i in seq_len(nrow(models))) {
   if (nzchar(m$group)) { args$group <- m$group }
   if (nzchar(m$group_equal)) { args$group.equal <- strsplit(m$group_equal, ",")[[1]] }
   if (nzchar(m$cluster)) { args$cluster <- m$cluster }
+  if (!is.null(m$ordered) && nzchar(m$ordered)) { args$ordered <- strsplit(m$ordered, ",")[[1]] }
   if (nzchar(m$auxiliary)) {
     # saturated correlates (Graham 2003) of the missingness predictors, as smesurvey fits them
     suppressMessages(library(semTools))
@@ -72,7 +76,8 @@ README = """Models of the smesurvey analysis, exported for lavaan.
   Rscript fit_lavaan.R
 
 fits every model listed in models.csv with lavaan (MLR, missing = "ml", the
-options in models.csv; models with auxiliary variables through
+options in models.csv - with an `ordered` column, WLSMV with those items as
+ordinal and missing = "pairwise"; models with auxiliary variables through
 semTools::auxiliary()) and writes lavaan/<model>_parameters.csv and
 lavaan/<model>_fit.csv. Our results for the same models and data are in
 ours/ with the same columns (parameters: lhs, op, rhs, group, label, est, se,
@@ -82,14 +87,19 @@ op, rhs, group).
 """
 
 
+#: compared besides :data:`FIT_MEASURES` (the indices of WLSMV fits lavaan reports first)
+SCALED_INDICES = ("cfi.scaled", "tli.scaled", "rmsea.scaled")
+
+
 def _key(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
 
 
-def export_r(data: pd.DataFrame, out: str | Path, *, source: str = "data") -> list[Path]:
+def export_r(data: pd.DataFrame, out: str | Path, *, source: str = "data", ordinal: bool = False) -> list[Path]:
     """Write models, data, our results and the lavaan script into ``out`` (see the module docstring).
 
-    ``data``: responses in the codebook layout. Returns the paths written.
+    ``data``: responses in the codebook layout; ``ordinal``: the models of ``analyze --ordinal``.
+    Returns the paths written.
     """
     from analysis.propositions.hypotheses import load_registry
     from analysis.propositions.models import model_specs
@@ -104,7 +114,7 @@ def export_r(data: pd.DataFrame, out: str | Path, *, source: str = "data") -> li
         raise DataError(f"{source}: no questionnaire items found; columns must be named as the codebook")
     _, scored = step12_prepare(data, inst)
     written, manifest = [], []
-    for spec in model_specs(scored, inst, load_registry(inst)):
+    for spec in model_specs(scored, inst, load_registry(inst), ordinal=ordinal):
         key = _key(spec.key)
         written.append(write_text(out / "models" / f"{key}.lav", spec.syntax))
         path = out / "data" / f"{key}.csv"
@@ -121,7 +131,10 @@ def export_r(data: pd.DataFrame, out: str | Path, *, source: str = "data") -> li
         written += [p, f]
         manifest.append({"key": key, **spec.lavaan_options()})
     m = out / "models.csv"
-    pd.DataFrame(manifest).to_csv(m, index=False, lineterminator="\n")
+    frame = pd.DataFrame(manifest)
+    if "ordered" in frame:
+        frame["ordered"] = frame["ordered"].fillna("")
+    frame.to_csv(m, index=False, lineterminator="\n")
     written += [m, write_text(out / "fit_lavaan.R", R_SCRIPT), write_text(out / "README.txt", README)]
     return written
 
@@ -131,7 +144,8 @@ def compare_with_lavaan(folder: str | Path) -> pd.DataFrame:
 
     Columns: ``model, parameters, est, se, std.all`` (max absolute differences over
     the joined parameter rows; ``se`` relative) and one column per fit measure
-    (absolute difference; chi-squares relative).
+    (absolute difference; chi-squares relative; the scaled CFI / TLI / RMSEA too; NaN where
+    both report NA, infinite where only one does).
     """
     folder = Path(folder)
     rows = []
@@ -148,9 +162,12 @@ def compare_with_lavaan(folder: str | Path) -> pd.DataFrame:
                "std.all": float((j["std.all"] - j["std.all.lavaan"]).abs().max())}
         fo = pd.read_csv(folder / "ours" / f"{m}_fit.csv").set_index("measure")["value"]
         fl = pd.read_csv(folder / "lavaan" / f"{m}_fit.csv").set_index("measure")["value"]
-        for k in FIT_MEASURES:
+        for k in (*FIT_MEASURES, *SCALED_INDICES):
             if k in fo.index and k in fl.index:
                 a, b = float(fo[k]), float(fl[k])
+                if np.isnan(a) or np.isnan(b):
+                    row[k] = np.nan if np.isnan(a) and np.isnan(b) else np.inf
+                    continue
                 row[k] = abs(a - b) / max(1.0, abs(b)) if k.startswith("chisq") else abs(a - b)
         rows.append(row)
     return pd.DataFrame(rows)

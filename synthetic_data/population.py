@@ -6,7 +6,7 @@ realism-knob defaults). Every coefficient is either a ``value`` (the same in
 both worlds) or a ``theory``/``null`` pair tagged with the ``hypothesis`` it
 encodes; the null world sets every tested effect to zero (or, for the
 contrasts of H2-H4, makes the compared paths equal) and keeps everything
-else. Files are read with ``yaml.safe_load`` and validated with pydantic;
+else. Files are read with the safe YAML loader (:func:`smecore.yamlio.safe_load`) and validated with pydantic;
 every problem is reported with its file and key.
 """
 
@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from smecore.errors import DefinitionError, OptionError
+from smecore.yamlio import safe_load
 from synthetic_data.system import Equation, LatentSystem, Term, build_system
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -142,7 +143,7 @@ class CommonModel(_Strict):
 
 def _load_yaml(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise DefinitionError(f"{path.name}: not valid YAML ({exc})") from exc
 

@@ -1,7 +1,7 @@
 """The layout's arrows point one way: every import goes to the same layer or one below.
 
 smecore <- instrument <- synthetic_data <- analysis <- smesurvey, and inside
-analysis: (pvalues, ingest) <- sem <- psychometrics <- propositions <- report.
+analysis: (pvalues, ingest) <- sem <- psychometrics <- propositions <- (report, power) <- pilot.
 No module imports another module's private (underscore) names.
 """
 
@@ -14,8 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RANK = {"smecore": 0, "instrument": 1, "synthetic_data": 2, "analysis": 3, "analysis.pvalues": 3, "analysis.ingest": 3,
-        "analysis.sem": 4, "analysis.psychometrics": 5, "analysis.propositions": 6, "analysis.report": 7, "analysis.power": 7,
-        "smesurvey": 8}
+        "analysis.sem": 4, "analysis.psychometrics": 5, "analysis.propositions": 6, "analysis.report": 7,
+        "analysis.power": 7, "analysis.pilot": 8, "smesurvey": 9}
 PACKAGES = ["smecore", "instrument", "synthetic_data", "analysis", "smesurvey"]
 
 

@@ -2,7 +2,8 @@
 
 Steps (each a small function below):
 0. options checked, input hashed;  1. read by its platform module (:mod:`.detect`); a construct only
-partly present is an error (:func:`_check_constructs`);  2. rows (:func:`_row_reasons`): rows the
+partly present is an error (:func:`_check_constructs`); each column factorized once, the text cells
+dropped as it is (:func:`_factorize_columns`);  2. rows (:func:`_row_reasons`): rows the
 platform marks as not real responses (previews, tests, spam), empty rows and repeated respondent ids
 excluded;  3. cells (:func:`_clean_cells`): labels recoded, missing markers ("N/A", "-", ...), platform
 missing codes and codes declared missing for one variable, text and codes the codebook does not allow
@@ -15,6 +16,9 @@ columns dropped, ids pseudonymised;  6. formula-looking text escaped;  7. page t
 Cells are classified per distinct value of a column, not per cell (``pandas.factorize``, then one
 decision per distinct value looked up for every cell): survey columns hold a handful of distinct
 values, so a 200,000-respondent export costs a few hundred decisions per column instead of 200,000.
+Memory stays near the size of the codes and the float frame (benchmarks/ingest_speed.py): the text
+cells are freed column by column once factorized, the cells log keeps one small integer per row and
+column (:class:`~analysis.ingest.cell_log.ColumnPart`), and every CSV is written in chunks of rows.
 """
 
 from __future__ import annotations
@@ -29,13 +33,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.ingest.cell_log import CELL_COLUMNS, CellLog, CellPart  # noqa: F401 (CELL_COLUMNS re-exported)
+from analysis.ingest.cell_log import CELL_COLUMNS, CellLog, CellPart, ColumnPart  # noqa: F401 (CELL_COLUMNS re-exported)
 from analysis.ingest.detect import read_raw
 from analysis.ingest.privacy import load_key, pseudonymise
 from analysis.ingest.recode import label_map, recode_value
 from analysis.ingest.schema import failures
 from instrument.model import MISSING_CODE, MISSING_MARKERS, Instrument
 from instrument.platforms.base import EXCLUDE_META, RawResponses
+from instrument.platforms.tables import release_unused_memory
 from smecore import jsonio
 from smecore.csvsafe import is_formula, safe_frame
 from smecore.errors import DataError
@@ -50,6 +55,10 @@ DUPLICATE_MIN_ANSWERED = 10
 _MARKERS = frozenset(m.casefold() for m in MISSING_MARKERS)
 #: cells.csv reasons that are problems (``strict=True`` stops at them); "label recoded" is not
 _PROBLEM = frozenset({"platform missing code", "declared missing code", "missing marker", "text in numeric item"})
+#: Columns converted between returns of freed Arrow memory to the system (:func:`_clean_cells`).
+RELEASE_EVERY = 16
+#: Rows per chunk when a frame is written as CSV (:func:`write_csv`).
+WRITE_CHUNK_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -78,24 +87,31 @@ class IngestResult:
         """Write responses.csv, rows.csv, cells.csv, provenance.json and (when the export has page timers)
         pages.csv into ``out``; return the paths."""
         out = Path(out)
-        paths = [write_text(out / "responses.csv", csv_text(self.responses)),
-                 write_text(out / "rows.csv", csv_text(safe_frame(self.rows))),  # ids kept by --keep-identifiers
-                 self.cell_log.write_csv(out / "cells.csv", csv_text),
+        paths = [write_csv(self.responses, out / "responses.csv"),
+                 write_csv(safe_frame(self.rows), out / "rows.csv"),  # ids kept by --keep-identifiers
+                 self.cell_log.write_csv(out / "cells.csv"),
                  write_text(out / "provenance.json", jsonio.dumps(self.provenance))]
         if self.pages is not None:
-            paths.append(write_text(out / "pages.csv", csv_text(self.pages)))
+            paths.append(write_csv(self.pages, out / "pages.csv"))
         return paths
 
 
-def _formatted(col: pd.Series) -> np.ndarray:
-    """``col``'s cells as ``DataFrame.to_csv`` writes them (floats as numpy prints them, ``7.0``; missing
-    as ``""``), formatted once per distinct value and looked up for every cell."""
+def _formatted_values(col: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """``(codes, texts)``: ``col``'s distinct values as ``DataFrame.to_csv`` writes them (floats as numpy
+    prints them, ``7.0``), then ``""`` for missing cells, and each cell's index into them."""
     codes, values = _factorize(col)
     if pd.api.types.is_float_dtype(col.dtype):
         texts = np.asarray(values, dtype=np.float64).astype(str).tolist() if values else []
     else:
         texts = [str(x) for x in values]
-    return np.array(texts + [""], dtype=object)[codes]
+    return codes, texts + [""]
+
+
+def _formatted(col: pd.Series) -> np.ndarray:
+    """``col``'s cells as ``DataFrame.to_csv`` writes them (floats as numpy prints them, ``7.0``; missing
+    as ``""``), formatted once per distinct value and looked up for every cell."""
+    codes, texts = _formatted_values(col)
+    return np.array(texts, dtype=object)[codes]
 
 
 def csv_text(frame: pd.DataFrame) -> str:
@@ -112,6 +128,63 @@ def csv_text(frame: pd.DataFrame) -> str:
     if len(frame):
         writer.writerows(zip(*(_formatted(frame[c]) for c in frame.columns)))
     return buf.getvalue()
+
+
+class _Fields:
+    """A text as ``csv.writer`` (minimal quoting) writes it as one field of a row (quoted when it holds a
+    delimiter, quote or line break; the writer itself decides those)."""
+
+    _SPECIAL = frozenset(',"\r\n')
+
+    def __init__(self) -> None:
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+
+    def __call__(self, text: str) -> str:
+        if self._SPECIAL.isdisjoint(text):
+            return text
+        self._buf.seek(0)
+        self._buf.truncate()
+        self._writer.writerow([text, ""])  # a second field: a lone empty field would be written '""'
+        return self._buf.getvalue()[:-2]
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``csv_text(frame)`` to ``path`` (UTF-8, creating the folder), :data:`WRITE_CHUNK_ROWS` rows at
+    a time, without a Python string per cell.
+
+    Per chunk and column, each distinct value is formatted once (:func:`_formatted_values`) as its CSV
+    field (:class:`_Fields`, the last column's with the line end), taken for every row into an Arrow
+    string array, and the columns joined row by row with ``,`` (``pyarrow.compute.binary_join_element_wise``);
+    the joined lines' bytes are written as they are. A row's text does not depend on the other rows, so
+    the bytes equal ``csv_text(frame)`` (tests/analysis/ingest/test_ingest_bytes.py); a frame of fewer
+    than two columns goes through :func:`csv_text` (a lone empty field is written ``""``).
+    """
+    path = Path(path)
+    if frame.shape[1] < 2:
+        return write_text(path, csv_text(frame))
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    field = _Fields()
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerow([str(c) for c in frame.columns])
+    last = frame.shape[1] - 1
+    with path.open("wb") as fh:
+        fh.write(buf.getvalue().encode("utf-8"))
+        for lo in range(0, len(frame), WRITE_CHUNK_ROWS):
+            chunk = frame.iloc[lo:lo + WRITE_CHUNK_ROWS]
+            columns = []
+            for j in range(chunk.shape[1]):
+                codes, texts = _formatted_values(chunk.iloc[:, j])
+                fields = [field(t) + "\n" if j == last else field(t) for t in texts]
+                columns.append(pa.array(fields, type=pa.large_string()).take(pa.array(codes)))
+            lines = pc.binary_join_element_wise(*columns, pa.scalar(",", type=pa.large_string()))
+            del columns
+            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64, count=len(lines) + 1, offset=8 * lines.offset)
+            fh.write(memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]])
+    return path
 
 
 def _problem(strict: bool, path: Path, row: int, column: str, value, what: str) -> None:
@@ -146,14 +219,30 @@ def _check_constructs(raw: RawResponses, instrument: Instrument, path: Path) -> 
                             f"asked) or remove all of {cid}'s columns so that it counts as not fielded")
 
 
-def _row_reasons(raw: RawResponses, path: Path, strict: bool) -> list[list[str]]:
+def _factorize_columns(data: pd.DataFrame) -> dict[str, tuple[np.ndarray, list]]:
+    """Step 1c: each column of ``data`` as :func:`_factorize` gives it, codes in the smallest unsigned
+    integer type (steps 2 and 3 work on these). Empties ``data`` (its index stays): each column is dropped
+    once factorized and the freed Arrow memory returned, so the text cells (about 1 GB for a
+    200,000-respondent choice-text export) are not held beside the codes and the frame made of them."""
+    out: dict[str, tuple[np.ndarray, list]] = {}
+    for k, c in enumerate(list(data.columns)):
+        codes, values = _factorize(data.pop(c))
+        out[c] = (codes.astype(np.min_scalar_type(len(values)), copy=False), values)
+        if k % RELEASE_EVERY == RELEASE_EVERY - 1:
+            release_unused_memory()
+    release_unused_memory()
+    return out
+
+
+def _row_reasons(raw: RawResponses, columns: dict[str, tuple[np.ndarray, list]], path: Path, strict: bool
+                 ) -> list[list[str]]:
     """Step 2: per row, the reasons to exclude it known before its cells are read: the platform's own
-    (``meta["exclude"]``: previews, tests, spam), an empty row, a respondent id seen in an earlier row."""
+    (``meta["exclude"]``: previews, tests, spam), an empty row, a respondent id seen in an earlier row.
+    ``columns``: the data's columns factorized (:func:`_factorize_columns`)."""
     n = len(raw.data)
     reasons: list[list[str]] = [[] for _ in range(n)]
     blank = np.ones(n, dtype=bool)
-    for c in raw.data.columns:  # a row is empty when every cell is missing or whitespace
-        codes, values = _factorize(raw.data[c])
+    for codes, values in columns.values():  # a row is empty when every cell is missing or whitespace
         blank &= np.array([_cell_text(x) == "" for x in values] + [True])[codes]
     platform = (raw.meta[EXCLUDE_META].fillna("").astype(str).tolist() if EXCLUDE_META in raw.meta.columns
                 else [""] * n)
@@ -198,43 +287,51 @@ def _classify(text: str, labels: dict[str, int], missing: set[str], declared: se
     return float(code), None, ""
 
 
-def _clean_cells(raw: RawResponses, instrument: Instrument, path: Path, strict: bool
-                 ) -> tuple[pd.DataFrame, list[CellPart]]:
+def _clean_cells(raw: RawResponses, columns: dict[str, tuple[np.ndarray, list]], instrument: Instrument,
+                 path: Path, strict: bool) -> tuple[pd.DataFrame, list[CellPart | ColumnPart]]:
     """Step 3: numeric questionnaire variables to float codes; text variables as str.
 
-    Returns the frame and the cells log as parts (in the order: one per variable, then out-of-range
-    cells, then impossible profile answers); a variable's part holds its distinct values once.
+    ``columns``: the data's columns factorized (:func:`_factorize_columns`; those converted are removed
+    from it). Returns the frame and the cells log as parts (in the order: one per variable, then
+    out-of-range cells, then impossible profile answers); a variable's part holds its distinct values
+    once and the column's codes. The numeric codes go straight into the frame's one float block (filled
+    row by row; no copy when the frame is made).
     """
     missing = set(DEFAULT_MISSING) | set(raw.missing_codes)
     source_row = np.asarray(raw.source_row).astype(int)
-    out, log = {}, []
-    for v in instrument.variables(paradata=False):
-        if v.name not in raw.data.columns:
-            continue
-        codes, values = _factorize(raw.data[v.name])
+    variables = [v for v in instrument.variables(paradata=False) if v.name in columns]
+    numeric = [v.name for v in variables if v.type != "text"]
+    index = raw.data.index
+    block = np.empty((len(numeric), len(index)), dtype=float)  # row k: the codes of numeric[k]
+    row_of = {name: k for k, name in enumerate(numeric)}
+    text_columns: dict[str, pd.Series] = {}
+    log: list[CellPart | ColumnPart] = []
+    for v in variables:
+        codes, values = columns.pop(v.name)
         if v.type == "text":
             texts = [np.nan if _cell_text(x) == "" else str(x) for x in values] + [np.nan]
-            out[v.name] = pd.Series(np.array(texts, dtype=object)[codes], index=raw.data.index, dtype=object)
+            text_columns[v.name] = pd.Series(np.array(texts, dtype=object)[codes], index=index, dtype=object)
             continue
         labels = label_map(instrument, v)
         declared = set(raw.missing_by_variable.get(v.name, ()))
         texts = [_cell_text(x) for x in values]
         decided = [_classify(t, labels, missing, declared) for t in texts] + [(np.nan, None, "")]
-        out[v.name] = pd.Series(np.array([d[0] for d in decided], dtype=float)[codes], index=raw.data.index)
+        block[row_of[v.name]] = np.array([d[0] for d in decided], dtype=float)[codes]
         reason_u = np.array([d[1] for d in decided], dtype=object)
         if not any(r is not None for r in reason_u):
             continue
-        rows = np.flatnonzero(np.array([r is not None for r in reason_u])[codes])
-        picked = codes[rows]
         if strict:
-            bad = np.array([r in _PROBLEM for r in reason_u])[picked]
+            bad = np.array([r in _PROBLEM for r in reason_u])[codes]
             if bad.any():
                 first = int(np.flatnonzero(bad)[0])
-                _problem(strict, path, int(source_row[rows[first]]), v.name, texts[picked[first]],
-                         reason_u[picked[first]])
-        log.append(CellPart.make(rows, picked, v.name, texts + [""], [d[2] for d in decided], reason_u))
-    frame = pd.DataFrame(out, index=raw.data.index)
-    fails = failures(frame.drop(columns=[c for c in frame if instrument.variable(c).type == "text"]), instrument)
+                _problem(strict, path, int(source_row[first]), v.name, texts[codes[first]], reason_u[codes[first]])
+        log.append(ColumnPart.make(codes, v.name, texts + [""], [d[2] for d in decided], reason_u))
+    frame = pd.DataFrame(block.T, index=index, columns=numeric, copy=False)
+    del block
+    for k, v in enumerate(variables):  # text variables in their places (their own blocks; no copy)
+        if v.name in text_columns:
+            frame.insert(k, v.name, text_columns.pop(v.name))
+    fails = failures(frame[numeric], instrument)
     if len(fails):
         idx = fails["index"].to_numpy(dtype=int)
         first = fails.iloc[0]
@@ -324,14 +421,17 @@ def ingest(path: str | Path, out: str | Path | None = None, *, format: str = "au
         instrument = load_instrument()
     path = Path(path)
     raw = read_raw(path, instrument, format)  # step 1 (also checks the path and format)
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    with path.open("rb") as fh:
+        sha = hashlib.file_digest(fh, "sha256").hexdigest()
     secret = load_key(key)
     _check_constructs(raw, instrument, path)  # step 1b
     n = len(raw.data)
-    reasons = _row_reasons(raw, path, strict)  # step 2
+    fielded = set(raw.data.columns)
+    columns = _factorize_columns(raw.data)  # step 1c (empties raw.data)
+    reasons = _row_reasons(raw, columns, path, strict)  # step 2
     source_row = np.asarray(raw.source_row).astype(int)
     ids = raw.meta["respondent"].fillna("").astype(str)
-    frame, log = _clean_cells(raw, instrument, path, strict)  # step 3
+    frame, log = _clean_cells(raw, columns, instrument, path, strict)  # step 3
     _duplicate_submissions(frame, reasons, source_row, path, strict)  # step 4
     pseudo = ids if keep_identifiers else pseudonymise(ids, secret)  # step 5
     frame.insert(0, "respondent_id", pseudo)
@@ -345,7 +445,6 @@ def ingest(path: str | Path, out: str | Path | None = None, *, format: str = "au
                          "status": np.where(kept, "kept", "excluded"), "reasons": ["; ".join(r) for r in reasons]},
                         columns=list(ROW_COLUMNS))
     cells = CellLog(tuple(log), source_row)
-    fielded = set(raw.data.columns)
     provenance = {"input": str(path), "input_sha256": sha, "format": raw.format, "detected_by": raw.detected_by,
                   "details": raw.details, "options": {"format": format, "strict": strict, "key_file": bool(key),
                                                       "keep_identifiers": keep_identifiers},
@@ -366,7 +465,9 @@ def ingest(path: str | Path, out: str | Path | None = None, *, format: str = "au
         pages = raw.pages.reset_index(drop=True).astype(float)
         pages.insert(0, "respondent_id", pseudo.to_numpy())
         pages = pages[kept].reset_index(drop=True)
-    result = IngestResult(frame[kept].reset_index(drop=True), rows, cells, provenance, pages)
+    responses = (frame if kept.all() else frame[kept]).reset_index(drop=True)
+    del frame  # not to hold the excluded rows' copy while writing
+    result = IngestResult(responses, rows, cells, provenance, pages)
     if out is not None:
         result.write(out)
     return result

@@ -8,7 +8,6 @@ cannot be reversed or recomputed.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from pathlib import Path
@@ -37,6 +36,6 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     """HMAC-SHA256 pseudonym of each id (``""`` stays ``""``), same index as ``ids``."""
     def one(x: str) -> str:
         x = "" if pd.isna(x) else str(x)
-        return hmac.new(key, x.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX] if x else ""
+        return hmac.digest(key, x.encode("utf-8"), "sha256").hex()[:PSEUDONYM_HEX] if x else ""
 
     return ids.map(one)

@@ -192,13 +192,15 @@ def read_plan(path: str | Path) -> dict:
 
 def check_plan(plan_path: str | Path, options: dict) -> dict:
     """Compare a plan with the current definitions and the options of an analysis (``alpha``,
-    ``bootstrap``, ``monte_carlo``); returns ``{"plan", "unchanged", "differences", "statement"}``."""
+    ``bootstrap``, ``monte_carlo``, ``estimator`` and ``missing``: an ``analyze --ordinal`` run's WLSMV
+    with pairwise deletion is not the planned MLR with FIML); returns ``{"plan", "unchanged", "differences", "statement"}``."""
     plan = read_plan(plan_path)
     _, reg = context()
     reg_sha, inst_sha = definitions_sha256()
     current = {"registry_sha256": reg_sha, "instrument_sha256": inst_sha, "alpha": options.get("alpha", reg.alpha),
                "adjust": reg.adjust, "bootstrap": options.get("bootstrap", reg.bootstrap),
-               "monte_carlo": options.get("monte_carlo", reg.monte_carlo)}
+               "monte_carlo": options.get("monte_carlo", reg.monte_carlo),
+               "estimator": options.get("estimator", "MLR"), "missing": options.get("missing", "fiml")}
     differences = [f"{k}: planned {plan.get(k)!r}, ran {v!r}" for k, v in current.items() if plan.get(k) != v]
     unchanged = not differences
     statement = (f"This analysis ran the registered plan ({Path(plan_path).name}) unchanged: hypothesis registry "

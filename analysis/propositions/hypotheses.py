@@ -59,6 +59,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from analysis.pvalues import one_sided  # noqa: F401 - re-exported: verdicts use it
 from instrument import Instrument
 from smecore.errors import DefinitionError
+from smecore.yamlio import safe_load
 
 REGISTRY_PATH = Path(__file__).resolve().parent / "registry.yaml"
 VERDICTS = ("supported", "not supported", "contrary")
@@ -163,7 +164,7 @@ def load_registry(instrument: Instrument, path: str | Path | None = None) -> Reg
     """
     path = Path(path) if path else REGISTRY_PATH
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise DefinitionError(f"{path.name}: cannot be read ({exc})") from exc
     try:

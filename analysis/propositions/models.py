@@ -7,8 +7,10 @@ which writes each spec's syntax, data and lavaan options for R).
 
 A spec holds the lavaan syntax, the data frame it is fitted to (items, observed
 variables, product indicators, the group column, the cluster column and the
-auxiliary variables of FIML) and the options of :func:`analysis.sem.fit.fit`
-(always MLR with FIML, as the pipeline fits every SEM).
+auxiliary variables of FIML) and the options of :func:`analysis.sem.fit.fit`:
+MLR with FIML, as the pipeline fits every SEM by default; with ``ordinal=True``
+(``smesurvey analyze --ordinal``) the items as ordinal, WLSMV with pairwise deletion
+(:func:`ordinal_variant`), except models with latent products, which stay on MLR.
 """
 
 from __future__ import annotations
@@ -25,11 +27,17 @@ from analysis.sem.fit import FitResult, fit
 from analysis.sem.interaction import product_indicators
 from analysis.sem.syntax import classify_variables, parse_model
 from instrument import Instrument
-from smecore.errors import DataError, SmeSurveyError
+from smecore.errors import DataError, OptionError, SmeSurveyError
 
 CLUSTER_COLUMN = "firm_cluster_org"
 ESTIMATOR = "MLR"
 MISSING = "fiml"
+#: with ``--ordinal``: lavaan's estimator for ordered items and its missing-data option for them
+ORDINAL_ESTIMATOR = "WLSMV"
+ORDINAL_MISSING = "pairwise"
+#: why a model with latent products stays on MLR under ``--ordinal``
+PRODUCTS_STAY_MLR = ("latent interaction / quadratic terms (product indicators) have no WLSMV form in lavaan: "
+                     "fitted with MLR and FIML")
 
 #: Observed variables that predict missingness: added to every SEM that does not already contain
 #: them as auxiliary variables of FIML (saturated correlates, :mod:`analysis.sem.auxiliary`). Firm size
@@ -45,7 +53,9 @@ class ModelSpec:
     ``key`` names the model in every output (``"measurement M1"``, ``"model H11"``);
     ``hypotheses`` are the ids tested on it (several when hypotheses share a model);
     ``data`` holds every column the fit needs (including ``group``, ``cluster`` and
-    ``auxiliary``). ``fit()`` fits it with MLR and FIML as the pipeline does.
+    ``auxiliary``). ``fit()`` fits it with MLR and FIML as the pipeline does - or, when
+    ``ordered`` names the ordinal items, with WLSMV and pairwise deletion (``note`` says why a
+    model of an ordinal analysis is not, e.g. :data:`PRODUCTS_STAY_MLR`).
     """
 
     key: str
@@ -59,6 +69,16 @@ class ModelSpec:
     cluster: str | None = None
     auxiliary: tuple[str, ...] = ()
     label: str = ""  # how errors and warnings name the model (default from key and hypotheses)
+    ordered: tuple[str, ...] = ()  # ordinal items: fitted with WLSMV (lavaan ordered=)
+    note: str = ""  # the estimator choice, when an ordinal analysis keeps this model on MLR
+
+    @property
+    def estimator(self) -> str:
+        return ORDINAL_ESTIMATOR if self.ordered else ESTIMATOR
+
+    @property
+    def missing(self) -> str:
+        return ORDINAL_MISSING if self.ordered else MISSING
 
     @property
     def source(self) -> str:
@@ -70,12 +90,21 @@ class ModelSpec:
 
     def fit(self, extra_syntax: str = "") -> FitResult:
         """Fit the model (``extra_syntax``: constraints appended, e.g. for a chi-square difference test)."""
+        if self.ordered:
+            return fit(self.syntax + extra_syntax, self.data, estimator=ORDINAL_ESTIMATOR, ordered=list(self.ordered),
+                       missing=ORDINAL_MISSING, group=self.group, group_equal=list(self.group_equal),
+                       std_lv=self.std_lv, source=self.source)
         return fit(self.syntax + extra_syntax, self.data, estimator=ESTIMATOR, missing=MISSING, group=self.group,
                    group_equal=list(self.group_equal), std_lv=self.std_lv, cluster=self.cluster,
                    auxiliary=list(self.auxiliary), source=self.source)
 
     def lavaan_options(self) -> dict:
-        """The options of lavaan's ``sem()`` (and semTools' ``auxiliary(aux=)``) that reproduce ``fit()``."""
+        """The options of lavaan's ``sem()`` (and semTools' ``auxiliary(aux=)``) that reproduce ``fit()``
+        (with ``ordered``: ``estimator="WLSMV", missing="pairwise", ordered=c(...)``)."""
+        if self.ordered:
+            return {"estimator": ORDINAL_ESTIMATOR, "missing": ORDINAL_MISSING, "std_lv": self.std_lv,
+                    "group": self.group or "", "group_equal": ",".join(self.group_equal), "cluster": "",
+                    "auxiliary": "", "ordered": ",".join(self.ordered)}
         return {"estimator": ESTIMATOR, "missing": "ml", "std_lv": self.std_lv, "group": self.group or "",
                 "group_equal": ",".join(self.group_equal), "cluster": self.cluster or "",
                 "auxiliary": ",".join(self.auxiliary)}
@@ -186,18 +215,46 @@ def build_model(h: Hypothesis, scored: Scored, instrument: Instrument,
     return "\n".join(lines) + "\n", data
 
 
-def measurement_spec(module: str, scored: Scored, instrument: Instrument, cluster: str | None = None) -> ModelSpec:
+def measurement_spec(module: str, scored: Scored, instrument: Instrument, cluster: str | None = None,
+                     ordinal: bool = False) -> ModelSpec:
     """The CFA of one module: every construct of the module that the data have (second-order factors
-    as the instrument defines them), with the missingness predictors as auxiliary variables."""
+    as the instrument defines them), with the missingness predictors as auxiliary variables (with
+    ``ordinal``: its :func:`ordinal_variant`)."""
     syntax = instrument.lavaan_syntax([module])
     items = [i for c in instrument.constructs_in(module) if c.id in scored.constructs for i in scored.constructs[c.id]]
     data, aux = with_auxiliary(syntax, with_cluster(numeric_frame(scored, items), scored, cluster), scored)
-    return ModelSpec(f"measurement {module}", syntax, data, module=module, cluster=cluster, auxiliary=tuple(aux))
+    spec = ModelSpec(f"measurement {module}", syntax, data, module=module, cluster=cluster, auxiliary=tuple(aux))
+    return ordinal_variant(spec, scored) if ordinal else spec
 
 
-def measurement_specs(scored: Scored, instrument: Instrument, cluster: str | None = None) -> list[ModelSpec]:
+def measurement_specs(scored: Scored, instrument: Instrument, cluster: str | None = None,
+                      ordinal: bool = False) -> list[ModelSpec]:
     """One :func:`measurement_spec` per module in the data (M0, the firm profile, has no scales)."""
-    return [measurement_spec(m, scored, instrument, cluster) for m in scored.modules if m != "M0"]
+    return [measurement_spec(m, scored, instrument, cluster, ordinal) for m in scored.modules if m != "M0"]
+
+
+def ordinal_variant(spec: ModelSpec, scored: Scored) -> ModelSpec:
+    """``spec`` with its questionnaire items as ordinal, for WLSMV with pairwise deletion.
+
+    The items of the scored constructs become ``ordered``; other observed variables (``DOI``,
+    ``lnew``, ...) stay continuous (polyserial / Pearson correlations). Auxiliary variables, a
+    FIML device, are dropped. An observed exogenous covariate gets a free variance (``x ~~ x``):
+    lavaan would otherwise condition on it (``conditional.x``, probit regressions of the items),
+    a different model from the ML one; with its variance free it is one more continuous variable,
+    and the structural model is that of the ML fit (lavaan fits it the same way: no ``ov.x``).
+    Refuses a cluster-robust spec (no cluster-robust WLSMV here).
+    """
+    if spec.cluster is not None:
+        raise OptionError("ordinal (WLSMV) models have no cluster-robust standard errors here; analyse with "
+                          "--ordinal or with --cluster-robust, not both")
+    roles = classify_variables(parse_model(spec.syntax).statements)
+    items = {i for its in scored.constructs.values() for i in its}
+    ordered = tuple(v for v in roles.ov if v in items)
+    if not ordered:
+        return spec
+    syntax = spec.syntax + "".join(f"{x} ~~ {x}\n" for x in roles.ov_x)
+    data = spec.data.drop(columns=[c for c in spec.auxiliary if c in spec.data.columns])
+    return replace(spec, syntax=syntax, data=data, auxiliary=(), ordered=ordered)
 
 
 def unavailable(h: Hypothesis, scored: Scored, instrument: Instrument) -> str:
@@ -230,9 +287,10 @@ class HypothesisModels:
 
 
 def hypothesis_specs(scored: Scored, instrument: Instrument, registry: Registry,
-                     cluster: str | None = None) -> HypothesisModels:
+                     cluster: str | None = None, ordinal: bool = False) -> HypothesisModels:
     """Build the SEM of every hypothesis of ``registry`` the data allow; hypotheses whose syntax is
-    the same share one spec (keyed by the first of them)."""
+    the same share one spec (keyed by the first of them). With ``ordinal`` each spec is its
+    :func:`ordinal_variant`, except models with latent products (MLR, ``note`` says why)."""
     specs: dict[str, ModelSpec] = {}
     by_syntax: dict[str, str] = {}
     of: dict[str, str] = {}
@@ -252,9 +310,12 @@ def hypothesis_specs(scored: Scored, instrument: Instrument, registry: Registry,
             data, aux = with_auxiliary(syntax, data, scored)
             key = f"model {h.id}"
             by_syntax[syntax] = key
-            specs[key] = ModelSpec(key, syntax, data, (h.id,), module=h.module, group=h.spec.group,
-                                   group_equal=tuple(h.spec.group_equal), std_lv=h.spec.std_lv, cluster=cluster,
-                                   auxiliary=tuple(aux))
+            spec = ModelSpec(key, syntax, data, (h.id,), module=h.module, group=h.spec.group,
+                             group_equal=tuple(h.spec.group_equal), std_lv=h.spec.std_lv, cluster=cluster,
+                             auxiliary=tuple(aux))
+            if ordinal:
+                spec = replace(spec, note=PRODUCTS_STAY_MLR) if h.spec.products else ordinal_variant(spec, scored)
+            specs[key] = spec
         else:
             s = specs[key]
             specs[key] = replace(s, hypotheses=(*s.hypotheses, h.id))
@@ -263,10 +324,10 @@ def hypothesis_specs(scored: Scored, instrument: Instrument, registry: Registry,
 
 
 def model_specs(scored: Scored, instrument: Instrument, registry: Registry,
-                cluster: str | None = None) -> list[ModelSpec]:
+                cluster: str | None = None, ordinal: bool = False) -> list[ModelSpec]:
     """Every SEM of the analysis: the measurement models, then the hypotheses' models."""
-    return [*measurement_specs(scored, instrument, cluster),
-            *hypothesis_specs(scored, instrument, registry, cluster).specs]
+    return [*measurement_specs(scored, instrument, cluster, ordinal),
+            *hypothesis_specs(scored, instrument, registry, cluster, ordinal).specs]
 
 
 def flag_auxiliary(res: FitResult) -> pd.DataFrame:

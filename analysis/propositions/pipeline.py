@@ -7,10 +7,16 @@
 5. decide   - verdicts, Holm and Benjamini-Hochberg adjusted p-values
 (6. report  - :mod:`analysis.report.render` renders the result.)
 
+``analyze(..., ordinal=True)`` (``smesurvey analyze --ordinal``) fits the measurement models and
+the hypothesis SEMs with the items as ordinal (WLSMV, pairwise deletion; models with latent
+products stay on MLR with FIML, as lavaan has no WLSMV form for them), decides on those fits, and
+also draws the default (MLR) verdicts to compare them hypothesis by hypothesis
+(``AnalysisResult.estimator_comparison``, ``ml_vs_wlsmv.csv``).
+
 :func:`analyze` returns an :class:`AnalysisResult`; :func:`write_outputs` writes
 ``verdicts.csv``, ``tests.csv``, ``robustness.csv``, ``parameters.csv``,
 ``measurement.csv``, ``fit.json``, ``excluded.csv``, ``cells.csv`` (answers set to
-missing, with the reason) and ``skipped.csv``.
+missing, with the reason) and ``skipped.csv`` (and ``ml_vs_wlsmv.csv`` with ``ordinal``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import hashlib
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,6 +43,8 @@ from analysis.propositions.hypotheses import (
 )
 from analysis.propositions.models import (
     CLUSTER_COLUMN,
+    ORDINAL_ESTIMATOR,
+    ORDINAL_MISSING,
     ModelSpec,
     build_model,
     cluster_column,
@@ -45,7 +54,13 @@ from analysis.propositions.models import (
     numeric_frame,
     with_auxiliary,
 )
-from analysis.propositions.regression import adjust_pvalues, cell_contrasts, count_regression, ols
+from analysis.propositions.regression import (
+    CellModel,
+    adjust_pvalues,
+    cell_model,
+    count_regression,
+    ols,
+)
 from analysis.psychometrics.common_method import harman_single_factor, marker_adjustment
 from analysis.psychometrics.reliability import reliability, second_order_reliability
 from analysis.psychometrics.scoring import (
@@ -59,14 +74,16 @@ from analysis.psychometrics.scoring import (
 )
 from analysis.psychometrics.screening import ScreeningResult, screen_instrument
 from analysis.psychometrics.validity import fornell_larcker, htmt
-from analysis.sem.bootstrap import bootstrap
+from analysis.sem.bootstrap import BootstrapResult, bootstrap, worker_threads
 from analysis.sem.constants import PARAMETER_COLUMNS
-from analysis.sem.effects import monte_carlo_ci, wald_test
+from analysis.sem.effects import expression_value, monte_carlo_ci, wald_test
 from analysis.sem.fit import FitResult
 from analysis.sem.nested import lr_test
+from analysis.sem.ordinal.reliability import ordinal_reliability
+from analysis.sem.threads import fit_threads
 from instrument import Instrument, load_instrument
 from smecore.csvsafe import write_csv
-from smecore.errors import DataError, SmeSurveyError, SmeSurveyWarning
+from smecore.errors import DataError, OptionError, SmeSurveyError, SmeSurveyWarning
 from smecore.jsonio import dumps
 from smecore.provenance import package_versions
 
@@ -74,6 +91,11 @@ VERDICT_COLUMNS = ("hypothesis", "verdict", "estimate", "se", "ci.lower", "ci.up
                    "pvalue.bh", "std.estimate", "n", "test", "model", "cfi", "tli", "rmsea", "srmr",
                    "robustness", "flag", "statement")
 Progress = Callable[[str, int, int], None]
+#: the ML-vs-WLSMV table of an ordinal analysis (``ml_vs_wlsmv.csv``): per hypothesis both verdicts,
+#: whether they differ, the standardized estimate and decision p-value (adjusted as the verdicts) of
+#: each, and how the "WLSMV" side was fitted (WLSMV, or MLR for a model with latent products)
+COMPARISON_COLUMNS = ("hypothesis", "verdict.ml", "verdict.wlsmv", "differs", "std.estimate.ml",
+                      "std.estimate.wlsmv", "p.ml", "p.wlsmv", "estimator.wlsmv", "note")
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,8 @@ class AnalysisResult:
     #: seconds per stage of this run (screening and scoring, measurement models, hypothesis models, bootstrap,
     #: robustness checks, decisions); printed by the CLI, never written (outputs stay byte-identical)
     timings: dict = field(default_factory=dict, repr=False, compare=False)
+    #: ordinal analyses only: :data:`COMPARISON_COLUMNS`, one row per hypothesis tested either way
+    estimator_comparison: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
 
 @contextmanager
@@ -140,17 +164,43 @@ def htmt_ok(value: float, threshold: float = HTMT_THRESHOLD):
     return pd.NA if not np.isfinite(value) else bool(value < threshold)
 
 
+def headline_fit(fm: dict, ordinal: bool = False) -> dict[str, float]:
+    """The CFI, TLI and RMSEA a table shows: the robust ones (lavaan's ``cfi.robust``, ...) when the fit
+    has them, else the plain ones; for an ordinal fit whose robust indices lavaan leaves NA (continuous
+    variables among the items, equal thresholds across groups) the scaled ones (``cfi.scaled``, ...)."""
+    out = {}
+    for name in ("cfi", "tli", "rmsea"):
+        value = fm.get(f"{name}.robust", fm[name])
+        if ordinal and not np.isfinite(value):
+            value = fm.get(f"{name}.scaled", value)
+        out[name] = value
+    return out
+
+
+#: how the measurement table's reliability columns are computed for an ordinal (WLSMV) fit
+ORDINAL_RELIABILITY_NOTE = ("ordinal fit (WLSMV): alpha is ordinal alpha (polychoric correlations), omega "
+                            "categorical omega (Green & Yang 2009), as semTools' reliability() of a WLSMV fit")
+
+
 def _measurement_rows(spec: ModelSpec, res: FitResult, scored: Scored, instrument: Instrument) -> list[dict]:
-    """One row per first-order construct of a fitted measurement model, then one per second-order factor."""
+    """One row per first-order construct of a fitted measurement model, then one per second-order factor.
+
+    For an ordinal fit ``alpha`` and ``omega`` are ordinal alpha and categorical omega
+    (:func:`~analysis.sem.ordinal.reliability.ordinal_reliability`); HTMT stays on the Pearson
+    correlations of the answers, for both estimators."""
     constructs = {c.id: scored.constructs[c.id] for c in instrument.constructs_in(spec.module)
                   if c.id in scored.constructs}
     frame = spec.data[[i for its in constructs.values() for i in its]]
-    rel = reliability(res.parameters, sample_cov=res.sample_moments()[0]).set_index("factor")
+    ordinal = bool(res.options.ordered)
+    if ordinal:
+        rel = ordinal_reliability(res).set_index("factor")
+        rel["alpha"] = rel["alpha.ord"]
+    else:
+        rel = reliability(res.parameters, sample_cov=res.sample_moments()[0]).set_index("factor")
     ht = htmt(frame, constructs)
     fl = fornell_larcker(res)
-    fit_columns = {"cfi": res.fit_measures.get("cfi.robust", res.fit_measures["cfi"]),
-                   "rmsea": res.fit_measures.get("rmsea.robust", res.fit_measures["rmsea"]),
-                   "srmr": res.fit_measures["srmr"]}
+    head = headline_fit(res.fit_measures, ordinal)
+    fit_columns = {"cfi": head["cfi"], "rmsea": head["rmsea"], "srmr": res.fit_measures["srmr"]}
     second = instrument.select([spec.module]).second_order()
     parent = {m: so for so, members in second.items() for m in members}
     rows = []
@@ -170,7 +220,7 @@ def _measurement_rows(spec: ModelSpec, res: FitResult, scored: Scored, instrumen
             else "",
             "htmt.threshold": HTMT_THRESHOLD,
             "htmt.ok": htmt_ok(max_htmt),
-            **fit_columns, "note": "",
+            **fit_columns, "note": ORDINAL_RELIABILITY_NOTE if ordinal else "",
         })
     for so, members in second.items():
         l2 = second_order_reliability(res.parameters, so).iloc[0]
@@ -183,15 +233,17 @@ def _measurement_rows(spec: ModelSpec, res: FitResult, scored: Scored, instrumen
 
 
 def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | None = None,
-                  cluster: str | None = None) -> tuple[pd.DataFrame, dict, dict, dict]:
+                  cluster: str | None = None, ordinal: bool = False) -> tuple[pd.DataFrame, dict, dict, dict]:
     """Per module CFA with reliability and validity; returns (table, fits, parameters, common method).
 
     The table has one row per construct (``alpha`` and ``omega`` as semTools' ``reliability()`` on the
     FIML fit: from the EM saturated covariance matrix), and one row per second-order factor with its
     ``omega.l2`` (semTools' ``reliabilityL2``); a first-order construct names its ``second.order`` factor.
+    ``ordinal``: the CFAs with the items as ordinal (WLSMV, pairwise deletion), ordinal alpha and
+    categorical omega.
     """
     rows, fits, params = [], {}, {}
-    specs = measurement_specs(scored, instrument, cluster)
+    specs = measurement_specs(scored, instrument, cluster, ordinal)
     for k, spec in enumerate(specs):
         if progress:
             progress("measurement models", k, len(specs))
@@ -234,55 +286,82 @@ def step3_measure(scored: Scored, instrument: Instrument, progress: Progress | N
 
 # -- step 4 ------------------------------------------------------------------------------------
 
+def _bootstrap_fields(boot: BootstrapResult, name: str, direction: str) -> dict:
+    """The fields of an indirect effect's test row that come from its bootstrap."""
+    row = boot.table[boot.table["lhs"] == name].iloc[0]
+    draws = boot.draws[[c for c in boot.draws.columns if c.startswith(f"{name} :=")][0]].to_numpy()
+    below, above = int(np.sum(draws <= 0)), int(np.sum(draws >= 0))
+    p_greater = (below + 1) / (len(draws) + 1)
+    p_less = (above + 1) / (len(draws) + 1)
+    p_pred, p_opp = (p_greater, p_less) if direction == "greater" else (p_less, p_greater)
+    return {"kind": f"indirect, percentile bootstrap ({len(draws)} resamples; BC {row['ci.lower.bc']:.3f} to "
+                    f"{row['ci.upper.bc']:.3f})",
+            "estimate": row["est"], "se": row["boot.se"], "ci.lower": row["ci.lower"], "ci.upper": row["ci.upper"],
+            "p.predicted": p_pred, "p.opposite": p_opp, "failed.resamples": boot.n_failed}
+
+
+@dataclass
+class _Pending:
+    """A bootstrap running in the background (:func:`step4_test`): the test row it completes."""
+
+    hypothesis: str
+    row: dict
+    name: str
+    direction: str
+    future: Future
+
+
+def _background_bootstrap(res: FitResult, n_boot: int, seed: int, n_jobs: int,
+                          progress: Callable[[int, int], None] | None) -> BootstrapResult:
+    """:func:`analysis.sem.bootstrap.bootstrap` in the background thread. numpy's floating-point warnings
+    are off there (``np.errstate`` is per thread; a degenerate resample counts as failed): Python's
+    warning filters are shared by all threads, and the main thread records a model's warnings while
+    it fits."""
+    with np.errstate(all="ignore"):
+        return bootstrap(res, n_boot, seed=seed, n_jobs=n_jobs, progress=progress)
+
+
 def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_boot: int, n_jobs: int,
                progress: Progress | None, timings: dict[str, float] | None = None,
+               background: ThreadPoolExecutor | None = None, pending: list[_Pending] | None = None,
                indirect: str = "bootstrap") -> tuple[list[dict], list[dict]]:
-    """Decision tests (and the Monte Carlo lines of indirect effects, which go to robustness).
-
-    ``indirect="monte_carlo"`` decides indirect effects by the Monte Carlo CI instead of the bootstrap
-    (the power study's default: no resampling inside each replication)."""
+    """Decision tests (and the Monte Carlo lines of indirect effects, which go to robustness). With
+    ``background``, an indirect effect's bootstrap is submitted there and its row, added to
+    ``pending``, is completed later (:func:`step4_test`). ``indirect="monte_carlo"`` decides indirect
+    effects by the Monte Carlo CI instead of the bootstrap (the power study's default: no resampling
+    inside each replication; only the parameters the effect names are drawn); an ordinal (WLSMV) fit's
+    are always decided by it."""
     alpha = registry.alpha
     rows, extra = [], []
     for k, t in enumerate(h.spec.tests):
-        if t.kind == "indirect" and indirect == "monte_carlo":
-            mc = monte_carlo_ci(res, t.expression, n_draws=registry.monte_carlo, seed=seed, marginal=True)
-            p_greater, p_less = mc.one_sided_pvalue("greater"), mc.one_sided_pvalue("less")
-            p_pred, p_opp = (p_greater, p_less) if t.direction == "greater" else (p_less, p_greater)
-            std = float(res.parameters.loc[res.parameters["lhs"] == f"ind{k + 1}", "std.all"].iloc[0])
-            rows.append({"hypothesis": h.id, "test": t.name, "kind": f"indirect, Monte Carlo CI ({mc.n_draws} draws)",
-                         "expression": t.expression, "direction": t.direction, "estimate": mc.estimate,
-                         "se": float(np.std(mc.draws, ddof=1)), "ci.lower": mc.ci_lower, "ci.upper": mc.ci_upper,
-                         "p.predicted": p_pred, "p.opposite": p_opp, "std.estimate": std, "decision": True})
-        elif t.kind == "wald":
+        if t.kind == "wald":
             w = wald_test(res, t.expression, alternative=t.direction, standardized=t.standardized).iloc[0]
             p_pred, p_opp = one_sided(w["estimate"], w["se"], t.direction)
-            std = w["estimate"] if t.standardized else \
-                wald_test(res, t.expression, standardized=True).iloc[0]["estimate"]
+            std = w["estimate"] if t.standardized else expression_value(res, t.expression, standardized=True)
             rows.append({"hypothesis": h.id, "test": t.name, "kind": "wald" + (" (standardized)" if t.standardized
                                                                                else ""),
                          "expression": t.expression, "direction": t.direction, "estimate": w["estimate"],
                          "se": w["se"], "ci.lower": w["ci.lower"], "ci.upper": w["ci.upper"],
                          "p.predicted": p_pred, "p.opposite": p_opp, "std.estimate": std, "decision": True})
+        elif res.options.ordered or indirect == "monte_carlo":  # no bootstrap: the Monte Carlo interval decides
+            rows.append(_monte_carlo_row(h, t, k, res, registry, seed, marginal=indirect == "monte_carlo"))
         else:
             name = f"ind{k + 1}"
-            with _timed(timings, "bootstrap"):
-                boot = bootstrap(res, n_boot, seed=seed, n_jobs=n_jobs,
-                                 progress=(lambda d, total: progress(f"bootstrap {h.id}", d, total))
-                                 if progress else None)
-            row = boot.table[boot.table["lhs"] == name].iloc[0]
-            draws = boot.draws[[c for c in boot.draws.columns if c.startswith(f"{name} :=")][0]].to_numpy()
-            below, above = int(np.sum(draws <= 0)), int(np.sum(draws >= 0))
-            p_greater = (below + 1) / (len(draws) + 1)
-            p_less = (above + 1) / (len(draws) + 1)
-            p_pred, p_opp = (p_greater, p_less) if t.direction == "greater" else (p_less, p_greater)
             std = float(res.parameters.loc[res.parameters["lhs"] == name, "std.all"].iloc[0])
-            rows.append({"hypothesis": h.id, "test": t.name, "kind": f"indirect, percentile bootstrap ({len(draws)} "
-                                                                       f"resamples; BC {row['ci.lower.bc']:.3f} to "
-                                                                       f"{row['ci.upper.bc']:.3f})",
-                         "expression": t.expression, "direction": t.direction, "estimate": row["est"],
-                         "se": row["boot.se"], "ci.lower": row["ci.lower"], "ci.upper": row["ci.upper"],
-                         "p.predicted": p_pred, "p.opposite": p_opp, "std.estimate": std, "decision": True,
-                         "failed.resamples": boot.n_failed})
+            # the columns in their order; the bootstrap's fields filled below, or when it has run
+            row = {"hypothesis": h.id, "test": t.name, "kind": None, "expression": t.expression,
+                   "direction": t.direction, "estimate": None, "se": None, "ci.lower": None, "ci.upper": None,
+                   "p.predicted": None, "p.opposite": None, "std.estimate": std, "decision": True,
+                   "failed.resamples": None}
+            bar = (lambda d, total, hid=h.id: progress(f"bootstrap {hid}", d, total)) if progress else None
+            if background is None:
+                with _timed(timings, "bootstrap"):
+                    boot = bootstrap(res, n_boot, seed=seed, n_jobs=n_jobs, progress=bar)
+                row.update(_bootstrap_fields(boot, name, t.direction))
+            else:
+                pending.append(_Pending(h.id, row, name, t.direction,
+                                        background.submit(_background_bootstrap, res, n_boot, seed, n_jobs, bar)))
+            rows.append(row)
             mc = monte_carlo_ci(res, t.expression, n_draws=registry.monte_carlo, seed=seed)
             mc_p = mc.one_sided_pvalue(t.direction)
             extra.append({"hypothesis": h.id, "check": f"Monte Carlo CI ({mc.n_draws} draws): {t.name}",
@@ -290,6 +369,24 @@ def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_b
                           "ci.upper": mc.ci_upper, "p.predicted": mc_p, "p.cluster": np.nan,
                           "significant": mc_p < alpha})
     return rows, extra
+
+
+def _monte_carlo_row(h: Hypothesis, t, k: int, res: FitResult, registry: Registry, seed: int,
+                     marginal: bool = False) -> dict:
+    """The decision row of an indirect effect decided by the Monte Carlo interval and one-sided
+    p-values of semTools' ``monteCarloCI``: an ordinal (WLSMV) fit's (the bootstrap is not available
+    for WLSMV fits) and, with ``marginal`` (draws of the effect's own parameters only), a power
+    replication's."""
+    mc = monte_carlo_ci(res, t.expression, n_draws=registry.monte_carlo, seed=seed, marginal=marginal)
+    opposite = "less" if t.direction == "greater" else "greater"
+    std = float(res.parameters.loc[res.parameters["lhs"] == f"ind{k + 1}", "std.all"].iloc[0])
+    why = "; no bootstrap for WLSMV fits" if res.options.ordered else ""
+    return {"hypothesis": h.id, "test": t.name,
+            "kind": f"indirect, Monte Carlo CI ({mc.n_draws} draws{why})",
+            "expression": t.expression, "direction": t.direction, "estimate": mc.estimate,
+            "se": float(np.std(mc.draws, ddof=1)), "ci.lower": mc.ci_lower, "ci.upper": mc.ci_upper,
+            "p.predicted": mc.one_sided_pvalue(t.direction), "p.opposite": mc.one_sided_pvalue(opposite),
+            "std.estimate": std, "decision": True}
 
 
 def _lr_rows(h: Hypothesis, spec: ModelSpec, res: FitResult,
@@ -391,8 +488,10 @@ def _multigroup_row(h: Hypothesis, r, scored: Scored, instrument: Instrument, cl
             "significant": p < 0.05, "n": int(sum(res.nobs))}
 
 
-def _robust_rows(h: Hypothesis, scored: Scored, matrix_long: pd.DataFrame | None, alpha: float,
+def _robust_rows(h: Hypothesis, scored: Scored, matrix: Callable[[], CellModel | None], alpha: float,
                  instrument: Instrument, cluster: str | None = None) -> list[dict]:
+    """The robustness checks of ``h``; ``matrix()`` gives the mixed model of the source x content
+    ratings (fitted once, on first use, for every hypothesis' contrasts) or None without a matrix."""
     rows = []
     for r in h.spec.robustness:
         try:
@@ -402,10 +501,10 @@ def _robust_rows(h: Hypothesis, scored: Scored, matrix_long: pd.DataFrame | None
                 rows.append(row)
                 continue
             if r.kind == "matrix":
-                if matrix_long is None:
+                cells = matrix()
+                if cells is None:
                     continue
-                c = cell_contrasts(matrix_long, value="rating", cell="cell", subject="firm",
-                                   contrasts={r.label: r.contrast}, alternative=r.direction).iloc[0]
+                c = cells.contrasts({r.label: r.contrast}, alternative=r.direction).iloc[0]
                 rows.append({"hypothesis": h.id, "check": r.label, "estimate": c["estimate"], "se": c["se"],
                              "ci.lower": c["estimate"] - 1.96 * c["se"], "ci.upper": c["estimate"] + 1.96 * c["se"],
                              "p.predicted": c["pvalue"], "p.cluster": np.nan, "significant": c["pvalue"] < alpha})
@@ -443,16 +542,71 @@ def _robust_rows(h: Hypothesis, scored: Scored, matrix_long: pd.DataFrame | None
 
 def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, seed: int, n_boot: int, n_jobs: int,
                progress: Progress | None = None, cluster: str | None = None,
-               timings: dict[str, float] | None = None) -> dict:
+               timings: dict[str, float] | None = None, ordinal: bool = False,
+               fitted: dict[str, FitResult] | None = None, robustness: bool = True) -> dict:
     """Fit every testable hypothesis' model (:func:`analysis.propositions.models.hypothesis_specs`) and run
-    its tests (``cluster``: cluster-robust SEMs). Hypotheses sharing a model share its fit."""
-    built = hypothesis_specs(scored, instrument, registry, cluster)
+    its tests (``cluster``: cluster-robust SEMs). Hypotheses sharing a model share its fit.
+
+    ``ordinal``: the models as :func:`~analysis.propositions.models.ordinal_variant` (WLSMV; models with
+    latent products stay on MLR). ``fitted``: fits to reuse, by model key, for the specs fitted the same
+    way (an MLR model both runs of an ordinal analysis share). ``robustness=False`` skips the checks
+    beside the decision (the comparison run of an ordinal analysis needs only the verdicts)."""
+    built = hypothesis_specs(scored, instrument, registry, cluster, ordinal)
     specs = {s.key: s for s in built.specs}
     why = dict(zip(built.skipped["hypothesis"], built.skipped["reason"], strict=True))
     models: dict[str, tuple[str, FitResult, list[str]]] = {}
     failed: dict[str, str] = {}
     tests, robust, skipped = [], [], []
-    matrix_long = _matrix_long(scored, instrument)
+    matrix_fit: list = []
+
+    def matrix() -> CellModel | None:  # one REML fit for every matrix contrast (they share the model)
+        if not matrix_fit:
+            long = _matrix_long(scored, instrument)
+            matrix_fit.append(None if long is None else cell_model(long, value="rating", cell="cell",
+                                                                    subject="firm"))
+        return matrix_fit[0]
+
+    # With two or more threads to use (n_jobs, or for -1 the idle cores), indirect effects' bootstraps run
+    # in a background thread while the other hypotheses' models are fitted: the bootstrap releases the
+    # GIL in numpy's loops, so a second core does it beside the single-threaded fits; the bootstrap then
+    # takes the threads the fits leave. Their draws depend on the seed only.
+    threads = worker_threads(n_jobs)
+    background = ThreadPoolExecutor(1, thread_name_prefix="bootstrap") if threads > 1 else None
+    boot_jobs = threads - 1 if background is not None else n_jobs
+    pending: list[_Pending] = []
+    try:
+        _each_hypothesis(registry, scored, instrument, built, specs, why, models, failed, tests, robust, skipped,
+                         matrix, seed=seed, n_boot=n_boot, n_jobs=boot_jobs, progress=progress, cluster=cluster,
+                         timings=timings, background=background, pending=pending, fitted=fitted,
+                         robustness=robustness)
+        for job in pending:  # in submission order; what is left of the bootstraps' time after the overlap
+            try:
+                with _timed(timings, "bootstrap"):
+                    boot = job.future.result()
+            except SmeSurveyError as exc:  # as when the tests fail in the loop: no test or robustness rows
+                tests = [r for r in tests if r["hypothesis"] != job.hypothesis]
+                robust = [r for r in robust if r["hypothesis"] != job.hypothesis]
+                skipped.append({"hypothesis": job.hypothesis, "reason": f"the model could not be estimated: {exc}"})
+                continue
+            job.row.update(_bootstrap_fields(boot, job.name, job.direction))
+    finally:
+        if background is not None:
+            background.shutdown(cancel_futures=True)
+    order = {h.id: k for k, h in enumerate(registry.hypotheses)}
+    skipped.sort(key=lambda r: order.get(r["hypothesis"], len(order)))
+    return {"models": models, "tests": pd.DataFrame(tests), "robustness": pd.DataFrame(robust),
+            "skipped": pd.DataFrame(skipped, columns=["hypothesis", "reason"]),
+            "notes": {s.key: s.note for s in built.specs if s.note}}
+
+
+def _each_hypothesis(registry: Registry, scored: Scored, instrument: Instrument, built, specs: dict, why: dict,
+                     models: dict, failed: dict, tests: list, robust: list, skipped: list,
+                     matrix: Callable[[], CellModel | None], *, seed: int, n_boot: int, n_jobs: int,
+                     progress: Progress | None, cluster: str | None, timings: dict[str, float] | None,
+                     background: ThreadPoolExecutor | None, pending: list[_Pending],
+                     fitted: dict[str, FitResult] | None = None, robustness: bool = True) -> None:
+    """:func:`step4_test`'s loop over the hypotheses: fits, tests and robustness rows appended to
+    ``models``, ``tests``, ``robust`` and ``skipped`` (``fitted``, ``robustness``: as step4_test's)."""
     hyps = registry.hypotheses
     for k, h in enumerate(hyps):
         if progress:
@@ -466,15 +620,19 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
             continue
         try:
             if spec.key not in models:
-                with warnings.catch_warnings(record=True) as caught, _timed(timings, "hypothesis models"):
-                    warnings.simplefilter("always", SmeSurveyWarning)
-                    fitted = spec.fit()
-                models[spec.key] = (spec.syntax, fitted, [])
-                for w in caught:
-                    warnings.warn(f"{spec.key}: {w.message}", SmeSurveyWarning, stacklevel=2)
+                reuse = (fitted or {}).get(spec.key)
+                if reuse is not None and not spec.ordered and not reuse.options.ordered:
+                    models[spec.key] = (spec.syntax, reuse, [])
+                else:
+                    with warnings.catch_warnings(record=True) as caught, _timed(timings, "hypothesis models"):
+                        warnings.simplefilter("always", SmeSurveyWarning)
+                        res = spec.fit()
+                    models[spec.key] = (spec.syntax, res, [])
+                    for w in caught:
+                        warnings.warn(f"{spec.key}: {w.message}", SmeSurveyWarning, stacklevel=2)
             res = models[spec.key][1]
             models[spec.key][2].append(h.id)
-            rows, extra = _test_rows(h, res, registry, seed, n_boot, n_jobs, progress, timings)
+            rows, extra = _test_rows(h, res, registry, seed, n_boot, n_jobs, progress, timings, background, pending)
             with _timed(timings, "hypothesis models"):  # the chi-square difference refits
                 rows += _lr_rows(h, spec, res)
             ht = _htmt_row(h, scored)
@@ -484,15 +642,14 @@ def step4_test(scored: Scored, instrument: Instrument, registry: Registry, *, se
                 r["model"] = spec.key
                 r["n"] = int(sum(res.nobs))
             tests += rows
-            with _timed(timings, "robustness checks"):
-                robust += extra + _robust_rows(h, scored, matrix_long, registry.alpha, instrument, cluster)
+            if robustness:
+                with _timed(timings, "robustness checks"):
+                    robust += extra + _robust_rows(h, scored, matrix, registry.alpha, instrument, cluster)
         except SmeSurveyError as exc:
             reason = f"the model could not be estimated: {exc}"
             if spec.key not in models:
                 failed[spec.key] = reason
             skipped.append({"hypothesis": h.id, "reason": reason})
-    return {"models": models, "tests": pd.DataFrame(tests), "robustness": pd.DataFrame(robust),
-            "skipped": pd.DataFrame(skipped, columns=["hypothesis", "reason"])}
 
 
 # -- step 5 ------------------------------------------------------------------------------------
@@ -531,14 +688,15 @@ def step5_decide(tests: pd.DataFrame, robustness: pd.DataFrame, models: dict, re
         weakest, shown, extra_ok = hypothesis_decision(t)
         fitted = models[weakest["model"]][1]
         fm = fitted.fit_measures
+        head = headline_fit(fm, bool(fitted.options.ordered))
         improper = [w.split(". ")[0] for w in fitted.warnings if "Heywood" in w or "not positive definite" in w]
         rows.append({"improper": "; ".join(improper),
             "hypothesis": hid, "estimate": shown["estimate"], "se": shown["se"],
             "ci.lower": shown["ci.lower"], "ci.upper": shown["ci.upper"], "pvalue": weakest["p.predicted"],
             "p.opposite": weakest["p.opposite"], "extra_ok": extra_ok,
             "std.estimate": shown["std.estimate"], "n": int(weakest["n"]), "test": weakest["test"],
-            "model": weakest["model"], "cfi": fm.get("cfi.robust", fm["cfi"]), "tli": fm.get("tli.robust", fm["tli"]),
-            "rmsea": fm.get("rmsea.robust", fm["rmsea"]), "srmr": fm["srmr"], "statement": statements[hid]})
+            "model": weakest["model"], "cfi": head["cfi"], "tli": head["tli"],
+            "rmsea": head["rmsea"], "srmr": fm["srmr"], "statement": statements[hid]})
     out = pd.DataFrame(rows)
     if out.empty:
         return out.reindex(columns=list(VERDICT_COLUMNS))
@@ -566,8 +724,16 @@ def step5_decide(tests: pd.DataFrame, robustness: pd.DataFrame, models: dict, re
 def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registry: Registry | None = None,
             modules: Sequence[str] | None = None, n_boot: int | None = None, seed: int = 1, n_jobs: int = -1,
             progress: Progress | None = None, source: str = "data", cluster_robust: bool = False,
-            survey_year: int | None = None, page_seconds: pd.DataFrame | None = None) -> AnalysisResult:
+            survey_year: int | None = None, page_seconds: pd.DataFrame | None = None,
+            ordinal: bool = False) -> AnalysisResult:
     """Screen, score, measure and test every hypothesis the data allow (see the module docstring).
+
+    ``ordinal=True`` treats the questionnaire items as ordinal: measurement models and hypothesis
+    SEMs by WLSMV with pairwise deletion (latent interactions and quadratic terms stay on MLR with
+    FIML; indirect effects decided by their Monte Carlo interval, as the bootstrap is not available for
+    WLSMV fits), reliability as ordinal alpha and categorical omega; the verdicts are those of these
+    fits, and ``estimator_comparison`` sets them beside the default (MLR) verdicts. Not with
+    ``cluster_robust`` (no cluster-robust WLSMV).
 
     ``page_seconds``: page times of the rows of ``data`` (one row each, in order), screened by the
     ``page_speeder`` rule; ``smesurvey analyze`` passes ingest's when the export has page timers.
@@ -583,9 +749,26 @@ def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registr
 
     ``modules`` restricts the analysis; by default every module present in the
     data is analysed. ``n_boot`` defaults to the registry's (2,000).
+
+    BLAS runs on one thread throughout (:func:`analysis.sem.threads.fit_threads`, as inside every
+    fit): the analysis' matrices are small, and the bootstrap's threads are its parallelism.
     """
+    with fit_threads():
+        return _analyze(data, instrument=instrument, registry=registry, modules=modules, n_boot=n_boot, seed=seed,
+                        n_jobs=n_jobs, progress=progress, source=source, cluster_robust=cluster_robust,
+                        survey_year=survey_year, page_seconds=page_seconds, ordinal=ordinal)
+
+
+def _analyze(data: pd.DataFrame, *, instrument: Instrument | None, registry: Registry | None,
+             modules: Sequence[str] | None, n_boot: int | None, seed: int, n_jobs: int, progress: Progress | None,
+             source: str, cluster_robust: bool, survey_year: int | None,
+             page_seconds: pd.DataFrame | None, ordinal: bool = False) -> AnalysisResult:
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"{source}: expected a table of responses")
+    if ordinal and cluster_robust:
+        raise OptionError("--ordinal and --cluster-robust cannot be combined: WLSMV fits have no cluster-robust "
+                          "standard errors here. Run the ordinal analysis without --cluster-robust (the regression "
+                          "checks stay cluster-robust), or the cluster-robust one without --ordinal")
     full = instrument or load_instrument()
     inst = full.select(modules)
     reg = registry or load_registry(inst)
@@ -603,18 +786,27 @@ def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registr
     with warnings.catch_warnings(record=True) as caught:  # kept for the report, then shown to the caller
         warnings.simplefilter("always", SmeSurveyWarning)
         with _timed(timings, "measurement models"):
-            measurement, mfits, mparams, common = step3_measure(scored, inst, progress, cluster)
+            measurement, mfits, mparams, common = step3_measure(scored, inst, progress, cluster, ordinal)
         t4 = time.perf_counter()
         tested = step4_test(scored, inst, reg, seed=seed, n_boot=n_boot, n_jobs=n_jobs, progress=progress,
-                            cluster=cluster, timings=timings)
+                            cluster=cluster, timings=timings, ordinal=ordinal)
         # what step 4 spent outside its fits, bootstraps and robustness checks (Wald and Monte Carlo tests)
         timings["tests"] = time.perf_counter() - t4 - sum(timings.get(k, 0.0) for k in
                                                          ("hypothesis models", "bootstrap", "robustness checks"))
+        if ordinal:  # the default (MLR) verdicts beside them; the MLR models both runs share are fitted once
+            with _timed(timings, "MLR verdicts for the comparison"):
+                shared = {key: res for key, (_, res, _) in tested["models"].items() if not res.options.ordered}
+                ml = step4_test(scored, inst, reg, seed=seed, n_boot=n_boot, n_jobs=n_jobs, progress=progress,
+                                fitted=shared, robustness=False)
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, SmeSurveyWarning)))
     with _timed(timings, "decisions"):
         verdicts = step5_decide(tested["tests"], tested["robustness"], tested["models"], reg)
+        comparison = pd.DataFrame(columns=list(COMPARISON_COLUMNS))
+        if ordinal:
+            ml_verdicts = step5_decide(ml["tests"], ml["robustness"], ml["models"], reg)
+            comparison = compare_verdicts(ml_verdicts, verdicts, tested, ml["skipped"], reg)
     params = [flag_auxiliary(res).assign(model=key) for key, (_, res, _) in tested["models"].items()]
     params += [p.assign(model=key) for key, p in mparams.items()]
     columns = ["model", *PARAMETER_COLUMNS, "auxiliary"]
@@ -628,8 +820,49 @@ def analyze(data: pd.DataFrame, *, instrument: Instrument | None = None, registr
                else 0,
                "survey_year": scored.survey_year, "survey_year.source": scored.survey_year_source,
                "cells.set.missing": len(scored.cells), "warnings": notes}
+    if ordinal:
+        options |= {"estimator": ORDINAL_ESTIMATOR, "missing": ORDINAL_MISSING,
+                    "ordinal": {"items": "ordered (thresholds, polychoric correlations)",
+                                "mlr.models": {key: note for key, note in tested["notes"].items()},
+                                "indirect.effects": f"Monte Carlo CI ({reg.monte_carlo} draws) on WLSMV fits",
+                                "comparison": "ml_vs_wlsmv.csv"}}
     return AnalysisResult(verdicts, tested["tests"], tested["robustness"], parameters, fits, measurement, common,
-                          tested["skipped"], screened, scored, tested["models"], reg, options, timings)
+                          tested["skipped"], screened, scored, tested["models"], reg, options, timings, comparison)
+
+
+def compare_verdicts(ml: pd.DataFrame, wlsmv: pd.DataFrame, tested: dict, ml_skipped: pd.DataFrame,
+                     registry: Registry) -> pd.DataFrame:
+    """The ML-vs-WLSMV table of an ordinal analysis (:data:`COMPARISON_COLUMNS`), in registry order.
+
+    ``ml``: the default (MLR) verdicts, ``ml_skipped`` the hypotheses that run could not test;
+    ``wlsmv``: those of the ordinal run, whose step-4 output ``tested`` says how each model was fitted. A hypothesis tested one way only shows ``not tested``
+    on the other side, with the reason in ``note``; ``differs`` is True when the verdicts differ."""
+    column = {"holm": "pvalue.holm", "bh": "pvalue.bh", "none": "pvalue"}[registry.adjust]
+    a, b = ml.set_index("hypothesis"), wlsmv.set_index("hypothesis")
+    why = dict(zip(tested["skipped"]["hypothesis"], tested["skipped"]["reason"], strict=True))
+    why_ml = dict(zip(ml_skipped["hypothesis"], ml_skipped["reason"], strict=True))
+    rows = []
+    for hid in [h.id for h in registry.hypotheses if h.id in a.index or h.id in b.index]:
+        ra = a.loc[hid] if hid in a.index else None
+        rb = b.loc[hid] if hid in b.index else None
+        how, note = "", ""
+        if rb is not None:
+            res = tested["models"][rb["model"]][1]
+            how = res.options.estimator + (" (latent products)" if not res.options.ordered else "")
+            note = tested["notes"].get(rb["model"], "")
+        else:
+            note = f"WLSMV: {why.get(hid, 'not tested')}"
+        if ra is None:
+            note = f"MLR: {why_ml.get(hid, 'not tested')}"
+        rows.append({"hypothesis": hid, "verdict.ml": ra["verdict"] if ra is not None else "not tested",
+                     "verdict.wlsmv": rb["verdict"] if rb is not None else "not tested",
+                     "std.estimate.ml": ra["std.estimate"] if ra is not None else np.nan,
+                     "std.estimate.wlsmv": rb["std.estimate"] if rb is not None else np.nan,
+                     "p.ml": ra[column] if ra is not None else np.nan,
+                     "p.wlsmv": rb[column] if rb is not None else np.nan, "estimator.wlsmv": how, "note": note})
+    out = pd.DataFrame(rows, columns=[c for c in COMPARISON_COLUMNS if c != "differs"])
+    out.insert(3, "differs", out["verdict.ml"] != out["verdict.wlsmv"])
+    return out
 
 
 def write_outputs(result: AnalysisResult, out: str | Path, input_path: Path | None = None) -> list[Path]:
@@ -649,6 +882,8 @@ def write_outputs(result: AnalysisResult, out: str | Path, input_path: Path | No
     csv(result.screening.log, "excluded.csv")
     csv(result.scored.cells, "cells.csv")
     csv(result.skipped, "skipped.csv")
+    if result.options.get("ordinal"):
+        csv(result.estimator_comparison, "ml_vs_wlsmv.csv")
     fits = {k: {m: v for m, v in fm.items()} for k, fm in result.fits.items()}
     (out / "fit.json").write_text(dumps(fits), encoding="utf-8")
     written.append(out / "fit.json")

@@ -12,7 +12,8 @@ corrections for survey data of firms nested in cluster organisations:
   overdispersion, with cluster-robust standard errors when asked;
 * :func:`cell_contrasts` - within-firm contrasts of repeated ratings (the
   source x content matrix) from a linear mixed model with a random intercept
-  per firm (statsmodels ``MixedLM``, REML), tested one-sided;
+  per firm (statsmodels ``MixedLM``, REML), tested one-sided (:func:`cell_model`
+  fits it once for many contrasts);
 * :func:`adjust_pvalues` - Holm and Benjamini-Hochberg adjustments.
 
 Every function returns a tidy DataFrame whose columns its docstring lists.
@@ -21,6 +22,7 @@ Every function returns a tidy DataFrame whose columns its docstring lists.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -136,6 +138,47 @@ def count_regression(data: pd.DataFrame, outcome: str, predictors: Sequence[str]
 CONTRAST_COLUMNS = ("contrast", "estimate", "se", "z", "pvalue", "alternative", "n.firms")
 
 
+@dataclass(frozen=True)
+class CellModel:
+    """A fitted random-intercept model of repeated ratings, ``value ~ 0 + C(cell) + (1 | subject)``
+    (REML), from which any number of contrasts are tested (:meth:`contrasts`) without refitting."""
+
+    fe_params: pd.Series
+    cov: pd.DataFrame  # covariance of the fixed effects
+    level_of: dict[str, str]  # fixed-effect name -> cell label
+    cell: str
+    n_subjects: int
+
+    def contrasts(self, contrasts: Mapping[str, Mapping[str, float]], alternative: str = "greater") -> pd.DataFrame:
+        """:data:`CONTRAST_COLUMNS`, one row per contrast ``{name: {cell: weight}}`` (z tests)."""
+        names = list(self.fe_params.index)
+        rows = []
+        for cname, weights in contrasts.items():
+            unknown = [c for c in weights if c not in self.level_of.values()]
+            if unknown:
+                raise DataError(f"contrast '{cname}': cell(s) {unknown} not in column '{self.cell}'")
+            vec = np.array([weights.get(self.level_of[n], 0.0) for n in names])
+            est = float(vec @ self.fe_params.to_numpy())
+            cov = self.cov.loc[names, names].to_numpy()
+            se = float(np.sqrt(vec @ cov @ vec))
+            z = est / se
+            p = pvalue(z, alternative)
+            rows.append({"contrast": cname, "estimate": est, "se": se, "z": z, "pvalue": float(p),
+                         "alternative": alternative, "n.firms": self.n_subjects})
+        return pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))
+
+
+def cell_model(long: pd.DataFrame, *, value: str, cell: str, subject: str) -> CellModel:
+    """Fit ``value ~ 0 + C(cell) + (1 | subject)`` by REML (statsmodels ``MixedLM``) once; test
+    contrasts with :meth:`CellModel.contrasts` (the pipeline tests every matrix contrast on one fit)."""
+    used = _check(long, [value, cell, subject], "mixed model")
+    model = smf.mixedlm(f"Q('{value}') ~ 0 + C(Q('{cell}'))", data=used, groups=used[subject])
+    res = model.fit(reml=True)
+    names = list(res.fe_params.index)
+    level_of = {n: n.split("[", 1)[1].rstrip("]").removeprefix("T.") for n in names}
+    return CellModel(res.fe_params, res.cov_params(), level_of, cell, int(used[subject].nunique()))
+
+
 def cell_contrasts(long: pd.DataFrame, *, value: str, cell: str, subject: str,
                    contrasts: Mapping[str, Mapping[str, float]], alternative: str = "greater") -> pd.DataFrame:
     """Contrasts of cell means from a random-intercept mixed model (within-subject design).
@@ -151,27 +194,10 @@ def cell_contrasts(long: pd.DataFrame, *, value: str, cell: str, subject: str,
     alternative : {"greater", "less", "two-sided"}
 
     Returns :data:`CONTRAST_COLUMNS`, one row per contrast (z test on the
-    REML fixed effects of ``value ~ 0 + C(cell) + (1 | subject)``).
+    REML fixed effects of ``value ~ 0 + C(cell) + (1 | subject)``; :func:`cell_model` and
+    :meth:`CellModel.contrasts` in two steps).
     """
-    used = _check(long, [value, cell, subject], "mixed model")
-    model = smf.mixedlm(f"Q('{value}') ~ 0 + C(Q('{cell}'))", data=used, groups=used[subject])
-    res = model.fit(reml=True)
-    names = list(res.fe_params.index)
-    level_of = {n: n.split("[", 1)[1].rstrip("]").removeprefix("T.") for n in names}
-    rows = []
-    for cname, weights in contrasts.items():
-        unknown = [c for c in weights if c not in level_of.values()]
-        if unknown:
-            raise DataError(f"contrast '{cname}': cell(s) {unknown} not in column '{cell}'")
-        vec = np.array([weights.get(level_of[n], 0.0) for n in names])
-        est = float(vec @ res.fe_params.to_numpy())
-        cov = res.cov_params().loc[names, names].to_numpy()
-        se = float(np.sqrt(vec @ cov @ vec))
-        z = est / se
-        p = pvalue(z, alternative)
-        rows.append({"contrast": cname, "estimate": est, "se": se, "z": z, "pvalue": float(p),
-                     "alternative": alternative, "n.firms": int(used[subject].nunique())})
-    return pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))
+    return cell_model(long, value=value, cell=cell, subject=subject).contrasts(contrasts, alternative)
 
 
 def _holm(p: np.ndarray) -> np.ndarray:

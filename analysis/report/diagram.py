@@ -103,6 +103,38 @@ def decisions_from(parameters: pd.DataFrame, tests: pd.DataFrame,
     return out
 
 
+def analysis_diagram(result, keys: Sequence[str]) -> graphviz.Digraph | None:
+    """One diagram of the structural paths of an analysis' models ``keys`` (an
+    :class:`~analysis.propositions.pipeline.AnalysisResult`), tested paths marked from its verdicts;
+    ``None`` when the models have no regression."""
+    rows, decisions = [], {}
+    verdicts = dict(zip(result.verdicts["hypothesis"], result.verdicts["verdict"], strict=True)) \
+        if len(result.verdicts) else {}
+    for key in keys:
+        p = result.models[key][1].parameters
+        rows.append(p[(p["op"] == "~") & (p["group"] == 1)])
+        tests = result.tests[result.tests["model"] == key] if len(result.tests) else result.tests
+        for edge, marks in decisions_from(p[p["group"] == 1], tests, verdicts).items():
+            decisions.setdefault(edge, [])
+            decisions[edge] += [m for m in marks if m not in decisions[edge]]
+    if not rows:
+        return None
+    edges = pd.concat(rows).drop_duplicates(subset=["lhs", "rhs"])
+    latent = set().union(*[set(result.models[k][1].partable.variables.lv) for k in keys])
+    return path_diagram(edges, latent=latent, decisions=decisions)
+
+
+def render_pdf(diagram: graphviz.Digraph) -> bytes:
+    """PDF bytes of a diagram with a fixed creation date (the same diagram, the same bytes)."""
+    from smecore.files import fix_pdf_timestamp
+
+    try:
+        return fix_pdf_timestamp(diagram.pipe(format="pdf"))
+    except graphviz.backend.ExecutableNotFound as exc:
+        raise DiagramError("graphviz's 'dot' program is not installed; install the Debian package "
+                           "'graphviz' (make demo / make test do this when run as root)") from exc
+
+
 def render_svg(diagram: graphviz.Digraph) -> str:
     """SVG text of a diagram; raises :class:`DiagramError` when graphviz is not installed."""
     try:

@@ -19,10 +19,11 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from analysis.propositions.hypotheses import HypothesisSpec
-from analysis.propositions.pipeline import AnalysisResult
+from analysis.propositions.pipeline import AnalysisResult, headline_fit
 from analysis.psychometrics.scoring import score_name
-from analysis.report.diagram import LEGEND, DiagramError, decisions_from, path_diagram, render_svg
+from analysis.report.diagram import LEGEND, DiagramError, analysis_diagram, render_svg
 from analysis.report.plots import correlation_heatmap, item_distributions, verdict_chart
+from analysis.report.publication import Publication
 from analysis.sem.data_prep import SMALL_G
 from instrument import Instrument
 from smecore.files import write_text
@@ -146,28 +147,59 @@ def _module_of_model(result: AnalysisResult, instrument: Instrument) -> dict[str
 
 def _diagram(result: AnalysisResult, keys: list[str]) -> str:
     """One diagram of a module's models; tested paths marked from the verdicts (see analysis.report.diagram)."""
-    rows, decisions = [], {}
-    verdicts = dict(zip(result.verdicts["hypothesis"], result.verdicts["verdict"], strict=True)) \
-        if len(result.verdicts) else {}
-    for key in keys:
-        p = result.models[key][1].parameters
-        rows.append(p[(p["op"] == "~") & (p["group"] == 1)])
-        tests = result.tests[result.tests["model"] == key] if len(result.tests) else result.tests
-        for edge, marks in decisions_from(p[p["group"] == 1], tests, verdicts).items():
-            decisions.setdefault(edge, [])
-            decisions[edge] += [m for m in marks if m not in decisions[edge]]
-    if not rows:
+    g = analysis_diagram(result, keys)
+    if g is None:
         return ""
-    edges = pd.concat(rows).drop_duplicates(subset=["lhs", "rhs"])
-    latent = set().union(*[set(result.models[k][1].partable.variables.lv) for k in keys])
     try:
-        return render_svg(path_diagram(edges, latent=latent, decisions=decisions))
+        return render_svg(g)
     except DiagramError:
         return ""
 
 
-def context(result: AnalysisResult, instrument: Instrument) -> dict:
-    """Everything the templates show, as plain strings and lists."""
+#: the estimator line of an ordinal analysis (``analyze --ordinal``); the default one is "MLR with FIML"
+ORDINAL_ESTIMATOR_TEXT = (
+    "WLSMV with the items as ordinal (thresholds, polychoric correlations; pairwise deletion) for the measurement "
+    "models and hypothesis SEMs; MLR with FIML for the models with latent interactions or quadratic terms ({mlr}), "
+    "which have no WLSMV form in lavaan; indirect effects decided by Monte Carlo intervals (WLSMV fits have no "
+    "bootstrap here: the bootstrap resamples serve the ML verdicts of the comparison)")
+ORDINAL_FIT_NOTE = ("WLSMV fits: chi-square is the scaled-shifted statistic; CFI, TLI and RMSEA are the robust ones "
+                    "where lavaan reports them and the scaled ones where it leaves the robust ones NA (continuous "
+                    "variables in the model); alpha is ordinal alpha and omega categorical omega.")
+
+
+def _is_ordinal(result: AnalysisResult, key: str) -> bool:
+    """Whether model ``key`` of ``result`` was fitted with its items as ordinal."""
+    if key in result.models:
+        return bool(result.models[key][1].options.ordered)
+    return bool(result.options.get("ordinal")) and key.startswith("measurement")
+
+
+def comparison_rows(result: AnalysisResult) -> tuple[list[dict], str]:
+    """The ML-vs-WLSMV table of an ordinal analysis as strings, and a one-line summary ("" without one)."""
+    comp = result.estimator_comparison
+    if not result.options.get("ordinal") or comp is None or comp.empty:
+        return [], ""
+    rows = [{"hypothesis": r["hypothesis"], "ml": r["verdict.ml"], "wlsmv": r["verdict.wlsmv"],
+             "css_ml": _css(r["verdict.ml"]), "css_wlsmv": _css(r["verdict.wlsmv"]),
+             "differs": "yes" if r["differs"] else "no", "std_ml": fmt(r["std.estimate.ml"]),
+             "std_wlsmv": fmt(r["std.estimate.wlsmv"]), "p_ml": fmt_p(r["p.ml"]), "p_wlsmv": fmt_p(r["p.wlsmv"]),
+             "estimator": r["estimator.wlsmv"]} for r in comp.to_dict("records")]
+    diff = comp[comp["differs"]]
+    if diff.empty:
+        summary = f"The ML (MLR) and WLSMV verdicts agree for all {len(comp)} hypotheses."
+    else:
+        summary = (f"The verdicts differ for {len(diff)} of {len(comp)} hypotheses: "
+                   + "; ".join(f"{r['hypothesis']} ({r['verdict.ml']} with ML, {r['verdict.wlsmv']} with WLSMV)"
+                               for r in diff.to_dict("records")) + ".")
+    return rows, summary
+
+
+def context(result: AnalysisResult, instrument: Instrument, publication: Publication | None = None,
+            figures: bool = True) -> dict:
+    """Everything the templates show, as plain strings and lists (``publication``: the tables of
+    :func:`analysis.report.publication.publication_tables`, shown in their own section).
+    ``figures=False`` leaves the figures (path diagrams, item distributions, heatmaps, verdict chart)
+    empty: the markdown report shows none, and drawing them is most of the cost of a report."""
     opts = result.options
     v = result.verdicts
     verdicts = [{
@@ -189,9 +221,12 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         for key in [f"measurement {mid}", *keys]:
             if key in result.fits:
                 fm = result.fits[key]
-                fits.append({"model": key, "chisq": fmt(fm.get("chisq.scaled", fm["chisq"]), 1), "df": fmt(int(fm["df"])),
-                             "cfi": fmt(fm.get("cfi.robust", fm["cfi"])), "tli": fmt(fm.get("tli.robust", fm["tli"])),
-                             "rmsea": fmt(fm.get("rmsea.robust", fm["rmsea"])), "srmr": fmt(fm["srmr"])})
+                ordinal = _is_ordinal(result, key)
+                head = headline_fit(fm, ordinal)
+                label = key + ((" (WLSMV)" if ordinal else " (MLR)") if opts.get("ordinal") else "")
+                fits.append({"model": label, "chisq": fmt(fm.get("chisq.scaled", fm["chisq"]), 1),
+                             "df": fmt(int(fm["df"])), "cfi": fmt(head["cfi"]), "tli": fmt(head["tli"]),
+                             "rmsea": fmt(head["rmsea"]), "srmr": fmt(fm["srmr"])})
         hyp_rows = []
         for hid in [h for h in v["hypothesis"] if hyps[h].module == mid]:
             vr = v[v["hypothesis"] == hid].iloc[0]
@@ -199,7 +234,7 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
             rb = result.robustness[result.robustness["hypothesis"] == hid] if len(result.robustness) else pd.DataFrame()
             hyp_rows.append({
                 "id": hid, "verdict": vr["verdict"], "css": _css(vr["verdict"]), "statement": hyps[hid].statement,
-                "passage": hyps[hid].passage, "seed": hyps[hid].seed,
+                "passage": hyps[hid].passage, "seed": instrument.cite(hyps[hid].seed),
                 "test_tables": decision_test_tables(t, hyps[hid].spec),
                 "robustness": [{"check": r["check"], "estimate": fmt(r.get("estimate", np.nan)),
                                 "se": fmt(r.get("se", np.nan)), "p": fmt_p(r.get("p.predicted", np.nan)),
@@ -209,12 +244,13 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         items = [it.id for c in instrument.constructs_in(mid) if c.id in scored.constructs for it in c.items]
         scores = [score_name(c.id) for c in instrument.constructs_in(mid) if score_name(c.id) in scored.data.columns]
         sections.append({
-            "anchor": mid.lower(), "title": f"{mid}: {mod.title['en']}", "diagram": _diagram(result, keys),
+            "anchor": mid.lower(), "title": f"{mid}: {mod.title['en']}",
+            "diagram": _diagram(result, keys) if figures else "",
             "measurement": meas_rows, "fits": fits, "hypotheses": hyp_rows,
             "distributions": item_distributions(result.screening.kept, items, title=f"Answers, module {mid}")
-            if items else "",
+            if items and figures else "",
             "heatmap": correlation_heatmap(scored.data[scores].rename(columns=lambda c: c[:-6]))
-            if len(scores) > 1 else ""})
+            if len(scores) > 1 and figures else ""})
     screening = [{"rule": r["rule"], "excluded": int(r["excluded"]), "flagged": int(r["flagged"])}
                  for r in result.screening.summary().to_dict("records")]
     cm = result.common_method
@@ -242,6 +278,12 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         if g < SMALL_G:
             clusters += (f" With fewer than {SMALL_G} clusters, cluster-robust standard errors tend to be too small: "
                          "read the cluster-robust p-values with care.")
+    comparison, comparison_summary = comparison_rows(result)
+    estimator = "MLR with FIML"
+    if opts.get("ordinal"):
+        mlr = sorted({h for key in opts["ordinal"].get("mlr.models", {}) if key in result.models
+                      for h in result.models[key][2]}, key=lambda h: int(h[1:]) if h[1:].isdigit() else 0)
+        estimator = ORDINAL_ESTIMATOR_TEXT.format(mlr=", ".join(mlr) or "none in these data")
     prov = (f"seed {opts['seed']}; bootstrap {opts['bootstrap']}; Monte Carlo draws {opts['monte_carlo']}; "
             f"alpha {opts['alpha']}; " + ", ".join(f"{k} {val}" for k, val in versions.items()))
     return {
@@ -250,37 +292,49 @@ def context(result: AnalysisResult, instrument: Instrument) -> dict:
         "modules": ", ".join(opts["modules"]), "alpha": opts["alpha"], "bootstrap": opts["bootstrap"],
         "adjust": ADJUST_TEXT[result.registry.adjust],
         "seed": opts["seed"], "verdicts": verdicts, "skipped": result.skipped.to_dict("records"),
-        "verdict_chart": verdict_chart(v) if len(v) else "", "module_sections": sections,
+        "verdict_chart": verdict_chart(v) if len(v) and figures else "", "module_sections": sections,
         "measurement_columns": MEASUREMENT_COLUMNS, "screening": screening, "common_method": " ".join(common),
         "provenance": prov, "clusters": clusters, "diagram_legend": LEGEND,
         "ingest": opts.get("ingest") or {},  # set when the input was ingested first (smesurvey analyze RAW)
-        "warnings": list(opts.get("warnings", [])),
-        "plan": opts.get("plan") or {},  # analyze --plan: whether the preregistered plan ran unchanged  # Heywood cases, few clusters, ... (never silently accepted)
+        "warnings": list(opts.get("warnings", [])),  # Heywood cases, few clusters, ... (never silently accepted)
+        "plan": opts.get("plan") or {},  # analyze --plan: whether the preregistered plan ran unchanged
+        "publication": [{"key": t.key, "number": t.number, "title": t.title, "columns": list(t.frame.columns),
+                         "rows": t.frame.to_numpy(dtype=str).tolist(), "note": t.note}
+                        for t in publication.tables] if publication is not None else [],
+        "publication_notes": list(publication.notes) if publication is not None else [],
+        "references": list(publication.references) if publication is not None else [],
+        "estimator": estimator, "comparison": comparison, "comparison_summary": comparison_summary,
+        "fit_note": ORDINAL_FIT_NOTE if opts.get("ordinal") else "",
     }
 
 
-def render_html(result: AnalysisResult, instrument: Instrument) -> str:
+def render_html(result: AnalysisResult, instrument: Instrument, publication: Publication | None = None) -> str:
+    """The HTML report (template ``report.html.j2``, autoescaped)."""
     env = Environment(loader=PackageLoader("analysis.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"], default=True))
-    return env.get_template("report.html.j2").render(**context(result, instrument))
+    return env.get_template("report.html.j2").render(**context(result, instrument, publication))
 
 
 def _md(s) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(result: AnalysisResult, instrument: Instrument) -> str:
-    """The markdown report (template ``report.md.j2``; the same context as the HTML one)."""
+def render_markdown(result: AnalysisResult, instrument: Instrument, publication: Publication | None = None) -> str:
+    """The markdown report (template ``report.md.j2``; the same context as the HTML one, without the
+    figures, which it does not show)."""
     env = Environment(loader=PackageLoader("analysis.report", "templates"), autoescape=False,
                       trim_blocks=True, keep_trailing_newline=True)
     env.filters["md"] = _md
-    return env.get_template("report.md.j2").render(**context(result, instrument))
+    return env.get_template("report.md.j2").render(**context(result, instrument, publication, figures=False))
 
 
 
 
-def write_reports(result: AnalysisResult, instrument: Instrument, out: str | Path) -> list[Path]:
+def write_reports(result: AnalysisResult, instrument: Instrument, out: str | Path,
+                  publication: Publication | None = None) -> list[Path]:
+    """Write ``report.md`` and ``report.html`` into ``out``; with ``publication`` (the tables of
+    :func:`~analysis.report.publication.publication_tables`) the reports show them and cite the seeds."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    return [write_text(out / "report.md", render_markdown(result, instrument)),
-            write_text(out / "report.html", render_html(result, instrument))]
+    return [write_text(out / "report.md", render_markdown(result, instrument, publication)),
+            write_text(out / "report.html", render_html(result, instrument, publication))]

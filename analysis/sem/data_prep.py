@@ -151,7 +151,7 @@ def _check_values(x: np.ndarray, variables: Sequence[str], index: pd.Index, sour
 def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | None = None,
                  missing: str = "listwise", covariates: Sequence[str] = (),
                  source: str = "data", cluster: str | None = None,
-                 missing_codes: Sequence[float] = ()) -> PreparedData:
+                 missing_codes: Sequence[float] = (), ordinal: Sequence[str] = ()) -> PreparedData:
     """Select, check and split ``data`` for a model with observed ``variables``.
 
     Parameters
@@ -162,11 +162,13 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
         The model's observed variables (their order is kept).
     group : str, optional
         Column defining groups (order of first appearance, as lavaan).
-    missing : {"listwise", "fiml"}
+    missing : {"listwise", "fiml", "pairwise"}
         Listwise: rows with any missing value on ``variables`` are excluded.
         FIML: only rows with no observed value on ``variables`` are excluded,
         and rows missing an exogenous covariate (lavaan does the same with
         ``fixed.x=TRUE``: covariates are conditioned on, so they must be observed).
+        Pairwise (ordinal models: thresholds from each item's answers, correlations
+        from each pair's): as FIML.
     covariates : sequence of str
         The model's exogenous observed covariates (a subset of ``variables``).
     source : str
@@ -180,6 +182,9 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
         :data:`COMMON_MISSING_CODES` far outside a column's other values that is
         not declared here raises :class:`DataError` (it would be fitted as an
         answer), as do infinite values and magnitudes above :data:`MAX_MAGNITUDE`.
+    ordinal : sequence of str
+        Ordinal columns: not refused for being constant within a group (the caller names the
+        item, group and category, :mod:`analysis.sem.ordinal.fit`).
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"{source}: expected a pandas DataFrame, got {type(data).__name__}")
@@ -263,10 +268,11 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
         where = f"{source}" + (f", group '{lab}'" if group is not None else "")
         n_complete = int((~np.isnan(xg).any(axis=1)).sum())
         if len(xg) < 2 or (missing == "listwise" and n_complete <= len(variables)) \
-                or (missing == "fiml" and len(xg) <= len(variables)):
-            need = ("FIML needs more rows than variables. Collect more data or drop variables"
-                    if missing == "fiml" else "ML needs more complete rows than variables. Collect more data, "
-                    "drop variables, or use missing='fiml'")
+                or (missing in ("fiml", "pairwise") and len(xg) <= len(variables)):
+            need = ({"fiml": "FIML needs more rows than variables. Collect more data or drop variables",
+                     "pairwise": "pairwise deletion needs more rows than variables. Collect more data or drop "
+                     "variables"}.get(missing, "ML needs more complete rows than variables. Collect more data, "
+                                               "drop variables, or use missing='fiml'"))
             raise DataError(f"{where}: only {len(xg)} usable row(s) ({n_complete} complete) for "
                             f"{len(variables)} variables; {need}")
         for j, v in enumerate(variables):
@@ -274,17 +280,19 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
             col = col[~np.isnan(col)]
             if len(col) == 0:
                 raise DataError(f"{where}: column '{v}' has no observed values; remove it from the model")
-            if np.ptp(col) == 0:
+            if np.ptp(col) == 0 and v not in ordinal:
                 raise DataError(f"{where}: column '{v}' is constant (every value is {col[0]:g}); a constant "
                                 "variable carries no information - remove it from the model")
-        if missing == "fiml":  # lavaan: "some pairs have zero coverage" - their covariance has no data
+        if missing in ("fiml", "pairwise"):  # lavaan: "some pairs have zero coverage" - no data on their covariance
             obs = (~np.isnan(xg)).astype(float)
             coverage = obs.T @ obs
             i, j = np.unravel_index(np.argmin(coverage), coverage.shape)
             if coverage[i, j] == 0:
+                what = "FIML cannot estimate their covariance" if missing == "fiml" else \
+                    "their (polychoric) correlation cannot be estimated"
                 raise DataError(f"{where}: no row answers both '{variables[i]}' and '{variables[j]}' "
-                                f"({int((coverage == 0).sum() // 2)} pair(s) never observed together); FIML "
-                                "cannot estimate their covariance - drop one of them or collect such rows")
+                                f"({int((coverage == 0).sum() // 2)} pair(s) never observed together); {what} "
+                                "- drop one of them or collect such rows")
         arrays.append(xg)
         rows.append(data.index.to_numpy()[mask])
     clusters = None

@@ -113,13 +113,67 @@ def evaluate_definitions(defs: Sequence[CompiledDefinition], values: Mapping[str
     return out
 
 
+def evaluate_batch(definition: CompiledDefinition, values: Mapping[str, np.ndarray | float]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``definition`` evaluated for many sets of values at once (an array per name, one entry per set;
+    a float for a value all sets share). Returns ``(values, exact)``: ``exact`` is False where some
+    intermediate result was not finite - evaluate those sets one by one with
+    :func:`evaluate_definitions`, whose rules for division by zero, overflow and domain errors
+    apply there. Elsewhere the numbers are those of :func:`evaluate_definitions`: ``+ - * /``,
+    ``sqrt`` and ``abs`` are exactly rounded in numpy as in Python, ``^``, ``exp`` and ``log`` are
+    computed value by value with Python's (numpy's vectorised ones may differ in the last digit)."""
+    env = {f"_v{i}": values[name] for i, name in enumerate(definition.names)}
+    n = max((np.size(v) for v in env.values()), default=1)
+    exact = np.ones(n, dtype=bool)
+
+    def one_by_one(fn, *args) -> np.ndarray:
+        cols = [np.broadcast_to(np.asarray(a, dtype=float), (n,)) for a in args]
+        out = np.empty(n)
+        for i in range(n):
+            try:
+                out[i] = fn(*(float(c[i]) for c in cols))
+            except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+                out[i] = np.nan
+        return out
+
+    def walk(node: ast.AST) -> np.ndarray | float:
+        nonlocal exact
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return env[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            left, right = walk(node.left), walk(node.right)
+            out = one_by_one(operator.pow, left, right) if isinstance(node.op, ast.Pow) else \
+                _BINARY[type(node.op)](np.asarray(left, dtype=float), np.asarray(right, dtype=float))
+        elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+            out = _UNARY[type(node.op)](np.asarray(walk(node.operand), dtype=float))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id in _FUNCTIONS and len(node.args) == 1 and not node.keywords):
+            arg = walk(node.args[0])
+            name = node.func.id
+            out = (np.sqrt(arg) if name == "sqrt" else np.abs(arg)) if name in ("sqrt", "abs") else \
+                one_by_one(_FUNCTIONS[name], arg)
+        else:
+            raise ValueError(type(node).__name__)
+        exact &= np.broadcast_to(np.isfinite(out), (n,))
+        return out
+
+    with np.errstate(all="ignore"):
+        result = np.broadcast_to(np.asarray(walk(definition.tree), dtype=float), (n,)).copy()
+    return result, exact
+
+
 def delta_method(function: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
-                 vcov: np.ndarray, h: float = 1e-7, columns=None) -> tuple[np.ndarray, np.ndarray]:
+                 vcov: np.ndarray, h: float = 1e-7, columns: Sequence[int] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Values and standard errors of ``function(theta)`` by the delta method.
 
     The Jacobian is taken by central differences (lavaan also differentiates
-    ``:=`` functions numerically). ``columns``: the parameters ``function`` reads (default all);
-    the others' differences are exactly zero and are not evaluated. Returns ``(values, se)``.
+    ``:=`` functions numerically). ``columns``: the parameters the function can
+    depend on (the Jacobian is zero in the others; default all). Returns ``(values, se)``.
     """
     value = np.asarray(function(theta), dtype=float)
     jac = np.zeros((len(value), len(theta)))
@@ -129,5 +183,28 @@ def delta_method(function: Callable[[np.ndarray], np.ndarray], theta: np.ndarray
         up[j] += step
         down[j] -= step
         jac[:, j] = (np.asarray(function(up)) - np.asarray(function(down))) / (2 * step)
+    var = np.einsum("ij,jk,ik->i", jac, vcov, jac)
+    return value, np.sqrt(np.maximum(var, 0.0))
+
+
+def delta_method_batch(function: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
+                       vcov: np.ndarray, h: float = 1e-7, columns: Sequence[int] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`delta_method` for a ``function`` of many parameter vectors at once (``k x npar`` ->
+    ``k x`` outputs): the ``2 npar`` shifted vectors go in one call. The same steps and differences,
+    so the same numbers when ``function`` gives each row what a call with it alone would.
+    ``columns``: as :func:`delta_method`'s, the parameters the function can depend on (only those
+    are shifted; the Jacobian is zero in the others; default all)."""
+    n = len(theta)
+    cols = np.arange(n) if columns is None else np.asarray(columns, dtype=int)
+    m = len(cols)
+    steps = (h * np.maximum(1.0, np.abs(theta)))[cols]
+    shifted = np.tile(theta, (2 * m + 1, 1))
+    shifted[np.arange(m), cols] += steps
+    shifted[m + np.arange(m), cols] -= steps
+    out = np.asarray(function(shifted), dtype=float)
+    value = out[2 * m]
+    jac = np.zeros((out.shape[1], n))  # as delta_method lays it out
+    jac[:, cols] = ((out[:m] - out[m:2 * m]) / (2 * steps)[:, None]).T
     var = np.einsum("ij,jk,ik->i", jac, vcov, jac)
     return value, np.sqrt(np.maximum(var, 0.0))

@@ -6,6 +6,7 @@
   two-sided z test and a confidence interval. One-sided tests are what a
   directional proposition ("X raises Y", "network sources feed TK more than
   IK") calls for: the p-value is ``P(Z > z)`` for ``alternative="greater"``.
+* :func:`expression_value` - the value of such a function at the estimates alone;
 * :func:`monte_carlo_ci` - the Monte Carlo confidence interval of
   semTools' ``monteCarloCI`` (Preacher & Selig 2012): draw the labelled
   parameters from their estimated sampling distribution
@@ -18,7 +19,7 @@ evaluated with :mod:`analysis.sem.defined`'s restricted evaluator, never ``eval`
 
 from __future__ import annotations
 
-import ast
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,8 +28,14 @@ import pandas as pd
 from scipy import stats
 
 from analysis.pvalues import pvalue
-from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
-from analysis.sem.standardized import std_function, structural_parameters
+from analysis.sem.defined import (
+    compile_definitions,
+    delta_method,
+    delta_method_batch,
+    evaluate_batch,
+    evaluate_definitions,
+)
+from analysis.sem.standardized import std_batch, std_function, structural_parameters
 from analysis.sem.syntax import Definition
 from smecore.errors import ModelSyntaxError, OptionError
 
@@ -49,10 +56,10 @@ def _labelled(result: FitResult) -> tuple[dict[str, int], np.ndarray]:
     return index, result.estimation.theta
 
 
-def _function(result: FitResult, expression: str, standardized: bool = False):
-    """``(f, theta, support)``: ``f`` maps theta to the value of expression (with ``standardized`` the
-    labels stand for their std.all values); ``support`` lists the parameters ``f`` reads (None: all)."""
-    index, theta = _labelled(result)
+def _compiled(result: FitResult, expression: str):
+    """``expression`` compiled against the model's labels; each free label's index in theta; the fixed
+    labels' values."""
+    index, _ = _labelled(result)
     t = result.partable.table
     labels = [lab for lab in t["label"] if lab and not lab.startswith(".p")]
     fixed = {lab: float(v) for lab, v, free in zip(t["label"], result.parameters["est"].iloc[:len(t)], t["free"])
@@ -61,51 +68,55 @@ def _function(result: FitResult, expression: str, standardized: bool = False):
     missing = [n for n in compiled.names if n not in index and n not in fixed]
     if missing:  # pragma: no cover - compile_definitions already rejects unknown names
         raise ModelSyntaxError(f"'{expression}': unknown label(s) {missing}")
-    first_row = {lab: int(np.flatnonzero(t["label"].to_numpy() == lab)[0]) for lab in compiled.names}
+    return compiled, index, fixed
 
-    rows = [first_row[n] for n in compiled.names]
-    std_of = std_function(result.estimation, rows) if standardized else None
-    if standardized:  # the standardized values of these rows read A and S only, not the means
-        reads_means = any(t["op"].iloc[r] == "~1" for r in rows)
-        support = None if reads_means else structural_parameters(result.estimation)
-    else:
-        support = sorted({index[n] for n in compiled.names if n in index})
+
+def _function(result: FitResult, expression: str, standardized: bool = False):
+    """``theta -> value of expression``; with ``standardized`` the labels stand for their std.all values."""
+    _, theta = _labelled(result)
+    t = result.partable.table
+    compiled, index, fixed = _compiled(result, expression)
+    first_row = {lab: int(np.flatnonzero(t["label"].to_numpy() == lab)[0]) for lab in compiled.names}
+    std_values = std_function(result.estimation) if standardized else None
 
     def f(th: np.ndarray) -> np.ndarray:
-        if standardized:
-            std = std_of(th)
-            values = {n: std[k] for k, n in enumerate(compiled.names)}
+        if std_values is not None:
+            std = std_values(th)
+            values = {n: std[first_row[n]] for n in compiled.names}
         else:
             values = {n: (th[index[n]] if n in index else fixed[n]) for n in compiled.names}
         return np.array([evaluate_definitions([compiled], values)["_f"]])
 
-    return f, theta, support
+    return f, theta
 
 
-#: expression nodes evaluated identically on arrays of draws as on single values (no division,
-#: power or function, whose errors the scalar evaluator turns into NaN)
-_ELEMENTWISE = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.Load, ast.Add, ast.Sub,
-                ast.Mult, ast.USub, ast.UAdd)
-
-
-def _vector_function(result: FitResult, expression: str):
-    """``(columns, g)``: ``g(draws)`` evaluates ``expression`` on every row of ``draws`` (an n x len(columns)
-    array of the free parameters ``columns``) at once; None when the expression needs the scalar evaluator
-    (see :data:`_ELEMENTWISE`). The values are those of the scalar evaluation."""
-    index, _ = _labelled(result)
-    t = result.partable.table
-    labels = [lab for lab in t["label"] if lab and not lab.startswith(".p")]
-    compiled = compile_definitions([Definition("_f", expression)], list(dict.fromkeys(labels)))[0]
-    if not all(isinstance(node, _ELEMENTWISE) for node in ast.walk(compiled.tree)) \
-            or any(n not in index for n in compiled.names):
+def _std_columns(result: FitResult, expression: str) -> list[int] | None:
+    """The free parameters a standardized expression can depend on: for an ordinal fit every one but
+    the thresholds it does not name (standardization uses the latent-response (co)variances, which
+    thresholds do not enter - numerically differentiating them only costs time); ``None`` (all)
+    otherwise."""
+    if not result.options.ordered:
         return None
-    columns = list(dict.fromkeys(index[n] for n in compiled.names))
+    t = result.partable.table
+    named = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", expression))
+    skip = {int(f) - 1 for f, op, lab in zip(t["free"], t["op"], t["label"]) if f > 0 and op == "|"
+            and lab not in named}
+    return [j for j in range(len(result.estimation.theta)) if j not in skip]
 
-    def g(draws: np.ndarray) -> np.ndarray:
-        values = {n: draws[:, columns.index(index[n])] for n in compiled.names}
-        return np.asarray(evaluate_definitions([compiled], values)["_f"], dtype=float) * np.ones(len(draws))
 
-    return columns, g
+def _support(result: FitResult, expression: str, standardized: bool) -> list[int] | None:
+    """The free parameters the value of a continuous fit's ``expression`` can depend on (the delta
+    method's Jacobian is exactly zero in the others, so they are not differentiated): the labels'
+    own parameters; for a standardized expression every parameter of the A and S matrices
+    (:func:`analysis.sem.standardized.structural_parameters`), unless it names a mean. ``None``: all."""
+    compiled, index, _ = _compiled(result, expression)
+    if not standardized:
+        return sorted({index[n] for n in compiled.names if n in index})
+    t = result.partable.table
+    labels, ops = t["label"].to_numpy(), t["op"].to_numpy()
+    if any(ops[int(np.flatnonzero(labels == n)[0])] == "~1" for n in compiled.names):
+        return None  # a standardized mean reads the means
+    return structural_parameters(result.estimation)
 
 
 def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sided",
@@ -134,8 +145,14 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     """
     if alternative not in ALTERNATIVES:
         raise OptionError(f"The 'alternative' parameter must be one of {list(ALTERNATIVES)}. Got {alternative!r}.")
-    f, theta, support = _function(result, expression, standardized)
-    value, se = delta_method(f, theta, result.vcov, columns=support)
+    if result.options.ordered:  # thresholds the expression does not name skipped in the Jacobian
+        f, theta = _function(result, expression, standardized)
+        value, se = delta_method(f, theta, result.vcov, columns=_std_columns(result, expression) if standardized
+                                 else None)
+    else:
+        theta = result.estimation.theta
+        value, se = delta_method_batch(_function_batch(result, expression, standardized), theta, result.vcov,
+                                       columns=_support(result, expression, standardized))
     est, s = float(value[0]), float(se[0])
     z = (est - null) / s if s > 0 else np.nan
     p = pvalue(z, alternative)
@@ -143,6 +160,38 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     return pd.DataFrame([{"expression": expression, "estimate": est, "se": s, "z": z, "pvalue": float(p),
                           "alternative": alternative, "ci.lower": est - q * s, "ci.upper": est + q * s}],
                         columns=list(WALD_COLUMNS))
+
+
+def _function_batch(result: FitResult, expression: str, standardized: bool = False):
+    """``thetas (k x npar) -> k x 1`` values of ``expression``: :func:`_function` for many parameter
+    vectors at once, with the same numbers (standardized values by
+    :func:`analysis.sem.standardized.std_batch`, the expression by
+    :func:`analysis.sem.defined.evaluate_batch`; a row with a non-finite intermediate by ``_function``)."""
+    f, _ = _function(result, expression, standardized)
+    compiled, index, fixed = _compiled(result, expression)
+    labels = result.partable.table["label"].to_numpy()
+    first_row = {lab: int(np.flatnonzero(labels == lab)[0]) for lab in compiled.names}
+    std = std_batch(result.estimation) if standardized else None
+
+    def fb(thetas: np.ndarray) -> np.ndarray:
+        if std is not None:
+            sv = std(thetas)
+            values = {n: sv[:, first_row[n]] for n in compiled.names}
+        else:
+            values = {n: thetas[:, index[n]] if n in index else fixed[n] for n in compiled.names}
+        out, exact = evaluate_batch(compiled, values)
+        for i in np.flatnonzero(~exact):
+            out[i] = f(thetas[i])[0]
+        return out[:, None]
+
+    return fb
+
+
+def expression_value(result: FitResult, expression: str, *, standardized: bool = False) -> float:
+    """The value of ``expression`` at the estimates - :func:`wald_test`'s ``estimate`` without the
+    delta method (its Jacobian evaluates the function twice per free parameter)."""
+    f, theta = _function(result, expression, standardized)
+    return float(f(theta)[0])
 
 
 @dataclass(frozen=True)
@@ -169,22 +218,26 @@ def monte_carlo_ci(result: FitResult, expression: str, *, n_draws: int = 20_000,
     """Monte Carlo confidence interval of ``expression`` (default 20,000 draws, as semTools).
 
     semTools draws every free parameter (and so does this function by default); ``marginal=True``
-    draws only those the (unstandardized) expression uses, from their joint normal - the same
-    distribution of the expression, for much less work (a power study's thousands of intervals),
-    with other random numbers."""
+    draws only the free parameters an unstandardized expression names, from their joint normal -
+    the same distribution of the expression, for much less work (a power study's thousands of
+    intervals), with other random numbers."""
     if n_draws < 100:
         raise OptionError(f"n_draws must be at least 100 (got {n_draws}); semTools uses 20,000")
-    f, theta, _ = _function(result, expression, standardized)
+    f, theta = _function(result, expression, standardized)
     rng = np.random.default_rng(seed)
-    vectorised = None if standardized else _vector_function(result, expression)
-    if marginal and vectorised:  # only the parameters the expression uses, from their joint normal
-        cols, g = vectorised
-        draws = g(rng.multivariate_normal(theta[cols], result.vcov[np.ix_(cols, cols)], size=n_draws,
-                                          method="eigh"))
+    compiled, index, fixed = _compiled(result, expression)
+    cols = list(dict.fromkeys(index[n] for n in compiled.names if n in index))
+    if marginal and not standardized and cols:  # only the parameters the expression uses
+        some = rng.multivariate_normal(theta[cols], result.vcov[np.ix_(cols, cols)], size=n_draws, method="eigh")
+        draws, exact = evaluate_batch(compiled, {n: some[:, cols.index(index[n])] if n in index else fixed[n]
+                                                 for n in compiled.names})
+        for i in np.flatnonzero(~exact):  # a non-finite intermediate: the scalar evaluator's rules
+            th = theta.copy()
+            th[cols] = some[i]
+            draws[i] = f(th)[0]
     else:
         draws_theta = rng.multivariate_normal(theta, result.vcov, size=n_draws, method="eigh")
-        draws = vectorised[1](draws_theta[:, vectorised[0]]) if vectorised else \
-            np.array([f(th)[0] for th in draws_theta])
+        draws = _function_batch(result, expression, standardized)(draws_theta)[:, 0]  # all draws at once
     alpha = 1 - level
     lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
     return MonteCarloCI(expression, float(f(theta)[0]), float(lo), float(hi), level, n_draws, draws)

@@ -18,6 +18,7 @@ from analysis.sem.optimize import OptimResult
 from analysis.sem.partable import ParTable
 from analysis.sem.ram import RamModel
 from analysis.sem.samplestats import GroupData
+from smecore.errors import IdentificationError
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,12 @@ def row_values(est: Estimation, theta: np.ndarray | None = None) -> np.ndarray:
     t = est.partable.table
     out = np.empty(len(t))
     loc = est.model.row_location
+    group = t["group"].to_numpy()
     for g in range(est.partable.ngroups):
         a, s, m = est.model.matrices(theta, g)
-        for i in np.flatnonzero(t["group"].to_numpy() == g + 1):
-            kind, r, c = loc[i]
-            out[i] = a[r, c] if kind == 0 else (s[r, c] if kind == 1 else m[r])
+        rows = np.flatnonzero(group == g + 1)
+        kind, r, c = loc[rows].T
+        out[rows] = np.where(kind == 0, a[r, c], np.where(kind == 1, s[r, c], m[r]))
     return out
 
 
@@ -58,3 +60,18 @@ def label_values(t: pd.DataFrame, values: np.ndarray) -> dict[str, float]:
     for lab, v in zip(t["plabel"].tolist(), vals):
         out.setdefault(lab, v)
     return out
+
+
+def invert_information(info: np.ndarray, why: str) -> np.ndarray:
+    """Inverse of an information matrix, refused with :class:`IdentificationError` when it is singular
+    (not finite, or its smallest eigenvalue at most ``1e-12`` of its largest entry). ``why`` names the
+    likely causes for the estimator's model (the message's parenthesis)."""
+    try:
+        inv = np.linalg.inv(info)
+        if not np.all(np.isfinite(inv)) or np.min(np.linalg.eigvalsh(info)) <= 1e-12 * np.max(np.abs(info)):
+            raise np.linalg.LinAlgError
+    except np.linalg.LinAlgError:
+        raise IdentificationError(
+            "the information matrix is singular, so standard errors cannot be computed: the model is "
+            f"probably not identified ({why}). Fix a parameter or add constraints") from None
+    return inv

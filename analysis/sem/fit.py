@@ -37,7 +37,7 @@ from analysis.sem.auxiliary import (
 )
 from analysis.sem.data_prep import PreparedData, prepare_data
 from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
-from analysis.sem.estimation import Estimation, label_values, row_values
+from analysis.sem.estimation import Estimation, invert_information, label_values, row_values
 from analysis.sem.estimators import get_estimator, objective_class
 from analysis.sem.fiml import row_terms
 from analysis.sem.fit_indices import (
@@ -119,6 +119,8 @@ class FitOptions:
     on_heywood: str = "warn"
     auxiliary: tuple[str, ...] = ()  # semTools auxiliary(aux=): saturated correlates (FIML only)
     model_type: str = "sem"  # sem() / cfa() (the same defaults in lavaan 0.6.14) or growth()
+    ordered: tuple[str, ...] = ()  # ordered: the ordinal items (WLS family of estimators)
+    parameterization: str = "delta"  # parameterization of ordinal items: delta / theta
 
 
 def _check_choice(name: str, value, choices) -> None:
@@ -217,10 +219,28 @@ def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructu
     return Estimation(partable, model, tuple(groups), objective, res.theta, res)
 
 
-def _heywood_rows(table: pd.DataFrame, est: np.ndarray) -> list[str]:
+def _heywood_rows(table: pd.DataFrame, est: np.ndarray, extra_rows: Sequence[int] = ()) -> list[str]:
     lhs, op, rhs, grp = (table[c].to_numpy() for c in ("lhs", "op", "rhs", "group"))
-    idx = np.flatnonzero((op == "~~") & (lhs == rhs) & (table["free"].to_numpy() > 0) & (est < 0))
+    candidate = (table["free"].to_numpy() > 0)
+    candidate[list(extra_rows)] = True
+    idx = np.flatnonzero((op == "~~") & (lhs == rhs) & candidate & (est < 0))
     return [f"{lhs[i]} ~~ {rhs[i]} = {est[i]:.4g} (group {grp[i]})" for i in idx]
+
+
+def heywood_problems(table: pd.DataFrame, values: np.ndarray, on_heywood: str,
+                     extra_rows: Sequence[int] = ()) -> list[str]:
+    """Negative variance estimates (free rows, and ``extra_rows`` such as the residual variances an
+    ordinal model computes): :class:`HeywoodCaseError` or a warning, whose message is returned."""
+    heywood = _heywood_rows(table, values, extra_rows)
+    if not heywood:
+        return []
+    msg = ("Heywood case: negative variance estimate(s) " + "; ".join(heywood)
+           + ". The solution is improper: check for an under-identified factor, too few "
+           "indicators, or a misspecified model")
+    if on_heywood == "error":
+        raise HeywoodCaseError(msg)
+    warnings.warn(msg, HeywoodCaseWarning, stacklevel=3)
+    return [msg]
 
 
 # -- step 7 ---------------------------------------------------------------------------
@@ -229,15 +249,8 @@ def step07_vcov(est: Estimation, options: FitOptions) -> tuple[np.ndarray, np.nd
     obj, theta = est.objective, est.theta
     n = obj.ntotal
     info = obj.information(theta) if options.information == "expected" else obj.hessian(theta) / 2.0
-    try:
-        e_inv = np.linalg.inv(info)
-        if not np.all(np.isfinite(e_inv)) or np.min(np.linalg.eigvalsh(info)) <= 1e-12 * np.max(np.abs(info)):
-            raise np.linalg.LinAlgError
-    except np.linalg.LinAlgError:
-        raise IdentificationError(
-            "the information matrix is singular, so standard errors cannot be computed: the model is "
-            "probably not identified (too few indicators per factor, a parameter that cannot be "
-            "separated from another). Fix a parameter or add constraints") from None
+    e_inv = invert_information(info, "too few indicators per factor, a parameter that cannot be separated "
+                                     "from another")
     if options.se in ("robust.huber.white", "robust.cluster"):
         b0 = first_order(obj.scores(theta), [gd.cluster for gd in est.groups])
         return sandwich(e_inv, b0, obj.weights, n), e_inv, b0
@@ -297,8 +310,13 @@ def step09_baseline(est: Estimation, options: FitOptions, h1: list | None = None
     else:
         pt = independence_partable(est.partable.variables, est.partable.ngroups, options.meanstructure)
     fiml = options.missing == "fiml"
-    theta0 = None if options.auxiliary else _independence_start(pt, est.groups)
-    base = step06_estimate(pt, est.groups, options.meanstructure, fiml, theta0)
+    # starts at (or, with auxiliaries, next to) its solution; with auxiliaries the cheap step matrix
+    # converges slowly (~90 steps on the pipeline's models), the exact Hessian in ~8
+    try:
+        base = step06_estimate(pt, est.groups, options.meanstructure, fiml, _independence_start(pt, est.groups),
+                               exact_when_slow=bool(options.auxiliary))
+    except NotPositiveDefiniteError:  # the auxiliaries' saturated covariances do not fit the independence
+        base = step06_estimate(pt, est.groups, options.meanstructure, fiml, exact_when_slow=True)
     df = _ndat(pt, est.groups) - pt.npar
     e_inv = b0 = None
     if options.test == "yuan.bentler.mplus":  # only the scaled test needs the baseline's information
@@ -307,17 +325,31 @@ def step09_baseline(est: Estimation, options: FitOptions, h1: list | None = None
 
 
 def _independence_start(pt: ParTable, groups: Sequence[GroupData]) -> np.ndarray:
-    """Start of the independence model: the sample variances and means (with FIML the EM estimates).
+    """Start of the baseline model: each variable's mean and variance over the rows that observe it
+    (divisor n_j; with complete data the sample moments). With auxiliary variables (semTools'
+    baseline, which has their covariances) the saturated (EM) moments instead.
 
-    With complete data this is its ML solution (the likelihood factors over the variables), so
-    the optimiser only confirms it."""
+    Without auxiliaries this is the independence model's ML solution, with missing values too (its
+    likelihood factors over the variables), so the optimiser only confirms it."""
     t = pt.table
     ov = {x: i for i, x in enumerate(pt.variables.ov)}
+    saturated = bool(((t["op"] == "~~") & (t["lhs"] != t["rhs"])).any())
+    moments = []
+    for gd in groups:
+        if gd.has_missing and not saturated:
+            moments.append((np.nanmean(gd.data, axis=0), np.nanvar(gd.data, axis=0)))
+        else:
+            moments.append((gd.mean, np.diag(gd.cov)))
     theta = np.zeros(pt.npar)
-    for lhs, op, grp, free in zip(t["lhs"], t["op"], t["group"], t["free"]):
+    for lhs, op, rhs, grp, free in zip(t["lhs"], t["op"], t["rhs"], t["group"], t["free"]):
         if free > 0:
-            gd = groups[grp - 1]
-            theta[free - 1] = gd.cov[ov[lhs], ov[lhs]] if op == "~~" else gd.mean[ov[lhs]]
+            mean, var = moments[grp - 1]
+            if op == "~1":
+                theta[free - 1] = mean[ov[lhs]]
+            elif lhs == rhs:
+                theta[free - 1] = var[ov[lhs]]
+            else:
+                theta[free - 1] = groups[grp - 1].cov[ov[lhs], ov[rhs]]
     return theta
 
 
@@ -593,12 +625,21 @@ class FitResult:
         (1-based), as lavaan's ``lavInspect(fit, "cov.lv")`` / ``"mean.lv"``: total
         (not residual) variances and covariances, also of endogenous and higher-order factors."""
         imp = self.estimation.model.implied(self.estimation.theta, group - 1)
+        if self.options.ordered:  # ordinal fits: the RAM part of the latent responses holds the factors
+            imp = imp.ram
         p, lv = len(self.partable.variables.ov), list(self.partable.variables.lv)
         return (pd.DataFrame(imp.sigma_all[p:, p:], index=lv, columns=lv),
                 pd.Series(imp.mu_all[p:], index=lv))
 
     def modindices(self, sort: bool = True, minimum: float = 0.0) -> pd.DataFrame:
-        """Modification indices (lavaan's ``modindices()``): lhs, op, rhs, group, mi, epc, sepc.lv, sepc.all, sepc.nox."""
+        """Modification indices (lavaan's ``modindices()``): lhs, op, rhs, group, mi, epc, sepc.lv, sepc.all, sepc.nox.
+
+        Not for ordinal (WLS-family) fits: :class:`OptionError`."""
+        if self.options.ordered:
+            raise OptionError(
+                "modification indices are not available for ordinal (WLSMV) fits in this package; lavaan's "
+                "modindices() for DWLS use the DWLS information, which is not implemented here. Inspect the "
+                "residual correlations, or fit the items as continuous (MLR) to screen for misfit")
         return modification_indices(self, sort=sort, minimum=minimum)
 
     def summary(self) -> str:
@@ -611,13 +652,15 @@ class FitResult:
         return "<pre>" + escape(self.summary()) + "</pre>"
 
 
-def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
+def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str | None = None,
         missing: str = "listwise", group: str | None = None, group_equal: Sequence[str] = (),
         group_partial: Sequence[str] = (), std_lv: bool = False, on_heywood: str = "warn",
         max_iter: int = 500, source: str = "data", cluster: str | None = None,
         auxiliary: Sequence[str] = (), model_type: str = "sem",
-        missing_codes: Sequence[float] = ()) -> FitResult:
-    """Fit a CFA / SEM model by maximum likelihood, matching lavaan 0.6.14.
+        missing_codes: Sequence[float] = (), ordered: bool | str | Sequence[str] | None = None,
+        parameterization: str = "delta") -> FitResult:
+    """Fit a CFA / SEM model by maximum likelihood - or, with ordinal items, by (diagonally)
+    weighted least squares - matching lavaan 0.6.14.
 
     Parameters
     ----------
@@ -625,14 +668,21 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         lavaan syntax (``=~ ~ ~~ ~1 :=``, labels, ``c()`` modifiers).
     data : DataFrame
         One row per case; columns named as in the model. Not modified.
-    estimator : {"ML", "MLR"}
-        ML: expected-information standard errors and the normal-theory chi-square
-        (observed information with ``missing="fiml"``). MLR: Huber-White
+    estimator : {"ML", "MLR", "WLSMV", "WLSM", "ULSMV", "DWLS", "ULS"}, optional
+        ML (the default without ``ordered``): expected-information standard errors and the
+        normal-theory chi-square (observed information with ``missing="fiml"``). MLR: Huber-White
         standard errors from the observed information, Yuan-Bentler (Mplus)
-        scaled chi-square, robust CFI/TLI/RMSEA.
-    missing : {"listwise", "fiml"}
+        scaled chi-square, robust CFI/TLI/RMSEA. For ordinal items (``ordered``; WLSMV is the
+        default then, as in lavaan): WLSMV - DWLS on thresholds and polychoric correlations,
+        robust (``robust.sem``) standard errors, mean-and-variance adjusted (scaled-shifted)
+        test; WLSM - the same with the mean-adjusted test; ULSMV - unweighted least squares,
+        robust standard errors, scaled-shifted test; DWLS / ULS - without robust statistics
+        (:mod:`analysis.sem.ordinal`).
+    missing : {"listwise", "fiml", "pairwise"}
         Listwise deletion (rows logged in ``result.excluded``) or
-        full-information ML under MAR (lavaan's ``missing="ml"``).
+        full-information ML under MAR (lavaan's ``missing="ml"``); with ordinal items
+        listwise or pairwise (thresholds from each item's answers, each correlation from the
+        rows answering both items).
     group : str, optional
         Column with the groups of a multi-group model.
     group_equal : sequence of str
@@ -673,6 +723,15 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         model's variables and listed in ``result.recoded``. Undeclared codes such
         as -99 or 99 far outside a column's other values raise :class:`DataError`
         (see :func:`analysis.sem.data_prep.prepare_data`).
+    ordered : bool, "all" or sequence of str, optional
+        Ordinal items (lavaan's ``ordered=``): ``True`` / ``"all"`` for all the model's observed
+        variables, or the names of those that are ordinal (the others are continuous: polyserial
+        and Pearson correlations). Their categories are the distinct values over all groups, in
+        order. Fitted with the WLS family (see ``estimator``); ``group_equal`` then also takes
+        ``"thresholds"``.
+    parameterization : {"delta", "theta"}
+        lavaan's parameterisation of ordinal items: the latent responses scaled to unit
+        variance (delta, the default) or their residual variances fixed to 1 (theta).
 
     Returns
     -------
@@ -686,15 +745,32 @@ def fit(model: str | ParsedModel, data: pd.DataFrame, *, estimator: str = "ML",
         return _fit(model, data, estimator=estimator, missing=missing, group=group, group_equal=group_equal,
                     group_partial=group_partial, std_lv=std_lv, on_heywood=on_heywood, max_iter=max_iter,
                     source=source, cluster=cluster, auxiliary=auxiliary, model_type=model_type,
-                    missing_codes=missing_codes)
+                    missing_codes=missing_codes, ordered=ordered, parameterization=parameterization)
 
 
 def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, std_lv, on_heywood,
-         max_iter, source, cluster, auxiliary, model_type, missing_codes, shared: dict | None = None) -> FitResult:
+         max_iter, source, cluster, auxiliary, model_type, missing_codes, ordered=None, parameterization="delta",
+         shared: dict | None = None) -> FitResult:
     """:func:`fit`'s pipeline. ``shared`` (see :func:`fit_many`): a dict in which the results that do not
     depend on ``group_equal`` / ``group_partial`` - prepared data, sample statistics and EM, h1
     information, baseline model - are kept for the next call with the same model, data and options."""
     shared = {} if shared is None else shared
+    if estimator is None:  # lavaan: WLSMV for ordered data, ML otherwise
+        estimator = "WLSMV" if ordered else "ML"
+    if ordered or get_estimator(estimator).family == "wls":
+        from analysis.sem.ordinal.fit import fit_ordinal  # the ordinal pipeline (lavaan ordered=)
+
+        _check_choice("on_heywood", on_heywood, ON_HEYWOOD)
+        _check_choice("model_type", model_type, MODEL_TYPES)
+        syntax = model if isinstance(model, str) else ""
+        parsed = parse_model(model) if isinstance(model, str) else model
+        return fit_ordinal(parsed, syntax, data, estimator=estimator, ordered=ordered,
+                           parameterization=parameterization, missing=missing, group=group, group_equal=group_equal,
+                           group_partial=group_partial, std_lv=std_lv, on_heywood=on_heywood, max_iter=max_iter,
+                           source=source, cluster=cluster, auxiliary=auxiliary, model_type=model_type,
+                           missing_codes=missing_codes)
+    if parameterization != "delta":
+        raise OptionError("parameterization is an option of ordinal items (ordered=); continuous items have none")
     get_estimator(estimator)
     objective_class(missing)
     _check_choice("on_heywood", on_heywood, ON_HEYWOOD)
@@ -704,6 +780,9 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
                           f"scaled test); got estimator={estimator!r}")
     syntax = model if isinstance(model, str) else ""
     parsed = parse_model(model) if isinstance(model, str) else model          # step 2
+    if any(s.op in ("|", "~*~") for s in parsed.statements):
+        raise OptionError("the model has thresholds ('|') or scale factors ('~*~'), which only ordinal items have: "
+                          "name them with ordered=[...] (fitted by WLSMV), or remove those lines")
     roles = classify_variables(parsed.statements)
     aux = check_auxiliary(auxiliary, missing=missing, model_variables=roles.ov)
     if "prepared" not in shared:
@@ -762,7 +841,8 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
         fimlc_base = None
         if aux:  # lavaan's robust FIML CFI takes its baseline terms from the plain independence model
             indep = independence_partable(pt.variables, ngroups, True)
-            fimlc_base = (step06_estimate(indep, groups, True, True), _ndat(indep, groups) - indep.npar)
+            fimlc_base = (step06_estimate(indep, groups, True, True, _independence_start(indep, groups)),
+                          _ndat(indep, groups) - indep.npar)
         shared["baseline"] = (base_test, base, fimlc_base)
     base_test, base, fimlc_base = shared["baseline"]
     measures = step10_measures(est, options, test, base_test, base, e_inv, pt.npar, h1, fimlc_base)  # step 10
@@ -785,9 +865,9 @@ def fit_many(model: str | ParsedModel, data: pd.DataFrame, variants: Sequence[di
     for v in variants:
         if set(v) - allowed:
             raise OptionError(f"fit_many variants may set only {sorted(allowed)}; got {sorted(set(v) - allowed)}")
-    defaults = dict(estimator="ML", missing="listwise", group=None, group_equal=(), group_partial=(),
+    defaults = dict(estimator=None, missing="listwise", group=None, group_equal=(), group_partial=(),
                     std_lv=False, on_heywood="warn", max_iter=500, source="data", cluster=None, auxiliary=(),
-                    model_type="sem", missing_codes=())
+                    model_type="sem", missing_codes=(), ordered=None, parameterization="delta")
     unknown = set(options) - set(defaults)
     if unknown:
         raise OptionError(f"unknown fit option(s) {sorted(unknown)}; see analysis.sem.fit.fit")

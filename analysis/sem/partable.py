@@ -24,7 +24,7 @@ reparametrisation and ``npar`` counts each constrained set once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import combinations
@@ -44,8 +44,10 @@ from smecore.errors import IdentificationError, ModelSyntaxError
 #: group_equal keywords (lavaan's ``group.equal``) and what they hold equal.
 GROUP_EQUAL_CHOICES = (
     "loadings", "intercepts", "means", "residuals", "residual.covariances",
-    "lv.variances", "lv.covariances", "regressions",
+    "lv.variances", "lv.covariances", "regressions", "thresholds",
 )
+#: lavaan's ``parameterization`` of models with ordinal indicators
+PARAMETERIZATIONS = ("delta", "theta")
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ def build_partable(
     group_partial: Sequence[str] = (),
     int_ov_free: bool = True,
     int_lv_free: bool = False,
+    ordered: Mapping[str, int] | None = None,
+    parameterization: str = "delta",
 ) -> ParTable:
     """Build the full parameter table for ``model`` with lavaan's ``sem()`` defaults.
 
@@ -120,7 +124,18 @@ def build_partable(
         With a mean structure, latent means / intercepts free in every group
         (lavaan's ``int.lv.free``: ``False`` for ``cfa()``/``sem()``, ``True`` for
         ``growth()``). When ``False`` they are fixed to 0, except in groups 2..
-        when intercepts are held equal.
+        when intercepts (or thresholds) are held equal.
+    ordered : mapping of str to int, optional
+        Ordinal indicators and their number of thresholds (categories - 1): lavaan's
+        ``ordered=`` with its defaults (``lav_partable_flat``): threshold rows ``x | t1, t2, ...``
+        (free) before the variances, a mean structure with the ordinal items' intercepts fixed to
+        0, their residual variances fixed (to 1; in the delta parameterisation computed from the
+        model, so that the latent responses have unit variance) and scale factors ``x ~*~ x``
+        fixed to 1 (before the intercepts). In groups 2.. with ``"thresholds"`` in
+        ``group_equal`` the scale factors (``delta``) or the residual variances (``theta``) are
+        freed, and so are the latent means unless ``"means"`` is held equal too.
+    parameterization : {"delta", "theta"}
+        lavaan's parameterisation of the latent responses of ordinal items.
 
     Returns
     -------
@@ -135,12 +150,19 @@ def build_partable(
     statements = model.statements
     if any(s.op == "~1" for s in statements):
         meanstructure = True
+    ordered = dict(ordered or {})
+    if ordered:
+        meanstructure = True  # lavaan: categorical models always have a mean structure
+    if parameterization not in PARAMETERIZATIONS:
+        raise ModelSyntaxError(f"parameterization must be one of {list(PARAMETERIZATIONS)}; got {parameterization!r}")
     v = classify_variables(statements)
     lv, ov = list(v.lv), list(v.ov)
+    ov_ord = [x for x in ov if x in ordered and x not in v.ov_x]
 
     # 1. user rows, 2. default rows (lav_partable_flat order)
     user_rows = [(s.lhs, s.op, s.rhs) for s in statements]
     defaults: list[tuple[str, str, str]] = []
+    defaults += [(x, "|", f"t{k}") for x in ov_ord for k in range(1, ordered[x] + 1)]
     defaults += [(x, "~~", x) for x in v.ov_nox] + [(x, "~~", x) for x in lv]
     defaults += list(((a, "~~", b) for a, b in combinations(v.lv_x, 2)))
     defaults += list(((a, "~~", b) for a, b in combinations(list(v.lv_y) + list(v.ov_y), 2)))
@@ -148,6 +170,7 @@ def build_partable(
     for j in range(nx):  # lower triangle, column by column (as lavaan)
         for i in range(j, nx):
             defaults.append((v.ov_x[j], "~~", v.ov_x[i]))
+    defaults += [(x, "~*~", x) for x in ov_ord]
     if meanstructure:
         defaults += [(x, "~1", "") for x in ov] + [(x, "~1", "") for x in lv]
     user_keys = set(user_rows) | {(r, o, lhs) for lhs, o, r in user_rows if o == "~~"}
@@ -188,13 +211,23 @@ def build_partable(
     single = [b for a, b in mm if counts[a] == 1 and ind_counts[b] == 1 and b in ov]
     idx = (op_a == "~~") & np.isin(lhs_a, single) & (lhs_a == rhs_a) & (user_a == 0)
     ustart[idx], free[idx] = 0.0, 0
+    if meanstructure and ov_ord:  # ordinal items: intercepts 0, residual variances and scale factors 1
+        idx = (op_a == "~1") & np.isin(lhs_a, ov_ord) & (user_a == 0)
+        ustart[idx], free[idx] = 0.0, 0
+        idx = (((op_a == "~~") & (lhs_a == rhs_a)) | (op_a == "~*~")) & np.isin(lhs_a, ov_ord) & (user_a == 0)
+        ustart[idx], free[idx] = 1.0, 0
+        if ngroups > 1 and "thresholds" in group_equal:  # lav_partable_flat: identified by equal thresholds
+            scale = (op_a == "~*~") if parameterization == "delta" else ((op_a == "~~") & (lhs_a == rhs_a))
+            idx = scale & np.isin(lhs_a, ov_ord) & (grp_a > 1)
+            ustart[idx], free[idx] = np.nan, 1
     if meanstructure and not int_ov_free:  # growth(): observed intercepts fixed to 0
         idx = (op_a == "~1") & np.isin(lhs_a, ov) & (user_a == 0)
         ustart[idx], free[idx] = 0.0, 0
     if meanstructure and not int_lv_free:
         idx = (op_a == "~1") & is_lv_lhs & (user_a == 0)
         ustart[idx], free[idx] = 0.0, 0
-        if ngroups > 1 and "intercepts" in group_equal and "means" not in group_equal:
+        if ngroups > 1 and ("intercepts" in group_equal or "thresholds" in group_equal) \
+                and "means" not in group_equal:
             idx = (op_a == "~1") & is_lv_lhs & (user_a == 0) & (grp_a > 1)
             ustart[idx], free[idx] = np.nan, 1
     if std_lv and ngroups > 1 and "loadings" in group_equal and "lv.variances" not in group_equal:
@@ -261,6 +294,7 @@ def build_partable(
             "lv.variances": (op_a == "~~") & (lhs_a == rhs_a) & is_lv_lhs,
             "lv.covariances": (op_a == "~~") & (lhs_a != rhs_a) & is_lv_lhs & is_lv_rhs,
             "regressions": op_a == "~",
+            "thresholds": op_a == "|",
         }
         user_label = label.copy()  # labels written by the user; group_equal does not override them
         first_of = {}
@@ -317,7 +351,7 @@ def _partial_keys(terms: Sequence[str], present: set[tuple[str, str, str]]) -> s
         if not isinstance(term, str):
             raise ModelSyntaxError(f"group_partial entries must be strings such as 'visual =~ x2'; got {term!r}")
         try:
-            parsed = parse_model(term)
+            parsed = parse_model(term, fragment=True)
         except ModelSyntaxError as exc:
             raise ModelSyntaxError(f"group_partial entry '{term}' cannot be read as lavaan syntax "
                                    f"('lhs op rhs', e.g. 'visual =~ x2' or 'x3 ~ 1'): {exc}") from None
@@ -365,13 +399,26 @@ def _apply_constraint(c, by_label, union, ustart, free, label) -> None:
 
 
 def _check_scales(t: pd.DataFrame, lv: list[str], std_lv: bool) -> None:
-    """Every latent variable needs a scale: a fixed loading or a fixed variance."""
+    """Every latent variable needs a scale: a fixed loading or a fixed variance - or, in a group,
+    a loading held equal to one of the same factor in a group where it has a scale (as in
+    metric-invariance models identified by fixing the variances in the first group only)."""
     lhs, op, rhs, grp = (t[c].to_numpy() for c in ("lhs", "op", "rhs", "group"))
-    fixed = t["free"].to_numpy() == 0
+    free = t["free"].to_numpy()
+    fixed = free == 0
     loading = op == "=~"
     marker = loading & fixed & (t["ustart"].to_numpy() != 0)
     fixed_var = (op == "~~") & (lhs == rhs) & fixed
     scaled = set(zip(grp[marker], lhs[marker])) | set(zip(grp[fixed_var], lhs[fixed_var]))
+    changed = True
+    while changed:  # equal loadings carry a scale from group to group
+        changed = False
+        for f in lv:
+            rows = loading & (lhs == f) & (free > 0)
+            carried = {fr for g, fr in zip(grp[rows], free[rows]) if (g, f) in scaled}
+            for g, fr in zip(grp[rows], free[rows]):
+                if (g, f) not in scaled and fr in carried:
+                    scaled.add((g, f))
+                    changed = True
     for g in dict.fromkeys(grp):
         for f in lv:
             if (g, f) not in scaled:

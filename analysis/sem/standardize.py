@@ -35,44 +35,67 @@ def standardize(table: pd.DataFrame, est: np.ndarray, names: tuple[str, ...],
     (``lav_standardize_all_nox``): not rescaled as predictors (rhs of ``~``), in their own
     (co)variances or in their means; still rescaled as the outcome of a ``~`` or indicator.
     """
-    lhs, op, rhs, grp = (table[c].to_numpy() for c in ("lhs", "op", "rhs", "group"))
-    return standardize_arrays(lhs, op, rhs, grp, est, names, latent, sigma_all, observed_too, nox)
+    return Standardizer(table, names, latent, observed_too, nox)(est, sigma_all)
 
 
-def standardize_arrays(lhs: np.ndarray, op: np.ndarray, rhs: np.ndarray, grp: np.ndarray, est: np.ndarray,
-                       names: tuple[str, ...], latent: set[str], sigma_all: list[np.ndarray], observed_too: bool,
-                       nox: Sequence[str] = ()) -> np.ndarray:
-    """:func:`standardize` on the table's ``lhs, op, rhs, group`` columns as arrays (what callers that
-    standardize the same rows many times - a delta method - pass once)."""
-    out = np.full(len(lhs), np.nan)
-    index = {n: i for i, n in enumerate(names)}
-    rescaled = np.array([observed_too or n in latent for n in names])
-    is_nox = np.array([n in nox for n in names])
-    for g, sig in enumerate(sigma_all):
-        var = np.diag(sig).copy()
-        var[var < 0] = np.nan
-        sd = np.sqrt(var)
-        scale = np.where(rescaled, sd, 1.0)
-        keep = np.where(is_nox, 1.0, scale)  # nox: x in own metric
-        in_g = grp == g + 1
-        # residual variances of this group (the ~~ diagonal rows)
-        resvar = {}
-        for i in np.flatnonzero(in_g & (op == "~~") & (lhs == rhs)):
-            resvar[lhs[i]] = est[i]
-        for i in np.flatnonzero(in_g):
-            o = op[i]
-            if o == "=~":
-                out[i] = est[i] * scale[index[lhs[i]]] / scale[index[rhs[i]]]
-            elif o == "~":
-                out[i] = est[i] * keep[index[rhs[i]]] / scale[index[lhs[i]]]
-            elif o == "~1":
-                out[i] = est[i] / keep[index[lhs[i]]]
-            elif o == "~~" and lhs[i] == rhs[i]:
-                out[i] = est[i] / keep[index[lhs[i]]] ** 2
-            elif o == "~~":
-                den = 1.0
-                for v in (lhs[i], rhs[i]):
-                    if (observed_too or v in latent) and v not in nox:
-                        den *= np.sqrt(abs(resvar.get(v, np.nan)))
-                out[i] = est[i] / den
-    return out
+class Standardizer:
+    """:func:`standardize` with the table's row and variable indices found once: for the many
+    evaluations of a numerical Jacobian (delta-method standard errors of standardized values)."""
+
+    def __init__(self, table: pd.DataFrame, names: tuple[str, ...], latent: set[str], observed_too: bool,
+                 nox: Sequence[str] = ()):
+        index = {n: i for i, n in enumerate(names)}
+        lhs, op, rhs, grp = (table[c].to_numpy() for c in ("lhs", "op", "rhs", "group"))
+        self.nrow, self.nvar = len(table), len(names)
+        # per variable: rescaled by its sd (std.all: every variable; std.lv: latent ones), and kept in
+        # its own metric (nox)
+        self.rescaled = np.array([observed_too or n in latent for n in names], dtype=bool)
+        self.own = np.array([n in nox for n in names], dtype=bool)
+        self.groups = []
+
+        def rows(mask: np.ndarray, two: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            """The rows of ``mask``, and the index of each one's lhs and (``two``) rhs among the variables."""
+            i = np.flatnonzero(mask)
+            return (i, np.array([index[x] for x in lhs[i]], dtype=int),
+                    np.array([index[x] for x in rhs[i]] if two else [], dtype=int))
+
+        for g in range(int(grp.max()) if len(grp) else 0):
+            in_g = grp == g + 1
+            diag = (op == "~~") & (lhs == rhs)
+            resvar = {}  # the residual variance row of each variable (the last, as a dict keeps it)
+            for i in np.flatnonzero(in_g & diag):
+                resvar[index[lhs[i]]] = i
+            self.groups.append({
+                "loading": rows(in_g & (op == "=~")), "regression": rows(in_g & (op == "~")),
+                "intercept": rows(in_g & (op == "~1"), two=False), "variance": rows(in_g & diag, two=False),
+                "covariance": rows(in_g & (op == "~~") & (lhs != rhs)),
+                "resvar": (np.array(list(resvar), dtype=int), np.array(list(resvar.values()), dtype=int))})
+
+    def __call__(self, est: np.ndarray, sigma_all: list[np.ndarray]) -> np.ndarray:
+        """The standardized values of the rows: ``est`` (the rows' values) and each ``sigma_all[g]`` may
+        carry leading dimensions (``k x nrow`` and ``k x nvar x nvar``: ``k`` parameter vectors at once;
+        each one's numbers are those of a call with it alone)."""
+        out = np.full(est.shape, np.nan)
+        for sig, rows in zip(sigma_all, self.groups):
+            var = np.diagonal(sig, axis1=-2, axis2=-1).copy()
+            var[var < 0] = np.nan
+            sd = np.sqrt(var)
+            scale = np.where(self.rescaled, sd, 1.0)
+            keep = np.where(self.own, 1.0, scale)  # nox: x in own metric
+            i, lhs, rhs = rows["loading"]
+            out[..., i] = est[..., i] * scale[..., lhs] / scale[..., rhs]
+            i, lhs, rhs = rows["regression"]
+            out[..., i] = est[..., i] * keep[..., rhs] / scale[..., lhs]
+            i, lhs, _ = rows["intercept"]
+            out[..., i] = est[..., i] / keep[..., lhs]
+            i, lhs, _ = rows["variance"]
+            out[..., i] = est[..., i] / keep[..., lhs] ** 2
+            # covariances become residual correlations: divided by the square roots of the two residual
+            # variances of the variables that are rescaled
+            resvar = np.full(est.shape[:-1] + (self.nvar,), np.nan)
+            var_of, at = rows["resvar"]
+            resvar[..., var_of] = est[..., at]
+            root = np.where(self.rescaled & ~self.own, np.sqrt(np.abs(resvar)), 1.0)
+            i, lhs, rhs = rows["covariance"]
+            out[..., i] = est[..., i] / (root[..., lhs] * root[..., rhs])
+        return out

@@ -9,65 +9,99 @@ standardization).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.sem.defined import delta_method
+from analysis.sem.defined import delta_method_batch
 from analysis.sem.estimation import Estimation, row_values
-from analysis.sem.standardize import standardize, standardize_arrays
+from analysis.sem.standardize import Standardizer
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; fit imports this module
     from analysis.sem.fit import FitResult
 
 
 def std_values(est: Estimation, theta: np.ndarray, observed_too: bool = True) -> np.ndarray:
-    """``std.all`` (``observed_too=True``) or ``std.lv`` of every parameter-table row at ``theta``."""
-    values = row_values(est, theta)
-    names = est.model.groups[0].names
-    latent = set(est.partable.variables.lv)
-    sig = [est.model.implied(theta, g).sigma_all for g in range(est.partable.ngroups)]
-    return standardize(est.partable.table, values, names, latent, sig, observed_too)
+    """``std.all`` (``observed_too=True``) or ``std.lv`` of every parameter-table row at ``theta``
+    (of an ordinal fit too: :func:`analysis.sem.ordinal.fit.standardized_values`)."""
+    return std_function(est, observed_too)(theta)
 
 
-def std_function(est: Estimation, rows: list[int], observed_too: bool = True):
-    """``theta -> std_values(est, theta, observed_too)[rows]``, computing only what those rows need (their
-    values, the residual variances of covariance rows, the implied variances): the same numbers, for
-    the many evaluations of a delta method (a power study's Wald tests of standardized paths)."""
-    if type(est) is not Estimation:  # other estimations standardize their own way
-        return lambda theta: std_values(est, theta, observed_too)[rows]
+def std_function(est: Estimation, observed_too: bool = True) -> Callable[[np.ndarray], np.ndarray]:
+    """``theta ->`` :func:`std_values` ``(est, theta, observed_too)``, with the table's indices found once
+    (a numerical Jacobian evaluates it twice per free parameter)."""
+    from analysis.sem.ordinal.fit import OrdinalEstimation, standardized_values
+
+    if isinstance(est, OrdinalEstimation):
+        def ordinal(theta: np.ndarray) -> np.ndarray:
+            std_lv, std_all = standardized_values(est, est.model.row_values(theta), theta)
+            return std_all if observed_too else std_lv
+
+        return ordinal
+    standardizer = Standardizer(est.partable.table, est.model.groups[0].names, set(est.partable.variables.lv),
+                                observed_too)
+    ngroups = est.partable.ngroups
+
+    def values(theta: np.ndarray) -> np.ndarray:
+        sig = [est.model.implied(theta, g).sigma_all for g in range(ngroups)]
+        return standardizer(row_values(est, theta), sig)
+
+    return values
+
+
+#: parameter vectors :func:`std_batch` handles in one set of array operations
+BATCH = 64
+
+
+def std_batch(est: Estimation, observed_too: bool = True) -> Callable[[np.ndarray], np.ndarray]:
+    """``thetas (k x npar) ->`` the :func:`std_values` of each row (``k x`` table rows), in one set of
+    array operations: for the ``2 npar`` evaluations of a delta method. The same numbers as
+    :func:`std_function` row by row (the same LAPACK and BLAS calls per matrix); an ordinal fit's
+    rows one by one through :func:`std_function`."""
+    from analysis.sem.ordinal.fit import OrdinalEstimation
+
+    if isinstance(est, OrdinalEstimation):
+        one = std_function(est, observed_too)
+        return lambda thetas: np.array([one(th) for th in thetas])
+    standardizer = Standardizer(est.partable.table, est.model.groups[0].names, set(est.partable.variables.lv),
+                                observed_too)
+    model = est.model
     t = est.partable.table
-    lhs, op, rhs, grp = (t[c].to_numpy() for c in ("lhs", "op", "rhs", "group"))
-    needed = list(rows)
-    for i in rows:  # covariance rows are scaled by the residual variances of their two variables
-        if op[i] == "~~" and lhs[i] != rhs[i]:
-            for v in (lhs[i], rhs[i]):
-                needed += [int(j) for j in np.flatnonzero((grp == grp[i]) & (op == "~~") & (lhs == v) & (rhs == v))]
-    needed = list(dict.fromkeys(needed))
-    loc = [est.model.row_location[i] for i in needed]
-    groups = sorted({int(grp[i]) for i in needed})
-    # the needed rows' columns, their groups renumbered 1.. in the order of the matrices passed
-    arrays = (lhs[needed], op[needed], rhs[needed], np.array([groups.index(int(grp[i])) + 1 for i in needed]))
-    in_group = {g: [(k, loc[k]) for k, i in enumerate(needed) if grp[i] == g] for g in groups}
-    names = est.model.groups[0].names
-    latent = set(est.partable.variables.lv)
-    pos = [needed.index(i) for i in rows]
+    group = t["group"].to_numpy()
+    loc = model.row_location
 
-    def f(theta: np.ndarray) -> np.ndarray:
-        values = np.empty(len(needed))
+    def values(thetas: np.ndarray) -> np.ndarray:
+        if thetas.shape[0] > BATCH:  # bounded memory: k x nvar^2 per group
+            return np.concatenate([values(thetas[i:i + BATCH]) for i in range(0, thetas.shape[0], BATCH)])
+        k = thetas.shape[0]
+        rows_out = np.empty((k, len(t)))
         sig = []
-        for g in groups:
-            a, s, m = est.model.matrices(theta, g - 1)
-            for k, (kind, r, c) in in_group[g]:
-                values[k] = a[r, c] if kind == 0 else (s[r, c] if kind == 1 else m[r])
-            b = np.linalg.inv(np.eye(a.shape[0]) - a)  # as RamModel.implied computes sigma_all
-            sig_all = b @ s @ b.T
-            sig.append((sig_all + sig_all.T) / 2)
-        return standardize_arrays(*arrays, values, names, latent, sig, observed_too)[pos]
+        for g, gm in enumerate(model.groups):
+            n = len(gm.names)
+            ia, ar, ac, i_s, sr, sc, _, im, mr = gm.by_kind
+            vals = thetas[:, gm.occ_par]
+            a = np.broadcast_to(gm.a_fixed, (k, n, n)).copy()
+            s = np.broadcast_to(gm.s_fixed, (k, n, n)).copy()
+            m = np.broadcast_to(gm.m_fixed, (k, n)).copy()
+            a[:, ar, ac] = vals[:, ia]
+            s[:, sr, sc] = vals[:, i_s]
+            s[:, sc, sr] = vals[:, i_s]
+            m[:, mr] = vals[:, im]
+            try:
+                b = np.linalg.inv(np.eye(n) - a)
+            except np.linalg.LinAlgError:  # one of them singular: as RamModel.implied, one by one
+                return np.array([std_function(est, observed_too)(th) for th in thetas])
+            sigma_all = b @ s @ b.transpose(0, 2, 1)
+            sig.append((sigma_all + sigma_all.transpose(0, 2, 1)) / 2)
+            at = np.flatnonzero(group == g + 1)
+            kind, r, c = loc[at].T
+            rows_out[:, at] = np.where(kind == 0, a[:, r, c], np.where(kind == 1, s[:, r, c], m[:, r]))
+        return standardizer(rows_out, sig)
 
-    return f
+    return values
 
 
 def structural_parameters(est: Estimation) -> list[int] | None:
@@ -91,7 +125,7 @@ def standardized_solution(result: FitResult, level: float = 0.95) -> pd.DataFram
     """lavaan's ``standardizedSolution(type="std.all")``: standardized estimates with delta-method SEs."""
     est = result.estimation
     t = est.partable.table
-    value, se = delta_method(lambda th: std_values(est, th), est.theta, result.vcov)
+    value, se = delta_method_batch(std_batch(est), est.theta, result.vcov)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 1e-12, value / se, np.nan)
     q = stats.norm.ppf(0.5 + level / 2)

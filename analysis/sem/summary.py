@@ -23,9 +23,15 @@ _SECTIONS = (
     ("~", "Regressions"),
     ("~~cov", "Covariances"),
     ("~1", "Intercepts"),
+    ("|", "Thresholds"),
     ("~~var", "Variances"),
+    ("~*~", "Scales y*"),
     (":=", "Defined Parameters"),
 )
+_MISSING = {"fiml": "full information ML", "listwise": "listwise deletion", "pairwise": "pairwise deletion"}
+_SCALING = {"yuan.bentler.mplus": "Scaling correction factor (Yuan-Bentler Mplus)",
+            "scaled.shifted": "Scaling correction factor (scaled-shifted)",
+            "satorra.bentler": "Scaling correction factor (Satorra-Bentler)"}
 
 
 def _num(x: float, width: int = 9, digits: int = 3) -> str:
@@ -48,8 +54,10 @@ def _parameter_rows(block: pd.DataFrame, explicit: bool = False) -> list[str]:
         if op in ("=~", "~") and r.lhs != current:
             current = r.lhs
             lines.append(f"  {r.lhs} {op}")
-        name = r.rhs if op in ("=~", "~") else (r.lhs if op in ("~1", ":=") or r.lhs == r.rhs
+        name = r.rhs if op in ("=~", "~") else (r.lhs if op in ("~1", ":=", "~*~") or r.lhs == r.rhs
                                                   else f"{r.lhs} ~~ {r.rhs}")
+        if op == "|":
+            name = f"{r.lhs}|{r.rhs}"
         if op == ":=":
             name = f"{r.lhs} := {r.rhs}"
         if explicit:
@@ -127,7 +135,9 @@ def fit_summary(result: FitResult) -> str:
             out.append(_line(f"Number of observations ({lab})", n))
     out.append(_line("Number of observations used", int(sum(result.nobs))))
     out.append(_line("Rows excluded (see .excluded)", len(result.excluded)))
-    out.append(_line("Missing data", "full information ML" if o.missing == "fiml" else "listwise deletion"))
+    out.append(_line("Missing data", _MISSING.get(o.missing, o.missing)))
+    if o.ordered:
+        out.append(_line("Ordinal items", f"{len(o.ordered)} ({o.parameterization} parameterization)"))
     aux = getattr(o, "auxiliary", ())
     if aux:
         out.append(_line("Auxiliary variables (saturated)", ", ".join(aux)))
@@ -144,7 +154,9 @@ def fit_summary(result: FitResult) -> str:
         out.append(f"  {'Test statistic':<44}{fm['chisq']:12.3f}{fm['chisq.scaled']:12.3f}")
         out.append(f"  {'Degrees of freedom':<44}{int(fm['df']):12d}{int(fm['df']):12d}")
         out.append(f"  {'P-value (Chi-square)':<44}{fm['pvalue']:12.3f}{fm['pvalue.scaled']:12.3f}")
-        out.append(f"  {'Scaling correction factor (Yuan-Bentler Mplus)':<44}{'':12}{fm['chisq.scaling.factor']:12.3f}")
+        out.append(f"  {_SCALING.get(o.test, 'Scaling correction factor'):<44}{'':12}{fm['chisq.scaling.factor']:12.3f}")
+        if "chisq.shift.parameters" in fm:
+            out.append(f"  {'Shift parameter':<44}{'':12}{fm['chisq.shift.parameters']:12.3f}")
     else:
         out.append(_line("Test statistic", fm["chisq"]))
         out.append(_line("Degrees of freedom", int(fm["df"])))

@@ -32,8 +32,6 @@ from smecore.errors import ModelSyntaxError
 VARIABLE_OPERATORS = ("=~", "~~", "~")
 UNSUPPORTED_OPERATORS = {
     "<~": "formative (composite) indicators ('<~') are not supported; model the composite with '=~' or as an observed score",
-    "|": "thresholds ('|') are not supported by the ML/MLR estimators; treat items as continuous",
-    "~*~": "scale factors ('~*~') are not supported",
 }
 
 _NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
@@ -283,15 +281,19 @@ def _parse_term(term: str, where: str) -> tuple[str, Modifier]:
 
 # --- public --------------------------------------------------------------------
 
-def parse_model(text: str) -> ParsedModel:
+def parse_model(text: str, *, fragment: bool = False) -> ParsedModel:
     """Parse a lavaan model string.
 
     Parameters
     ----------
     text : str
-        Model in lavaan syntax (``=~``, ``~``, ``~~``, ``~ 1``, ``:=``, ``==``;
+        Model in lavaan syntax (``=~``, ``~``, ``~~``, ``~ 1``, ``|`` (thresholds of an ordinal
+        item: ``u1 | t1 + a*t2``), ``~*~`` (its scale factor: ``u1 ~*~ c(1, NA)*u1``), ``:=``, ``==``;
         modifiers ``0.5*x``, ``NA*x``, ``a*x``, ``c(a, b)*x``, ``start(1)*x``,
         ``label("a")*x``, ``0.5?x``).
+
+    fragment : bool
+        Parse a part of a model (e.g. one parameter, ``"u1 | t2"``): no check that it has relations.
 
     Returns
     -------
@@ -335,6 +337,9 @@ def parse_model(text: str) -> ParsedModel:
                                        "use equality constraints (a == b) or fix the parameter")
             constraints.append(Constraint(lhs_text, op, rhs_text, number))
             continue
+        if op == "|" and not _NAME_RE.match(lhs_text):
+            raise ModelSyntaxError(f"{where}: thresholds are written 'item | t1 + t2 + ...' with one observed "
+                                   "variable on the left")
         lhs_names = _split_top(lhs_text, "+")
         for lhs in lhs_names:
             if not _NAME_RE.match(lhs):
@@ -342,6 +347,12 @@ def parse_model(text: str) -> ParsedModel:
         for term in _split_top(rhs_text, "+"):
             name, modifier = _parse_term(term, where)
             for lhs in lhs_names:
+                if op == "~*~" and name != lhs:
+                    raise ModelSyntaxError(f"{where}: a scale factor is written 'item ~*~ item' (the same item on "
+                                           "both sides)")
+                if op == "|" and not re.fullmatch(r"t[1-9][0-9]*", name):
+                    raise ModelSyntaxError(f"{where}: '{name}' is not a threshold; thresholds are named t1, t2, "
+                                           "... in category order ('item | a*t1 + t2')")
                 if name == "1":
                     if op != "~":
                         raise ModelSyntaxError(f"{where}: '1' is only allowed as 'y ~ 1' (an intercept)")
@@ -358,8 +369,9 @@ def parse_model(text: str) -> ParsedModel:
                     merged[key] = Statement(old.lhs, old.op, old.rhs, old.modifier.merge(modifier), old.line)
                 else:
                     merged[key] = Statement(key[0], key[1], key[2], modifier, number)
-    if not merged:
-        raise ModelSyntaxError("the model has no relations (=~, ~ or ~~); only definitions or constraints were found")
+    if not fragment and not any(op in ("=~", "~", "~~", "~1") for _, op, _ in merged):
+        raise ModelSyntaxError("the model has no relations (=~, ~ or ~~); only definitions, constraints, thresholds "
+                               "or scale factors were found")
     return ParsedModel(_reorder_covariances(tuple(merged.values())), tuple(definitions), tuple(constraints))
 
 

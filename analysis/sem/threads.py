@@ -17,6 +17,10 @@ The choice:
   ``SMESURVEY_H1_BLAS_THREADS`` (:func:`large_threads`, matrices of at least :data:`LARGE`
   rows; never more than the threads in effect outside the fit: OpenBLAS's default,
   ``OPENBLAS_NUM_THREADS`` or an outer ``threadpoolctl`` limit).
+* The analysis pipeline (:func:`analysis.propositions.pipeline.analyze`) runs on one thread
+  throughout, for the same reason: its Monte Carlo draws, regressions and mixed model had
+  multi-threaded BLAS (an ``eigh`` of a 125 x 125 covariance matrix took 0.45 s on a busy
+  machine), and the batched bootstrap's threads are its parallelism.
 * Process-parallel work (the bootstrap's joblib workers) runs with one BLAS thread per
   worker (``inner_max_num_threads=1``): several workers each starting a thread per core
   oversubscribe the machine.

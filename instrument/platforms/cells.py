@@ -19,6 +19,34 @@ def floats(values) -> pd.Series:
     return pd.to_numeric(pd.Series(list(values), dtype=object).replace("", None), errors="coerce").astype(float)
 
 
+def blank_cells(column: pd.Series) -> pd.Series:
+    """Per cell: missing, whitespace only, or the text ``nan``."""
+    return column.isna() | column.astype(str).str.strip().isin(["", "nan"])
+
+
+def empty_rows(body: pd.DataFrame, id_column: str) -> np.ndarray:
+    """Per row of ``body``: every cell blank (:func:`blank_cells`), a wholly empty data line.
+
+    A row whose ``id_column`` cell is not blank is not empty, so only the others are checked cell by
+    cell (in a 200,000-row export, usually none: the check was a pass over every cell); every row
+    when ``body`` has no single column of that name."""
+    n = len(body)
+    maybe = (np.flatnonzero(blank_cells(body[id_column]).to_numpy()) if list(body.columns).count(id_column) == 1
+             else np.arange(n))
+    empty = np.zeros(n, dtype=bool)
+    if maybe.size:
+        empty[maybe] = body.iloc[maybe].apply(blank_cells).all(axis=1).to_numpy()
+    return empty
+
+
+def per_value(column: pd.Series, fn) -> np.ndarray:
+    """``column.map(fn)`` as an object array, ``fn`` called once per distinct value (missing included)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    results = np.empty(len(uniques), dtype=object)
+    results[:] = [fn(x) for x in uniques]
+    return results[codes]
+
+
 def numeric_share(frame: pd.DataFrame) -> float:
     """Share of non-empty cells of ``frame`` that parse as numbers (1.0 when there are none)."""
     # column by column, each distinct text parsed once (pandas.factorize + bincount): an export of

@@ -58,7 +58,14 @@ from instrument.platforms.base import (
     page_ids,
     pages,
 )
-from instrument.platforms.cells import check_unique, durations, floats, numeric_share, timestamps
+from instrument.platforms.cells import (
+    check_unique,
+    durations,
+    empty_rows,
+    floats,
+    numeric_share,
+    timestamps,
+)
 from smecore.errors import DefinitionError
 from smecore.files import write_text
 
@@ -285,7 +292,7 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
     submitted = ~(submit.isna() | (submit.astype(str).str.strip().isin(["", "nan", "NaT"])))
     # respondent: the hidden respondent-id question when every row that is not wholly empty has it filled
     # (wholly empty rows have no id of either kind and are excluded by ingest), else the response id
-    empty = body.apply(lambda c: c.isna() | c.astype(str).str.strip().isin(["", "nan"])).all(axis=1).to_numpy()
+    empty = empty_rows(body, RESPONDENT_CODE)
     given = col(RESPONDENT_CODE).map(lambda x: "" if pd.isna(x) else _id_text(x)).astype(str)
     use_given = RESPONDENT_CODE in body.columns and bool((~empty).any()) and bool(
         (given.str.strip() != "")[~empty].all())

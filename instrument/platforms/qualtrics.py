@@ -64,7 +64,15 @@ from instrument.platforms.base import (
     page_variables,
     pages,
 )
-from instrument.platforms.cells import check_unique, durations, floats, numeric_share, timestamps
+from instrument.platforms.cells import (
+    check_unique,
+    durations,
+    empty_rows,
+    floats,
+    numeric_share,
+    per_value,
+    timestamps,
+)
 from smecore.files import write_text
 
 FORMAT = "qualtrics"
@@ -378,19 +386,19 @@ def read_responses(table, instrument: Instrument) -> RawResponses:
 
     ext = col("ExternalReference").astype(str).replace("nan", "")
     # wholly empty rows (kept as rows, excluded by ingest) have no id of either kind: leave them out of the choice
-    empty = body.apply(lambda c: c.isna() | c.astype(str).str.strip().isin(["", "nan"])).all(axis=1).to_numpy()
+    empty = empty_rows(body, "ExternalReference")
     use_ext = bool((~empty).any()) and bool((ext.str.strip() != "")[~empty].all())
     respondent = ext if use_ext else col("ResponseId").astype(str)
     fin = col("Finished").astype(str).str.strip().str.lower()
-    finished = fin.map({"1": True, "1.0": True, "true": True, "0": False, "0.0": False, "false": False})
+    finished = {"1": True, "1.0": True, "true": True, "0": False, "0.0": False, "false": False}
     meta = pd.DataFrame({
         "respondent": respondent.to_numpy(),
         "started": timestamps(col("StartDate")), "ended": timestamps(col("EndDate")),
         "duration_sec": floats(col("Duration (in seconds)")),
-        "finished": finished.astype(object).where(finished.notna(), np.nan).to_numpy(),
+        "finished": per_value(fin, lambda x: finished.get(x, np.nan)),
         "status": col("Status").astype(str).str.replace(r"\.0$", "", regex=True).replace("nan", "").to_numpy(),
     })
-    meta["exclude"] = meta["status"].map(_exclusion).to_numpy()
+    meta["exclude"] = per_value(meta["status"], _exclusion)
     meta = meta[list(META_COLUMNS) + list(EXTRA_META)]
     identifiers = tuple(c for c in names if c in IDENTIFYING)
     timer_cols = {f"{timer_id(p)}_{f}" for p in page_ids(fielded(instrument, data.columns)) for f in TIMER_FIELDS}

@@ -15,16 +15,29 @@ header is and which rows are data.
 Hand-written sniffing (encoding by BOM then strict decoding, delimiter by
 ``csv.Sniffer`` over the first lines) because pandas' own detection guesses
 silently; every guess is recorded in the table so provenance can state it.
+
+Text files are split into cells as :func:`csv.reader` splits them (rows of different length padded
+with ``""``). A UTF-8 file is read by pyarrow's multithreaded CSV reader straight into pandas' Arrow
+string columns (:func:`_arrow_cells`; a choice-text export of 200,000 respondents is 567 MB and 38
+million cells, which as Python strings took over 6 GB), whenever pyarrow's result is the same as
+csv.reader's: rows of different length, a value holding a carriage return (pyarrow can drop the
+``\n`` of a quoted ``\r\n`` at a block boundary), a field longer than csv's field size limit, a NUL
+character or a first row that does not fit in the scanned head make it fall back to csv.reader, streamed
+in batches of :data:`BATCH_ROWS` rows (:func:`_reader_cells`). Both give the same frame
+(tests/instrument/platforms/test_text_table.py checks them against the reading they replaced).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from smecore.errors import DataError
@@ -32,6 +45,15 @@ from smecore.errors import DataError
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 ENCODINGS = ("utf-8", "cp1252")  # tried in order after the BOM check; latin-1 never fails, so it is last
 DELIMITERS = ",;\t|"
+#: Bytes read at a time when a text file is scanned (encoding, line breaks) without holding all of it.
+SCAN_BYTES = 1 << 24
+#: pyarrow's CSV block size (bytes parsed per task; also the pieces of each column).
+ARROW_BLOCK_BYTES = 1 << 23
+#: Rows per batch when csv.reader's rows become columns (bounds the Python strings held at once).
+BATCH_ROWS = 20_000
+#: Lines the delimiter is guessed from (:func:`_delimiter`).
+SNIFF_LINES = 20
+_BYTES_WHITESPACE = b" \t\n\r\x0b\x0c"  # what bytes.strip() strips
 
 
 @dataclass(frozen=True)
@@ -93,7 +115,8 @@ def _delimiter(text: str) -> str:
     # Sniffer guess ','. Each candidate splits the first lines quote-aware; the one giving the most fields
     # on the median line wins; on a tie, the one whose lines all have that many fields (';' over ',' for
     # "a;b / 1,5;2": the decimal comma splits only some lines); then DELIMITERS order.
-    lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
+    # ``text`` may be the start of the file only, if it holds more than SNIFF_LINES lines (_Utf8Scan.head).
+    lines = [ln for ln in text.splitlines()[:SNIFF_LINES] if ln.strip()]
     if not lines:
         return ","
     best, best_score = ",", (1, 0.0)
@@ -106,25 +129,179 @@ def _delimiter(text: str) -> str:
     return best
 
 
+@dataclass(frozen=True)
+class _Utf8Scan:
+    """What one pass over a UTF-8 text file found (:func:`_scan_utf8`)."""
+
+    encoding: str  # "utf-8" or "utf-8-sig", as _decode names them
+    head: str  # the decoded start: more than SNIFF_LINES lines, or the whole file (complete)
+    complete: bool
+    has_cr: bool
+    has_nul: bool
+    trailing_breaks: int  # line breaks (\r\n, \r or \n) after the last character that is neither
+
+
+def _scan_utf8(path: Path) -> _Utf8Scan | None:
+    """``path`` read once in :data:`SCAN_BYTES` pieces (never whole): ``None`` unless :func:`_decode` would
+    decode it as UTF-8 (with or without BOM) and it is not all whitespace; every other case (empty,
+    compressed, binary, UTF-16, cp1252, broken UTF-8 after a BOM) is read whole by the rules of
+    :func:`_decode`, which also gives its errors."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    head: list[str] = []
+    head_done = False
+    has_cr = has_nul = content = False
+    trailing = b""  # the file's last bytes that are \r or \n
+    first = True
+    encoding = "utf-8"
+    with path.open("rb") as fh:
+        while True:
+            piece = fh.read(SCAN_BYTES)
+            final = not piece
+            if first:
+                if piece.startswith((b"\x1f\x8b", b"PK\x03\x04", b"\xff\xfe", b"\xfe\xff")):
+                    return None
+                if piece.startswith(b"\xef\xbb\xbf"):
+                    encoding = "utf-8-sig"
+                    piece = piece[3:]
+                elif b"\x00" in piece[:4096]:
+                    return None
+                first = False
+            try:
+                text = decoder.decode(piece, final=final)
+            except UnicodeDecodeError:
+                return None
+            if not head_done:
+                head.append(text)
+                joined = "".join(head)
+                head = [joined]
+                head_done = len(joined.splitlines()) > SNIFF_LINES
+            if final:
+                break
+            has_cr = has_cr or b"\r" in piece
+            has_nul = has_nul or b"\x00" in piece
+            content = content or bool(piece.strip(_BYTES_WHITESPACE))
+            stripped = piece.rstrip(b"\r\n")
+            trailing = piece[len(stripped):] if stripped else trailing + piece
+    if not content:
+        return None  # all whitespace: _decode's path says the file is empty
+    tail = trailing.decode("ascii")
+    breaks = len(tail) - tail.count("\r\n")
+    return _Utf8Scan(encoding, head[0], not head_done, has_cr, has_nul, breaks)
+
+
+def _str_frame(columns: list) -> pd.DataFrame:
+    """Positional columns (pyarrow ``large_string`` chunked arrays) as pandas' ``str`` columns, zero-copy."""
+    dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    frame = pd.DataFrame({k: pd.arrays.ArrowStringArray(c, dtype=dtype) for k, c in enumerate(columns)})
+    frame.columns = pd.RangeIndex(len(columns))
+    return frame
+
+
+def _arrow_cells(path: Path, scan: _Utf8Scan, sep: str) -> pd.DataFrame | None:
+    """Cells of a UTF-8 file by pyarrow's CSV reader, or ``None`` where its result could differ from
+    csv.reader's (the module docstring lists when)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    if scan.has_nul:
+        return None
+    records = list(itertools.islice(csv.reader(io.StringIO(scan.head, newline=""), delimiter=sep), 2))
+    if not records or (len(records) < 2 and not scan.complete):
+        return None  # the first record does not end in the head (a quoted field of many megabytes)
+    width = len(records[0])  # pyarrow takes the number of columns from the first row
+    if width == 0:
+        return None
+    try:
+        table = pcsv.read_csv(
+            path, read_options=pcsv.ReadOptions(autogenerate_column_names=True, block_size=ARROW_BLOCK_BYTES),
+            parse_options=pcsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True, escape_char=False,
+                                            newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(column_types={f"f{k}": pa.large_string() for k in range(width)},
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, OSError):
+        return None  # rows of different length, mostly: csv.reader pads them
+    if table.num_columns != width:
+        return None
+    columns = list(table.columns)
+    del table
+    if scan.has_cr and any(pc.any(pc.match_substring(c, "\r")).as_py() for c in columns):
+        return None
+    limit = csv.field_size_limit()  # csv.reader refuses longer fields (DataError from _reader_cells)
+    if any((pc.max(pc.binary_length(c)).as_py() or 0) > limit for c in columns):
+        return None
+    # pyarrow makes every empty line a row of "" cells; csv.reader an empty row, dropped at the end of the
+    # file: the empty lines after the last line with content (breaks - 1) go
+    drop = scan.trailing_breaks - 1
+    if drop > 0:
+        n = len(columns[0])
+        if n < drop or any(pc.any(pc.not_equal(c.slice(n - drop), "")).as_py() for c in columns):
+            return None  # the breaks are not empty lines (a quoted field open at the end of the file)
+        columns = [c.slice(0, n - drop) for c in columns]
+    return _str_frame(columns)
+
+
+def _reader_cells(lines: Iterable[str], sep: str, path: Path) -> pd.DataFrame:
+    """Cells as csv.reader splits ``lines``, rows padded with ``""`` to the longest, the zero-length rows
+    at the end dropped; converted to Arrow strings :data:`BATCH_ROWS` rows at a time."""
+    import pyarrow as pa
+
+    reader = csv.reader(lines, delimiter=sep)
+    columns: list[list] = []  # per column, its pieces
+    lengths: list[np.ndarray] = []
+    done = 0
+    try:
+        while batch := list(itertools.islice(reader, BATCH_ROWS)):
+            sizes = np.fromiter(map(len, batch), dtype=np.int64, count=len(batch))
+            width = int(sizes.max())
+            if width > len(columns):  # a wider row: earlier rows get "" in the new columns
+                columns += [[pa.repeat(pa.scalar("", pa.large_string()), done)] for _ in range(width - len(columns))]
+            if (sizes < width).any():
+                batch = [r if len(r) == width else r + [""] * (width - len(r)) for r in batch]
+            for k, values in enumerate(zip(*batch)):
+                columns[k].append(pa.array(values, type=pa.large_string()))
+            for k in range(width, len(columns)):
+                columns[k].append(pa.repeat(pa.scalar("", pa.large_string()), len(batch)))
+            lengths.append(sizes)
+            done += len(batch)
+            del batch
+    except csv.Error as exc:
+        raise DataError(f"{path}: cannot be read as a {sep!r}-separated text file ({exc})") from exc
+    sizes = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+    # zero-length lines after the last line with content are not rows
+    keep = int(np.flatnonzero(sizes)[-1]) + 1 if sizes.any() else 0
+    return _str_frame([pa.chunked_array(pieces, type=pa.large_string()).slice(0, keep) for pieces in columns])
+
+
+def release_unused_memory() -> None:
+    """Return the Arrow memory freed so far to the operating system (pyarrow's default pool, mimalloc,
+    keeps it for reuse otherwise; ingest drops a table's columns one by one as it converts them)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def read_text_table(path: Path) -> Table:
+    scan = _scan_utf8(path)
+    if scan is not None:
+        sep = _delimiter(scan.head)
+        cells = _arrow_cells(path, scan, sep)
+        if cells is None:
+            with path.open(encoding=scan.encoding, newline="") as fh:
+                cells = _reader_cells(fh, sep, path)
+        return Table(path, "text", cells=cells, encoding=scan.encoding, delimiter=sep)
     raw = path.read_bytes()
     if not raw.strip():
         raise DataError(f"{path}: the file is empty")
     text, enc = _decode(raw, path)
+    del raw
     sep = _delimiter(text)
     # csv.reader rather than pandas.read_csv: rows of different length (a title row, a truncated last
-    # line) are padded with "" instead of failing the whole file
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-    except csv.Error as exc:
-        raise DataError(f"{path}: cannot be read as a {sep!r}-separated text file ({exc})") from exc
-    while rows and not rows[-1]:  # zero-length lines after the last line with content are not rows
-        rows.pop()
-    width = max((len(r) for r in rows), default=0)
-    # an empty line between data lines (csv gives []) and a line of only delimiters stay rows of "" cells,
-    # so ingest can log them as excluded "empty row" and source_row keeps counting data lines
-    cells = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], columns=range(width), dtype=str)
-    return Table(path, "text", cells=cells.fillna(""), encoding=enc, delimiter=sep)
+    # line) are padded with "" instead of failing the whole file; an empty line between data lines (csv
+    # gives []) and a line of only delimiters stay rows of "" cells, so ingest can log them as excluded
+    # "empty row" and source_row keeps counting data lines
+    cells = _reader_cells(io.StringIO(text, newline=""), sep, path)
+    return Table(path, "text", cells=cells, encoding=enc, delimiter=sep)
 
 
 def read_xlsx_table(path: Path, prefer: Callable[[list[str]], bool] | None = None) -> Table:

@@ -28,7 +28,8 @@ app = typer.Typer(
 err_console = Console(stderr=True, highlight=False, emoji=False)  # ":100:" in a message stays as written
 
 #: Command modules, in the order their commands appear in --help.
-_COMMAND_MODULES: tuple[str, ...] = ("demo", "instrument", "generate", "ingest", "fit", "analyze", "power", "reproduce", "export_r")
+_COMMAND_MODULES: tuple[str, ...] = ("demo", "instrument", "generate", "ingest", "pilot", "fit", "analyze", "power",
+                                      "reproduce", "export_r")
 
 
 def _register() -> None:

@@ -1,4 +1,5 @@
-"""``smesurvey demo``: the main job, as a list of steps: instrument exports, synthetic data, analysis."""
+"""``smesurvey demo``: the main job, as a list of steps: instrument exports, synthetic data, a pilot,
+analysis (with the publication tables)."""
 
 from __future__ import annotations
 
@@ -56,8 +57,28 @@ def demo_data_file(out: Path) -> Path:
     return out / "data" / f"{DEMO_WORLD}_n{DEMO_N}_seed{DEMO_SEED}.csv"
 
 
+PILOT_N, PILOT_SEED = 80, 3
+
+
+def step_pilot(out: Path) -> list[Path]:
+    """A pilot of 80 firms (theory world, its own seed) into ``out/pilot``: the data, then the pilot report
+    with its suggested cuts, as ``smesurvey pilot`` writes them."""
+    from analysis.ingest import read_responses
+    from analysis.pilot.pilot import pilot
+    from analysis.pilot.report import write_pilot
+    from synthetic_data.generate import generate
+    from synthetic_data.writers import write_data
+
+    data_file = out / "pilot" / f"{DEMO_WORLD}_n{PILOT_N}_seed{PILOT_SEED}.csv"
+    data_file.parent.mkdir(parents=True, exist_ok=True)
+    paths = write_data(generate(world=DEMO_WORLD, n=PILOT_N, seed=PILOT_SEED), data_file)
+    result = pilot(read_responses(data_file), source=str(data_file))
+    return [*paths, *write_pilot(result, out / "pilot", data_file)]
+
+
 def step_analyze(out: Path) -> list[Path]:
-    """Analyse the demo data as a user would (read the CSV back): verdicts, tables and report."""
+    """Analyse the demo data as a user would (read the CSV back): verdicts, tables, report and the
+    publication tables (``out/analysis/publication``: CSV, Word, LaTeX, path diagrams)."""
     from smesurvey.cli.analyze import run_analysis
 
     _, paths = run_analysis(demo_data_file(out), out / "analysis")
@@ -67,13 +88,19 @@ def step_analyze(out: Path) -> list[Path]:
 STEPS: list[tuple[str, Callable[[Path], list[Path]]]] = [
     ("instrument exports", step_instrument),
     ("synthetic data", step_generate),
+    ("pilot", step_pilot),
     ("analysis", step_analyze),
 ]
 
 
 @app.command("demo")
 def demo_command(out: Path = typer.Option(Path("out"), "--out", help="Output folder.")) -> None:
-    """Run the main job: every step writes into OUT and reports what it wrote."""
+    """Run the main job: every step writes into OUT and reports what it wrote.
+
+    OUT/instrument: every export, the back-translation sheet and the respondent questionnaire in English and
+    Finnish; OUT/data: theory-world data (N = 600) as CSV, SAV and DTA; OUT/pilot: a pilot of 80 firms and
+    its report (pilot.html, suggested cuts); OUT/analysis: the analysis, its report and the publication
+    tables (OUT/analysis/publication: CSV, tables.docx, tables.tex, path diagrams as SVG and PDF)."""
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     for name, step in STEPS:

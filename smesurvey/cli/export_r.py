@@ -14,6 +14,8 @@ def export_r_command(
     out: Path = typer.Option(..., "--out", help="Output folder."),
     data_file: Path = typer.Option(None, "--data", help="Responses laid out as the codebook "
                                    "(default: the reference theory-world data, N = 600)."),
+    ordinal: bool = typer.Option(False, "--ordinal", help="The models of `smesurvey analyze --ordinal`: WLSMV with "
+                                 "the items as ordinal (pairwise deletion); models with latent products on MLR."),
 ) -> None:
     """Write every model of the analysis, its data and an R script that fits them with lavaan.
 
@@ -29,5 +31,5 @@ def export_r_command(
     check_output_dir(out)
 
     path = data_file or REFERENCE_DIR / REFERENCE_SETS[0].filename
-    written = export_r(read_responses(path), out, source=str(path))
+    written = export_r(read_responses(path), out, source=str(path), ordinal=ordinal)
     typer.echo(f"wrote {len(written)} files into {out}; run `Rscript fit_lavaan.R` there to fit them with lavaan")

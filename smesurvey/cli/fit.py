@@ -35,8 +35,9 @@ def parse_codes(text: str | None, option: str = "--missing-codes") -> tuple[floa
     return tuple(dict.fromkeys(out))
 
 
-ESTIMATORS = ("ML", "MLR")
-MISSING = ("listwise", "fiml")
+ESTIMATORS = ("ML", "MLR", "WLSMV", "WLSM", "ULSMV", "DWLS", "ULS")
+MISSING = ("listwise", "fiml", "pairwise")
+PARAMETERIZATIONS = ("delta", "theta")
 
 
 def sha256(path: Path) -> str:
@@ -78,8 +79,17 @@ def fit_command(
     model_file: Path = typer.Argument(..., help="Model in lavaan syntax (a .lav text file)."),
     data_file: Path = typer.Argument(..., help="Data as CSV, one row per case, columns named as in the model."),
     out: Path = typer.Option(..., "--out", help="Output folder (created if missing)."),
-    estimator: str = typer.Option("ML", "--estimator", help="ML or MLR (robust SEs, Yuan-Bentler scaled test)."),
-    missing: str = typer.Option("listwise", "--missing", help="listwise or fiml (full-information ML)."),
+    estimator: str = typer.Option(None, "--estimator", help="ML or MLR (robust SEs, Yuan-Bentler scaled test); "
+                                  "for ordinal items (--ordered) WLSMV (the default then), WLSM, ULSMV, DWLS or "
+                                  "ULS. Default: ML, or WLSMV with --ordered."),
+    missing: str = typer.Option("listwise", "--missing", help="listwise or fiml (full-information ML); with "
+                                "--ordered listwise or pairwise."),
+    ordered: str = typer.Option(None, "--ordered", help="Ordinal items (lavaan ordered=): 'all' (every observed "
+                                "variable of the model) or COL1,COL2,...: thresholds and polychoric correlations, "
+                                "fitted by WLSMV unless --estimator says otherwise."),
+    parameterization: str = typer.Option("delta", "--parameterization", help="Of ordinal items: delta (latent "
+                                         "responses with unit variance, lavaan's default) or theta (residual "
+                                         "variances 1)."),
     missing_codes: str = typer.Option(None, "--missing-codes", help="Values meaning 'no answer', set missing "
                                       "and listed in cells.csv, e.g. --missing-codes=-99,-9 (the codebook's "
                                       "code is -99). Such codes far outside a column's values are refused "
@@ -110,11 +120,13 @@ def fit_command(
     bootstrap: int = typer.Option(0, "--bootstrap", min=0, help="Bootstrap resamples for percentile and "
                                   "bias-corrected CIs of every free and defined parameter (bootstrap.csv); 0 = none."),
     seed: int = typer.Option(1, "--seed", min=0, help="Seed of the bootstrap resampling."),
-    jobs: int = typer.Option(-1, "--jobs", min=-1, help="Parallel workers for the bootstrap (-1 = all cores)."),
+    jobs: int = typer.Option(-1, "--jobs", min=-1, help="Threads for the bootstrap (-1 = the idle cores; joblib "
+                             "workers, -1 = all cores, for models with fixed covariates)."),
     quiet: bool = typer.Option(False, "--quiet", help="Do not print the summary."),
     force: bool = typer.Option(False, "--force", help="Write into OUT even if it holds another command's outputs."),
 ) -> None:
-    """Fit a lavaan-syntax MODEL_FILE to a CSV DATA_FILE (ML or MLR, FIML, groups, clusters).
+    """Fit a lavaan-syntax MODEL_FILE to a CSV DATA_FILE (ML or MLR, FIML, groups, clusters; ordinal items
+    with --ordered: thresholds, polychoric correlations, WLSMV).
 
     DATA_FILE may be CSV / TSV (any delimiter, decimal comma, UTF-8 / UTF-16 / Latin-1), XLSX, SAV or DTA;
     rows are numbered from 1 under the header in every message and log. Writes parameters.csv (lavaan's
@@ -131,10 +143,31 @@ def fit_command(
     from analysis.sem.data_file import read_data_file
     from analysis.sem.fit import fit
 
-    if estimator.upper() not in ESTIMATORS:
+    if estimator is not None and estimator.upper() not in ESTIMATORS:
         raise OptionError(f"--estimator: '{estimator}' is not one of {', '.join(ESTIMATORS)}")
     if missing.lower() not in MISSING:
         raise OptionError(f"--missing: '{missing}' is not one of {', '.join(MISSING)}")
+    if parameterization.lower() not in PARAMETERIZATIONS:
+        raise OptionError(f"--parameterization: '{parameterization}' is not one of {', '.join(PARAMETERIZATIONS)}")
+    ordered_cols = None
+    if ordered is not None:
+        ordered_cols = True if ordered.strip().lower() == "all" else [c.strip() for c in ordered.split(",")
+                                                                       if c.strip()]
+        if not ordered_cols:
+            raise OptionError("--ordered: give 'all' or the ordinal columns, e.g. --ordered tk_1,tk_2")
+    wls = estimator is not None and estimator.upper() in ESTIMATORS[2:]
+    if ordered_cols is None and (wls or parameterization.lower() != "delta" or missing.lower() == "pairwise"):
+        what = (f"--estimator {estimator.upper()}" if wls else "--parameterization" if
+                parameterization.lower() != "delta" else "--missing pairwise")
+        raise OptionError(f"{what} is for ordinal items: name them with --ordered all or --ordered COL1,COL2")
+    if ordered_cols is not None and estimator is not None and not wls:
+        raise OptionError(f"--ordered: ordinal items are fitted by WLSMV, WLSM, ULSMV, DWLS or ULS, not "
+                          f"{estimator.upper()}; leave --estimator out (WLSMV) or drop --ordered")
+    if ordered_cols is not None and missing.lower() == "fiml":
+        raise OptionError("--missing fiml is not available with --ordered; use listwise or pairwise")
+    if ordered_cols is not None and (modindices or bootstrap):
+        raise OptionError(f"--{'modindices' if modindices else 'bootstrap'} is not available with --ordered "
+                          "(ordinal WLSMV fits); leave it out")
     if jobs == 0:
         raise OptionError("--jobs: 0 workers; give -1 (all cores) or a positive number")
     codes = parse_codes(missing_codes)
@@ -155,9 +188,11 @@ def fit_command(
     partial = [p.strip() for item in group_partial for p in item.split(",") if p.strip()]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SmeSurveyWarning)
-        result = fit(syntax, data, estimator=estimator.upper(), missing=missing.lower(), group=group,
-                     group_equal=equal, group_partial=partial, std_lv=std_lv, source=str(data_file),
-                     cluster=cluster, model_type="growth" if growth else "sem", missing_codes=codes)
+        result = fit(syntax, data, estimator=None if estimator is None else estimator.upper(),
+                     missing=missing.lower(), group=group, group_equal=equal, group_partial=partial,
+                     std_lv=std_lv, source=str(data_file), cluster=cluster,
+                     model_type="growth" if growth else "sem", missing_codes=codes, ordered=ordered_cols,
+                     parameterization=parameterization.lower())
     # the package's warnings are shown once each as one line; any other warning as Python shows it
     messages = list(dict.fromkeys(reverse_messages +
         [str(w.message) for w in caught if issubclass(w.category, SmeSurveyWarning)] + list(result.warnings)))
@@ -196,7 +231,9 @@ def fit_command(
                     "group": group, "group_equal": equal, "group_partial": partial, "std_lv": std_lv,
                     "model_type": result.options.model_type, "cluster": cluster,
                     "bootstrap": bootstrap, "seed": seed if bootstrap else None,
-                    "missing_codes": list(codes), "reverse_score": reverse_score},
+                    "missing_codes": list(codes), "reverse_score": reverse_score,
+                    "ordered": list(result.options.ordered),
+                    "parameterization": result.options.parameterization if result.options.ordered else None},
         "reverse_scored": {"items": reversed_items, "rule": REVERSE_RULE} if reversed_items else None,
         "data_read": datafile.details,
         "nobs": list(result.nobs), "excluded_rows": len(result.excluded), "cells_set_missing": len(cells),

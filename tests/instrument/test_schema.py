@@ -114,3 +114,42 @@ def test_unknown_respondent_string_and_bad_condition(tiny):
     tiny.questionnaire["respondent"] = {}
     tiny.questionnaire["modules"][1]["relevant"] = {"firm_sizes": 1}
     assert any("modules (M1): relevant: 'firm_sizes' is not a profile question" in p for p in problems(tiny))
+
+
+def _write_seeds(root, seeds):
+    import yaml
+    (root / "seeds.yaml").write_text(yaml.safe_dump({"seeds": seeds}), encoding="utf-8")
+
+
+def test_seeds_cited_by_author_and_year(tiny):
+    root = tiny.write()
+    _write_seeds(root, [{"file": "000_x.txt", "authors": ["Harris", "Fletcher"], "year": 2012, "title": "T",
+                         "source": "IBR", "doi": "10.1/x"}])
+    inst = load_instrument(root)
+    assert inst.cite("000_x.txt") == "Harris & Fletcher (2012)"
+    assert inst.seeds["000_x.txt"].reference == "Harris & Fletcher (2012). T. IBR. https://doi.org/10.1/x"
+    assert inst.cite("other.txt") == "other.txt"  # not listed: the file name, never a guess
+
+
+@pytest.mark.parametrize(("authors", "expected"), [(["Rilla"], "Rilla (2016)"),
+                                                   (["A", "B", "C"], "A et al. (2016)")])
+def test_seed_citation_apa(authors, expected):
+    from instrument.schema import Seed
+    assert Seed(file="f", authors=authors, year=2016, title="t", source="s").citation == expected
+
+
+def test_seed_not_listed_is_reported_with_its_file(tiny):
+    root = tiny.write()
+    _write_seeds(root, [{"file": "001_y.txt", "authors": ["R"], "year": 2016, "title": "T", "source": "S"}])
+    with pytest.raises(DefinitionError) as exc:
+        load_instrument(root)
+    found = exc.value.problems
+    assert any(p.startswith("constructs/aa.yaml: seed: '000_x.txt' is not listed in seeds.yaml") for p in found)
+    assert any(p.startswith("hypotheses.yaml: hypotheses.0 (H1): seed: '000_x.txt'") for p in found)
+
+
+def test_packaged_definition_cites_every_seed_by_author():
+    inst = load_instrument()
+    cited = {c.seed for c in inst.constructs.values() if c.seed} | {h.seed for h in inst.hypotheses}
+    assert cited <= set(inst.seeds)
+    assert inst.cite("002_b3d5b94b6e03dc3d.txt") == "Harris & Fletcher (2012)"

@@ -45,3 +45,25 @@ def test_help_lists_the_outputs(capsys):
     assert rc == 0 and "verdicts.csv" in out and "--bootstrap" in out and "--modules" in out
     for name in ("rows.csv", "ingest_cells.csv", "ingest_provenance.json", "quality.html", "--key-file"):
         assert name in out, name
+
+
+def test_analyze_ordinal_writes_the_ml_vs_wlsmv_table(tmp_path, capsys):
+    data = tmp_path / "m3.csv"
+    write_data(generate(world="theory", n=300, seed=2, modules=["M3"]), data)
+    out = tmp_path / "out"
+    rc = main(["analyze", str(data), "--ordinal", "--out", str(out), "--bootstrap", "20", "--jobs", "1"])
+    text = capsys.readouterr().out
+    assert rc == 0
+    comp = pd.read_csv(out / "ml_vs_wlsmv.csv")
+    assert list(comp["hypothesis"]) == list(pd.read_csv(out / "verdicts.csv")["hypothesis"])
+    assert "ML and WLSMV verdicts: " in text and "ml_vs_wlsmv.csv" in text
+    assert "## ML and WLSMV verdicts" in (out / "report.md").read_text()
+
+
+def test_analyze_ordinal_with_cluster_robust_is_refused_in_one_line(tmp_path, capsys):
+    data = tmp_path / "m3.csv"
+    write_data(generate(world="theory", n=100, seed=2, modules=["M3"]), data)
+    rc = main(["analyze", str(data), "--ordinal", "--cluster-robust", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "--ordinal and --cluster-robust cannot be combined" in err
+    assert not (tmp_path / "out").exists()  # refused before any work

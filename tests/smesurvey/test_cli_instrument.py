@@ -38,6 +38,13 @@ def test_demo_writes_every_export(tmp_path):
             "respondent_questionnaire_fi.html"} <= names
     if shutil.which("chromium") or shutil.which("chromium-browser"):
         assert {"respondent_questionnaire.pdf", "respondent_questionnaire_fi.pdf"} <= names
+    pilot = {p.name for p in (tmp_path / "pilot").iterdir()}
+    assert {"theory_n80_seed3.csv", "pilot.html", "pilot_cuts.csv", "thresholds.yaml"} <= pilot
+    publication = {p.name for p in (tmp_path / "analysis" / "publication").iterdir()}
+    assert {"tables.docx", "tables.tex", "table1_flow.csv", "table2_sample.csv"} <= publication
+    assert any(n.endswith("_invariance.csv") for n in publication)  # N = 600: two countries have 100 firms
+    if shutil.which("dot"):
+        assert {"diagram_m1.svg", "diagram_m1.pdf", "diagram_m5.pdf"} <= publication
 
 
 def test_export_language_and_languages_command(tmp_path, capsys):

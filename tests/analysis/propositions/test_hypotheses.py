@@ -86,9 +86,14 @@ def _tests_table(p_values):
     return pd.DataFrame(rows)
 
 
+class _Options:
+    ordered: tuple[str, ...] = ()  # a continuous (ML) fit
+
+
 class _Fit:
     fit_measures = {"cfi": 1.0, "tli": 1.0, "rmsea": 0.0, "srmr": 0.01}
     warnings: tuple[str, ...] = ()
+    options = _Options()
 
 
 def test_an_improper_solution_is_flagged_with_its_verdict(instrument):

@@ -112,6 +112,18 @@ def test_same_inputs_give_byte_identical_outputs(tmp_path, m4_data):
     assert [k for k in digests[0] if digests[0][k] != digests[1][k]] == []
 
 
+def test_bootstrap_beside_the_fits_gives_the_rows_of_the_sequential_run():
+    """With n_jobs != 1 the indirect effects' bootstraps run in a background thread while the other
+    models are fitted; the tables are those of the sequential run, row order included."""
+    data = generate(world="theory", n=300, seed=5, modules=["M3"]).data
+    one = analyze(data, n_boot=64, seed=2, n_jobs=1)
+    two = analyze(data, n_boot=64, seed=2, n_jobs=2)
+    assert one.tests["kind"].str.startswith("indirect").any()
+    pd.testing.assert_frame_equal(one.tests, two.tests)
+    pd.testing.assert_frame_equal(one.robustness, two.robustness)
+    pd.testing.assert_frame_equal(one.verdicts, two.verdicts)
+
+
 def test_data_without_items_is_refused():
     with pytest.raises(DataError, match="no questionnaire items found"):
         analyze(pd.DataFrame({"x": [1, 2, 3]}), source="odd.csv")

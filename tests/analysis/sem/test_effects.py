@@ -134,3 +134,21 @@ def test_multigroup_path_difference_equals_separate_fits(hs_data):
     # lavaan's multi-group ML uses the pooled N in the information, hence a tiny SE difference
     assert w["estimate"] == pytest.approx(parts[0]["est"] - parts[1]["est"], abs=1e-4)
     assert w["se"] == pytest.approx(np.hypot(parts[0]["se"], parts[1]["se"]), rel=1e-3)
+
+
+@pytest.mark.parametrize("expression", ["a*b", "a*b + c", "a/b - 2*c", "(a*b)^2", "exp(a) - log(abs(b)) + sqrt(abs(c))",
+                                        "a/(b - b)", "1/(1/(c - c))", "(-abs(a))^0.5", "-a + +b"])
+def test_monte_carlo_draws_evaluated_together_equal_one_by_one(mediation, expression):
+    """All draws at once (analysis.sem.defined.evaluate_batch) give the numbers of the draw-by-draw
+    evaluation bit for bit - edge cases (division by zero, domain errors) included."""
+    import warnings
+
+    from analysis.sem.effects import _function
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mc = monte_carlo_ci(mediation, expression, n_draws=500, seed=4)
+        f, theta = _function(mediation, expression)
+        rng = np.random.default_rng(4)
+        one_by_one = [f(th)[0] for th in rng.multivariate_normal(theta, mediation.vcov, size=500, method="eigh")]
+    np.testing.assert_array_equal(mc.draws, np.array(one_by_one, dtype=float))

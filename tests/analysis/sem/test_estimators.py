@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.sem.estimators import ESTIMATORS, get_estimator, objective_class
+from analysis.sem.estimators import ESTIMATORS, WLS_ESTIMATORS, get_estimator, objective_class
 from analysis.sem.fit import fit
 from analysis.sem.objective import FIMLObjective, MLObjective
 from smecore.errors import OptionError
@@ -15,7 +15,13 @@ LAVAAN = {("ML", "listwise", None): ("expected", "standard", "standard"),
           ("ML", "fiml", None): ("observed", "standard", "standard"),
           ("MLR", "listwise", None): ("observed", "robust.huber.white", "yuan.bentler.mplus"),
           ("MLR", "fiml", None): ("observed", "robust.huber.white", "yuan.bentler.mplus"),
-          ("MLR", "listwise", "school"): ("observed", "robust.cluster", "yuan.bentler.mplus")}
+          ("MLR", "listwise", "school"): ("observed", "robust.cluster", "yuan.bentler.mplus"),
+          # ordinal items (lavaan 0.6.14, ordered = TRUE)
+          ("WLSMV", "listwise", None): ("expected", "robust.sem", "scaled.shifted"),
+          ("WLSM", "listwise", None): ("expected", "robust.sem", "satorra.bentler"),
+          ("ULSMV", "pairwise", None): ("expected", "robust.sem", "scaled.shifted"),
+          ("DWLS", "listwise", None): ("expected", "standard", "standard"),
+          ("ULS", "listwise", None): ("expected", "standard", "standard")}
 
 
 @pytest.mark.parametrize(("key", "expected"), list(LAVAAN.items()))
@@ -34,8 +40,10 @@ def test_fit_takes_its_options_from_the_registry(hs_data, key, expected):
 
 
 def test_unknown_choices_name_the_registered_ones():
-    with pytest.raises(OptionError, match=r"\['ML', 'MLR'\]"):
-        get_estimator("WLSMV")
+    with pytest.raises(OptionError, match=r"\['ML', 'MLR'\] \(continuous items\) or \['WLSMV', 'WLSM', 'ULSMV', "
+                                          r"'DWLS', 'ULS'\] \(ordinal items"):
+        get_estimator("mlr2")
     with pytest.raises(OptionError, match="fiml"):
         objective_class("pairwise")
-    assert set(ESTIMATORS) == {"ML", "MLR"}
+    assert set(ESTIMATORS) == {"ML", "MLR", "WLSMV", "WLSM", "ULSMV", "DWLS", "ULS"}
+    assert set(WLS_ESTIMATORS) == {"WLSMV", "WLSM", "ULSMV", "DWLS", "ULS"}

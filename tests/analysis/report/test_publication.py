@@ -1,0 +1,174 @@
+"""Publication tables: numbers from independent computations, the Word and LaTeX files read back equal
+to the CSVs cell for cell, seeds cited by author and year, reproducible bytes, LaTeX escaping."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from docx import Document
+
+from analysis.propositions.pipeline import analyze
+from analysis.report import publication as pubmod
+from analysis.report.publication import num, publication_tables, pval, tex_escape, write_publication
+from analysis.report.render import write_reports
+from instrument import load_instrument
+from synthetic_data.generate import generate
+
+
+@pytest.fixture(scope="module")
+def inst():
+    return load_instrument()
+
+
+@pytest.fixture(scope="module")
+def result():
+    return analyze(generate(world="theory", n=400, seed=3, modules=["M4"]).data, n_boot=50, n_jobs=1)
+
+
+@pytest.fixture(scope="module")
+def pub(result, inst):
+    return publication_tables(result, inst)
+
+
+@pytest.fixture(scope="module")
+def written(pub, tmp_path_factory):
+    out = tmp_path_factory.mktemp("pub")
+    return out, write_publication(pub, out)
+
+
+def test_apa_numbers():
+    assert num(0.8512) == "0.85" and num(0.8512, lead=False) == ".85" and num(-0.3, lead=False) == "-.30"
+    assert num(-0.001) == "0.00" and num(np.nan) == "" and num(12.345, 1) == "12.3"
+    assert pval(0.0004) == "< .001" and pval(0.0234) == ".023" and pval(np.nan) == ""
+
+
+def test_flow_and_sample_add_up(result, pub):
+    flow = pub.table("table1_flow").frame.set_index("Step")
+    read, kept = result.options["rows.read"], result.options["rows.kept"]
+    assert int(flow.loc["Responses screened", "n"]) == read and int(flow.loc["Analysed", "n"]) == kept
+    excluded = flow[flow.index.str.startswith("Excluded")]["n"].astype(int).sum()
+    assert excluded == read - kept
+    sample = pub.table("table2_sample").frame
+    country = sample[sample["Characteristic"] == "Country"]
+    counts = result.screening.kept["firm_country"].value_counts()
+    assert sorted(country["n"].astype(int)) == sorted(counts.to_numpy())
+    for ch, block in sample.groupby("Characteristic"):
+        assert block["n"].astype(int).sum() == kept, ch
+
+
+def test_item_and_measurement_numbers(result, pub):
+    items = pub.table("table3_items").frame.set_index("Item")
+    x = result.scored.data["cbc_4"].astype(float).dropna()  # reverse-scored by the pipeline
+    assert items.loc["cbc_4 (R)", "M"] == f"{x.mean():.2f}" and items.loc["cbc_4 (R)", "SD"] == f"{x.std():.2f}"
+    raw = result.screening.kept["cbc_4"].astype(float).dropna()
+    assert np.allclose(x.to_numpy(), 8 - raw.to_numpy())
+    meas = pub.table("table5_measurement").frame
+    p = result.parameters
+    lam = p[(p["model"] == "measurement M4") & (p["op"] == "=~") & (p["rhs"] == "dual_2")]["std.all"].iloc[0]
+    assert meas.set_index("Item").loc["dual_2", "\u03bb"] == f"{lam:.2f}".replace("0.", ".", 1)
+    m = result.measurement.set_index("construct").loc["LOCK"]
+    row = meas[meas["Construct"] == "LOCK"].iloc[0]
+    for col, key in (("\u03b1", "alpha"), ("\u03c9", "omega"), ("CR", "cr"), ("AVE", "ave")):
+        assert row[col] == f"{m[key]:.2f}".lstrip("0"), col
+    missing = pub.table("table4_missing").frame.set_index("Construct")
+    share = result.scored.data[["gm_1", "gm_2", "gm_3"]].isna().to_numpy().mean()
+    assert missing.loc["GM", "Missing answers (%)"] == f"{100 * share:.1f}"
+
+
+def test_structural_rows_match_the_tests(result, pub):
+    table = pub.table("table8_structural").frame
+    t = result.tests[(result.tests["hypothesis"] == "H12") & result.tests["decision"].astype(bool)].iloc[0]
+    row = table[table["Hypothesis"] == "H12"].iloc[0]
+    assert row["Estimate"] == f"{t['estimate']:.2f}"
+    assert row["95% CI"] == f"[{t['ci.lower']:.2f}, {t['ci.upper']:.2f}]"
+    assert row["Verdict"] == result.verdicts.set_index("hypothesis").loc["H12", "verdict"]
+
+
+def test_seeds_cited_by_author_and_year(pub, result, inst, tmp_path):
+    hyp = pub.table("table9_hypotheses").frame.set_index("Hypothesis")
+    assert hyp.loc["H11", "Source"] == "Rilla (2016)" and hyp.loc["H1", "Source"] == "Harris & Fletcher (2012)"
+    assert hyp.loc["H1", "Proposition or passage"].startswith("Proposition 1:")
+    write_reports(result, inst, tmp_path, pub)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    for text in (html, md):
+        assert "Rilla (2016)" in text and "Puthusserry et al. (2020)" in text
+        assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt", text)  # no seed file names
+    assert "https://doi.org/10.1016/j.ibusrev.2011.07.008" in html
+    assert "Harris &amp; Fletcher (2012)" in html  # escaped
+
+
+def _csv(path) -> list[list[str]]:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return [list(frame.columns)] + frame.to_numpy().tolist()
+
+
+def test_docx_cells_equal_the_csvs(pub, written):
+    out, _ = written
+    doc = Document(str(out / "tables.docx"))
+    assert len(doc.tables) == len(pub.tables)
+    for t, dt in zip(pub.tables, doc.tables):
+        cells = [[c.text for c in row.cells] for row in dt.rows]
+        assert cells == _csv(out / f"{t.key}.csv"), t.key
+    text = [p.text for p in doc.paragraphs]
+    assert "Table 1" in text and pub.tables[0].title in text
+
+
+_UNTEX = {r"\textless{}": "<", r"\textgreater{}": ">", r"\&": "&", r"\%": "%", r"\_": "_", r"\#": "#",
+          r"\$": "$", "$\\chi^2$": "\u03c7\u00b2", "$\\Delta$": "\u0394", "$\\lambda$": "\u03bb",
+          "$\\alpha$": "\u03b1", "$\\omega$": "\u03c9", r"\"o": "\u00f6", r"\"a": "\u00e4", "---": "\u2014",
+          "--": "\u2013"}
+
+
+def _tex_tables(text: str) -> list[list[list[str]]]:
+    out = []
+    for body in re.findall(r"\\toprule\n(.*?)\\bottomrule", text, flags=re.S):
+        rows = []
+        for line in body.replace("\\midrule\n", "").strip().split("\n"):
+            cells = [c.strip() for c in re.split(r"(?<!\\)&", line.rstrip().removesuffix("\\\\"))]
+            for k, v in _UNTEX.items():
+                cells = [c.replace(k, v) for c in cells]
+            rows.append(cells)
+        out.append(rows)
+    return out
+
+
+def test_latex_cells_equal_the_csvs(pub, written):
+    out, _ = written
+    text = (out / "tables.tex").read_text(encoding="utf-8")
+    assert text.count("\\begin{table}") == len(pub.tables) and "\\toprule" in text
+    for t, cells in zip(pub.tables, _tex_tables(text)):
+        assert cells == _csv(out / f"{t.key}.csv"), t.key
+
+
+def test_diagrams_and_reproducible_bytes(pub, written, tmp_path):
+    out, paths = written
+    names = {p.name for p in paths}
+    assert {"diagram_m4.svg", "diagram_m4.pdf", "tables.docx", "tables.tex"} <= names
+    assert (out / "diagram_m4.pdf").read_bytes().startswith(b"%PDF")
+    again = write_publication(pub, tmp_path)
+    for a, b in zip(paths, again):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_tex_escape():
+    assert tex_escape("a_b & 50% < .001 {x} $") == r"a\_b \& 50\% \textless{} .001 \{x\} \$"
+    assert tex_escape("\u03c7\u00b2 \u0394CFI Fjellstr\u00f6m") == r'$\chi^2$ $\Delta$CFI Fjellstr\"om'
+    assert tex_escape("a\\b") == r"a\textbackslash{}b"
+
+
+def test_invariance_sequence_when_countries_are_large_enough(result, inst, monkeypatch):
+    monkeypatch.setattr(pubmod, "MIN_COUNTRY_FIRMS", 60)
+    pub = publication_tables(result, inst)
+    inv = pub.table(next(t.key for t in pub.tables if t.key.endswith("invariance"))).frame
+    assert list(inv["Level"]) == ["configural", "metric", "scalar"]
+    df = inv["df"].astype(int).to_numpy()
+    assert (np.diff(df) > 0).all()
+    assert (inv["\u0394df"].iloc[1:].astype(int).to_numpy() == np.diff(df)).all()
+    monkeypatch.setattr(pubmod, "MIN_COUNTRY_FIRMS", 10_000)
+    none = publication_tables(result, inst)
+    assert not any(t.key.endswith("invariance") for t in none.tables)
+    assert "fewer than two countries" in none.notes[0]
