@@ -56,6 +56,10 @@ def test_plan_and_its_check(tmp_path):
     assert same["unchanged"] and "ran the registered plan (plan.json) unchanged" in same["statement"]
     other = check_plan(paths[0], {"alpha": 0.05, "bootstrap": 200, "monte_carlo": plan["monte_carlo"]})
     assert not other["unchanged"] and "bootstrap: planned 2000, ran 200" in other["statement"]
+    ordinal = check_plan(paths[1], {"alpha": 0.05, "bootstrap": plan["bootstrap"], "monte_carlo": plan["monte_carlo"],
+                                    "estimator": "WLSMV", "missing": "pairwise"})  # analyze --ordinal
+    assert not ordinal["unchanged"] and ordinal["differences"] == ["estimator: planned 'MLR', ran 'WLSMV'",
+                                                                   "missing: planned 'fiml', ran 'pairwise'"]
     edited = dict(plan, registry_sha256="0" * 64)
     (tmp_path / "edited.json").write_text(json.dumps(edited), encoding="utf-8")
     assert "registry_sha256: planned" in check_plan(tmp_path / "edited.json", {})["statement"]
