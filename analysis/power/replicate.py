@@ -49,7 +49,7 @@ from analysis.propositions.models import ModelSpec, hypothesis_specs
 from analysis.propositions.pipeline import hypothesis_tests, step12_prepare
 from analysis.psychometrics.scoring import check_items_usable
 from analysis.sem.data_prep import prepare_data
-from analysis.sem.effects import wald_test
+from analysis.sem.effects import wald_values
 from analysis.sem.fit import FitResult
 from analysis.sem.lean import refit_result
 from analysis.sem.syntax import classify_variables, parse_model
@@ -272,7 +272,7 @@ def _recovery_values(h, res: FitResult) -> dict[str, tuple[float, float]]:
     out = {}
     for t in h.spec.tests:
         if not t.standardized:
-            w = wald_test(res, t.expression, standardized=True).iloc[0]
+            w = wald_values(res, t.expression, standardized=True)
             out[t.name] = (float(w["estimate"]), float(w["se"]))
     return out
 

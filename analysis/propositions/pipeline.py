@@ -76,7 +76,7 @@ from analysis.psychometrics.screening import ScreeningResult, screen_instrument
 from analysis.psychometrics.validity import fornell_larcker, htmt
 from analysis.sem.bootstrap import BootstrapResult, bootstrap, worker_threads
 from analysis.sem.constants import PARAMETER_COLUMNS
-from analysis.sem.effects import expression_value, monte_carlo_ci, wald_test
+from analysis.sem.effects import expression_value, monte_carlo_ci, wald_values
 from analysis.sem.fit import FitResult
 from analysis.sem.nested import lr_test
 from analysis.sem.ordinal.reliability import ordinal_reliability
@@ -335,7 +335,7 @@ def _test_rows(h: Hypothesis, res: FitResult, registry: Registry, seed: int, n_b
     rows, extra = [], []
     for k, t in enumerate(h.spec.tests):
         if t.kind == "wald":
-            w = wald_test(res, t.expression, alternative=t.direction, standardized=t.standardized).iloc[0]
+            w = wald_values(res, t.expression, alternative=t.direction, standardized=t.standardized)
             p_pred, p_opp = one_sided(w["estimate"], w["se"], t.direction)
             std = w["estimate"] if t.standardized else expression_value(res, t.expression, standardized=True)
             rows.append({"hypothesis": h.id, "test": t.name, "kind": "wald" + (" (standardized)" if t.standardized
@@ -481,7 +481,7 @@ def _multigroup_row(h: Hypothesis, r, scored: Scored, instrument: Instrument, cl
     data, aux = with_auxiliary(syntax, data, scored)
     res = ModelSpec(f"multi-group model {h.id}", syntax, data, (h.id,), h.module, r.group, tuple(r.group_equal),
                     cluster=cluster, auxiliary=tuple(aux), label=f"multi-group model of {h.id}").fit()
-    w = wald_test(res, r.expression).iloc[0]
+    w = wald_values(res, r.expression)
     p = one_sided(w["estimate"], w["se"], r.direction)[0]
     return {"hypothesis": h.id, "check": r.label, "estimate": w["estimate"], "se": w["se"],
             "ci.lower": w["ci.lower"], "ci.upper": w["ci.upper"], "p.predicted": p, "p.cluster": np.nan,

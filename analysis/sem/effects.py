@@ -1,6 +1,6 @@
 """Tests and intervals for functions of model parameters: Wald tests and Monte Carlo CIs.
 
-* :func:`wald_test` - a (possibly nonlinear) function of labelled parameters,
+* :func:`wald_test` (a one-row table; :func:`wald_values` the same numbers as a dict) - a (possibly nonlinear) function of labelled parameters,
   e.g. a path (``"a"``), a path difference (``"a1 - a2"``) or an indirect
   effect (``"a*b"``), with its delta-method standard error, a one- or
   two-sided z test and a confidence interval. One-sided tests are what a
@@ -20,12 +20,14 @@ evaluated with :mod:`analysis.sem.defined`'s restricted evaluator, never ``eval`
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from analysis.pvalues import pvalue
 from analysis.sem.defined import (
@@ -46,42 +48,83 @@ ALTERNATIVES = ("two-sided", "greater", "less")
 WALD_COLUMNS = ("expression", "estimate", "se", "z", "pvalue", "alternative", "ci.lower", "ci.upper")
 
 
+_MEMO: dict[int, dict] = {}
+
+
+def _memo(result: FitResult) -> dict:
+    """Values derived from ``result`` (a fitted model, never changed after the fit) for its next tests:
+    label indices, compiled expressions, standardization functions. Freed with ``result``; a result
+    that cannot be weakly referenced (a test stub) gets a fresh dict each time."""
+    key = id(result)
+    memo = _MEMO.get(key)
+    if memo is None:
+        memo = {}
+        try:
+            weakref.finalize(result, _MEMO.pop, key, None)
+        except TypeError:
+            return memo
+        _MEMO[key] = memo
+    return memo
+
+
+def _labels(result: FitResult) -> dict:
+    """The parameter table's label facts the tests read, found once per result: ``index`` (each user
+    label's free-parameter index), ``fixed`` (fixed labels' values), ``labels`` (the user labels, once
+    each), ``first_row`` (each label's first table row) and ``op``."""
+    memo = _memo(result)
+    if "labels" not in memo:
+        t = result.partable.table
+        label, free, op = t["label"].tolist(), t["free"].tolist(), t["op"].to_numpy()
+        index, first_row = {}, {}
+        for i, (lab, fr) in enumerate(zip(label, free)):
+            if lab and lab not in first_row:
+                first_row[lab] = i
+            if lab and not lab.startswith(".p") and lab not in index:
+                index[lab] = int(fr) - 1
+        est = result.parameters["est"].iloc[:len(t)].tolist()
+        memo["labels"] = {"index": index, "first_row": first_row, "op": op,
+                          "fixed": {lab: float(v) for lab, v, fr in zip(label, est, free) if lab and fr == 0},
+                          "labels": list(dict.fromkeys(lab for lab in label if lab and not lab.startswith(".p")))}
+    return memo["labels"]
+
+
 def _labelled(result: FitResult) -> tuple[dict[str, int], np.ndarray]:
-    """Map each user label to its free-parameter index; values of fixed labels."""
-    t = result.partable.table
-    index = {}
-    for lab, free in zip(t["label"], t["free"]):
-        if lab and not lab.startswith(".p") and lab not in index:
-            index[lab] = int(free) - 1
-    return index, result.estimation.theta
+    """Map each user label to its free-parameter index; the estimates."""
+    return _labels(result)["index"], result.estimation.theta
 
 
 def _compiled(result: FitResult, expression: str):
     """``expression`` compiled against the model's labels; each free label's index in theta; the fixed
     labels' values."""
-    index, _ = _labelled(result)
-    t = result.partable.table
-    labels = [lab for lab in t["label"] if lab and not lab.startswith(".p")]
-    fixed = {lab: float(v) for lab, v, free in zip(t["label"], result.parameters["est"].iloc[:len(t)], t["free"])
-             if lab and free == 0}
-    compiled = compile_definitions([Definition("_f", expression)], list(dict.fromkeys(labels)))[0]
-    missing = [n for n in compiled.names if n not in index and n not in fixed]
-    if missing:  # pragma: no cover - compile_definitions already rejects unknown names
-        raise ModelSyntaxError(f"'{expression}': unknown label(s) {missing}")
-    return compiled, index, fixed
+    facts = _labels(result)
+    compiled_of = _memo(result).setdefault("compiled", {})
+    if expression not in compiled_of:
+        compiled = compile_definitions([Definition("_f", expression)], facts["labels"])[0]
+        missing = [n for n in compiled.names if n not in facts["index"] and n not in facts["fixed"]]
+        if missing:  # pragma: no cover - compile_definitions already rejects unknown names
+            raise ModelSyntaxError(f"'{expression}': unknown label(s) {missing}")
+        compiled_of[expression] = compiled
+    return compiled_of[expression], facts["index"], facts["fixed"]
+
+
+def _std_of(result: FitResult, kind: str):
+    """The result's :func:`~analysis.sem.standardized.std_function` (``kind="one"``) or
+    :func:`~analysis.sem.standardized.std_batch` (``"batch"``), built once (their table indices)."""
+    memo = _memo(result)
+    if kind not in memo:
+        memo[kind] = (std_function if kind == "one" else std_batch)(result.estimation)
+    return memo[kind]
 
 
 def _function(result: FitResult, expression: str, standardized: bool = False):
     """``theta -> value of expression``; with ``standardized`` the labels stand for their std.all values."""
-    _, theta = _labelled(result)
-    t = result.partable.table
+    theta = result.estimation.theta
     compiled, index, fixed = _compiled(result, expression)
-    first_row = {lab: int(np.flatnonzero(t["label"].to_numpy() == lab)[0]) for lab in compiled.names}
-    std_values = std_function(result.estimation) if standardized else None
+    first_row = _labels(result)["first_row"]
 
     def f(th: np.ndarray) -> np.ndarray:
-        if std_values is not None:
-            std = std_values(th)
+        if standardized:
+            std = _std_of(result, "one")(th)
             values = {n: std[first_row[n]] for n in compiled.names}
         else:
             values = {n: (th[index[n]] if n in index else fixed[n]) for n in compiled.names}
@@ -112,11 +155,19 @@ def _support(result: FitResult, expression: str, standardized: bool) -> list[int
     compiled, index, _ = _compiled(result, expression)
     if not standardized:
         return sorted({index[n] for n in compiled.names if n in index})
-    t = result.partable.table
-    labels, ops = t["label"].to_numpy(), t["op"].to_numpy()
-    if any(ops[int(np.flatnonzero(labels == n)[0])] == "~1" for n in compiled.names):
+    facts = _labels(result)
+    if any(facts["op"][facts["first_row"][n]] == "~1" for n in compiled.names):
         return None  # a standardized mean reads the means
-    return structural_parameters(result.estimation)
+    memo = _memo(result)
+    if "structural" not in memo:
+        memo["structural"] = structural_parameters(result.estimation)
+    return memo["structural"]
+
+
+@cache
+def _quantile(level: float) -> float:
+    """The standard normal quantile of a two-sided ``level`` (``stats.norm.ppf``: ``special.ndtri``)."""
+    return float(special.ndtri(0.5 + level / 2))
 
 
 def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sided",
@@ -143,6 +194,14 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     DataFrame
         One row with :data:`WALD_COLUMNS`.
     """
+    return pd.DataFrame([wald_values(result, expression, alternative=alternative, level=level, null=null,
+                                     standardized=standardized)], columns=list(WALD_COLUMNS))
+
+
+def wald_values(result: FitResult, expression: str, *, alternative: str = "two-sided",
+                level: float = 0.95, null: float = 0.0, standardized: bool = False) -> dict:
+    """:func:`wald_test`'s row as a dict (keys :data:`WALD_COLUMNS`): the same numbers without building a
+    table, for callers that run many tests (a power study)."""
     if alternative not in ALTERNATIVES:
         raise OptionError(f"The 'alternative' parameter must be one of {list(ALTERNATIVES)}. Got {alternative!r}.")
     if result.options.ordered:  # thresholds the expression does not name skipped in the Jacobian
@@ -156,26 +215,43 @@ def wald_test(result: FitResult, expression: str, *, alternative: str = "two-sid
     est, s = float(value[0]), float(se[0])
     z = (est - null) / s if s > 0 else np.nan
     p = pvalue(z, alternative)
-    q = stats.norm.ppf(0.5 + level / 2)
-    return pd.DataFrame([{"expression": expression, "estimate": est, "se": s, "z": z, "pvalue": float(p),
-                          "alternative": alternative, "ci.lower": est - q * s, "ci.upper": est + q * s}],
-                        columns=list(WALD_COLUMNS))
+    q = _quantile(level)
+    return {"expression": expression, "estimate": est, "se": s, "z": z, "pvalue": float(p),
+            "alternative": alternative, "ci.lower": est - q * s, "ci.upper": est + q * s}
+
+
+#: parameter vectors up to which :func:`_function_batch` keeps its last standardized values (a delta
+#: method's 2 npar + 1; not Monte Carlo draws, whose values would hold much memory)
+_KEEP_ROWS = 4_000
 
 
 def _function_batch(result: FitResult, expression: str, standardized: bool = False):
     """``thetas (k x npar) -> k x 1`` values of ``expression``: :func:`_function` for many parameter
     vectors at once, with the same numbers (standardized values by
     :func:`analysis.sem.standardized.std_batch`, the expression by
-    :func:`analysis.sem.defined.evaluate_batch`; a row with a non-finite intermediate by ``_function``)."""
+    :func:`analysis.sem.defined.evaluate_batch`; a row with a non-finite intermediate by ``_function``).
+
+    The standardized values of the last ``thetas`` are kept with the result: the tests of one fit
+    differentiate at the same shifted vectors (same parameters, same steps), and the next test
+    reuses them instead of standardizing again - the same numbers, as they are computed from the
+    same input bytes."""
     f, _ = _function(result, expression, standardized)
     compiled, index, fixed = _compiled(result, expression)
-    labels = result.partable.table["label"].to_numpy()
-    first_row = {lab: int(np.flatnonzero(labels == lab)[0]) for lab in compiled.names}
-    std = std_batch(result.estimation) if standardized else None
+    first_row = _labels(result)["first_row"]
+    memo = _memo(result)
+
+    def standardized_values(thetas: np.ndarray) -> np.ndarray:
+        if thetas.shape[0] > _KEEP_ROWS:
+            return _std_of(result, "batch")(thetas)
+        key = (thetas.shape, thetas.tobytes())
+        last = memo.get("last_std")
+        if last is None or last[0] != key:
+            last = memo["last_std"] = (key, _std_of(result, "batch")(thetas))
+        return last[1]
 
     def fb(thetas: np.ndarray) -> np.ndarray:
-        if std is not None:
-            sv = std(thetas)
+        if standardized:
+            sv = standardized_values(thetas)
             values = {n: sv[:, first_row[n]] for n in compiled.names}
         else:
             values = {n: thetas[:, index[n]] if n in index else fixed[n] for n in compiled.names}

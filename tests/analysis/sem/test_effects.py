@@ -152,3 +152,34 @@ def test_monte_carlo_draws_evaluated_together_equal_one_by_one(mediation, expres
         rng = np.random.default_rng(4)
         one_by_one = [f(th)[0] for th in rng.multivariate_normal(theta, mediation.vcov, size=500, method="eigh")]
     np.testing.assert_array_equal(mc.draws, np.array(one_by_one, dtype=float))
+
+
+def test_tests_of_one_fit_share_its_standardized_values_with_the_same_numbers(mediation):
+    """A fit's tests reuse its label indices and the standardized values at the delta method's shifted
+    parameter vectors (the same for every standardized test of the fit): each test's numbers equal
+    those of the test run alone on a fresh copy of the fit, and standardized values are computed once."""
+    from dataclasses import replace
+
+    from analysis.sem import effects
+
+    expressions = ["a", "b", "a*b", "a - c", "a*b - c"]
+    first = [effects.wald_values(mediation, e, standardized=True, alternative="greater") for e in expressions]
+    for e, row in zip(expressions, first, strict=True):
+        alone = effects.wald_values(replace(mediation), e, standardized=True, alternative="greater")
+        assert row == alone  # bit for bit
+    assert wald_test(mediation, "a*b", standardized=True, alternative="greater").iloc[0].to_dict() == first[2]
+    calls = []
+    fresh = replace(mediation)
+    real = effects.std_batch
+
+    def counted(est, observed_too=True):
+        inner = real(est, observed_too)
+        return lambda thetas: calls.append(len(thetas)) or inner(thetas)
+
+    effects_std_batch, effects.std_batch = effects.std_batch, counted
+    try:
+        for e in expressions:
+            effects.wald_values(fresh, e, standardized=True)
+    finally:
+        effects.std_batch = effects_std_batch
+    assert len(calls) == 1  # one standardization of the shifted vectors for the five tests
