@@ -15,11 +15,15 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from analysis.sem.syntax import Definition
 from smecore.errors import ModelSyntaxError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
 
 _BINARY: dict[type, Callable[[float, float], float]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -164,6 +168,16 @@ def evaluate_batch(definition: CompiledDefinition, values: Mapping[str, np.ndarr
     with np.errstate(all="ignore"):
         result = np.broadcast_to(np.asarray(walk(definition.tree), dtype=float), (n,)).copy()
     return result, exact
+
+
+def definition_columns(table: pd.DataFrame, defs: Sequence[CompiledDefinition]) -> list[int]:
+    """The free parameters (0-based) that definitions ``defs`` can read: those of every row of parameter
+    table ``table`` whose label or plabel they name. A delta method of the definitions needs no
+    other column (their Jacobian is exactly zero there)."""
+    names = {n for d in defs for n in d.names}
+    free = table["free"].to_numpy()
+    named = [lab in names or plab in names for lab, plab in zip(table["label"].tolist(), table["plabel"].tolist())]
+    return sorted({int(f) - 1 for f, hit in zip(free, named) if hit and f > 0})
 
 
 def delta_method(function: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,

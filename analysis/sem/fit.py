@@ -36,7 +36,12 @@ from analysis.sem.auxiliary import (
     check_auxiliary,
 )
 from analysis.sem.data_prep import PreparedData, prepare_data
-from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
+from analysis.sem.defined import (
+    compile_definitions,
+    definition_columns,
+    delta_method,
+    evaluate_definitions,
+)
 from analysis.sem.estimation import Estimation, invert_information, label_values, row_values
 from analysis.sem.estimators import get_estimator, objective_class
 from analysis.sem.fiml import row_terms
@@ -397,7 +402,7 @@ def _defined_rows(est: Estimation, vcov, values, std_lv, std_all) -> pd.DataFram
         ev = evaluate_definitions(defs, label_values(t, vals))
         return np.array([ev[d.name] for d in defs])
 
-    val, se = delta_method(at, est.theta, vcov)
+    val, se = delta_method(at, est.theta, vcov, columns=definition_columns(t, defs))  # the parameters they read
     with np.errstate(divide="ignore", invalid="ignore"):
         z = val / se
     q = Z975

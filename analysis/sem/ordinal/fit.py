@@ -35,7 +35,12 @@ from scipy import special
 
 from analysis.sem import constants as C
 from analysis.sem.data_prep import PreparedData, prepare_data
-from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
+from analysis.sem.defined import (
+    compile_definitions,
+    definition_columns,
+    delta_method,
+    evaluate_definitions,
+)
 from analysis.sem.estimation import invert_information, label_values
 from analysis.sem.estimators import WLS_MISSING, get_estimator
 from analysis.sem.fit_indices import (
@@ -553,7 +558,7 @@ def _defined_rows(est: OrdinalEstimation, vcov, values, std_lv, std_all) -> pd.D
         ev = evaluate_definitions(defs, label_values(t, vals))
         return np.array([ev[d.name] for d in defs])
 
-    val, se = delta_method(at, est.theta, vcov)
+    val, se = delta_method(at, est.theta, vcov, columns=definition_columns(t, defs))  # the parameters they read
     with np.errstate(divide="ignore", invalid="ignore"):
         z = val / se
     ev_lv = evaluate_definitions(defs, label_values(t, std_lv))

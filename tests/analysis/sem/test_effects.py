@@ -183,3 +183,34 @@ def test_tests_of_one_fit_share_its_standardized_values_with_the_same_numbers(me
     finally:
         effects.std_batch = effects_std_batch
     assert len(calls) == 1  # one standardization of the shifted vectors for the five tests
+
+
+def test_defined_rows_differentiate_only_the_parameters_they_read(mediation):
+    """The := rows' delta method shifts only the parameters of the labels the definitions name
+    (definition_columns); the values and standard errors equal those of differentiating every
+    parameter, bit for bit."""
+    from analysis.sem.defined import (
+        compile_definitions,
+        definition_columns,
+        delta_method,
+        evaluate_definitions,
+    )
+    from analysis.sem.estimation import label_values
+
+    est = mediation.estimation
+    t = mediation.partable.table
+    defs = compile_definitions(mediation.partable.definitions,
+                               list(dict.fromkeys([x for x in t["label"] if x] + list(t["plabel"]))))
+    cols = definition_columns(t, defs)
+    free = t["free"].to_numpy()
+    assert cols == sorted(int(free[t["label"].to_numpy() == lab][0]) - 1 for lab in ("a", "b", "c"))
+    values = mediation.parameters["est"].to_numpy()[:len(t)]
+
+    def at(theta):
+        ev = evaluate_definitions(defs, label_values(t, np.where(free > 0, theta[np.maximum(free - 1, 0)], values)))
+        return np.array([ev[d.name] for d in defs])
+
+    val, se = delta_method(at, est.theta, mediation.vcov)  # every column
+    rows = mediation.parameters[mediation.parameters["op"] == ":="]
+    assert list(rows["lhs"]) == ["indirect", "total"]
+    assert rows["est"].tolist() == val.tolist() and rows["se"].tolist() == se.tolist()
