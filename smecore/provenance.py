@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from functools import cache
 from importlib import metadata
 
 #: Distributions whose versions change numbers or file layouts.
@@ -26,8 +27,15 @@ def package_versions(names: tuple[str, ...] = TRACKED_DISTRIBUTIONS) -> dict[str
     """Return ``{distribution: version}`` for the installed distributions in ``names``.
 
     Distributions that are not installed are reported as ``"not installed"``;
-    the Python version is included under ``"python"``.
+    the Python version is included under ``"python"``. Looked up once per process
+    (the installed versions do not change under a running program; a power study
+    generates thousands of samples, each with its provenance); a new dict each call.
     """
+    return dict(_versions(tuple(names)))
+
+
+@cache
+def _versions(names: tuple[str, ...]) -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in names:
         try:

@@ -219,31 +219,36 @@ def _nanmean_rows(x: np.ndarray) -> np.ndarray:
     return np.where(cnt > 0, total / np.maximum(cnt, 1), np.nan)
 
 
-def synonym_pairs(values: np.ndarray, critval: float = 0.60, *, antonyms: bool = False) -> list[tuple[int, int]]:
+def synonym_pairs(values: np.ndarray, critval: float = 0.60, *, antonyms: bool = False,
+                  corr: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Item pairs ``(i, j)``, ``i < j``, whose sample correlation (pairwise complete) exceeds ``critval``.
 
-    With ``antonyms=True`` the pairs correlating below ``-critval`` (Meade & Craig 2012).
+    With ``antonyms=True`` the pairs correlating below ``-critval`` (Meade & Craig 2012). ``corr``: the
+    items' correlation matrix if already computed (:func:`item_correlations`; synonyms and antonyms
+    read the same one).
     """
-    corr = pd.DataFrame(values).corr().to_numpy()
-    k = corr.shape[0]
-    pairs = []
-    for i in range(k):
-        for j in range(i + 1, k):
-            r = corr[i, j]
-            if (r < -critval) if antonyms else (r > critval):
-                pairs.append((i, j))
-    return pairs
+    corr = item_correlations(values) if corr is None else corr
+    upper = np.triu(np.ones(corr.shape, dtype=bool), k=1)
+    hit = upper & ((corr < -critval) if antonyms else (corr > critval))  # NaN compares False
+    return [(int(i), int(j)) for i, j in zip(*np.nonzero(hit), strict=True)]  # row-major: i, then j
 
 
-def psychsyn(values: np.ndarray, critval: float = 0.60, *, antonyms: bool = False) -> np.ndarray:
+def item_correlations(values: np.ndarray) -> np.ndarray:
+    """The items' (columns') Pearson correlations over pairwise-complete rows (pandas ``corr``)."""
+    return pd.DataFrame(values).corr().to_numpy()
+
+
+def psychsyn(values: np.ndarray, critval: float = 0.60, *, antonyms: bool = False,
+             corr: np.ndarray | None = None) -> np.ndarray:
     """Psychometric synonyms (antonyms) index per row (Meade & Craig 2012; ``careless::psychsyn``).
 
     The within-person correlation between the first and the second item of every
     pair from :func:`synonym_pairs`. Attentive respondents give high positive
     values for synonyms and negative ones for antonyms. NaN with fewer than two
     usable pairs (or no variance), and for every row when no pair passes ``critval``.
+    ``corr``: as :func:`synonym_pairs`'.
     """
-    pairs = synonym_pairs(values, critval, antonyms=antonyms)
+    pairs = synonym_pairs(values, critval, antonyms=antonyms, corr=corr)
     if len(pairs) < 2:
         return np.full(len(values), np.nan)
     first = values[:, [i for i, _ in pairs]]
@@ -308,8 +313,11 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
     """
     rules = rules or ScreeningRules()
     likert = [c for c in likert if c in data.columns]
-    values = data[likert].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float) if likert \
-        else np.empty((len(data), 0))
+    block = data[likert]
+    if not all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in block.dtypes):
+        # (numeric columns: to_numeric would leave them as they are)
+        block = block.apply(pd.to_numeric, errors="coerce")
+    values = block.to_numpy(dtype=float) if likert else np.empty((len(data), 0))
     n_items = max(len(likert), 1)
     answered = (~np.isnan(values)).sum(axis=1)
     ids = data[id_column].to_numpy() if id_column and id_column in data.columns else data.index.to_numpy()
@@ -354,8 +362,9 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
             keyed[:, pos[c]] = total - keyed[:, pos[c]]
     eo = evenodd(keyed, scale_cols) if likert else np.full(len(data), np.nan)
     enough = bool(likert) and len(data) >= rules.min_rows_for_synonyms
-    syn = psychsyn(values, rules.synonym_r) if enough else np.full(len(data), np.nan)
-    ant = psychsyn(values, rules.synonym_r, antonyms=True) if enough else np.full(len(data), np.nan)
+    corr = item_correlations(values) if enough else None  # once, for synonyms and antonyms
+    syn = psychsyn(values, rules.synonym_r, corr=corr) if enough else np.full(len(data), np.nan)
+    ant = psychsyn(values, rules.synonym_r, antonyms=True, corr=corr) if enough else np.full(len(data), np.nan)
     stat_rules = []  # (rule, bad-row mask, reason text per row)
     if rules.mahalanobis_alpha is not None:
         stat_rules.append(("outlier", np.nan_to_num(mp, nan=1.0) < rules.mahalanobis_alpha,

@@ -257,3 +257,24 @@ def test_page_times_of_other_rows_are_an_error(paged):
     data, items, secs = paged
     with pytest.raises(DataError, match="page_seconds has 3 rows"):
         screen(data, likert=items, page_seconds=secs.iloc[:3], page_items=PAGES)
+
+
+def test_synonym_pairs_as_the_pair_loop_finds_them():
+    """Pairs from the upper triangle of the correlation matrix in row-major order - the pairs and the
+    order of the former loop over i < j - for synonyms and antonyms, with missing answers."""
+    from analysis.psychometrics.screening import item_correlations
+
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(300, 3))
+    values = np.column_stack([z[:, k % 3] * (1 if k % 4 else -1) + rng.normal(0, 0.7, 300) for k in range(24)])
+    values[rng.random(values.shape) < 0.1] = np.nan
+    corr = pd.DataFrame(values).corr().to_numpy()
+    assert np.array_equal(item_correlations(values), corr, equal_nan=True)
+    for antonyms in (False, True):
+        loop = [(i, j) for i in range(24) for j in range(i + 1, 24)
+                if ((corr[i, j] < -0.6) if antonyms else (corr[i, j] > 0.6))]
+        assert len(loop) > 10
+        assert synonym_pairs(values, 0.6, antonyms=antonyms) == loop
+        assert synonym_pairs(values, 0.6, antonyms=antonyms, corr=corr) == loop
+        assert np.array_equal(psychsyn(values, 0.6, antonyms=antonyms, corr=corr),
+                              psychsyn(values, 0.6, antonyms=antonyms), equal_nan=True)
