@@ -174,17 +174,27 @@ def _rowwise_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pearson correlation of a[i] with b[i] per row over the columns where both are present.
 
     Hand-written because numpy/pandas have no row-wise paired correlation with
-    pairwise-complete columns; NaN with fewer than two pairs or zero variance.
+    pairwise-complete columns; NaN with fewer than two pairs or zero variance. Rows with the same
+    present columns are computed together, each with the operations of a row alone (a row's mean,
+    then its dot products, as ``x @ y`` of two vectors): the numbers of a row-by-row loop.
     """
     out = np.full(len(a), np.nan)
-    for i in range(len(a)):
-        ok = ~(np.isnan(a[i]) | np.isnan(b[i]))
-        if ok.sum() < 2:
+    if not len(a):
+        return out
+    ok = ~(np.isnan(a) | np.isnan(b))
+    patterns, which = np.unique(ok, axis=0, return_inverse=True)
+    for k, mask in enumerate(patterns):
+        if mask.sum() < 2:
             continue
-        x, y = a[i, ok] - a[i, ok].mean(), b[i, ok] - b[i, ok].mean()
-        den = np.sqrt((x @ x) * (y @ y))
-        if den > 0:
-            out[i] = (x @ y) / den
+        rows = np.flatnonzero(which.ravel() == k)
+        xa, xb = a[np.ix_(rows, mask)], b[np.ix_(rows, mask)]
+        x, y = xa - xa.mean(axis=1)[:, None], xb - xb.mean(axis=1)[:, None]
+        xx = (x[:, None, :] @ x[:, :, None])[:, 0, 0]
+        yy = (y[:, None, :] @ y[:, :, None])[:, 0, 0]
+        xy = (x[:, None, :] @ y[:, :, None])[:, 0, 0]
+        den = np.sqrt(xx * yy)
+        pos = den > 0
+        out[rows[pos]] = xy[pos] / den[pos]
     return out
 
 

@@ -278,3 +278,34 @@ def test_synonym_pairs_as_the_pair_loop_finds_them():
         assert synonym_pairs(values, 0.6, antonyms=antonyms, corr=corr) == loop
         assert np.array_equal(psychsyn(values, 0.6, antonyms=antonyms, corr=corr),
                               psychsyn(values, 0.6, antonyms=antonyms), equal_nan=True)
+
+
+def _rowwise_corr_loop(a, b):
+    """The row-by-row definition of screening._rowwise_corr (its former code)."""
+    out = np.full(len(a), np.nan)
+    for i in range(len(a)):
+        ok = ~(np.isnan(a[i]) | np.isnan(b[i]))
+        if ok.sum() < 2:
+            continue
+        x, y = a[i, ok] - a[i, ok].mean(), b[i, ok] - b[i, ok].mean()
+        den = np.sqrt((x @ x) * (y @ y))
+        if den > 0:
+            out[i] = (x @ y) / den
+    return out
+
+
+@pytest.mark.parametrize("k", [2, 3, 7, 8, 9, 17, 40, 130])
+def test_rowwise_corr_by_missing_pattern_equals_the_row_loop_bit_for_bit(k):
+    from analysis.psychometrics.screening import _rowwise_corr
+
+    rng = np.random.default_rng(k)
+    a = rng.integers(1, 8, (400, k)).astype(float)
+    b = np.where(rng.random((400, k)) < 0.5, a, rng.integers(1, 8, (400, k))).astype(float) + rng.normal(0, 0.1, (400, k))
+    a[rng.random(a.shape) < 0.08] = np.nan
+    b[rng.random(b.shape) < 0.08] = np.nan
+    a[:5] = 4.0  # no variance
+    b[5:8, 1:] = np.nan  # fewer than two pairs
+    got, want = _rowwise_corr(a, b), _rowwise_corr_loop(a, b)
+    assert np.isnan(got[:8]).all() and np.isfinite(got[8:]).mean() > 0.5
+    assert np.array_equal(got, want, equal_nan=True)
+    assert len(_rowwise_corr(a[:0], b[:0])) == 0
