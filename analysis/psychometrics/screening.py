@@ -229,36 +229,66 @@ def _nanmean_rows(x: np.ndarray) -> np.ndarray:
     return np.where(cnt > 0, total / np.maximum(cnt, 1), np.nan)
 
 
-def synonym_pairs(values: np.ndarray, critval: float = 0.60, *, antonyms: bool = False,
-                  corr: np.ndarray | None = None) -> list[tuple[int, int]]:
+def synonym_pairs(values: np.ndarray, critval: float = 0.60, *, antonyms: bool = False) -> list[tuple[int, int]]:
     """Item pairs ``(i, j)``, ``i < j``, whose sample correlation (pairwise complete) exceeds ``critval``.
 
-    With ``antonyms=True`` the pairs correlating below ``-critval`` (Meade & Craig 2012). ``corr``: the
-    items' correlation matrix if already computed (:func:`item_correlations`; synonyms and antonyms
-    read the same one).
+    With ``antonyms=True`` the pairs correlating below ``-critval`` (Meade & Craig 2012).
     """
-    corr = item_correlations(values) if corr is None else corr
-    upper = np.triu(np.ones(corr.shape, dtype=bool), k=1)
-    hit = upper & ((corr < -critval) if antonyms else (corr > critval))  # NaN compares False
-    return [(int(i), int(j)) for i, j in zip(*np.nonzero(hit), strict=True)]  # row-major: i, then j
+    synonyms, opposite = threshold_pairs(values, critval)
+    return opposite if antonyms else synonyms
 
 
-def item_correlations(values: np.ndarray) -> np.ndarray:
-    """The items' (columns') Pearson correlations over pairwise-complete rows (pandas ``corr``)."""
-    return pd.DataFrame(values).corr().to_numpy()
+#: |r - threshold| within which :func:`threshold_pairs` takes pandas' own correlation of the pair
+_NEAR = 1e-7
+
+
+def threshold_pairs(values: np.ndarray, critval: float) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The item pairs ``(i, j)``, ``i < j`` in row-major order, whose pairwise-complete correlation - as
+    ``pd.DataFrame(values).corr()`` computes it - is above ``critval`` (synonyms) and below ``-critval``
+    (antonyms): the pairs of thresholding that matrix, without computing all of it the slow way.
+
+    The correlations come from products of the masked data (every pair's pairwise-complete sums at
+    once); a pair within 1e-7 of a threshold, or whose variances are degenerate (little spread
+    relative to the values, none, or fewer than two rows), is decided by pandas' correlation of the two
+    columns alone, which is the entry of the whole matrix (pandas computes each pair from its own two
+    columns).
+    """
+    x = np.asarray(values, dtype=float)
+    k = x.shape[1]
+    if k < 2:
+        return [], []
+    present = ~np.isnan(x)
+    m, x0 = present.astype(float), np.where(present, x, 0.0)
+    n = m.T @ m  # rows where both are present
+    sx = x0.T @ m  # [i, j]: sum of item i over the rows where j is present too
+    sxx = (x0 * x0).T @ m
+    sxy = x0.T @ x0
+    with np.errstate(all="ignore"):
+        var_i = sxx - sx * sx / n  # of item i over the pair's rows
+        var_j = var_i.T
+        cov = sxy - sx * sx.T / n
+        r = cov / np.sqrt(var_i * var_j)
+        degenerate = ~((n >= 2) & (var_i > 1e-6 * sxx) & (var_j > 1e-6 * sxx.T) & np.isfinite(r))
+    upper = np.triu(np.ones((k, k), dtype=bool), k=1)
+    unsure = upper & (degenerate | (np.abs(r - critval) <= _NEAR) | (np.abs(r + critval) <= _NEAR))
+    for i, j in zip(*np.nonzero(unsure), strict=True):
+        r[i, j] = pd.DataFrame(x[:, [i, j]]).corr().to_numpy()[0, 1]
+    hit_syn, hit_ant = upper & (r > critval), upper & (r < -critval)  # NaN compares False
+    return ([(int(i), int(j)) for i, j in zip(*np.nonzero(hit_syn), strict=True)],
+            [(int(i), int(j)) for i, j in zip(*np.nonzero(hit_ant), strict=True)])
 
 
 def psychsyn(values: np.ndarray, critval: float = 0.60, *, antonyms: bool = False,
-             corr: np.ndarray | None = None) -> np.ndarray:
+             pairs: list[tuple[int, int]] | None = None) -> np.ndarray:
     """Psychometric synonyms (antonyms) index per row (Meade & Craig 2012; ``careless::psychsyn``).
 
     The within-person correlation between the first and the second item of every
     pair from :func:`synonym_pairs`. Attentive respondents give high positive
     values for synonyms and negative ones for antonyms. NaN with fewer than two
     usable pairs (or no variance), and for every row when no pair passes ``critval``.
-    ``corr``: as :func:`synonym_pairs`'.
+    ``pairs``: those pairs if already found (:func:`threshold_pairs` gives both kinds at once).
     """
-    pairs = synonym_pairs(values, critval, antonyms=antonyms, corr=corr)
+    pairs = synonym_pairs(values, critval, antonyms=antonyms) if pairs is None else pairs
     if len(pairs) < 2:
         return np.full(len(values), np.nan)
     first = values[:, [i for i, _ in pairs]]
@@ -372,9 +402,9 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
             keyed[:, pos[c]] = total - keyed[:, pos[c]]
     eo = evenodd(keyed, scale_cols) if likert else np.full(len(data), np.nan)
     enough = bool(likert) and len(data) >= rules.min_rows_for_synonyms
-    corr = item_correlations(values) if enough else None  # once, for synonyms and antonyms
-    syn = psychsyn(values, rules.synonym_r, corr=corr) if enough else np.full(len(data), np.nan)
-    ant = psychsyn(values, rules.synonym_r, antonyms=True, corr=corr) if enough else np.full(len(data), np.nan)
+    pairs = threshold_pairs(values, rules.synonym_r) if enough else ([], [])  # both kinds at once
+    syn = psychsyn(values, rules.synonym_r, pairs=pairs[0]) if enough else np.full(len(data), np.nan)
+    ant = psychsyn(values, rules.synonym_r, antonyms=True, pairs=pairs[1]) if enough else np.full(len(data), np.nan)
     stat_rules = []  # (rule, bad-row mask, reason text per row)
     if rules.mahalanobis_alpha is not None:
         stat_rules.append(("outlier", np.nan_to_num(mp, nan=1.0) < rules.mahalanobis_alpha,

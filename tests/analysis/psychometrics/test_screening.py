@@ -259,25 +259,39 @@ def test_page_times_of_other_rows_are_an_error(paged):
         screen(data, likert=items, page_seconds=secs.iloc[:3], page_items=PAGES)
 
 
-def test_synonym_pairs_as_the_pair_loop_finds_them():
-    """Pairs from the upper triangle of the correlation matrix in row-major order - the pairs and the
-    order of the former loop over i < j - for synonyms and antonyms, with missing answers."""
-    from analysis.psychometrics.screening import item_correlations
-
-    rng = np.random.default_rng(4)
-    z = rng.normal(size=(300, 3))
-    values = np.column_stack([z[:, k % 3] * (1 if k % 4 else -1) + rng.normal(0, 0.7, 300) for k in range(24)])
-    values[rng.random(values.shape) < 0.1] = np.nan
+def _pairs_of_pandas_corr(values, critval):
+    """The definition: threshold pandas' pairwise-complete correlation matrix, pairs i < j in row-major order."""
     corr = pd.DataFrame(values).corr().to_numpy()
-    assert np.array_equal(item_correlations(values), corr, equal_nan=True)
-    for antonyms in (False, True):
-        loop = [(i, j) for i in range(24) for j in range(i + 1, 24)
-                if ((corr[i, j] < -0.6) if antonyms else (corr[i, j] > 0.6))]
-        assert len(loop) > 10
-        assert synonym_pairs(values, 0.6, antonyms=antonyms) == loop
-        assert synonym_pairs(values, 0.6, antonyms=antonyms, corr=corr) == loop
-        assert np.array_equal(psychsyn(values, 0.6, antonyms=antonyms, corr=corr),
-                              psychsyn(values, 0.6, antonyms=antonyms), equal_nan=True)
+    k = corr.shape[0]
+    return ([(i, j) for i in range(k) for j in range(i + 1, k) if corr[i, j] > critval],
+            [(i, j) for i in range(k) for j in range(i + 1, k) if corr[i, j] < -critval])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_threshold_pairs_are_those_of_pandas_corr(seed):
+    """Synonym and antonym pairs from the fast pairwise sums equal thresholding pandas' matrix - with
+    missing answers, a constant item, an unanswered item, items with little overlap, and a threshold
+    equal to one pair's correlation (decided by pandas' own number)."""
+    from analysis.psychometrics.screening import threshold_pairs
+
+    rng = np.random.default_rng(seed)
+    n, k = (800, 40) if seed % 2 else (60, 25)
+    z = rng.normal(size=(n, 3))
+    values = np.column_stack([np.clip(np.round(4 + (1.6 if j % 4 else -1.6) * z[:, j % 3] + rng.normal(0, 1, n)), 1, 7)
+                              for j in range(k)])
+    values[rng.random(values.shape) < 0.1] = np.nan
+    values[:, 3] = 5.0  # no variance
+    values[:, 4] = np.nan  # never answered
+    values[: n - 3, 5] = np.nan  # three rows only
+    values[:, 6] = 1e6 + rng.integers(0, 2, n) * 1e-3  # little spread, large values
+    corr = pd.DataFrame(values).corr().to_numpy()
+    exact = float(corr[0, 1])  # a threshold one pair sits on exactly
+    for critval in (0.6, 0.3, abs(exact)):
+        syn, ant = threshold_pairs(values, critval)
+        assert (syn, ant) == _pairs_of_pandas_corr(values, critval)
+        assert synonym_pairs(values, critval) == syn and synonym_pairs(values, critval, antonyms=True) == ant
+        assert np.array_equal(psychsyn(values, critval, pairs=syn), psychsyn(values, critval), equal_nan=True)
+    assert len(_pairs_of_pandas_corr(values, 0.3)[0]) > 5
 
 
 def _rowwise_corr_loop(a, b):
