@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.propositions.hypotheses import Hypothesis, Registry
-from analysis.psychometrics.scoring import Scored
+from analysis.psychometrics.scoring import Scored, as_floats
 from analysis.sem.fit import FitResult, fit
 from analysis.sem.interaction import product_indicators
 from analysis.sem.syntax import classify_variables, parse_model
@@ -114,7 +114,7 @@ class ModelSpec:
 
 def numeric_frame(scored: Scored, columns: Sequence[str]) -> pd.DataFrame:
     """The scored data's ``columns`` as floats (text that is not a number becomes NaN)."""
-    return scored.data[list(columns)].apply(pd.to_numeric, errors="coerce").astype(float)
+    return as_floats(scored.data[list(columns)])
 
 
 def cluster_column(scored: Scored) -> str | None:
@@ -171,11 +171,12 @@ def build_model(h: Hypothesis, scored: Scored, instrument: Instrument,
     """lavaan syntax and data frame (reverse-scored items, observed variables, product indicators)."""
     spec = h.spec
     lines, columns = [], {}
+    items_as_floats = numeric_frame(scored, dict.fromkeys(i for c in spec.constructs for i in scored.constructs[c]))
     for c in spec.constructs:
         items = scored.constructs[c]
         lines.append(f"{c} =~ " + " + ".join(items))
         for i in items:
-            columns[i] = pd.to_numeric(scored.data[i], errors="coerce").astype(float)
+            columns[i] = items_as_floats[i]
     members = instrument.second_order()
     for so in spec.second_order:
         lines.append(f"{so} =~ " + " + ".join(members[so]))

@@ -35,6 +35,7 @@ designed to be fielded). ``Scored.survey_year_source`` says which.
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -246,6 +247,15 @@ def check_items_usable(scored: Scored, source: str = "data") -> None:
     if len(scored.data) == 0:
         raise DataError(f"{source}: no row is left after screening (every row was excluded: see the exclusion "
                         "rules in the README); check the attention-check and duration columns")
+    every = list(dict.fromkeys(i for items in scored.constructs.values() for i in items))
+    if every:  # the usual case, every item usable, checked on one block (no message to write)
+        block = as_floats(scored.data[every]).to_numpy()
+        answered = ~np.isnan(block)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: refused below
+            varies = np.nanmin(block, axis=0) < np.nanmax(block, axis=0)
+        if answered.any(axis=0).all() and varies.all():
+            return
     for cid, items in scored.constructs.items():
         for item in items:
             col = pd.to_numeric(scored.data[item], errors="coerce")
@@ -287,9 +297,9 @@ def find_survey_year(data: pd.DataFrame, instrument: Instrument, year: int | Non
     raise DataError("the survey year is needed for firm age and experience: pass survey_year")
 
 
-def _floats(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame.apply(pd.to_numeric, errors="coerce").astype(float)``, in one step when every column is
-    already numeric (the usual case after :func:`validate_codes`)."""
+def as_floats(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame.apply(pd.to_numeric, errors="coerce").astype(float)`` (text that is not a number becomes
+    NaN), in one step when every column is already numeric (the usual case after :func:`validate_codes`)."""
     if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes):
         return pd.DataFrame(frame.to_numpy(dtype=float, na_value=np.nan), index=frame.index, columns=frame.columns)
     return frame.apply(pd.to_numeric, errors="coerce").astype(float)
@@ -314,7 +324,7 @@ def score(data: pd.DataFrame, instrument: Instrument, survey_year: int | None = 
             if all(it.id in d.columns for it in c.items):
                 constructs[c.id] = [it.id for it in c.items]
     items = [c for its in constructs.values() for c in its]
-    d = d.assign(**instrument.reverse_scored(_floats(d[items])))
+    d = d.assign(**instrument.reverse_scored(as_floats(d[items])))
     derived = {}
     if {"firm_export_ratio", "firm_markets"} <= set(d.columns):
         derived["DOI"] = (_z(pd.to_numeric(d["firm_export_ratio"], errors="coerce"))
@@ -335,7 +345,7 @@ def score(data: pd.DataFrame, instrument: Instrument, survey_year: int | None = 
         derived["growth"] = pd.to_numeric(d["firm_intl_growth"], errors="coerce")
     scores = {}
     for c, items in constructs.items():
-        block = _floats(d[items])
+        block = as_floats(d[items])
         enough = block.notna().sum(axis=1) >= len(items) / 2
         scores[score_name(c)] = block.mean(axis=1).where(enough)
     second = {so: members for so, members in instrument.second_order().items() if all(m in constructs for m in members)}

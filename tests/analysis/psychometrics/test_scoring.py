@@ -134,3 +134,25 @@ def test_survey_year_sources(inst):
     assert s.survey_year == 2026
     assert s.data.loc[0, "AGE"] == 2026 - 2000
     assert score(d, inst, survey_year=2030).data.loc[0, "AGE"] == 30
+
+
+def test_check_items_usable_block_check_and_its_messages():
+    """Every item answered and varying passes (checked on one block); an unanswered or constant item
+    (text counts as no answer) is refused by name, the first in construct order."""
+    from dataclasses import replace
+
+    from analysis.psychometrics.scoring import Scored, check_items_usable
+    from smecore.errors import DataError
+
+    data = pd.DataFrame({"a1": [1.0, 2.0, np.nan], "a2": [3, 3, 4], "b1": ["5", "6", "x"], "b2": [1.0, 1.0, 2.0]})
+    ok = Scored(data, {"A": ["a1", "a2"], "B": ["b1", "b2"]}, {}, ("M1",), 2025, "given", pd.DataFrame())
+    check_items_usable(ok)
+    for column, values, message in [("a2", [4, 4, 4], r"'a2' \(construct A\) has the same answer \(4\) in all 3"),
+                                    ("a1", [np.nan] * 3, r"'a1' \(construct A\) has no answer in the 3 rows"),
+                                    ("b1", ["x", "7", None], r"'b1' \(construct B\) has the same answer \(7\) in all 1"),
+                                    ("b2", [np.inf, np.inf, np.nan], r"'b2' \(construct B\) has the same answer")]:
+        bad = replace(ok, data=data.assign(**{column: values}))
+        with pytest.raises(DataError, match=message):
+            check_items_usable(bad)
+    with pytest.raises(DataError, match="no row is left"):
+        check_items_usable(replace(ok, data=data.iloc[:0]))
