@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from instrument.schema import (
@@ -309,9 +310,16 @@ class Instrument:
         if missing:
             raise OptionError(f"reverse-keyed items not in the data: {', '.join(missing)}")
         out = data.copy()
+        floats = {}  # float columns, reversed on their arrays (the same numbers) and set together
         for name in chosen:
             points = [p.value for p in self.scales[reverse[name]].points]
             lo, hi = min(points), max(points)
+            if out[name].dtype == np.float64:
+                x = out[name].to_numpy()
+                inside = (x >= lo) & (x <= hi)  # Series.between: both ends included; NaN outside
+                if inside.any():
+                    floats[name] = np.where(inside, lo + hi - x, x)
+                continue
             numbers = pd.to_numeric(out[name], errors="coerce")
             inside = numbers.between(lo, hi)
             if inside.any():
@@ -319,7 +327,7 @@ class Instrument:
                     out[name] = out[name].where(~inside, lo + hi - numbers)
                 else:
                     out[name] = (lo + hi - numbers).where(inside, out[name])
-        return out
+        return out.assign(**floats) if floats else out
 
     # -- outputs derived from the definition ------------------------------------------
     def value_labels(self, v: Variable, lang: str = "en") -> dict[int, str]:

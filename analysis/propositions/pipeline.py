@@ -149,7 +149,7 @@ def step12_prepare(data: pd.DataFrame, instrument: Instrument, survey_year: int 
     checked, cells = validate_codes(data, instrument)
     year, year_source = find_survey_year(data, instrument, survey_year)
     screened = step1_screen(checked, instrument, page_seconds)
-    scored = score(screened.kept.reset_index(drop=True), instrument, survey_year=year)
+    scored = score(screened.kept.reset_index(drop=True), instrument, survey_year=year, codes_checked=True)
     return screened, replace(scored, survey_year_source=year_source, cells=cells)
 
 

@@ -305,13 +305,17 @@ def as_floats(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(pd.to_numeric, errors="coerce").astype(float)
 
 
-def score(data: pd.DataFrame, instrument: Instrument, survey_year: int | None = None) -> Scored:
+def score(data: pd.DataFrame, instrument: Instrument, survey_year: int | None = None, *,
+          codes_checked: bool = False) -> Scored:
     """Validate codes, reverse-score, derive indices and compute scale scores (see the module docstring).
 
-    ``survey_year``: the year the survey was answered (see :func:`find_survey_year`).
+    ``survey_year``: the year the survey was answered (see :func:`find_survey_year`). ``codes_checked``:
+    ``data`` is already :func:`validate_codes`' output (whose checks find nothing more in it), so it
+    is not validated again and ``Scored.cells`` is empty (the caller has the log).
     """
     year, year_source = find_survey_year(data, instrument, survey_year)
-    d, cells = validate_codes(data, instrument)
+    d, cells = (data.copy(), pd.DataFrame(columns=list(CELL_COLUMNS))) if codes_checked else \
+        validate_codes(data, instrument)
     modules = []
     for mid in instrument.module_ids:
         items = [it.id for c in instrument.constructs_in(mid) for it in c.items]

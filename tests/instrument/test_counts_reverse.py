@@ -61,3 +61,16 @@ def test_lavaan_export_header_names_the_reverse_keyed_items(inst, tmp_path):
     assert "Reverse-keyed items (3): le_4, lc_4, peg_4." in header
     assert "x -> 8 - x on the 1-7 scale" in header and "--reverse-score" in header
     assert "LE =~ le_1 + le_2 + le_3 + le_4" in text
+
+
+def test_reverse_scored_float_columns_as_any_other(inst):
+    """Float columns (scored data) are reversed on their arrays: the same cells as the per-column pandas
+    path that other columns take (in-range numbers reversed; NaN, -99, 9, 0.5 left as they are)."""
+    rev = inst.reverse_items()[:3]
+    cells = [1.0, 7.0, 4.0, np.nan, -99.0, 9.0, 0.5, 2.5]
+    floats = pd.DataFrame({c: np.roll(cells, k) for k, c in enumerate(rev)} | {"other": cells})
+    as_objects = floats.astype(object)  # the pandas path
+    out, ref = inst.reverse_scored(floats), inst.reverse_scored(as_objects)
+    assert list(out.columns) == list(floats.columns) and all(d == np.float64 for d in out.dtypes)
+    np.testing.assert_array_equal(out.to_numpy(dtype=float), ref.to_numpy(dtype=float))
+    assert out[rev[0]].tolist()[:3] == [7.0, 1.0, 4.0] and floats[rev[0]].tolist()[0] == 1.0  # input untouched

@@ -156,3 +156,24 @@ def test_check_items_usable_block_check_and_its_messages():
             check_items_usable(bad)
     with pytest.raises(DataError, match="no row is left"):
         check_items_usable(replace(ok, data=data.iloc[:0]))
+
+
+def test_validated_data_score_the_same_without_a_second_validation(inst):
+    """validate_codes finds nothing more in its own output, so score(codes_checked=True) - which
+    step12_prepare uses on the validated, screened rows - gives the same scored data."""
+    from analysis.psychometrics.scoring import validate_codes
+    from synthetic_data.generate import generate
+
+    raw = generate(n=150, seed=9, instrument=inst).data
+    items = [it.id for c in inst.constructs.values() for it in c.items if it.id in raw.columns]
+    raw = raw.astype({items[0]: object})
+    raw.loc[3, items[0]] = "seven"  # text
+    raw.loc[4, items[1]] = -99  # the missing code
+    raw.loc[5, items[2]] = 9  # not a code of the 1-7 scale
+    checked, cells = validate_codes(raw, inst)
+    assert len(cells) > 0
+    again, more = validate_codes(checked, inst)
+    assert more.empty and again.equals(checked)
+    a, b = score(checked, inst), score(checked, inst, codes_checked=True)
+    assert a.data.equals(b.data) and a.constructs == b.constructs and a.modules == b.modules
+    assert b.cells.empty and list(b.cells.columns) == list(CELL_COLUMNS)
