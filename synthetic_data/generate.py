@@ -33,7 +33,7 @@ from instrument.platforms.base import page_variables
 from smecore.errors import DefinitionError, OptionError
 from smecore.provenance import package_versions
 from synthetic_data.items import categorize, continuous_responses, thresholds_for
-from synthetic_data.knobs import PAGE_STREAM, Knobs, apply_knobs, page_durations
+from synthetic_data.knobs import PAGE_STREAM, Knobs, apply_knobs, page_durations, with_columns
 from synthetic_data.population import Population, load_population
 from synthetic_data.profile import draw_profile
 from synthetic_data.system import simulate
@@ -212,4 +212,4 @@ def _typed(frame: pd.DataFrame, variables) -> pd.DataFrame:
                 columns[v.name] = pd.arrays.IntegerArray(np.where(missing, 0, x).astype(np.int64), missing)
             else:
                 columns[v.name] = pd.array(np.round(pd.to_numeric(col)).astype("Float64"), dtype="Int64")
-    return frame.assign(**columns)
+    return with_columns(frame, columns)

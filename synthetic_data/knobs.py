@@ -116,6 +116,16 @@ class Knobs:
         return out
 
 
+def with_columns(frame: pd.DataFrame, columns: Mapping[str, object]) -> pd.DataFrame:
+    """``frame.assign(**columns)`` built in one step: the same columns, values and dtypes (new columns
+    after the existing ones), without a column insertion per name (hundreds per generated sample)."""
+    if not columns:
+        return frame.copy()
+    data = {c: columns[c] if c in columns else frame[c] for c in frame.columns}
+    data.update({c: v for c, v in columns.items() if c not in data})
+    return pd.DataFrame(data, index=frame.index)
+
+
 def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping[str, int],
                 questions: Sequence[str], size: np.ndarray, knobs: Knobs,
                 seed_sequence: np.random.SeedSequence) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -157,7 +167,7 @@ def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping
         block[careless] = rand[careless]
         value = streams[1].integers(1, 8, size=n)
         block[straight] = value[straight][:, None]
-        out = out.assign(**{c: block[:, j] for j, c in enumerate(lik)})
+        out = with_columns(out, {c: block[:, j] for j, c in enumerate(lik)})
     for col, expected in attention.items():
         chance = streams[2].integers(1, 8, size=n)
         fail = (streams[2].random(n) < knobs.attention_fail) & ~careless & ~straight
@@ -183,13 +193,13 @@ def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping
                 values[gone] = None if values.dtype == object else np.nan
                 columns[col] = values
         if columns:
-            out = out.assign(**columns)
+            out = with_columns(out, columns)
     if lik and (knobs.mcar > 0 or knobs.mar > 0):
         block = out[lik].to_numpy(dtype=float, copy=True)
         p_mar = knobs.mar * 2 * stats.norm.cdf(-np.asarray(size, dtype=float))  # mean about `mar`
         miss = (streams[4].random(block.shape) < knobs.mcar) | (streams[5].random(block.shape) < p_mar[:, None])
         block[miss] = np.nan
-        out = out.assign(**{c: block[:, j] for j, c in enumerate(lik)})
+        out = with_columns(out, {c: block[:, j] for j, c in enumerate(lik)})
     seconds = np.full(n, np.nan)
     if knobs.durations:
         answered = out[order].notna().sum(axis=1).to_numpy() if order else np.zeros(n)

@@ -218,11 +218,21 @@ def hypothesis_decision(tests: pd.DataFrame) -> tuple[pd.Series, pd.Series, bool
     extra_ok)`` - the weakest decision test (its one-sided p-values decide), the test whose estimate
     is shown (the weakest with an effect size: a chi-square difference test has none) and whether
     the extra conditions hold (HTMT below its threshold). Used by ``analyze`` and the power study."""
-    decision = tests[tests["decision"].astype(bool) & tests["p.predicted"].notna()]
-    weakest = combine_tests(decision)
-    effects = decision[decision["kind"] != "lr"]
-    shown = combine_tests(effects) if len(effects) else weakest
-    extra_ok = bool(tests.loc[tests["kind"] == "htmt", "ok"].all()) if (tests["kind"] == "htmt").any() else True
+    p = tests["p.predicted"].to_numpy(dtype=float, na_value=np.nan)
+    kind = tests["kind"].to_numpy(dtype=object)
+    decides = tests["decision"].astype(bool).to_numpy() & ~np.isnan(p)
+    if not decides.any():  # combine_tests' error on no decision test
+        return combine_tests(tests[decides]), None, True
+
+    def weakest_of(rows: np.ndarray) -> pd.Series:  # combine_tests on positions: the first largest p-value
+        at = np.flatnonzero(rows)
+        return tests.iloc[at[np.argmax(p[at])]]
+
+    weakest = weakest_of(decides)
+    effects = decides & (kind != "lr")
+    shown = weakest_of(effects) if effects.any() else weakest
+    htmt = kind == "htmt"
+    extra_ok = bool(tests.loc[htmt, "ok"].all()) if htmt.any() else True
     return weakest, shown, extra_ok
 
 

@@ -145,3 +145,38 @@ def test_contrary_needs_adjusted_significance_in_the_opposite_direction(instrume
     p = [0.97] + [0.5] * 15  # opposite p = 0.03, Holm 0.48
     out = step5_decide(_tests_table(p), pd.DataFrame(), {"m": ("", _Fit(), [])}, reg)
     assert out.loc[0, "verdict"] == "not supported"
+
+
+def _decision_by_frames(tests):
+    """hypothesis_decision as first written, on pandas selections (the definition)."""
+    from analysis.propositions.hypotheses import combine_tests
+
+    decision = tests[tests["decision"].astype(bool) & tests["p.predicted"].notna()]
+    weakest = combine_tests(decision)
+    effects = decision[decision["kind"] != "lr"]
+    shown = combine_tests(effects) if len(effects) else weakest
+    extra_ok = bool(tests.loc[tests["kind"] == "htmt", "ok"].all()) if (tests["kind"] == "htmt").any() else True
+    return weakest, shown, extra_ok
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_hypothesis_decision_equals_the_frame_selections(seed):
+    from analysis.propositions.hypotheses import hypothesis_decision
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 6))
+    kinds = rng.choice(["wald", "lr", "indirect, Monte Carlo CI", "htmt"], size=k)
+    p = rng.choice([0.001, 0.02, 0.02, 0.3, np.nan], size=k)
+    tests = pd.DataFrame({"test": [f"t{i}" for i in range(k)], "kind": kinds, "p.predicted": p,
+                          "decision": rng.random(k) < 0.8, "estimate": rng.normal(size=k),
+                          "ok": [bool(rng.random() < 0.7) if x == "htmt" else np.nan for x in kinds]},
+                         index=rng.permutation(np.arange(10, 10 + k)))
+    try:
+        want = _decision_by_frames(tests)
+    except ValueError:  # no decision test
+        with pytest.raises(ValueError):
+            hypothesis_decision(tests)
+        return
+    got = hypothesis_decision(tests)
+    assert got[0].equals(want[0]) and got[0].name == want[0].name
+    assert got[1].equals(want[1]) and got[1].name == want[1].name and got[2] == want[2]
