@@ -22,6 +22,7 @@ options, the estimates and a ``summary()``.
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -85,7 +86,7 @@ from analysis.sem.robust import (
     yuan_bentler_mplus,
 )
 from analysis.sem.samplestats import LOG2PI, GroupData, group_data
-from analysis.sem.standardize import standardize
+from analysis.sem.standardize import Standardizer
 from analysis.sem.start import start_values
 from analysis.sem.summary import fit_summary
 from analysis.sem.syntax import ParsedModel, parse_model
@@ -373,11 +374,9 @@ def step11_table(est: Estimation, vcov: np.ndarray, options: FitOptions) -> pd.D
     q = Z975
     lower = np.where(free > 0, values - q * se, values)
     upper = np.where(free > 0, values + q * se, values)
-    names = est.model.groups[0].names
-    latent = set(pt.variables.lv)
     sig_all = [est.model.implied(est.theta, g).sigma_all for g in range(pt.ngroups)]
-    std_lv = standardize(t, values, names, latent, sig_all, observed_too=False)
-    std_all = standardize(t, values, names, latent, sig_all, observed_too=True)
+    to_lv, to_all = _standardizers(pt, est.model.groups[0].names)
+    std_lv, std_all = to_lv(values, sig_all), to_all(values, sig_all)  # standardize(), indices found once
     label = t["label"].to_numpy()
     frame = pd.DataFrame({
         C.LHS: t["lhs"], C.OP: t["op"], C.RHS: t["rhs"], C.GROUP: t["group"], C.LABEL: label,
@@ -387,6 +386,25 @@ def step11_table(est: Estimation, vcov: np.ndarray, options: FitOptions) -> pd.D
     if pt.definitions:
         frame = pd.concat([frame, _defined_rows(est, vcov, values, std_lv, std_all)], ignore_index=True)
     return frame
+
+
+_STANDARDIZERS: dict[int, dict] = {}
+
+
+def _standardizers(pt: ParTable, names: tuple[str, ...]) -> tuple[Standardizer, Standardizer]:
+    """The ``std.lv`` and ``std.all`` :class:`Standardizer` of parameter table ``pt`` with model variables
+    ``names``, built once per table (a ParTable is never changed; the refits of a model - bootstrap,
+    power study - share its table) and freed with it."""
+    key = id(pt)
+    memo = _STANDARDIZERS.get(key)
+    if memo is None:
+        memo = _STANDARDIZERS[key] = {}
+        weakref.finalize(pt, _STANDARDIZERS.pop, key, None)
+    if names not in memo:
+        latent = set(pt.variables.lv)
+        memo[names] = (Standardizer(pt.table, names, latent, observed_too=False),
+                       Standardizer(pt.table, names, latent, observed_too=True))
+    return memo[names]
 
 
 def _defined_rows(est: Estimation, vcov, values, std_lv, std_all) -> pd.DataFrame:
