@@ -204,7 +204,11 @@ def build_model(h: Hypothesis, scored: Scored, instrument: Instrument,
     for k, t in enumerate(spec.tests):
         if t.kind == "indirect":
             lines.append(f"ind{k + 1} := {t.expression}")
-    data = pd.DataFrame(columns)
+    index = scored.data.index
+    if all(col.index.equals(index) for col in columns.values()):  # as pd.DataFrame(columns), without aligning
+        data = pd.DataFrame({name: col.to_numpy() for name, col in columns.items()}, index=index)
+    else:  # pragma: no cover - every column comes from the scored data
+        data = pd.DataFrame(columns)
     if spec.group:
         g = observed_column(scored, spec.group)
         names = {v: k for k, v in spec.groups.items()}
