@@ -16,6 +16,8 @@ Python warnings (a power study counts them).
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -52,6 +54,34 @@ def improper(est: Estimation) -> list[str]:
     return out
 
 
+#: the last saturated models (:func:`_saturated`): a chi-square difference test refits the restricted
+#: model to the same data right after the free one
+_SATURATED: OrderedDict[bytes, tuple] = OrderedDict()
+
+
+def _saturated(est: Estimation, options, fiml: bool) -> tuple[tuple, list | None] | None:
+    """The groups with their saturated moments (FIML: by EM, which :func:`refit` skips) and the saturated
+    information the robust test needs - a function of the data, the observed variables and the options
+    only, so a model refitted to the same data (the restricted model of a chi-square difference test)
+    reuses it: the same numbers, computed once. None when EM fails."""
+    key = hashlib.blake2b(repr((options, est.partable.variables, fiml)).encode(), digest_size=16)
+    for gd in est.groups:
+        key.update(repr(gd.data.shape).encode())
+        key.update(np.ascontiguousarray(gd.data).tobytes())
+    digest = key.digest()
+    if digest not in _SATURATED:
+        groups = est.groups
+        if fiml:
+            try:
+                groups = tuple(group_data(gd.data, fiml=True) for gd in groups)
+            except (EstimationError, np.linalg.LinAlgError):
+                return None
+        _SATURATED[digest] = (groups, h1_information(groups, est.partable.variables, options))
+        while len(_SATURATED) > 4:
+            _SATURATED.popitem(last=False)
+    return _SATURATED[digest]
+
+
 def refit_result(template: FitResult, arrays: Sequence[np.ndarray], *, theta0: np.ndarray | None = None,
                  statistics: bool = False) -> FitResult | None:
     """Refit ``template``'s model to ``arrays`` (one per group, columns = the model's observed
@@ -76,16 +106,15 @@ def refit_result(template: FitResult, arrays: Sequence[np.ndarray], *, theta0: n
             return None
         measures: dict = {}
         if statistics:
-            groups = est.groups
-            if fiml:  # the saturated model (EM), which refit skips
-                try:
-                    groups = tuple(group_data(gd.data, fiml=True) for gd in groups)
-                except (EstimationError, np.linalg.LinAlgError):
-                    return None
+            saturated = _saturated(est, options, fiml)
+            if saturated is None:
+                return None
+            groups, h1 = saturated
+            if fiml:
                 objective = objective_class("fiml")(est.model, list(groups), est.objective.meanstructure)
                 est = Estimation(est.partable, est.model, groups, objective, est.theta, est.optim)
             df = int(template.fit_measures["df"])
-            test = step08_test(est, options, df, e_inv, b0, h1_information(groups, est.partable.variables, options))
+            test = step08_test(est, options, df, e_inv, b0, h1)
             measures = {"chisq": test.chisq, "df": df, "pvalue": test.pvalue}
             if test.scaled is not None:
                 measures |= {"chisq.scaled": test.scaled.chisq, "df.scaled": df, "pvalue.scaled": test.scaled.pvalue,

@@ -150,3 +150,26 @@ def test_lean_refit_of_new_data_equals_a_fit_of_that_data():
     sample = data.iloc[rng.integers(0, len(data), len(data))].reset_index(drop=True)
     est = refit(res.estimation, _group_arrays(res, sample), fiml=False, tol=1e-20)
     np.testing.assert_allclose(est.theta, fit(model, sample).estimation.theta, atol=1e-9)
+
+
+def test_lean_statistics_of_two_models_of_the_same_data_share_the_saturated_model():
+    """The restricted model of a chi-square difference test is refitted to the free model's data: the
+    saturated model (EM) and its information are computed once for both, with the numbers of a
+    computation for each."""
+    from analysis.sem import lean
+
+    data = read_reference("HolzingerSwineford1939.csv")
+    rng = np.random.default_rng(5)
+    for col in ("x1", "x4", "x8"):
+        data.loc[rng.random(len(data)) < 0.15, col] = np.nan
+    free = fit(HS_MODEL, data, missing="fiml", estimator="MLR")
+    restricted = fit(HS_MODEL + "textual ~~ 0.5*speed\n", data, missing="fiml", estimator="MLR")
+    arrays = _group_arrays(free, data)
+    lean._SATURATED.clear()
+    a = lean.refit_result(free, arrays, statistics=True)
+    b = lean.refit_result(restricted, arrays, statistics=True)
+    assert len(lean._SATURATED) == 1 and a.fit_measures["df"] == b.fit_measures["df"] - 1
+    lean._SATURATED.clear()
+    alone = lean.refit_result(restricted, arrays, statistics=True)
+    assert alone.fit_measures == b.fit_measures and b.fit_measures["chisq.scaled"] > a.fit_measures["chisq.scaled"]
+    np.testing.assert_array_equal(alone.vcov, b.vcov)
