@@ -129,7 +129,12 @@ def _suspect_codes(col: np.ndarray) -> list[float]:
 def _check_values(x: np.ndarray, variables: Sequence[str], index: pd.Index, source: str,
                   missing_codes: Sequence[float]) -> None:
     """Non-finite, huge and isolated missing-code values: :class:`DataError` naming column, rows and the fix."""
+    with np.errstate(invalid="ignore"):
+        suspect = np.isinf(x).any(axis=0) | (np.abs(np.nan_to_num(x)) > MAX_MAGNITUDE).any(axis=0) \
+            | np.isin(x, COMMON_MISSING_CODES).any(axis=0)
     for j, v in enumerate(variables):
+        if not suspect[j]:  # no infinite, huge or code value: nothing below can apply
+            continue
         col = x[:, j]
         bad = np.isinf(col) | (np.abs(np.nan_to_num(col)) > MAX_MAGNITUDE)
         if bad.any():
