@@ -35,7 +35,6 @@ designed to be fielded). ``Scored.survey_year_source`` says which.
 from __future__ import annotations
 
 import difflib
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -250,11 +249,9 @@ def check_items_usable(scored: Scored, source: str = "data") -> None:
     every = list(dict.fromkeys(i for items in scored.constructs.values() for i in items))
     if every:  # the usual case, every item usable, checked on one block (no message to write)
         block = as_floats(scored.data[every]).to_numpy()
-        answered = ~np.isnan(block)
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: refused below
-            varies = np.nanmin(block, axis=0) < np.nanmax(block, axis=0)
-        if answered.any(axis=0).all() and varies.all():
+        # NaN-blind smallest and largest answers (an unanswered item: inf > -inf, refused below)
+        varies = np.fmin.reduce(block, axis=0, initial=np.inf) < np.fmax.reduce(block, axis=0, initial=-np.inf)
+        if varies.all():
             return
     for cid, items in scored.constructs.items():
         for item in items:

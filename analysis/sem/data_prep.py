@@ -280,7 +280,12 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
                                                "drop variables, or use missing='fiml'"))
             raise DataError(f"{where}: only {len(xg)} usable row(s) ({n_complete} complete) for "
                             f"{len(variables)} variables; {need}")
+        lo, hi = np.fmin.reduce(xg, axis=0, initial=np.inf), np.fmax.reduce(xg, axis=0, initial=-np.inf)  # NaN-blind
+        ordinal_col = np.array([v in ordinal for v in variables], dtype=bool)
+        fine = (lo <= hi) & ((lo < hi) | ordinal_col)  # observed, and not constant (ordinal may be)
         for j, v in enumerate(variables):
+            if fine[j]:
+                continue
             col = xg[:, j]
             col = col[~np.isnan(col)]
             if len(col) == 0:
