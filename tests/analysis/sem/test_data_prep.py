@@ -113,3 +113,20 @@ def test_numeric_group_codes_are_labelled_as_written(data):
     d.loc[d.index[0], "g"] = np.nan
     prepared = prepare_data(d, ["a", "b", "c"], group="g")
     assert prepared.group_labels == ("3", "1")
+
+
+def test_constant_and_empty_columns_are_named_in_order():
+    """Emptiness and constancy are found for all columns at once; the first failing column is named as
+    before, an ordinal column may be constant, and a constant column in one group only is refused."""
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame({"a": rng.normal(size=20), "b": 3.0, "c": 4.0, "g": ["x"] * 10 + ["y"] * 10})
+    data.loc[0, "b"] = np.nan
+    with pytest.raises(DataError, match=r"column 'b' is constant \(every value is 3\)"):
+        prepare_data(data, ["a", "b", "c"], missing="fiml")
+    assert len(prepare_data(data, ["a", "b"], missing="fiml", ordinal=["b"]).arrays[0]) == 20
+    data["d"] = np.where(data["g"] == "x", 1.0, rng.normal(size=20))
+    with pytest.raises(DataError, match=r"group 'x': column 'd' is constant"):
+        prepare_data(data, ["a", "d"], missing="fiml", group="g")
+    data["e"] = np.where(data["g"] == "y", np.nan, rng.normal(size=20))
+    with pytest.raises(DataError, match=r"group 'y': column 'e' has no observed values"):
+        prepare_data(data, ["a", "e"], missing="fiml", group="g")
