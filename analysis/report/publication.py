@@ -33,6 +33,7 @@ from analysis.propositions.pipeline import AnalysisResult
 from analysis.psychometrics.validity import htmt
 from analysis.report.diagram import DiagramError, analysis_diagram, render_pdf, render_svg
 from analysis.sem.invariance import measurement_invariance
+from analysis.sem.syntax import parse_model
 from instrument import Instrument
 from smecore.csvsafe import write_csv
 from smecore.errors import SmeSurveyError, SmeSurveyWarning
@@ -288,6 +289,36 @@ def _structural(result: AnalysisResult) -> pd.DataFrame:
                                        "p (Holm)", "Verdict"])
 
 
+def first_order(syntax: str) -> tuple[str, tuple[str, ...]]:
+    """``syntax`` without its second-order factors (``F =~ F1 + F2``: every indicator a factor), whose
+    first-order factors then correlate freely; returns the syntax and the dropped factors.
+
+    The invariance sequence tests the items' measurement: with a second-order factor in every group,
+    freeing the latent means at the scalar level leaves the first-order intercepts and the
+    second-order mean confounded (not identified; lavaan fits it and warns that the vcov is singular).
+    """
+    statements = parse_model(syntax).statements
+    latent = {s.lhs for s in statements if s.op == "=~"}
+    second = {s.lhs for s in statements if s.op == "=~" and s.rhs in latent}
+    if not second:
+        return syntax, ()
+    lines = [line for line in syntax.splitlines()
+             if not (m := re.match(r"\s*([A-Za-z_.][\w.]*)\s*=~", line)) or m[1] not in second]
+    if any(s.lhs in second or s.rhs in second for s in parse_model("\n".join(lines)).statements):
+        return syntax, ()  # the second-order factors appear elsewhere (regressions): keep the model
+    return "\n".join(lines) + "\n", tuple(sorted(second))
+
+
+def _country_names(text: str, fits: dict, labels: dict) -> str:
+    """``text`` with lavaan's "(group 2)" replaced by the country of that group."""
+    groups = next(iter(fits.values())).group_labels
+
+    def name(m: re.Match) -> str:
+        code = groups[int(m[1]) - 1]
+        return f"({labels.get(int(float(code)), code)})"
+    return re.sub(r"\(group (\d+)\)", name, text)
+
+
 def _invariance(result: AnalysisResult, instrument: Instrument) -> tuple[pd.DataFrame | None, str]:
     """The invariance sequence by country of each module's CFA (MLR, FIML), or None and why not."""
     data = result.scored.data
@@ -305,17 +336,23 @@ def _invariance(result: AnalysisResult, instrument: Instrument) -> tuple[pd.Data
                       "no cross-country invariance sequence")
     rows, problems = [], []
     keep = country.isin(enough).to_numpy()
+    flattened = []
     for spec in measurement_specs(result.scored, instrument, None):
+        syntax, second = first_order(spec.syntax)
+        if second:
+            flattened.append(f"{spec.module} without its second-order factors ({', '.join(second)})")
         frame = spec.data.loc[keep].copy()
         frame["firm_country"] = country[keep].to_numpy()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SmeSurveyWarning)
-                inv = measurement_invariance(spec.syntax, frame, "firm_country", levels=INVARIANCE_LEVELS,
-                                             estimator="MLR", missing="fiml")
+                inv = measurement_invariance(syntax, frame, "firm_country", levels=INVARIANCE_LEVELS,
+                                             estimator="MLR", missing="fiml", stop_when_improper=True)
         except SmeSurveyError as exc:
             problems.append(f"{spec.module}: not estimated ({re.split(r'[:;(]', str(exc))[0].strip()})")
             continue
+        if inv.stopped:
+            problems.append(f"{spec.module}: {_country_names(inv.stopped, inv.fits, labels)}")
         for k, r in enumerate(inv.table.to_dict("records")):
             rows.append((spec.module if k == 0 else "", r["level"], num(r["chisq"]), integer(r["df"]),
                          num(r["cfi"], 3, lead=False), num(r["rmsea"], 3, lead=False), num(r["srmr"], 3, lead=False),
@@ -324,6 +361,7 @@ def _invariance(result: AnalysisResult, instrument: Instrument) -> tuple[pd.Data
                          "" if r["invariant"] is None else ("yes" if r["invariant"] else "no")))
     note = (f"Countries: {', '.join(labels.get(c, str(c)) for c in enough)}"
             + (f"; left out (fewer than {MIN_COUNTRY_FIRMS} firms): {', '.join(few)}" if few else "")
+            + (f". First-order factors only: {'; '.join(flattened)}" if flattened else "")
             + (f". {'; '.join(problems)}" if problems else "") + ".")
     columns = ["Module", "Level", "\u03c7\u00b2", "df", "CFI", "RMSEA", "SRMR", "\u0394\u03c7\u00b2", "\u0394df",
                "p", "\u0394CFI", "\u0394RMSEA", "Invariant"]

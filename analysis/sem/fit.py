@@ -22,7 +22,7 @@ options, the estimates and a ``summary()``.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -591,6 +591,15 @@ class FitResult:
     estimation: Estimation = field(repr=False)
     #: cells set missing because they held one of ``missing_codes`` (``row``, ``variable``, ``original``)
     recoded: pd.DataFrame | None = field(default=None, repr=False)
+    #: why the solution is improper, one short line per problem: "negative variance x ~~ x = -0.01
+    #: (group 2)" (a Heywood case), "the covariance matrix of the latent variables is not positive
+    #: definite (group 2)"; empty for a proper solution. ``warnings`` has them with advice.
+    improper: tuple[str, ...] = ()
+
+    @property
+    def proper(self) -> bool:
+        """True when no variance is negative and the latent covariance matrices are positive definite."""
+        return not self.improper
 
     @property
     def partable(self) -> ParTable:
@@ -815,15 +824,8 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
     if prepared.notice:  # rows dropped for a missing group / cluster / covariate (lavaan warns too)
         warnings.warn(prepared.notice, SmeSurveyWarning, stacklevel=2)
         problems.append(prepared.notice)
-    heywood = _heywood_rows(pt.table, values)
-    if heywood:
-        msg = ("Heywood case: negative variance estimate(s) " + "; ".join(heywood)
-               + ". The solution is improper: check for an under-identified factor, too few "
-               "indicators, or a misspecified model")
-        if on_heywood == "error":
-            raise HeywoodCaseError(msg)
-        warnings.warn(msg, HeywoodCaseWarning, stacklevel=2)
-        problems.append(msg)
+    problems += heywood_problems(pt.table, values, on_heywood)
+    improper = [f"negative variance {r}" for r in _heywood_rows(pt.table, values)]
     for g in range(ngroups):
         sig_all = est.model.implied(est.theta, g).sigma_all
         nlv = len(pt.variables.lv)
@@ -831,6 +833,7 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
             msg = f"the covariance matrix of the latent variables is not positive definite (group {g + 1})"
             warnings.warn(msg, SmeSurveyWarning, stacklevel=2)
             problems.append(msg)
+            improper.append(msg)
     vcov, e_inv, b0 = step07_vcov(est, options)  # step 7
     if "h1" not in shared:
         shared["h1"] = h1_information(groups, pt.variables, options)
@@ -848,7 +851,8 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
     measures = step10_measures(est, options, test, base_test, base, e_inv, pt.npar, h1, fimlc_base)  # step 10
     table = step11_table(est, vcov, options)  # step 11
     return FitResult(syntax, options, table, measures, tuple(gd.n for gd in groups),
-                     prepared.group_labels, prepared.excluded, vcov, tuple(problems), est, prepared.recoded)
+                     prepared.group_labels, prepared.excluded, vcov, tuple(problems), est, prepared.recoded,
+                     tuple(improper))
 
 
 def fit_many(model: str | ParsedModel, data: pd.DataFrame, variants: Sequence[dict], **options) -> list[FitResult]:
@@ -861,6 +865,14 @@ def fit_many(model: str | ParsedModel, data: pd.DataFrame, variants: Sequence[di
     information of the robust statistics (with its Cholesky factor) and the baseline model.
     The results equal separate :func:`fit` calls.
     """
+    return list(fit_each(model, data, variants, **options))
+
+
+def fit_each(model: str | ParsedModel, data: pd.DataFrame, variants: Sequence[dict],
+             **options) -> Iterator[FitResult]:
+    """:func:`fit_many` one variant at a time: each result is fitted when the caller asks for it, so
+    that a caller can stop early (an invariance sequence whose configural model is improper) without
+    paying for the remaining fits. Same options, same shared work, same results."""
     allowed = {"group_equal", "group_partial"}
     for v in variants:
         if set(v) - allowed:
@@ -872,11 +884,10 @@ def fit_many(model: str | ParsedModel, data: pd.DataFrame, variants: Sequence[di
     if unknown:
         raise OptionError(f"unknown fit option(s) {sorted(unknown)}; see analysis.sem.fit.fit")
     shared: dict = {}
-    out = []
-    with fit_threads():
-        for v in variants:
-            out.append(_fit(model, data, **{**defaults, **options, **v}, shared=shared))
-    return out
+    for v in variants:
+        with fit_threads():  # entered per fit: the caller's code between fits keeps its own threads
+            result = _fit(model, data, **{**defaults, **options, **v}, shared=shared)
+        yield result
 
 
 def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,

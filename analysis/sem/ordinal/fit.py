@@ -589,6 +589,7 @@ def fit_ordinal(parsed: ParsedModel, syntax: str, data: pd.DataFrame, *, estimat
     from analysis.sem.fit import (  # the ML pipeline imports this module
         FitOptions,
         FitResult,
+        _heywood_rows,
         heywood_problems,
     )
 
@@ -627,6 +628,7 @@ def fit_ordinal(parsed: ParsedModel, syntax: str, data: pd.DataFrame, *, estimat
     est = OrdinalEstimation(pt, model, tuple(stats), objective, theta, optim, levels, tuple(codes))
     values = model.row_values(theta)
     problems += heywood_problems(pt.table, values, on_heywood, model.ordinal_residual_rows)
+    improper = [f"negative variance {r}" for r in _heywood_rows(pt.table, values, model.ordinal_residual_rows)]
     # steps 6-8: vcov, test, baseline
     vcov, e_inv = step06_vcov(objective, theta, options.se)
     uls = est_def.wls_weights == "identity"
@@ -644,7 +646,7 @@ def fit_ordinal(parsed: ParsedModel, syntax: str, data: pd.DataFrame, *, estimat
     measures = step09_measures(objective, theta, test, base_test, pt.npar, cat, estimator, ngroups)
     table = step10_table(est, vcov)
     return FitResult(syntax, options, table, measures, tuple(st.n for st in stats), prepared.group_labels,
-                     prepared.excluded, vcov, tuple(problems), est, prepared.recoded)
+                     prepared.excluded, vcov, tuple(problems), est, prepared.recoded, tuple(improper))
 
 
 def parsed_roles(parsed: ParsedModel) -> VariableClasses:

@@ -12,7 +12,7 @@ from docx import Document
 
 from analysis.propositions.pipeline import analyze
 from analysis.report import publication as pubmod
-from analysis.report.publication import num, publication_tables, pval, tex_escape, write_publication
+from analysis.report.publication import first_order, num, publication_tables, pval, tex_escape, write_publication
 from analysis.report.render import write_reports
 from instrument import load_instrument
 from synthetic_data.generate import generate
@@ -172,3 +172,15 @@ def test_invariance_sequence_when_countries_are_large_enough(result, inst, monke
     none = publication_tables(result, inst)
     assert not any(t.key.endswith("invariance") for t in none.tables)
     assert "fewer than two countries" in none.notes[0]
+
+
+def test_first_order_drops_second_order_factors_only():
+    syntax = ("A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3\nC =~ c1 + c2 + c3\n"
+              "H =~ A + B   # second order\nC ~~ A\n")
+    flat, second = first_order(syntax)
+    assert second == ("H",)
+    assert flat == "A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3\nC =~ c1 + c2 + c3\nC ~~ A\n"
+    assert first_order("A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3\n") == ("A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3\n", ())
+    # a second-order factor used elsewhere (a regression) keeps the model as it is
+    kept = "A =~ a1 + a2\nB =~ b1 + b2\nH =~ A + B\nY =~ y1 + y2 + y3\nY ~ H\n"
+    assert first_order(kept) == (kept, ())
