@@ -534,19 +534,15 @@ def to_docx(pub: Publication, path: str | Path) -> Path:
         frame = t.frame
         table = doc.add_table(rows=len(frame) + 1, cols=len(frame.columns))
         _borders(table._tbl, top="single", bottom="single", left="nil", right="nil", insideH="nil", insideV="nil")
-        for j, c in enumerate(frame.columns):
-            cell = table.rows[0].cells[j]
-            cell.text = str(c)
+        # each row's cells fetched once: python-docx rebuilds the list on every ``row.cells``
+        rows = table.rows
+        for row, values in zip(rows, [tuple(frame.columns), *frame.itertuples(index=False)], strict=True):
+            for cell, value in zip(row.cells, values, strict=True):
+                par = cell.paragraphs[0]
+                par.paragraph_format.space_after = Pt(0)
+                par.add_run(str(value)).font.size = Pt(9)
+        for cell in rows[0].cells:
             _borders(cell._tc, bottom="single")
-        for i, row in enumerate(frame.itertuples(index=False), start=1):
-            for j, value in enumerate(row):
-                table.rows[i].cells[j].text = str(value)
-        for row in table.rows:
-            for cell in row.cells:
-                for par in cell.paragraphs:
-                    par.paragraph_format.space_after = Pt(0)
-                    for run in par.runs:
-                        run.font.size = Pt(9)
         if t.note:
             p = doc.add_paragraph()
             p.add_run("Note.").italic = True

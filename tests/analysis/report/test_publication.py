@@ -12,7 +12,14 @@ from docx import Document
 
 from analysis.propositions.pipeline import analyze
 from analysis.report import publication as pubmod
-from analysis.report.publication import first_order, num, publication_tables, pval, tex_escape, write_publication
+from analysis.report.publication import (
+    first_order,
+    num,
+    publication_tables,
+    pval,
+    tex_escape,
+    write_publication,
+)
 from analysis.report.render import write_reports
 from instrument import load_instrument
 from synthetic_data.generate import generate
