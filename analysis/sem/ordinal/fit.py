@@ -60,7 +60,7 @@ from analysis.sem.ordinal.model import OrdinalModel
 from analysis.sem.ordinal.objective import DWLSObjective
 from analysis.sem.ordinal.robust import (
     AdjustedTest,
-    CatML,
+    CorrectedStatistics,
     GammaProducts,
     baseline_traces,
     catml,
@@ -360,7 +360,7 @@ def _ndat(stats: Sequence[OrdinalGroupStats]) -> int:
 
 # -- step 9 ---------------------------------------------------------------------------------
 def step09_measures(objective: DWLSObjective, theta: np.ndarray, test: OrdinalTest, base: OrdinalTest,
-                    npar: int, cat: CatML | None, estimator: str, ngroups: int) -> dict[str, float]:
+                    npar: int, cat: CorrectedStatistics | None, estimator: str, ngroups: int) -> dict[str, float]:
     """lavaan's ``fitMeasures()`` of a categorical fit, under its names (``lav_fit_measures``). The
     sample size of RMSEA, CN and MFI is ``N - G`` (lavaan's ``lav_utils_get_ntotal`` for estimators
     other than ML)."""
@@ -422,7 +422,7 @@ def step09_measures(objective: DWLSObjective, theta: np.ndarray, test: OrdinalTe
     return fm
 
 
-def _robust_values(x2, df, x2b, dfb, adj, badj, cat: CatML | None, n: int, ngroups: int) -> dict:
+def _robust_values(x2, df, x2b, dfb, adj, badj, cat: CorrectedStatistics | None, n: int, ngroups: int) -> dict:
     """lavaan's ``*.robust`` CFI / TLI / RNI / RMSEA of a categorical fit: from catML (Savalei 2021)
     for all-ordinal data without conditional.x; NaN otherwise (lavaan's ``lav_fit_catml_dwls``
     returns NA with continuous variables)."""
@@ -437,7 +437,7 @@ def _robust_values(x2, df, x2b, dfb, adj, badj, cat: CatML | None, n: int, ngrou
             "rni": rni(xx3, df, xx3b, dfb, c, cb), "rmsea": _rmsea_robust(cat, n, ngroups)}
 
 
-def _rmsea_robust(cat: CatML, n: int, ngroups: int) -> dict:
+def _rmsea_robust(cat: CorrectedStatistics, n: int, ngroups: int) -> dict:
     """lavaan's robust RMSEA and its interval and tests for categorical data (``lav_fit_rmsea_lavobject``):
     from ``XX3`` on ``df3`` with ``c_hat3`` (the interval and tests from ``XX3 / c_hat3``)."""
     c = cat.c_hat3
@@ -655,7 +655,7 @@ def parsed_roles(parsed: ParsedModel) -> VariableClasses:
     return classify_variables(parsed.statements)
 
 
-def _catml(objective: DWLSObjective, theta: np.ndarray, pt: ParTable, e_inv: np.ndarray) -> CatML | None:
+def _catml(objective: DWLSObjective, theta: np.ndarray, pt: ParTable, e_inv: np.ndarray) -> CorrectedStatistics | None:
     """Savalei's catML statistics, or ``None`` when a polychoric matrix is not positive definite
     (lavaan's ``cat.check.pd``: the robust indices are then NA)."""
     stats = objective.groups
