@@ -465,22 +465,71 @@ def tex_escape(text: object) -> str:
     return s
 
 
+#: a table with more rows than this, or more characters in its wrapped columns than
+#: :data:`LONG_TABLE_CHARS` (about a page), is a ``longtable``: it breaks across pages, headings repeated
+LONG_TABLE_ROWS = 30
+LONG_TABLE_CHARS = 2500
+#: a text column whose longest cell has more characters than this wraps
+WRAP_CHARS = 40
+
+
 def to_latex(table: PubTable) -> str:
-    """One table as a LaTeX ``table`` float with a booktabs ``tabular`` (pandas' ``Styler.to_latex``)."""
+    """One table as LaTeX with booktabs rules (the cells from pandas' ``Styler.to_latex``).
+
+    A table that fits on a page is a ``table`` float (a ``sidewaystable`` when its columns are too wide
+    for a portrait page) with a ``tabularx`` as wide as the line, its text
+    columns with cells longer than :data:`WRAP_CHARS` characters wrapping (``X`` columns). A longer one
+    (:data:`LONG_TABLE_ROWS`, :data:`LONG_TABLE_CHARS`) is a ``longtable`` whose wrapped columns share
+    what the other columns leave of the line, estimated from their widest cells (portrait page, ``\\small``).
+    """
     frame = table.frame
     numeric = [bool(frame[c].astype(str).str.fullmatch(r"[-<. \d\[\],]*").all()) and c not in ("Hypothesis",)
                for c in frame.columns]
+    lengths = [max(frame[c].astype(str).str.len().max() if len(frame) else 0, len(str(c))) for c in frame.columns]
+    wrap = [not n and n_chars > WRAP_CHARS for n, n_chars in zip(numeric, lengths)]
+    wrapped_chars = sum(int(frame[c].astype(str).str.len().sum()) for c, w in zip(frame.columns, wrap) if w)
+    long = len(frame) > LONG_TABLE_ROWS or wrapped_chars > LONG_TABLE_CHARS
+    rag = "\\raggedright\\arraybackslash"
+    # about 0.012 of a portrait \\linewidth per character at \\small, plus the column gaps
+    rest = sum(n_chars + 2 for n_chars, w in zip(lengths, wrap) if not w) * 0.012
+    if long:
+        width = max(0.18, (0.92 - rest) / max(sum(wrap), 1))
+        wide = f">{{{rag}}}p{{{width:.2f}\\linewidth}}"
+    else:
+        wide = f">{{{rag}}}X"
+    spec = "".join(wide if w else ("r" if n else "l") for n, w in zip(numeric, wrap))
     styler = frame.style.hide(axis="index").format(formatter=tex_escape).format_index(tex_escape, axis=1)
-    body = styler.to_latex(hrules=True, column_format="".join("r" if n else "l" for n in numeric))
-    note = f"\n\\par\\smallskip\\footnotesize\\textit{{Note.}} {tex_escape(table.note)}" if table.note else ""
-    return (f"% Table {table.number}: {table.key}\n\\begin{{table}}[htbp]\n\\centering\n"
-            f"\\caption{{{tex_escape(table.title)}}}\n\\label{{tab:{table.key}}}\n\\small\n{body}{note}\n\\end{{table}}\n")
+    body = styler.to_latex(hrules=True, column_format=spec)
+    note = f"\\par\\smallskip\\footnotesize\\textit{{Note.}} {tex_escape(table.note)}" if table.note else ""
+    caption = f"\\caption{{{tex_escape(table.title)}}}\\label{{tab:{table.key}}}"
+    if not long:
+        if any(wrap):
+            body = body.replace("\\begin{tabular}", "\\begin{tabularx}{\\linewidth}", 1).replace(
+                "\\end{tabular}", "\\end{tabularx}", 1)
+        below = f"\n{note}" if note else ""
+        # too wide for a portrait page (the wrapped columns would get less than a quarter of the line
+        # each): a landscape page of its own, as APA tables with many columns are set
+        env = "sidewaystable" if rest + 0.25 * sum(wrap) > 0.95 else "table"
+        place = "" if env == "sidewaystable" else "[htbp]"
+        return (f"% Table {table.number}: {table.key}\n\\begin{{{env}}}{place}\n\\centering\n{caption}\n\\small\n"
+                f"{body}{below}\n\\end{{{env}}}\n")
+    # the longtable from the tabular: its heading repeated on every page, the rows unchanged
+    head, rows = body.split("\\midrule\n", 1)
+    head = head.split("\\toprule\n", 1)[1]
+    rows = rows.split("\\bottomrule", 1)[0]
+    ncol = len(frame.columns)
+    return (f"% Table {table.number}: {table.key}\n{{\\small\n\\begin{{longtable}}{{{spec}}}\n{caption}\\\\\n"
+            f"\\toprule\n{head}\\midrule\n\\endfirsthead\n"
+            f"\\multicolumn{{{ncol}}}{{l}}{{\\textit{{Table \\thetable{{}} (continued)}}}}\\\\\n"
+            f"\\toprule\n{head}\\midrule\n\\endhead\n\\bottomrule\n\\endfoot\n"
+            f"{rows}\\end{{longtable}}\n{note}\\par}}\n")
 
 
 def latex_document(pub: Publication) -> str:
-    """Every table, ``\\input``-able (the preamble needs ``\\usepackage{booktabs}``), then the references."""
-    head = ("% APA-style tables of smesurvey analyze. Needs \\usepackage{booktabs} in the preamble.\n"
-            "% The cells are those of the CSV files beside this one.\n\n")
+    """Every table, ``\\input``-able (the preamble needs ``\\usepackage{booktabs, longtable, array, tabularx, rotating}``), then
+    the references."""
+    head = ("% APA-style tables of smesurvey analyze. Needs \\usepackage{booktabs, longtable, array, tabularx, rotating} in the "
+            "preamble.\n% The cells are those of the CSV files beside this one.\n\n")
     refs = "".join(f"% {r}\n" for r in pub.references)
     return head + "\n".join(to_latex(t) for t in pub.tables) + ("\n% References\n" + refs if refs else "")
 
