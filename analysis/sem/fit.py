@@ -219,7 +219,9 @@ def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructu
     return Estimation(partable, model, tuple(groups), objective, res.theta, res)
 
 
-def _heywood_rows(table: pd.DataFrame, est: np.ndarray, extra_rows: Sequence[int] = ()) -> list[str]:
+def negative_variances(table: pd.DataFrame, est: np.ndarray, extra_rows: Sequence[int] = ()) -> list[str]:
+    """The free variances (and ``extra_rows``) of ``table`` whose value in ``est`` is negative, one line
+    each: ``"x ~~ x = -0.0124 (group 2)"``."""
     lhs, op, rhs, grp = (table[c].to_numpy() for c in ("lhs", "op", "rhs", "group"))
     candidate = (table["free"].to_numpy() > 0)
     candidate[list(extra_rows)] = True
@@ -231,7 +233,7 @@ def heywood_problems(table: pd.DataFrame, values: np.ndarray, on_heywood: str,
                      extra_rows: Sequence[int] = ()) -> list[str]:
     """Negative variance estimates (free rows, and ``extra_rows`` such as the residual variances an
     ordinal model computes): :class:`HeywoodCaseError` or a warning, whose message is returned."""
-    heywood = _heywood_rows(table, values, extra_rows)
+    heywood = negative_variances(table, values, extra_rows)
     if not heywood:
         return []
     msg = ("Heywood case: negative variance estimate(s) " + "; ".join(heywood)
@@ -825,7 +827,7 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
         warnings.warn(prepared.notice, SmeSurveyWarning, stacklevel=2)
         problems.append(prepared.notice)
     problems += heywood_problems(pt.table, values, on_heywood)
-    improper = [f"negative variance {r}" for r in _heywood_rows(pt.table, values)]
+    improper = [f"negative variance {r}" for r in negative_variances(pt.table, values)]
     for g in range(ngroups):
         sig_all = est.model.implied(est.theta, g).sigma_all
         nlv = len(pt.variables.lv)

@@ -589,8 +589,8 @@ def fit_ordinal(parsed: ParsedModel, syntax: str, data: pd.DataFrame, *, estimat
     from analysis.sem.fit import (  # the ML pipeline imports this module
         FitOptions,
         FitResult,
-        _heywood_rows,
         heywood_problems,
+        negative_variances,
     )
 
     roles = parsed_roles(parsed)
@@ -628,7 +628,7 @@ def fit_ordinal(parsed: ParsedModel, syntax: str, data: pd.DataFrame, *, estimat
     est = OrdinalEstimation(pt, model, tuple(stats), objective, theta, optim, levels, tuple(codes))
     values = model.row_values(theta)
     problems += heywood_problems(pt.table, values, on_heywood, model.ordinal_residual_rows)
-    improper = [f"negative variance {r}" for r in _heywood_rows(pt.table, values, model.ordinal_residual_rows)]
+    improper = [f"negative variance {r}" for r in negative_variances(pt.table, values, model.ordinal_residual_rows)]
     # steps 6-8: vcov, test, baseline
     vcov, e_inv = step06_vcov(objective, theta, options.se)
     uls = est_def.wls_weights == "identity"
