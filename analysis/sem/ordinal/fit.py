@@ -39,20 +39,15 @@ from analysis.sem.defined import compile_definitions, delta_method, evaluate_def
 from analysis.sem.estimation import invert_information, label_values
 from analysis.sem.estimators import WLS_MISSING, get_estimator
 from analysis.sem.fit_indices import (
+    ROBUST_MEASURES,
     agfi,
     cfi,
     hoelter_cn,
-    ifi,
+    incremental_indices,
     mfi,
-    nfi,
     pgfi,
-    pnfi,
-    rfi,
-    rmsea,
-    rmsea_ci,
-    rmsea_notclose_pvalue,
-    rmsea_pvalue,
-    rni,
+    rmsea_measures,
+    robust_measures,
     tli,
 )
 from analysis.sem.optimize import OptimResult, minimize
@@ -385,34 +380,23 @@ def step09_measures(objective: DWLSObjective, theta: np.ndarray, test: OrdinalTe
         fm["tli.scaled"] = tli(adj.chisq, df, badj.chisq, dfb)
     robust = adj is not None  # lavaan drops them (NA names) without a scaled test (DWLS, ULS)
     if robust:
-        r = _robust_values(x2, df, x2b, dfb, adj, badj, cat, n, ngroups)
-        fm["cfi.robust"], fm["tli.robust"] = r["cfi"], r["tli"]
-    fm.update({"nnfi": tli(x2, df, x2b, dfb), "rfi": rfi(x2, df, x2b, dfb), "nfi": nfi(x2, df, x2b, dfb),
-               "pnfi": pnfi(x2, df, x2b, dfb), "ifi": ifi(x2, df, x2b, dfb), "rni": rni(x2, df, x2b, dfb)})
+        r = _robust_values(df, dfb, cat, n, ngroups)
+        fm["cfi.robust"], fm["tli.robust"] = r["cfi.robust"], r["tli.robust"]
+    fm.update(incremental_indices(x2, df, x2b, dfb))
     if adj is not None:
-        for name, index in (("nnfi", tli), ("rfi", rfi), ("nfi", nfi), ("pnfi", pnfi), ("ifi", ifi), ("rni", rni)):
-            fm[f"{name}.scaled"] = index(adj.chisq, df, badj.chisq, dfb)
+        fm.update(incremental_indices(adj.chisq, df, badj.chisq, dfb, ".scaled"))
     if robust:
-        fm["nnfi.robust"], fm["rni.robust"] = r["tli"], r["rni"]
-    fm["rmsea"] = rmsea(x2, df, n, ngroups)
-    fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = rmsea_ci(x2, df, n, ngroups)
-    fm["rmsea.ci.level"] = 0.90
-    fm["rmsea.pvalue"] = rmsea_pvalue(x2, df, n, ngroups, h0=0.05)
-    fm["rmsea.close.h0"] = 0.05
-    fm["rmsea.notclose.pvalue"] = rmsea_notclose_pvalue(x2, df, n, ngroups, h0=0.08)
-    fm["rmsea.notclose.h0"] = 0.08
+        fm["nnfi.robust"], fm["rni.robust"] = r["nnfi.robust"], r["rni.robust"]
+    fm.update(rmsea_measures(x2, df, n, ngroups))
     if adj is not None:
         if adj.test == "scaled.shifted":
             xx2, df2 = adj.chisq, df
         else:
             xx2, df2 = x2, (adj.trace_ugamma if np.isfinite(adj.trace_ugamma) and adj.trace_ugamma != 0
                             else float("nan"))
-        fm["rmsea.scaled"] = rmsea(xx2, df2, n, ngroups)
-        fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = rmsea_ci(xx2, df2, n, ngroups)
-        fm["rmsea.pvalue.scaled"] = rmsea_pvalue(xx2, df2, n, ngroups, h0=0.05)
-        fm["rmsea.notclose.pvalue.scaled"] = rmsea_notclose_pvalue(xx2, df2, n, ngroups, h0=0.08)
+        fm.update(rmsea_measures(xx2, df2, n, ngroups, ".scaled"))
     if robust:
-        fm.update(r["rmsea"])
+        fm.update({k: v for k, v in r.items() if k.startswith("rmsea.")})
     fm.update(_residual_measures(objective, theta))
     nel = sum(st.nstat for st in objective.groups)
     g = _gfi(objective, theta)
@@ -422,30 +406,15 @@ def step09_measures(objective: DWLSObjective, theta: np.ndarray, test: OrdinalTe
     return fm
 
 
-def _robust_values(x2, df, x2b, dfb, adj, badj, cat: CorrectedStatistics | None, n: int, ngroups: int) -> dict:
-    """lavaan's ``*.robust`` CFI / TLI / RNI / RMSEA of a categorical fit: from catML (Savalei 2021)
-    for all-ordinal data without conditional.x; NaN otherwise (lavaan's ``lav_fit_catml_dwls``
-    returns NA with continuous variables)."""
-    nan = float("nan")
-    if cat is None or adj is None:
-        return {"cfi": nan, "tli": nan, "rni": nan,
-                "rmsea": {k: nan for k in ("rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
-                                           "rmsea.pvalue.robust", "rmsea.notclose.pvalue.robust")}}
-    c, cb = cat.c_hat3, cat.c_hat3_null
-    xx3, xx3b = cat.xx3, cat.xx3_null
-    return {"cfi": cfi(xx3, df, xx3b, dfb, c, cb), "tli": tli(xx3, df, xx3b, dfb, c, cb),
-            "rni": rni(xx3, df, xx3b, dfb, c, cb), "rmsea": _rmsea_robust(cat, n, ngroups)}
-
-
-def _rmsea_robust(cat: CorrectedStatistics, n: int, ngroups: int) -> dict:
-    """lavaan's robust RMSEA and its interval and tests for categorical data (``lav_fit_rmsea_lavobject``):
-    from ``XX3`` on ``df3`` with ``c_hat3`` (the interval and tests from ``XX3 / c_hat3``)."""
-    c = cat.c_hat3
-    lo, hi = rmsea_ci(cat.xx3_scaled, cat.df3, n, ngroups, c)
-    return {"rmsea.robust": rmsea(cat.xx3, cat.df3, n, ngroups, c), "rmsea.ci.lower.robust": lo,
-            "rmsea.ci.upper.robust": hi,
-            "rmsea.pvalue.robust": rmsea_pvalue(cat.xx3_scaled, cat.df3, n, ngroups, c, h0=0.05),
-            "rmsea.notclose.pvalue.robust": rmsea_notclose_pvalue(cat.xx3_scaled, cat.df3, n, ngroups, c, h0=0.08)}
+def _robust_values(df: int, dfb: int, cat: CorrectedStatistics | None, n: int, ngroups: int) -> dict[str, float]:
+    """lavaan's ``*.robust`` CFI / TLI / RNI / RMSEA of a categorical fit (``lav_fit_rmsea_lavobject``):
+    from catML (Savalei 2021) for all-ordinal data without conditional.x, ``XX3`` on ``df3`` with
+    ``c_hat3`` (the RMSEA's interval and tests from ``XX3 / c_hat3``); NaN otherwise (lavaan's
+    ``lav_fit_catml_dwls`` returns NA with continuous variables)."""
+    if cat is None:
+        return dict.fromkeys(ROBUST_MEASURES, float("nan"))
+    return robust_measures(cat.xx3, df, cat.xx3_null, dfb, cat.c_hat3, cat.c_hat3_null, cat.xx3_scaled, cat.df3,
+                           n, ngroups)
 
 
 def _residual_measures(objective: DWLSObjective, theta: np.ndarray) -> dict[str, float]:
