@@ -29,15 +29,14 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from analysis.sem import constants as C
 from analysis.sem.auxiliary import (
     add_saturated_correlates,
     auxiliary_baseline_partable,
     check_auxiliary,
 )
 from analysis.sem.data_prep import PreparedData, prepare_data
-from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
-from analysis.sem.estimation import Estimation, invert_information, label_values, row_values
+from analysis.sem.estimates import estimates_table
+from analysis.sem.estimation import Estimation, invert_information, row_values
 from analysis.sem.estimators import get_estimator, objective_class
 from analysis.sem.fiml import row_terms
 from analysis.sem.fit_indices import (
@@ -91,7 +90,6 @@ from smecore.errors import (
 )
 
 ON_HEYWOOD = ("warn", "error")
-Z975 = float(special.ndtri(0.975))  # the normal quantile of 95% confidence intervals
 MODEL_TYPES = ("sem", "cfa", "growth")
 
 
@@ -352,57 +350,13 @@ def step11_table(est: Estimation, vcov: np.ndarray, options: FitOptions) -> pd.D
     """Assemble lavaan's ``parameterEstimates(standardized=TRUE, ci=TRUE)`` table."""
     pt = est.partable
     t = pt.table
-    free = t["free"].to_numpy()
     values = row_values(est)
-    se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    se = np.where(free > 0, se_free[np.maximum(free - 1, 0)], 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(free > 0, values / se, np.nan)
-    p = 2 * special.ndtr(-np.abs(z))  # stats.norm.sf
-    q = Z975
-    lower = np.where(free > 0, values - q * se, values)
-    upper = np.where(free > 0, values + q * se, values)
     names = est.model.groups[0].names
     latent = set(pt.variables.lv)
     sig_all = [est.model.implied(est.theta, g).sigma_all for g in range(pt.ngroups)]
     std_lv = standardize(t, values, names, latent, sig_all, observed_too=False)
     std_all = standardize(t, values, names, latent, sig_all, observed_too=True)
-    label = t["label"].to_numpy()
-    frame = pd.DataFrame({
-        C.LHS: t["lhs"], C.OP: t["op"], C.RHS: t["rhs"], C.GROUP: t["group"], C.LABEL: label,
-        C.EST: values, C.SE: se, C.Z: z, C.PVALUE: p, C.CI_LOWER: lower, C.CI_UPPER: upper,
-        C.STD_LV: std_lv, C.STD_ALL: std_all,
-    })
-    if pt.definitions:
-        frame = pd.concat([frame, _defined_rows(est, vcov, values, std_lv, std_all)], ignore_index=True)
-    return frame
-
-
-def _defined_rows(est: Estimation, vcov, values, std_lv, std_all) -> pd.DataFrame:
-    pt = est.partable
-    t = pt.table
-    labels = [x for x in t["label"] if x] + list(t["plabel"])
-    defs = compile_definitions(pt.definitions, list(dict.fromkeys(labels)))
-    free = t["free"].to_numpy()
-    fixed_vals = values.copy()
-
-    def at(theta: np.ndarray) -> np.ndarray:
-        vals = np.where(free > 0, theta[np.maximum(free - 1, 0)], fixed_vals)
-        ev = evaluate_definitions(defs, label_values(t, vals))
-        return np.array([ev[d.name] for d in defs])
-
-    val, se = delta_method(at, est.theta, vcov)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = val / se
-    q = Z975
-    ev_lv = evaluate_definitions(defs, label_values(t, std_lv))
-    ev_all = evaluate_definitions(defs, label_values(t, std_all))
-    return pd.DataFrame({
-        C.LHS: [d.name for d in defs], C.OP: C.DEFINED, C.RHS: [d.expression for d in defs],
-        C.GROUP: 0, C.LABEL: [d.name for d in defs], C.EST: val, C.SE: se, C.Z: z,
-        C.PVALUE: 2 * special.ndtr(-np.abs(z)), C.CI_LOWER: val - q * se, C.CI_UPPER: val + q * se,
-        C.STD_LV: [ev_lv[d.name] for d in defs], C.STD_ALL: [ev_all[d.name] for d in defs],
-    })
+    return estimates_table(pt, est.theta, vcov, values, std_lv, std_all)
 
 
 # -- step 10 --------------------------------------------------------------------------

@@ -33,10 +33,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from analysis.sem import constants as C
 from analysis.sem.data_prep import PreparedData, prepare_data
-from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
-from analysis.sem.estimation import invert_information, label_values
+from analysis.sem.estimates import estimates_table
+from analysis.sem.estimation import invert_information
 from analysis.sem.estimators import WLS_MISSING, get_estimator
 from analysis.sem.fit_indices import (
     ROBUST_MEASURES,
@@ -79,7 +78,6 @@ from smecore.errors import (
     SmeSurveyWarning,
 )
 
-Z975 = float(special.ndtri(0.975))
 #: fewer cases than this answering both items of a pair: their correlation is refused (a polychoric
 #: correlation from a handful of cases is noise, and its asymptotic variance is meaningless)
 MIN_PAIR_CASES = 10
@@ -464,26 +462,9 @@ def step10_table(est: OrdinalEstimation, vcov: np.ndarray) -> pd.DataFrame:
     """lavaan's ``parameterEstimates(standardized=TRUE, ci=TRUE)`` of an ordinal fit. Standardized
     values use the implied variances of the latent responses (``std.all`` of a threshold is
     ``tau / sd(y*)``, of a scale factor 1, as ``lav_standardize_all``)."""
-    pt = est.partable
-    t = pt.table
-    free = t["free"].to_numpy()
     values = est.model.row_values(est.theta)
-    se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    se = np.where(free > 0, se_free[np.maximum(free - 1, 0)], 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(free > 0, values / se, np.nan)
-    p = 2 * special.ndtr(-np.abs(z))
-    lower = np.where(free > 0, values - Z975 * se, values)
-    upper = np.where(free > 0, values + Z975 * se, values)
     std_lv, std_all = standardized_values(est, values)
-    frame = pd.DataFrame({
-        C.LHS: t["lhs"], C.OP: t["op"], C.RHS: t["rhs"], C.GROUP: t["group"], C.LABEL: t["label"].to_numpy(),
-        C.EST: values, C.SE: se, C.Z: z, C.PVALUE: p, C.CI_LOWER: lower, C.CI_UPPER: upper,
-        C.STD_LV: std_lv, C.STD_ALL: std_all,
-    })
-    if pt.definitions:
-        frame = pd.concat([frame, _defined_rows(est, vcov, values, std_lv, std_all)], ignore_index=True)
-    return frame
+    return estimates_table(est.partable, est.theta, vcov, values, std_lv, std_all)
 
 
 def standardized_values(est: OrdinalEstimation, values: np.ndarray, theta: np.ndarray | None = None
@@ -508,31 +489,6 @@ def standardized_values(est: OrdinalEstimation, values: np.ndarray, theta: np.nd
     std_lv[sc] = values[sc]
     std_all[sc] = 1.0
     return std_lv, std_all
-
-
-def _defined_rows(est: OrdinalEstimation, vcov, values, std_lv, std_all) -> pd.DataFrame:
-    pt = est.partable
-    t = pt.table
-    labels = [x for x in t["label"] if x] + list(t["plabel"])
-    defs = compile_definitions(pt.definitions, list(dict.fromkeys(labels)))
-    free = t["free"].to_numpy()
-
-    def at(theta: np.ndarray) -> np.ndarray:
-        vals = np.where(free > 0, theta[np.maximum(free - 1, 0)], values)
-        ev = evaluate_definitions(defs, label_values(t, vals))
-        return np.array([ev[d.name] for d in defs])
-
-    val, se = delta_method(at, est.theta, vcov)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = val / se
-    ev_lv = evaluate_definitions(defs, label_values(t, std_lv))
-    ev_all = evaluate_definitions(defs, label_values(t, std_all))
-    return pd.DataFrame({
-        C.LHS: [d.name for d in defs], C.OP: C.DEFINED, C.RHS: [d.expression for d in defs],
-        C.GROUP: 0, C.LABEL: [d.name for d in defs], C.EST: val, C.SE: se, C.Z: z,
-        C.PVALUE: 2 * special.ndtr(-np.abs(z)), C.CI_LOWER: val - Z975 * se, C.CI_UPPER: val + Z975 * se,
-        C.STD_LV: [ev_lv[d.name] for d in defs], C.STD_ALL: [ev_all[d.name] for d in defs],
-    })
 
 
 # -- the pipeline ---------------------------------------------------------------------------------
