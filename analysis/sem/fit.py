@@ -29,15 +29,14 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from analysis.sem import constants as C
 from analysis.sem.auxiliary import (
     add_saturated_correlates,
     auxiliary_baseline_partable,
     check_auxiliary,
 )
 from analysis.sem.data_prep import PreparedData, prepare_data
-from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
-from analysis.sem.estimation import Estimation, invert_information, label_values, row_values
+from analysis.sem.estimates import estimates_table
+from analysis.sem.estimation import Estimation, invert_information, row_values
 from analysis.sem.estimators import get_estimator, objective_class
 from analysis.sem.fiml import row_terms
 from analysis.sem.fit_indices import (
@@ -46,18 +45,12 @@ from analysis.sem.fit_indices import (
     ecvi,
     gfi,
     hoelter_cn,
-    ifi,
+    incremental_indices,
     mfi,
-    nfi,
     pgfi,
-    pnfi,
     residual_rms,
-    rfi,
-    rmsea,
-    rmsea_ci,
-    rmsea_notclose_pvalue,
-    rmsea_pvalue,
-    rni,
+    rmsea_measures,
+    robust_measures,
     tli,
 )
 from analysis.sem.modindices import modification_indices
@@ -97,7 +90,6 @@ from smecore.errors import (
 )
 
 ON_HEYWOOD = ("warn", "error")
-Z975 = float(special.ndtri(0.975))  # the normal quantile of 95% confidence intervals
 MODEL_TYPES = ("sem", "cfa", "growth")
 
 
@@ -360,57 +352,13 @@ def step11_table(est: Estimation, vcov: np.ndarray, options: FitOptions) -> pd.D
     """Assemble lavaan's ``parameterEstimates(standardized=TRUE, ci=TRUE)`` table."""
     pt = est.partable
     t = pt.table
-    free = t["free"].to_numpy()
     values = row_values(est)
-    se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    se = np.where(free > 0, se_free[np.maximum(free - 1, 0)], 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(free > 0, values / se, np.nan)
-    p = 2 * special.ndtr(-np.abs(z))  # stats.norm.sf
-    q = Z975
-    lower = np.where(free > 0, values - q * se, values)
-    upper = np.where(free > 0, values + q * se, values)
     names = est.model.groups[0].names
     latent = set(pt.variables.lv)
     sig_all = [est.model.implied(est.theta, g).sigma_all for g in range(pt.ngroups)]
     std_lv = standardize(t, values, names, latent, sig_all, observed_too=False)
     std_all = standardize(t, values, names, latent, sig_all, observed_too=True)
-    label = t["label"].to_numpy()
-    frame = pd.DataFrame({
-        C.LHS: t["lhs"], C.OP: t["op"], C.RHS: t["rhs"], C.GROUP: t["group"], C.LABEL: label,
-        C.EST: values, C.SE: se, C.Z: z, C.PVALUE: p, C.CI_LOWER: lower, C.CI_UPPER: upper,
-        C.STD_LV: std_lv, C.STD_ALL: std_all,
-    })
-    if pt.definitions:
-        frame = pd.concat([frame, _defined_rows(est, vcov, values, std_lv, std_all)], ignore_index=True)
-    return frame
-
-
-def _defined_rows(est: Estimation, vcov, values, std_lv, std_all) -> pd.DataFrame:
-    pt = est.partable
-    t = pt.table
-    labels = [x for x in t["label"] if x] + list(t["plabel"])
-    defs = compile_definitions(pt.definitions, list(dict.fromkeys(labels)))
-    free = t["free"].to_numpy()
-    fixed_vals = values.copy()
-
-    def at(theta: np.ndarray) -> np.ndarray:
-        vals = np.where(free > 0, theta[np.maximum(free - 1, 0)], fixed_vals)
-        ev = evaluate_definitions(defs, label_values(t, vals))
-        return np.array([ev[d.name] for d in defs])
-
-    val, se = delta_method(at, est.theta, vcov)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = val / se
-    q = Z975
-    ev_lv = evaluate_definitions(defs, label_values(t, std_lv))
-    ev_all = evaluate_definitions(defs, label_values(t, std_all))
-    return pd.DataFrame({
-        C.LHS: [d.name for d in defs], C.OP: C.DEFINED, C.RHS: [d.expression for d in defs],
-        C.GROUP: 0, C.LABEL: [d.name for d in defs], C.EST: val, C.SE: se, C.Z: z,
-        C.PVALUE: 2 * special.ndtr(-np.abs(z)), C.CI_LOWER: val - q * se, C.CI_UPPER: val + q * se,
-        C.STD_LV: [ev_lv[d.name] for d in defs], C.STD_ALL: [ev_all[d.name] for d in defs],
-    })
+    return estimates_table(pt, est.theta, vcov, values, std_lv, std_all)
 
 
 # -- step 10 --------------------------------------------------------------------------
@@ -451,20 +399,12 @@ def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base
         "npar": npar, "fmin": obj.value(est.theta) / 2 - obj.h1_value() / 2,
         "chisq": x2, "df": df, "pvalue": test.pvalue,
         "baseline.chisq": x2b, "baseline.df": dfb, "baseline.pvalue": base_test.pvalue,
-        "cfi": cfi(x2, df, x2b, dfb), "tli": tli(x2, df, x2b, dfb),
-        "nnfi": tli(x2, df, x2b, dfb), "rfi": rfi(x2, df, x2b, dfb), "nfi": nfi(x2, df, x2b, dfb),
-        "pnfi": pnfi(x2, df, x2b, dfb), "ifi": ifi(x2, df, x2b, dfb), "rni": rni(x2, df, x2b, dfb),
+        "cfi": cfi(x2, df, x2b, dfb), "tli": tli(x2, df, x2b, dfb), **incremental_indices(x2, df, x2b, dfb),
         "logl": logl, "unrestricted.logl": h1_logl,
         "aic": -2 * logl + 2 * npar, "bic": -2 * logl + npar * np.log(n),
         "ntotal": n, "bic2": -2 * logl + npar * np.log((n + 2) / 24),
-        "rmsea": rmsea(x2, df, n, ngroups),
+        **rmsea_measures(x2, df, n, ngroups),
     }
-    fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = rmsea_ci(x2, df, n, ngroups)
-    fm["rmsea.ci.level"] = 0.90
-    fm["rmsea.pvalue"] = rmsea_pvalue(x2, df, n, ngroups, h0=0.05)
-    fm["rmsea.close.h0"] = 0.05
-    fm["rmsea.notclose.pvalue"] = rmsea_notclose_pvalue(x2, df, n, ngroups, h0=0.08)
-    fm["rmsea.notclose.h0"] = 0.08
     if test.scaled is not None:
         sc, scb = test.scaled, base_test.scaled
         c, cb = sc.scaling_factor, scb.scaling_factor
@@ -476,42 +416,23 @@ def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base
             "cfi.scaled": cfi(sc.chisq, df, scb.chisq, dfb), "tli.scaled": tli(sc.chisq, df, scb.chisq, dfb),
             "scaling.factor.h1": sc.scaling_factor_h1, "scaling.factor.h0": sc.scaling_factor_h0,
         })
-        for name, index in (("nnfi", tli), ("rfi", rfi), ("nfi", nfi), ("pnfi", pnfi), ("ifi", ifi), ("rni", rni)):
-            fm[f"{name}.scaled"] = index(sc.chisq, df, scb.chisq, dfb)
+        fm.update(incremental_indices(sc.chisq, df, scb.chisq, dfb, ".scaled"))
         # lavaan: the unscaled chi-square on df = tr(UGamma); NA when that is 0 or, with df = 0, not stored
         tr = sc.trace_ugamma
         df2 = tr if df > 0 and np.isfinite(tr) and tr != 0 else float("nan")
-        fm["rmsea.scaled"] = rmsea(x2, df2, n, ngroups)
-        fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = rmsea_ci(x2, df2, n, ngroups)
-        fm["rmsea.pvalue.scaled"] = rmsea_pvalue(x2, df2, n, ngroups, h0=0.05)
-        fm["rmsea.notclose.pvalue.scaled"] = rmsea_notclose_pvalue(x2, df2, n, ngroups, h0=0.08)
+        fm.update(rmsea_measures(x2, df2, n, ngroups, ".scaled"))
         if options.missing != "fiml":
-            fm.update(_robust_measures(x2, df, x2b, dfb, c, cb, sc.chisq, df, n, ngroups))
+            fm.update(robust_measures(x2, df, x2b, dfb, c, cb, sc.chisq, df, n, ngroups))
         if df == 0:  # lavaan's test of a saturated model carries no h1/h0 scaling factors
             del fm["scaling.factor.h1"], fm["scaling.factor.h0"]
     if options.missing == "fiml":
         fc_base, fc_dfb = fimlc_base if fimlc_base is not None else (base, dfb)
         fc = fiml_corrected(est, fc_base, df, fc_dfb, scaled=test.scaled is not None, h1=h1)
-        fm.update(_robust_measures(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null, fc.xx3_scaled,
-                                   fc.df3, n, ngroups))
+        fm.update(robust_measures(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null, fc.xx3_scaled,
+                                  fc.df3, n, ngroups))
     fm.update(_residual_measures(est, options))
     fm.update(_other_measures(est, options, x2, df, npar))
     return fm
-
-
-def _robust_measures(x2: float, df: int, x2b: float, dfb: int, c: float, cb: float, x2_scaled: float,
-                     df3: float, n: int, ngroups: int) -> dict[str, float]:
-    """lavaan's ``*.robust`` indices from the (corrected) chi-squares ``x2``/``x2b``, their
-    scaling factors ``c``/``cb`` and the scaled statistic ``x2_scaled`` on ``df3`` df."""
-    lo, hi = rmsea_ci(x2_scaled, df3, n, ngroups, c)
-    return {
-        "cfi.robust": cfi(x2, df, x2b, dfb, c, cb), "tli.robust": tli(x2, df, x2b, dfb, c, cb),
-        "nnfi.robust": tli(x2, df, x2b, dfb, c, cb), "rni.robust": rni(x2, df, x2b, dfb, c, cb),
-        "rmsea.robust": rmsea(x2, df3, n, ngroups, c),
-        "rmsea.ci.lower.robust": lo, "rmsea.ci.upper.robust": hi,
-        "rmsea.pvalue.robust": rmsea_pvalue(x2_scaled, df3, n, ngroups, c, h0=0.05),
-        "rmsea.notclose.pvalue.robust": rmsea_notclose_pvalue(x2_scaled, df3, n, ngroups, c, h0=0.08),
-    }
 
 
 def _residual_measures(est: Estimation, options: FitOptions) -> dict[str, float]:

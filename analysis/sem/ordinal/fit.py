@@ -33,26 +33,20 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from analysis.sem import constants as C
 from analysis.sem.data_prep import PreparedData, prepare_data
-from analysis.sem.defined import compile_definitions, delta_method, evaluate_definitions
-from analysis.sem.estimation import invert_information, label_values
+from analysis.sem.estimates import estimates_table
+from analysis.sem.estimation import invert_information
 from analysis.sem.estimators import WLS_MISSING, get_estimator
 from analysis.sem.fit_indices import (
+    ROBUST_MEASURES,
     agfi,
     cfi,
     hoelter_cn,
-    ifi,
+    incremental_indices,
     mfi,
-    nfi,
     pgfi,
-    pnfi,
-    rfi,
-    rmsea,
-    rmsea_ci,
-    rmsea_notclose_pvalue,
-    rmsea_pvalue,
-    rni,
+    rmsea_measures,
+    robust_measures,
     tli,
 )
 from analysis.sem.optimize import OptimResult, minimize
@@ -84,7 +78,6 @@ from smecore.errors import (
     SmeSurveyWarning,
 )
 
-Z975 = float(special.ndtri(0.975))
 #: fewer cases than this answering both items of a pair: their correlation is refused (a polychoric
 #: correlation from a handful of cases is noise, and its asymptotic variance is meaningless)
 MIN_PAIR_CASES = 10
@@ -385,34 +378,23 @@ def step09_measures(objective: DWLSObjective, theta: np.ndarray, test: OrdinalTe
         fm["tli.scaled"] = tli(adj.chisq, df, badj.chisq, dfb)
     robust = adj is not None  # lavaan drops them (NA names) without a scaled test (DWLS, ULS)
     if robust:
-        r = _robust_values(x2, df, x2b, dfb, adj, badj, cat, n, ngroups)
-        fm["cfi.robust"], fm["tli.robust"] = r["cfi"], r["tli"]
-    fm.update({"nnfi": tli(x2, df, x2b, dfb), "rfi": rfi(x2, df, x2b, dfb), "nfi": nfi(x2, df, x2b, dfb),
-               "pnfi": pnfi(x2, df, x2b, dfb), "ifi": ifi(x2, df, x2b, dfb), "rni": rni(x2, df, x2b, dfb)})
+        r = _robust_values(df, dfb, cat, n, ngroups)
+        fm["cfi.robust"], fm["tli.robust"] = r["cfi.robust"], r["tli.robust"]
+    fm.update(incremental_indices(x2, df, x2b, dfb))
     if adj is not None:
-        for name, index in (("nnfi", tli), ("rfi", rfi), ("nfi", nfi), ("pnfi", pnfi), ("ifi", ifi), ("rni", rni)):
-            fm[f"{name}.scaled"] = index(adj.chisq, df, badj.chisq, dfb)
+        fm.update(incremental_indices(adj.chisq, df, badj.chisq, dfb, ".scaled"))
     if robust:
-        fm["nnfi.robust"], fm["rni.robust"] = r["tli"], r["rni"]
-    fm["rmsea"] = rmsea(x2, df, n, ngroups)
-    fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = rmsea_ci(x2, df, n, ngroups)
-    fm["rmsea.ci.level"] = 0.90
-    fm["rmsea.pvalue"] = rmsea_pvalue(x2, df, n, ngroups, h0=0.05)
-    fm["rmsea.close.h0"] = 0.05
-    fm["rmsea.notclose.pvalue"] = rmsea_notclose_pvalue(x2, df, n, ngroups, h0=0.08)
-    fm["rmsea.notclose.h0"] = 0.08
+        fm["nnfi.robust"], fm["rni.robust"] = r["nnfi.robust"], r["rni.robust"]
+    fm.update(rmsea_measures(x2, df, n, ngroups))
     if adj is not None:
         if adj.test == "scaled.shifted":
             xx2, df2 = adj.chisq, df
         else:
             xx2, df2 = x2, (adj.trace_ugamma if np.isfinite(adj.trace_ugamma) and adj.trace_ugamma != 0
                             else float("nan"))
-        fm["rmsea.scaled"] = rmsea(xx2, df2, n, ngroups)
-        fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = rmsea_ci(xx2, df2, n, ngroups)
-        fm["rmsea.pvalue.scaled"] = rmsea_pvalue(xx2, df2, n, ngroups, h0=0.05)
-        fm["rmsea.notclose.pvalue.scaled"] = rmsea_notclose_pvalue(xx2, df2, n, ngroups, h0=0.08)
+        fm.update(rmsea_measures(xx2, df2, n, ngroups, ".scaled"))
     if robust:
-        fm.update(r["rmsea"])
+        fm.update({k: v for k, v in r.items() if k.startswith("rmsea.")})
     fm.update(_residual_measures(objective, theta))
     nel = sum(st.nstat for st in objective.groups)
     g = _gfi(objective, theta)
@@ -422,30 +404,15 @@ def step09_measures(objective: DWLSObjective, theta: np.ndarray, test: OrdinalTe
     return fm
 
 
-def _robust_values(x2, df, x2b, dfb, adj, badj, cat: CorrectedStatistics | None, n: int, ngroups: int) -> dict:
-    """lavaan's ``*.robust`` CFI / TLI / RNI / RMSEA of a categorical fit: from catML (Savalei 2021)
-    for all-ordinal data without conditional.x; NaN otherwise (lavaan's ``lav_fit_catml_dwls``
-    returns NA with continuous variables)."""
-    nan = float("nan")
-    if cat is None or adj is None:
-        return {"cfi": nan, "tli": nan, "rni": nan,
-                "rmsea": {k: nan for k in ("rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
-                                           "rmsea.pvalue.robust", "rmsea.notclose.pvalue.robust")}}
-    c, cb = cat.c_hat3, cat.c_hat3_null
-    xx3, xx3b = cat.xx3, cat.xx3_null
-    return {"cfi": cfi(xx3, df, xx3b, dfb, c, cb), "tli": tli(xx3, df, xx3b, dfb, c, cb),
-            "rni": rni(xx3, df, xx3b, dfb, c, cb), "rmsea": _rmsea_robust(cat, n, ngroups)}
-
-
-def _rmsea_robust(cat: CorrectedStatistics, n: int, ngroups: int) -> dict:
-    """lavaan's robust RMSEA and its interval and tests for categorical data (``lav_fit_rmsea_lavobject``):
-    from ``XX3`` on ``df3`` with ``c_hat3`` (the interval and tests from ``XX3 / c_hat3``)."""
-    c = cat.c_hat3
-    lo, hi = rmsea_ci(cat.xx3_scaled, cat.df3, n, ngroups, c)
-    return {"rmsea.robust": rmsea(cat.xx3, cat.df3, n, ngroups, c), "rmsea.ci.lower.robust": lo,
-            "rmsea.ci.upper.robust": hi,
-            "rmsea.pvalue.robust": rmsea_pvalue(cat.xx3_scaled, cat.df3, n, ngroups, c, h0=0.05),
-            "rmsea.notclose.pvalue.robust": rmsea_notclose_pvalue(cat.xx3_scaled, cat.df3, n, ngroups, c, h0=0.08)}
+def _robust_values(df: int, dfb: int, cat: CorrectedStatistics | None, n: int, ngroups: int) -> dict[str, float]:
+    """lavaan's ``*.robust`` CFI / TLI / RNI / RMSEA of a categorical fit (``lav_fit_rmsea_lavobject``):
+    from catML (Savalei 2021) for all-ordinal data without conditional.x, ``XX3`` on ``df3`` with
+    ``c_hat3`` (the RMSEA's interval and tests from ``XX3 / c_hat3``); NaN otherwise (lavaan's
+    ``lav_fit_catml_dwls`` returns NA with continuous variables)."""
+    if cat is None:
+        return dict.fromkeys(ROBUST_MEASURES, float("nan"))
+    return robust_measures(cat.xx3, df, cat.xx3_null, dfb, cat.c_hat3, cat.c_hat3_null, cat.xx3_scaled, cat.df3,
+                           n, ngroups)
 
 
 def _residual_measures(objective: DWLSObjective, theta: np.ndarray) -> dict[str, float]:
@@ -495,26 +462,9 @@ def step10_table(est: OrdinalEstimation, vcov: np.ndarray) -> pd.DataFrame:
     """lavaan's ``parameterEstimates(standardized=TRUE, ci=TRUE)`` of an ordinal fit. Standardized
     values use the implied variances of the latent responses (``std.all`` of a threshold is
     ``tau / sd(y*)``, of a scale factor 1, as ``lav_standardize_all``)."""
-    pt = est.partable
-    t = pt.table
-    free = t["free"].to_numpy()
     values = est.model.row_values(est.theta)
-    se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    se = np.where(free > 0, se_free[np.maximum(free - 1, 0)], 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(free > 0, values / se, np.nan)
-    p = 2 * special.ndtr(-np.abs(z))
-    lower = np.where(free > 0, values - Z975 * se, values)
-    upper = np.where(free > 0, values + Z975 * se, values)
     std_lv, std_all = standardized_values(est, values)
-    frame = pd.DataFrame({
-        C.LHS: t["lhs"], C.OP: t["op"], C.RHS: t["rhs"], C.GROUP: t["group"], C.LABEL: t["label"].to_numpy(),
-        C.EST: values, C.SE: se, C.Z: z, C.PVALUE: p, C.CI_LOWER: lower, C.CI_UPPER: upper,
-        C.STD_LV: std_lv, C.STD_ALL: std_all,
-    })
-    if pt.definitions:
-        frame = pd.concat([frame, _defined_rows(est, vcov, values, std_lv, std_all)], ignore_index=True)
-    return frame
+    return estimates_table(est.partable, est.theta, vcov, values, std_lv, std_all)
 
 
 def standardized_values(est: OrdinalEstimation, values: np.ndarray, theta: np.ndarray | None = None
@@ -539,31 +489,6 @@ def standardized_values(est: OrdinalEstimation, values: np.ndarray, theta: np.nd
     std_lv[sc] = values[sc]
     std_all[sc] = 1.0
     return std_lv, std_all
-
-
-def _defined_rows(est: OrdinalEstimation, vcov, values, std_lv, std_all) -> pd.DataFrame:
-    pt = est.partable
-    t = pt.table
-    labels = [x for x in t["label"] if x] + list(t["plabel"])
-    defs = compile_definitions(pt.definitions, list(dict.fromkeys(labels)))
-    free = t["free"].to_numpy()
-
-    def at(theta: np.ndarray) -> np.ndarray:
-        vals = np.where(free > 0, theta[np.maximum(free - 1, 0)], values)
-        ev = evaluate_definitions(defs, label_values(t, vals))
-        return np.array([ev[d.name] for d in defs])
-
-    val, se = delta_method(at, est.theta, vcov)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = val / se
-    ev_lv = evaluate_definitions(defs, label_values(t, std_lv))
-    ev_all = evaluate_definitions(defs, label_values(t, std_all))
-    return pd.DataFrame({
-        C.LHS: [d.name for d in defs], C.OP: C.DEFINED, C.RHS: [d.expression for d in defs],
-        C.GROUP: 0, C.LABEL: [d.name for d in defs], C.EST: val, C.SE: se, C.Z: z,
-        C.PVALUE: 2 * special.ndtr(-np.abs(z)), C.CI_LOWER: val - Z975 * se, C.CI_UPPER: val + Z975 * se,
-        C.STD_LV: [ev_lv[d.name] for d in defs], C.STD_ALL: [ev_all[d.name] for d in defs],
-    })
 
 
 # -- the pipeline ---------------------------------------------------------------------------------
