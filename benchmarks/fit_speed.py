@@ -30,14 +30,14 @@ every fit index, the standardized solution).
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from benchmarks.speed_cli import run_cases_main
 
 N_FACTORS, N_ITEMS, N = 16, 4, 500
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -228,20 +228,9 @@ def export(folder: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions of the fast cases (median)")
-    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
-    parser.add_argument("--export", type=Path, help="write the data and models for lavaan_speed.R and stop")
-    args = parser.parse_args(argv)
-    if args.export:
-        export(args.export)
-        print(f"data and models written to {args.export}")
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rows = run(tuple(args.cases), args.repeat)
-    print(f"fit speed (issue 13), repeat = {args.repeat}")
-    print(report(rows))
+    run_cases_main(argv, description=__doc__.splitlines()[0], cases=CASES,
+                   repeat_help="repetitions of the fast cases (median)", r_script="lavaan_speed.R",
+                   title="fit speed (issue 13)", run=run, report=report, export=export)
 
 
 if __name__ == "__main__":

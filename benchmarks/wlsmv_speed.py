@@ -25,13 +25,12 @@ solution.
 
 from __future__ import annotations
 
-import argparse
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from benchmarks.fit_speed import RESULTS, make_data, make_instrument, timed
+from benchmarks.speed_cli import run_cases_main
 
 CASES = ("ord16x4", "instrument")
 LAVAAN_FILE = RESULTS / "wlsmv_lavaan_speed.csv"
@@ -101,20 +100,9 @@ def export(folder: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions of the small case (median)")
-    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
-    parser.add_argument("--export", type=Path, help="write the data and models for wlsmv_speed.R and stop")
-    args = parser.parse_args(argv)
-    if args.export:
-        export(args.export)
-        print(f"data and models written to {args.export}")
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rows = run(tuple(args.cases), args.repeat)
-    print(f"WLSMV fit speed (issue 14), repeat = {args.repeat}")
-    print(report(rows))
+    run_cases_main(argv, description=__doc__.splitlines()[0], cases=CASES,
+                   repeat_help="repetitions of the small case (median)", r_script="wlsmv_speed.R",
+                   title="WLSMV fit speed (issue 14)", run=run, report=report, export=export)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from analysis.propositions.pipeline import AnalysisResult
 from analysis.psychometrics.validity import htmt
 from analysis.report.diagram import DiagramError, analysis_diagram, render_pdf, render_svg
 from analysis.sem.invariance import measurement_invariance
+from analysis.sem.syntax import parse_model
 from instrument import Instrument
 from smecore.csvsafe import write_csv
 from smecore.errors import SmeSurveyError, SmeSurveyWarning
@@ -288,6 +289,36 @@ def _structural(result: AnalysisResult) -> pd.DataFrame:
                                        "p (Holm)", "Verdict"])
 
 
+def first_order(syntax: str) -> tuple[str, tuple[str, ...]]:
+    """``syntax`` without its second-order factors (``F =~ F1 + F2``: every indicator a factor), whose
+    first-order factors then correlate freely; returns the syntax and the dropped factors.
+
+    The invariance sequence tests the items' measurement: with a second-order factor in every group,
+    freeing the latent means at the scalar level leaves the first-order intercepts and the
+    second-order mean confounded (not identified; lavaan fits it and warns that the vcov is singular).
+    """
+    statements = parse_model(syntax).statements
+    latent = {s.lhs for s in statements if s.op == "=~"}
+    second = {s.lhs for s in statements if s.op == "=~" and s.rhs in latent}
+    if not second:
+        return syntax, ()
+    lines = [line for line in syntax.splitlines()
+             if not (m := re.match(r"\s*([A-Za-z_.][\w.]*)\s*=~", line)) or m[1] not in second]
+    if any(s.lhs in second or s.rhs in second for s in parse_model("\n".join(lines)).statements):
+        return syntax, ()  # the second-order factors appear elsewhere (regressions): keep the model
+    return "\n".join(lines) + "\n", tuple(sorted(second))
+
+
+def _country_names(text: str, fits: dict, labels: dict) -> str:
+    """``text`` with lavaan's "(group 2)" replaced by the country of that group."""
+    groups = next(iter(fits.values())).group_labels
+
+    def name(m: re.Match) -> str:
+        code = groups[int(m[1]) - 1]
+        return f"({labels.get(int(float(code)), code)})"
+    return re.sub(r"\(group (\d+)\)", name, text)
+
+
 def _invariance(result: AnalysisResult, instrument: Instrument) -> tuple[pd.DataFrame | None, str]:
     """The invariance sequence by country of each module's CFA (MLR, FIML), or None and why not."""
     data = result.scored.data
@@ -305,17 +336,23 @@ def _invariance(result: AnalysisResult, instrument: Instrument) -> tuple[pd.Data
                       "no cross-country invariance sequence")
     rows, problems = [], []
     keep = country.isin(enough).to_numpy()
+    flattened = []
     for spec in measurement_specs(result.scored, instrument, None):
+        syntax, second = first_order(spec.syntax)
+        if second:
+            flattened.append(f"{spec.module} without its second-order factors ({', '.join(second)})")
         frame = spec.data.loc[keep].copy()
         frame["firm_country"] = country[keep].to_numpy()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SmeSurveyWarning)
-                inv = measurement_invariance(spec.syntax, frame, "firm_country", levels=INVARIANCE_LEVELS,
-                                             estimator="MLR", missing="fiml")
+                inv = measurement_invariance(syntax, frame, "firm_country", levels=INVARIANCE_LEVELS,
+                                             estimator="MLR", missing="fiml", stop_when_improper=True)
         except SmeSurveyError as exc:
             problems.append(f"{spec.module}: not estimated ({re.split(r'[:;(]', str(exc))[0].strip()})")
             continue
+        if inv.stopped:
+            problems.append(f"{spec.module}: {_country_names(inv.stopped, inv.fits, labels)}")
         for k, r in enumerate(inv.table.to_dict("records")):
             rows.append((spec.module if k == 0 else "", r["level"], num(r["chisq"]), integer(r["df"]),
                          num(r["cfi"], 3, lead=False), num(r["rmsea"], 3, lead=False), num(r["srmr"], 3, lead=False),
@@ -324,6 +361,7 @@ def _invariance(result: AnalysisResult, instrument: Instrument) -> tuple[pd.Data
                          "" if r["invariant"] is None else ("yes" if r["invariant"] else "no")))
     note = (f"Countries: {', '.join(labels.get(c, str(c)) for c in enough)}"
             + (f"; left out (fewer than {MIN_COUNTRY_FIRMS} firms): {', '.join(few)}" if few else "")
+            + (f". First-order factors only: {'; '.join(flattened)}" if flattened else "")
             + (f". {'; '.join(problems)}" if problems else "") + ".")
     columns = ["Module", "Level", "\u03c7\u00b2", "df", "CFI", "RMSEA", "SRMR", "\u0394\u03c7\u00b2", "\u0394df",
                "p", "\u0394CFI", "\u0394RMSEA", "Invariant"]
@@ -427,22 +465,71 @@ def tex_escape(text: object) -> str:
     return s
 
 
+#: a table with more rows than this, or more characters in its wrapped columns than
+#: :data:`LONG_TABLE_CHARS` (about a page), is a ``longtable``: it breaks across pages, headings repeated
+LONG_TABLE_ROWS = 30
+LONG_TABLE_CHARS = 2500
+#: a text column whose longest cell has more characters than this wraps
+WRAP_CHARS = 40
+
+
 def to_latex(table: PubTable) -> str:
-    """One table as a LaTeX ``table`` float with a booktabs ``tabular`` (pandas' ``Styler.to_latex``)."""
+    """One table as LaTeX with booktabs rules (the cells from pandas' ``Styler.to_latex``).
+
+    A table that fits on a page is a ``table`` float (a ``sidewaystable`` when its columns are too wide
+    for a portrait page) with a ``tabularx`` as wide as the line, its text
+    columns with cells longer than :data:`WRAP_CHARS` characters wrapping (``X`` columns). A longer one
+    (:data:`LONG_TABLE_ROWS`, :data:`LONG_TABLE_CHARS`) is a ``longtable`` whose wrapped columns share
+    what the other columns leave of the line, estimated from their widest cells (portrait page, ``\\small``).
+    """
     frame = table.frame
     numeric = [bool(frame[c].astype(str).str.fullmatch(r"[-<. \d\[\],]*").all()) and c not in ("Hypothesis",)
                for c in frame.columns]
+    lengths = [max(frame[c].astype(str).str.len().max() if len(frame) else 0, len(str(c))) for c in frame.columns]
+    wrap = [not n and n_chars > WRAP_CHARS for n, n_chars in zip(numeric, lengths)]
+    wrapped_chars = sum(int(frame[c].astype(str).str.len().sum()) for c, w in zip(frame.columns, wrap) if w)
+    long = len(frame) > LONG_TABLE_ROWS or wrapped_chars > LONG_TABLE_CHARS
+    rag = "\\raggedright\\arraybackslash"
+    # about 0.012 of a portrait \\linewidth per character at \\small, plus the column gaps
+    rest = sum(n_chars + 2 for n_chars, w in zip(lengths, wrap) if not w) * 0.012
+    if long:
+        width = max(0.18, (0.92 - rest) / max(sum(wrap), 1))
+        wide = f">{{{rag}}}p{{{width:.2f}\\linewidth}}"
+    else:
+        wide = f">{{{rag}}}X"
+    spec = "".join(wide if w else ("r" if n else "l") for n, w in zip(numeric, wrap))
     styler = frame.style.hide(axis="index").format(formatter=tex_escape).format_index(tex_escape, axis=1)
-    body = styler.to_latex(hrules=True, column_format="".join("r" if n else "l" for n in numeric))
-    note = f"\n\\par\\smallskip\\footnotesize\\textit{{Note.}} {tex_escape(table.note)}" if table.note else ""
-    return (f"% Table {table.number}: {table.key}\n\\begin{{table}}[htbp]\n\\centering\n"
-            f"\\caption{{{tex_escape(table.title)}}}\n\\label{{tab:{table.key}}}\n\\small\n{body}{note}\n\\end{{table}}\n")
+    body = styler.to_latex(hrules=True, column_format=spec)
+    note = f"\\par\\smallskip\\footnotesize\\textit{{Note.}} {tex_escape(table.note)}" if table.note else ""
+    caption = f"\\caption{{{tex_escape(table.title)}}}\\label{{tab:{table.key}}}"
+    if not long:
+        if any(wrap):
+            body = body.replace("\\begin{tabular}", "\\begin{tabularx}{\\linewidth}", 1).replace(
+                "\\end{tabular}", "\\end{tabularx}", 1)
+        below = f"\n{note}" if note else ""
+        # too wide for a portrait page (the wrapped columns would get less than a quarter of the line
+        # each): a landscape page of its own, as APA tables with many columns are set
+        env = "sidewaystable" if rest + 0.25 * sum(wrap) > 0.95 else "table"
+        place = "" if env == "sidewaystable" else "[htbp]"
+        return (f"% Table {table.number}: {table.key}\n\\begin{{{env}}}{place}\n\\centering\n{caption}\n\\small\n"
+                f"{body}{below}\n\\end{{{env}}}\n")
+    # the longtable from the tabular: its heading repeated on every page, the rows unchanged
+    head, rows = body.split("\\midrule\n", 1)
+    head = head.split("\\toprule\n", 1)[1]
+    rows = rows.split("\\bottomrule", 1)[0]
+    ncol = len(frame.columns)
+    return (f"% Table {table.number}: {table.key}\n{{\\small\n\\begin{{longtable}}{{{spec}}}\n{caption}\\\\\n"
+            f"\\toprule\n{head}\\midrule\n\\endfirsthead\n"
+            f"\\multicolumn{{{ncol}}}{{l}}{{\\textit{{Table \\thetable{{}} (continued)}}}}\\\\\n"
+            f"\\toprule\n{head}\\midrule\n\\endhead\n\\bottomrule\n\\endfoot\n"
+            f"{rows}\\end{{longtable}}\n{note}\\par}}\n")
 
 
 def latex_document(pub: Publication) -> str:
-    """Every table, ``\\input``-able (the preamble needs ``\\usepackage{booktabs}``), then the references."""
-    head = ("% APA-style tables of smesurvey analyze. Needs \\usepackage{booktabs} in the preamble.\n"
-            "% The cells are those of the CSV files beside this one.\n\n")
+    """Every table, ``\\input``-able (the preamble needs ``\\usepackage{booktabs, longtable, array, tabularx, rotating}``), then
+    the references."""
+    head = ("% APA-style tables of smesurvey analyze. Needs \\usepackage{booktabs, longtable, array, tabularx, rotating} in the "
+            "preamble.\n% The cells are those of the CSV files beside this one.\n\n")
     refs = "".join(f"% {r}\n" for r in pub.references)
     return head + "\n".join(to_latex(t) for t in pub.tables) + ("\n% References\n" + refs if refs else "")
 
@@ -496,19 +583,15 @@ def to_docx(pub: Publication, path: str | Path) -> Path:
         frame = t.frame
         table = doc.add_table(rows=len(frame) + 1, cols=len(frame.columns))
         _borders(table._tbl, top="single", bottom="single", left="nil", right="nil", insideH="nil", insideV="nil")
-        for j, c in enumerate(frame.columns):
-            cell = table.rows[0].cells[j]
-            cell.text = str(c)
+        # each row's cells fetched once: python-docx rebuilds the list on every ``row.cells``
+        rows = table.rows
+        for row, values in zip(rows, [tuple(frame.columns), *frame.itertuples(index=False)], strict=True):
+            for cell, value in zip(row.cells, values, strict=True):
+                par = cell.paragraphs[0]
+                par.paragraph_format.space_after = Pt(0)
+                par.add_run(str(value)).font.size = Pt(9)
+        for cell in rows[0].cells:
             _borders(cell._tc, bottom="single")
-        for i, row in enumerate(frame.itertuples(index=False), start=1):
-            for j, value in enumerate(row):
-                table.rows[i].cells[j].text = str(value)
-        for row in table.rows:
-            for cell in row.cells:
-                for par in cell.paragraphs:
-                    par.paragraph_format.space_after = Pt(0)
-                    for run in par.runs:
-                        run.font.size = Pt(9)
         if t.note:
             p = doc.add_paragraph()
             p.add_run("Note.").italic = True

@@ -47,7 +47,7 @@ from analysis.psychometrics.reliability import cronbach_alpha  # noqa: E402
 from analysis.psychometrics.screening import ScreeningRules, screen_instrument  # noqa: E402
 from instrument.model import Instrument  # noqa: E402
 from instrument.platforms.base import fielded, page_variables  # noqa: E402
-from smecore.errors import DataError  # noqa: E402
+from smecore.errors import DataError, EstimationError  # noqa: E402
 from smecore.files import write_text  # noqa: E402
 
 #: Patterns drawn in the missingness picture (the most frequent ones).
@@ -298,9 +298,10 @@ def step4_missing(data: pd.DataFrame, instrument: Instrument) -> dict:
             row.update(n_patterns=n_pat, note=f"not run: some item has fewer than {len(items) + 2} answers "
                                               f"(the EM estimates need more rows than {len(items)} items)")
         else:
+            row["n_patterns"] = n_pat
             try:
                 row.update(little_mcar(sample, items).iloc[0].to_dict())
-            except (DataError, np.linalg.LinAlgError, ValueError) as exc:
+            except (DataError, EstimationError, np.linalg.LinAlgError, ValueError) as exc:
                 row["note"] = f"not computable: {exc}"
         mcar_rows.append(row)
     return {"missing_items": pd.DataFrame(item_rows, columns=["module", "item", "kind", "asked", "n_missing",

@@ -23,27 +23,21 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from analysis.sem import constants as C
 from analysis.sem.auxiliary import (
     add_saturated_correlates,
     auxiliary_baseline_partable,
     check_auxiliary,
 )
 from analysis.sem.data_prep import PreparedData, prepare_data
-from analysis.sem.defined import (
-    compile_definitions,
-    definition_columns,
-    delta_method,
-    evaluate_definitions,
-)
-from analysis.sem.estimation import Estimation, invert_information, label_values, row_values
+from analysis.sem.estimates import estimates_table
+from analysis.sem.estimation import Estimation, invert_information, row_values
 from analysis.sem.estimators import get_estimator, objective_class
 from analysis.sem.fiml import row_terms
 from analysis.sem.fit_indices import (
@@ -52,18 +46,12 @@ from analysis.sem.fit_indices import (
     ecvi,
     gfi,
     hoelter_cn,
-    ifi,
+    incremental_indices,
     mfi,
-    nfi,
     pgfi,
-    pnfi,
     residual_rms,
-    rfi,
-    rmsea,
-    rmsea_ci,
-    rmsea_notclose_pvalue,
-    rmsea_pvalue,
-    rni,
+    rmsea_measures,
+    robust_measures,
     tli,
 )
 from analysis.sem.modindices import modification_indices
@@ -103,7 +91,6 @@ from smecore.errors import (
 )
 
 ON_HEYWOOD = ("warn", "error")
-Z975 = float(special.ndtri(0.975))  # the normal quantile of 95% confidence intervals
 MODEL_TYPES = ("sem", "cfa", "growth")
 
 
@@ -225,7 +212,9 @@ def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructu
     return Estimation(partable, model, tuple(groups), objective, res.theta, res)
 
 
-def _heywood_rows(table: pd.DataFrame, est: np.ndarray, extra_rows: Sequence[int] = ()) -> list[str]:
+def negative_variances(table: pd.DataFrame, est: np.ndarray, extra_rows: Sequence[int] = ()) -> list[str]:
+    """The free variances (and ``extra_rows``) of ``table`` whose value in ``est`` is negative, one line
+    each: ``"x ~~ x = -0.0124 (group 2)"``."""
     lhs, op, rhs, grp = (table[c].to_numpy() for c in ("lhs", "op", "rhs", "group"))
     candidate = (table["free"].to_numpy() > 0)
     candidate[list(extra_rows)] = True
@@ -237,7 +226,7 @@ def heywood_problems(table: pd.DataFrame, values: np.ndarray, on_heywood: str,
                      extra_rows: Sequence[int] = ()) -> list[str]:
     """Negative variance estimates (free rows, and ``extra_rows`` such as the residual variances an
     ordinal model computes): :class:`HeywoodCaseError` or a warning, whose message is returned."""
-    heywood = _heywood_rows(table, values, extra_rows)
+    heywood = negative_variances(table, values, extra_rows)
     if not heywood:
         return []
     msg = ("Heywood case: negative variance estimate(s) " + "; ".join(heywood)
@@ -363,29 +352,11 @@ def _independence_start(pt: ParTable, groups: Sequence[GroupData]) -> np.ndarray
 def step11_table(est: Estimation, vcov: np.ndarray, options: FitOptions) -> pd.DataFrame:
     """Assemble lavaan's ``parameterEstimates(standardized=TRUE, ci=TRUE)`` table."""
     pt = est.partable
-    t = pt.table
-    free = t["free"].to_numpy()
     values = row_values(est)
-    se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    se = np.where(free > 0, se_free[np.maximum(free - 1, 0)], 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(free > 0, values / se, np.nan)
-    p = 2 * special.ndtr(-np.abs(z))  # stats.norm.sf
-    q = Z975
-    lower = np.where(free > 0, values - q * se, values)
-    upper = np.where(free > 0, values + q * se, values)
     sig_all = [est.model.implied(est.theta, g).sigma_all for g in range(pt.ngroups)]
     to_lv, to_all = _standardizers(pt, est.model.groups[0].names)
     std_lv, std_all = to_lv(values, sig_all), to_all(values, sig_all)  # standardize(), indices found once
-    label = t["label"].to_numpy()
-    frame = pd.DataFrame({
-        C.LHS: t["lhs"], C.OP: t["op"], C.RHS: t["rhs"], C.GROUP: t["group"], C.LABEL: label,
-        C.EST: values, C.SE: se, C.Z: z, C.PVALUE: p, C.CI_LOWER: lower, C.CI_UPPER: upper,
-        C.STD_LV: std_lv, C.STD_ALL: std_all,
-    })
-    if pt.definitions:
-        frame = pd.concat([frame, _defined_rows(est, vcov, values, std_lv, std_all)], ignore_index=True)
-    return frame
+    return estimates_table(pt, est.theta, vcov, values, std_lv, std_all)
 
 
 _STANDARDIZERS: dict[int, dict] = {}
@@ -405,33 +376,6 @@ def _standardizers(pt: ParTable, names: tuple[str, ...]) -> tuple[Standardizer, 
         memo[names] = (Standardizer(pt.table, names, latent, observed_too=False),
                        Standardizer(pt.table, names, latent, observed_too=True))
     return memo[names]
-
-
-def _defined_rows(est: Estimation, vcov, values, std_lv, std_all) -> pd.DataFrame:
-    pt = est.partable
-    t = pt.table
-    labels = [x for x in t["label"] if x] + list(t["plabel"])
-    defs = compile_definitions(pt.definitions, list(dict.fromkeys(labels)))
-    free = t["free"].to_numpy()
-    fixed_vals = values.copy()
-
-    def at(theta: np.ndarray) -> np.ndarray:
-        vals = np.where(free > 0, theta[np.maximum(free - 1, 0)], fixed_vals)
-        ev = evaluate_definitions(defs, label_values(t, vals))
-        return np.array([ev[d.name] for d in defs])
-
-    val, se = delta_method(at, est.theta, vcov, columns=definition_columns(t, defs))  # the parameters they read
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = val / se
-    q = Z975
-    ev_lv = evaluate_definitions(defs, label_values(t, std_lv))
-    ev_all = evaluate_definitions(defs, label_values(t, std_all))
-    return pd.DataFrame({
-        C.LHS: [d.name for d in defs], C.OP: C.DEFINED, C.RHS: [d.expression for d in defs],
-        C.GROUP: 0, C.LABEL: [d.name for d in defs], C.EST: val, C.SE: se, C.Z: z,
-        C.PVALUE: 2 * special.ndtr(-np.abs(z)), C.CI_LOWER: val - q * se, C.CI_UPPER: val + q * se,
-        C.STD_LV: [ev_lv[d.name] for d in defs], C.STD_ALL: [ev_all[d.name] for d in defs],
-    })
 
 
 # -- step 10 --------------------------------------------------------------------------
@@ -472,20 +416,12 @@ def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base
         "npar": npar, "fmin": obj.value(est.theta) / 2 - obj.h1_value() / 2,
         "chisq": x2, "df": df, "pvalue": test.pvalue,
         "baseline.chisq": x2b, "baseline.df": dfb, "baseline.pvalue": base_test.pvalue,
-        "cfi": cfi(x2, df, x2b, dfb), "tli": tli(x2, df, x2b, dfb),
-        "nnfi": tli(x2, df, x2b, dfb), "rfi": rfi(x2, df, x2b, dfb), "nfi": nfi(x2, df, x2b, dfb),
-        "pnfi": pnfi(x2, df, x2b, dfb), "ifi": ifi(x2, df, x2b, dfb), "rni": rni(x2, df, x2b, dfb),
+        "cfi": cfi(x2, df, x2b, dfb), "tli": tli(x2, df, x2b, dfb), **incremental_indices(x2, df, x2b, dfb),
         "logl": logl, "unrestricted.logl": h1_logl,
         "aic": -2 * logl + 2 * npar, "bic": -2 * logl + npar * np.log(n),
         "ntotal": n, "bic2": -2 * logl + npar * np.log((n + 2) / 24),
-        "rmsea": rmsea(x2, df, n, ngroups),
+        **rmsea_measures(x2, df, n, ngroups),
     }
-    fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = rmsea_ci(x2, df, n, ngroups)
-    fm["rmsea.ci.level"] = 0.90
-    fm["rmsea.pvalue"] = rmsea_pvalue(x2, df, n, ngroups, h0=0.05)
-    fm["rmsea.close.h0"] = 0.05
-    fm["rmsea.notclose.pvalue"] = rmsea_notclose_pvalue(x2, df, n, ngroups, h0=0.08)
-    fm["rmsea.notclose.h0"] = 0.08
     if test.scaled is not None:
         sc, scb = test.scaled, base_test.scaled
         c, cb = sc.scaling_factor, scb.scaling_factor
@@ -497,42 +433,23 @@ def step10_measures(est: Estimation, options: FitOptions, test: TestResult, base
             "cfi.scaled": cfi(sc.chisq, df, scb.chisq, dfb), "tli.scaled": tli(sc.chisq, df, scb.chisq, dfb),
             "scaling.factor.h1": sc.scaling_factor_h1, "scaling.factor.h0": sc.scaling_factor_h0,
         })
-        for name, index in (("nnfi", tli), ("rfi", rfi), ("nfi", nfi), ("pnfi", pnfi), ("ifi", ifi), ("rni", rni)):
-            fm[f"{name}.scaled"] = index(sc.chisq, df, scb.chisq, dfb)
+        fm.update(incremental_indices(sc.chisq, df, scb.chisq, dfb, ".scaled"))
         # lavaan: the unscaled chi-square on df = tr(UGamma); NA when that is 0 or, with df = 0, not stored
         tr = sc.trace_ugamma
         df2 = tr if df > 0 and np.isfinite(tr) and tr != 0 else float("nan")
-        fm["rmsea.scaled"] = rmsea(x2, df2, n, ngroups)
-        fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = rmsea_ci(x2, df2, n, ngroups)
-        fm["rmsea.pvalue.scaled"] = rmsea_pvalue(x2, df2, n, ngroups, h0=0.05)
-        fm["rmsea.notclose.pvalue.scaled"] = rmsea_notclose_pvalue(x2, df2, n, ngroups, h0=0.08)
+        fm.update(rmsea_measures(x2, df2, n, ngroups, ".scaled"))
         if options.missing != "fiml":
-            fm.update(_robust_measures(x2, df, x2b, dfb, c, cb, sc.chisq, df, n, ngroups))
+            fm.update(robust_measures(x2, df, x2b, dfb, c, cb, sc.chisq, df, n, ngroups))
         if df == 0:  # lavaan's test of a saturated model carries no h1/h0 scaling factors
             del fm["scaling.factor.h1"], fm["scaling.factor.h0"]
     if options.missing == "fiml":
         fc_base, fc_dfb = fimlc_base if fimlc_base is not None else (base, dfb)
         fc = fiml_corrected(est, fc_base, df, fc_dfb, scaled=test.scaled is not None, h1=h1)
-        fm.update(_robust_measures(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null, fc.xx3_scaled,
-                                   fc.df3, n, ngroups))
+        fm.update(robust_measures(fc.xx3, df, fc.xx3_null, dfb, fc.c_hat3, fc.c_hat3_null, fc.xx3_scaled,
+                                  fc.df3, n, ngroups))
     fm.update(_residual_measures(est, options))
     fm.update(_other_measures(est, options, x2, df, npar))
     return fm
-
-
-def _robust_measures(x2: float, df: int, x2b: float, dfb: int, c: float, cb: float, x2_scaled: float,
-                     df3: float, n: int, ngroups: int) -> dict[str, float]:
-    """lavaan's ``*.robust`` indices from the (corrected) chi-squares ``x2``/``x2b``, their
-    scaling factors ``c``/``cb`` and the scaled statistic ``x2_scaled`` on ``df3`` df."""
-    lo, hi = rmsea_ci(x2_scaled, df3, n, ngroups, c)
-    return {
-        "cfi.robust": cfi(x2, df, x2b, dfb, c, cb), "tli.robust": tli(x2, df, x2b, dfb, c, cb),
-        "nnfi.robust": tli(x2, df, x2b, dfb, c, cb), "rni.robust": rni(x2, df, x2b, dfb, c, cb),
-        "rmsea.robust": rmsea(x2, df3, n, ngroups, c),
-        "rmsea.ci.lower.robust": lo, "rmsea.ci.upper.robust": hi,
-        "rmsea.pvalue.robust": rmsea_pvalue(x2_scaled, df3, n, ngroups, c, h0=0.05),
-        "rmsea.notclose.pvalue.robust": rmsea_notclose_pvalue(x2_scaled, df3, n, ngroups, c, h0=0.08),
-    }
 
 
 def _residual_measures(est: Estimation, options: FitOptions) -> dict[str, float]:
@@ -614,6 +531,15 @@ class FitResult:
     estimation: Estimation = field(repr=False)
     #: cells set missing because they held one of ``missing_codes`` (``row``, ``variable``, ``original``)
     recoded: pd.DataFrame | None = field(default=None, repr=False)
+    #: why the solution is improper, one short line per problem: "negative variance x ~~ x = -0.01
+    #: (group 2)" (a Heywood case), "the covariance matrix of the latent variables is not positive
+    #: definite (group 2)"; empty for a proper solution. ``warnings`` has them with advice.
+    improper: tuple[str, ...] = ()
+
+    @property
+    def proper(self) -> bool:
+        """True when no variance is negative and the latent covariance matrices are positive definite."""
+        return not self.improper
 
     @property
     def partable(self) -> ParTable:
@@ -838,15 +764,8 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
     if prepared.notice:  # rows dropped for a missing group / cluster / covariate (lavaan warns too)
         warnings.warn(prepared.notice, SmeSurveyWarning, stacklevel=2)
         problems.append(prepared.notice)
-    heywood = _heywood_rows(pt.table, values)
-    if heywood:
-        msg = ("Heywood case: negative variance estimate(s) " + "; ".join(heywood)
-               + ". The solution is improper: check for an under-identified factor, too few "
-               "indicators, or a misspecified model")
-        if on_heywood == "error":
-            raise HeywoodCaseError(msg)
-        warnings.warn(msg, HeywoodCaseWarning, stacklevel=2)
-        problems.append(msg)
+    problems += heywood_problems(pt.table, values, on_heywood)
+    improper = [f"negative variance {r}" for r in negative_variances(pt.table, values)]
     for g in range(ngroups):
         sig_all = est.model.implied(est.theta, g).sigma_all
         nlv = len(pt.variables.lv)
@@ -854,6 +773,7 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
             msg = f"the covariance matrix of the latent variables is not positive definite (group {g + 1})"
             warnings.warn(msg, SmeSurveyWarning, stacklevel=2)
             problems.append(msg)
+            improper.append(msg)
     vcov, e_inv, b0 = step07_vcov(est, options)  # step 7
     if "h1" not in shared:
         shared["h1"] = h1_information(groups, pt.variables, options)
@@ -871,7 +791,8 @@ def _fit(model, data, *, estimator, missing, group, group_equal, group_partial, 
     measures = step10_measures(est, options, test, base_test, base, e_inv, pt.npar, h1, fimlc_base)  # step 10
     table = step11_table(est, vcov, options)  # step 11
     return FitResult(syntax, options, table, measures, tuple(gd.n for gd in groups),
-                     prepared.group_labels, prepared.excluded, vcov, tuple(problems), est, prepared.recoded)
+                     prepared.group_labels, prepared.excluded, vcov, tuple(problems), est, prepared.recoded,
+                     tuple(improper))
 
 
 def fit_many(model: str | ParsedModel, data: pd.DataFrame, variants: Sequence[dict], **options) -> list[FitResult]:
@@ -884,6 +805,14 @@ def fit_many(model: str | ParsedModel, data: pd.DataFrame, variants: Sequence[di
     information of the robust statistics (with its Cholesky factor) and the baseline model.
     The results equal separate :func:`fit` calls.
     """
+    return list(fit_each(model, data, variants, **options))
+
+
+def fit_each(model: str | ParsedModel, data: pd.DataFrame, variants: Sequence[dict],
+             **options) -> Iterator[FitResult]:
+    """:func:`fit_many` one variant at a time: each result is fitted when the caller asks for it, so
+    that a caller can stop early (an invariance sequence whose configural model is improper) without
+    paying for the remaining fits. Same options, same shared work, same results."""
     allowed = {"group_equal", "group_partial"}
     for v in variants:
         if set(v) - allowed:
@@ -895,11 +824,10 @@ def fit_many(model: str | ParsedModel, data: pd.DataFrame, variants: Sequence[di
     if unknown:
         raise OptionError(f"unknown fit option(s) {sorted(unknown)}; see analysis.sem.fit.fit")
     shared: dict = {}
-    out = []
-    with fit_threads():
-        for v in variants:
-            out.append(_fit(model, data, **{**defaults, **options, **v}, shared=shared))
-    return out
+    for v in variants:
+        with fit_threads():  # entered per fit: the caller's code between fits keeps its own threads
+            result = _fit(model, data, **{**defaults, **options, **v}, shared=shared)
+        yield result
 
 
 def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,

@@ -194,6 +194,53 @@ def rmsea_notclose_pvalue(x2: float, df: float, n: int, groups: int = 1, c_hat: 
     return float(special.chndtr(x2, df, ncp)) if ncp != 0 else float(special.chdtr(df, x2))
 
 
+# -- named sets of lavaan's fitMeasures(), shared by the ML and the ordinal pipelines ---------
+def incremental_indices(x2: float, df: float, x2b: float, dfb: float, suffix: str = "") -> dict[str, float]:
+    """NNFI (= TLI), RFI, NFI, PNFI, IFI and RNI of ``x2`` on ``df`` against the baseline ``x2b`` on
+    ``dfb``, under lavaan's names with ``suffix`` (``""`` or ``".scaled"``)."""
+    return {f"{name}{suffix}": index(x2, df, x2b, dfb)
+            for name, index in (("nnfi", tli), ("rfi", rfi), ("nfi", nfi), ("pnfi", pnfi), ("ifi", ifi), ("rni", rni))}
+
+
+def rmsea_measures(x2: float, df: float, n: int, groups: int, suffix: str = "", c_hat: float = 1.0,
+                   x2_tests: float | None = None) -> dict[str, float]:
+    """RMSEA, its 90% interval and the tests of close (0.05) and not-close (0.08) fit under lavaan's
+    names with ``suffix`` (``""``, ``".scaled"``, ``".robust"``); the interval and tests use
+    ``x2_tests`` (default ``x2``; the robust RMSEA's are from the scaled statistic). The plain set
+    carries the level and the two null values too (``rmsea.ci.level``, ``rmsea.close.h0``,
+    ``rmsea.notclose.h0``), in lavaan's order."""
+    xt = x2 if x2_tests is None else x2_tests
+    plain = suffix == ""
+    lo, hi = rmsea_ci(xt, df, n, groups, c_hat)
+    out = {f"rmsea{suffix}": rmsea(x2, df, n, groups, c_hat),
+           f"rmsea.ci.lower{suffix}": lo, f"rmsea.ci.upper{suffix}": hi}
+    if plain:
+        out["rmsea.ci.level"] = 0.90
+    out[f"rmsea.pvalue{suffix}"] = rmsea_pvalue(xt, df, n, groups, c_hat, h0=0.05)
+    if plain:
+        out["rmsea.close.h0"] = 0.05
+    out[f"rmsea.notclose.pvalue{suffix}"] = rmsea_notclose_pvalue(xt, df, n, groups, c_hat, h0=0.08)
+    if plain:
+        out["rmsea.notclose.h0"] = 0.08
+    return out
+
+
+#: the names :func:`robust_measures` returns, in its order
+ROBUST_MEASURES = ("cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.robust",
+                   "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "rmsea.pvalue.robust",
+                   "rmsea.notclose.pvalue.robust")
+
+
+def robust_measures(x2: float, df: float, x2b: float, dfb: float, c: float, cb: float, x2_scaled: float,
+                    df3: float, n: int, groups: int) -> dict[str, float]:
+    """lavaan's ``*.robust`` indices from the (corrected) chi-squares ``x2`` / ``x2b``, their scaling
+    factors ``c`` / ``cb`` and the scaled statistic ``x2_scaled`` on ``df3`` df (the RMSEA's interval
+    and tests are from ``x2_scaled``)."""
+    return {"cfi.robust": cfi(x2, df, x2b, dfb, c, cb), "tli.robust": tli(x2, df, x2b, dfb, c, cb),
+            "nnfi.robust": tli(x2, df, x2b, dfb, c, cb), "rni.robust": rni(x2, df, x2b, dfb, c, cb),
+            **rmsea_measures(x2, df3, n, groups, ".robust", c, x2_tests=x2_scaled)}
+
+
 # -- residual-based indices (lav_residuals_summary, lav_fit_srmr_mplus) ----------------
 NEAR_ZERO = 1e-5  # lavaan's lav_residuals_rescale leaves moments below this unscaled
 

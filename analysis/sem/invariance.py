@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.sem.fit import FitResult, fit_many
+from analysis.sem.fit import FitResult, fit_each
 from analysis.sem.nested import chisq_difference
 from smecore.errors import OptionError
 
@@ -43,12 +43,16 @@ class InvarianceResult:
 
     table: pd.DataFrame
     fits: dict[str, FitResult]
+    #: why the sequence stopped before its last level (``stop_when_improper``), naming the level and
+    #: its problem; empty when every level was fitted
+    stopped: str = ""
 
 
 def measurement_invariance(model: str, data: pd.DataFrame, group: str, *,
                            levels: Sequence[str] = ("configural", "metric", "scalar", "strict"),
                            estimator: str = "ML", missing: str = "listwise", alpha: float = 0.05,
-                           delta_cfi: float = -0.010, delta_rmsea: float = 0.015) -> InvarianceResult:
+                           delta_cfi: float = -0.010, delta_rmsea: float = 0.015,
+                           stop_when_improper: bool = False) -> InvarianceResult:
     """Fit the invariance sequence and compare each level with the one before.
 
     Returns an :class:`InvarianceResult` whose ``table`` has the columns
@@ -61,6 +65,13 @@ def measurement_invariance(model: str, data: pd.DataFrame, group: str, *,
     rule). ``invariant`` is True only when the level's own comparison and
     every level before it pass: strict invariance cannot hold where scalar
     invariance does not.
+
+    ``stop_when_improper=True`` ends the sequence at the first level whose solution is improper
+    (a negative variance or a latent covariance matrix that is not positive definite, see
+    :attr:`FitResult.improper`): the table then holds the levels fitted so far, that one included,
+    and ``stopped`` says which level and why. Comparisons built on an improper solution are not
+    interpretable, and the more constrained models of such data often have no finite solution at
+    all, so fitting them costs many iterations for nothing (lavaan fits them anyway and warns).
     """
     unknown = [lv for lv in levels if lv not in LEVELS]
     if unknown:
@@ -70,8 +81,9 @@ def measurement_invariance(model: str, data: pd.DataFrame, group: str, *,
     previous: FitResult | None = None
     lower_hold = True  # every level below the current one holds
     # one data preparation, EM, h1 information and baseline model for all levels (fit_many)
-    results = fit_many(model, data, [{"group_equal": LEVELS[level]} for level in levels], estimator=estimator,
+    results = fit_each(model, data, [{"group_equal": LEVELS[level]} for level in levels], estimator=estimator,
                        missing=missing, group=group)
+    stopped = ""
     for level, res in zip(levels, results):
         fits[level] = res
         fm = res.fit_measures
@@ -94,4 +106,9 @@ def measurement_invariance(model: str, data: pd.DataFrame, group: str, *,
             lower_hold = row["invariant"]
         rows.append(row)
         previous = res
-    return InvarianceResult(pd.DataFrame(rows, columns=list(INVARIANCE_COLUMNS)), fits)
+        if stop_when_improper and res.improper and level != levels[-1]:
+            rest = levels[levels.index(level) + 1:]
+            stopped = (f"the {level} model's solution is improper ({'; '.join(res.improper)}), so "
+                       f"{', '.join(rest)} {'was' if len(rest) == 1 else 'were'} not tested")
+            break
+    return InvarianceResult(pd.DataFrame(rows, columns=list(INVARIANCE_COLUMNS)), fits, stopped)

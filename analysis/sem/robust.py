@@ -394,8 +394,11 @@ def yuan_bentler_mplus(chisq: float, df: int, h1_traces: list[tuple[float, int]]
 
 
 @dataclass(frozen=True)
-class FimlCorrected:
-    """FIML-corrected statistics (lavaan ``lav_fit_fiml_corrected``) for robust CFI/TLI/RMSEA."""
+class CorrectedStatistics:
+    """The corrected statistics lavaan's robust CFI / TLI / RMSEA are computed from: ``XX3`` on ``df3``
+    with its scaling ``c_hat3``, and the same for the baseline model. Returned by
+    :func:`fiml_corrected` (lavaan ``lav_fit_fiml_corrected``, ML with missing data) and by
+    :func:`analysis.sem.ordinal.robust.catml` (``lav_fit_catml_dwls``, ordinal data)."""
 
     xx3: float
     df3: int
@@ -413,7 +416,7 @@ def _chol_or_solve(e: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         return np.linalg.solve(e, rhs)
 
 
-def fiml_corrected(model_est, base_est, df: int, df_null: int, scaled: bool, h1=None) -> FimlCorrected:
+def fiml_corrected(model_est, base_est, df: int, df_null: int, scaled: bool, h1=None) -> CorrectedStatistics:
     """Zhang & Savalei's FIML-corrected chi-square and scaling (versions V3 with MLR, V6 with ML).
 
     ``model_est`` and ``base_est`` are :class:`analysis.sem.fit.Estimation` objects of the
@@ -465,4 +468,4 @@ def fiml_corrected(model_est, base_est, df: int, df_null: int, scaled: bool, h1=
 
     xx3, c3 = parts(model_est, df)
     xx3_null, c3_null = parts(base_est, df_null)
-    return FimlCorrected(xx3, df, c3, xx3 / c3 if np.isfinite(c3) else float("nan"), xx3_null, df_null, c3_null)
+    return CorrectedStatistics(xx3, df, c3, xx3 / c3 if np.isfinite(c3) else float("nan"), xx3_null, df_null, c3_null)

@@ -8,6 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+# the comparison helpers of the lavaan reference tests assert, and should fail as a test module does
+pytest.register_assert_rewrite("tests.analysis.sem.reference_compare")
+
 REFERENCE = Path(__file__).resolve().parents[1] / "results" / "lavaan"
 
 HS_MODEL = """

@@ -33,31 +33,20 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from analysis.sem import constants as C
 from analysis.sem.data_prep import PreparedData, prepare_data
-from analysis.sem.defined import (
-    compile_definitions,
-    definition_columns,
-    delta_method,
-    evaluate_definitions,
-)
-from analysis.sem.estimation import invert_information, label_values
+from analysis.sem.estimates import estimates_table
+from analysis.sem.estimation import invert_information
 from analysis.sem.estimators import WLS_MISSING, get_estimator
 from analysis.sem.fit_indices import (
+    ROBUST_MEASURES,
     agfi,
     cfi,
     hoelter_cn,
-    ifi,
+    incremental_indices,
     mfi,
-    nfi,
     pgfi,
-    pnfi,
-    rfi,
-    rmsea,
-    rmsea_ci,
-    rmsea_notclose_pvalue,
-    rmsea_pvalue,
-    rni,
+    rmsea_measures,
+    robust_measures,
     tli,
 )
 from analysis.sem.optimize import OptimResult, minimize
@@ -65,7 +54,7 @@ from analysis.sem.ordinal.model import OrdinalModel
 from analysis.sem.ordinal.objective import DWLSObjective
 from analysis.sem.ordinal.robust import (
     AdjustedTest,
-    CatML,
+    CorrectedStatistics,
     GammaProducts,
     baseline_traces,
     catml,
@@ -89,7 +78,6 @@ from smecore.errors import (
     SmeSurveyWarning,
 )
 
-Z975 = float(special.ndtri(0.975))
 #: fewer cases than this answering both items of a pair: their correlation is refused (a polychoric
 #: correlation from a handful of cases is noise, and its asymptotic variance is meaningless)
 MIN_PAIR_CASES = 10
@@ -365,7 +353,7 @@ def _ndat(stats: Sequence[OrdinalGroupStats]) -> int:
 
 # -- step 9 ---------------------------------------------------------------------------------
 def step09_measures(objective: DWLSObjective, theta: np.ndarray, test: OrdinalTest, base: OrdinalTest,
-                    npar: int, cat: CatML | None, estimator: str, ngroups: int) -> dict[str, float]:
+                    npar: int, cat: CorrectedStatistics | None, estimator: str, ngroups: int) -> dict[str, float]:
     """lavaan's ``fitMeasures()`` of a categorical fit, under its names (``lav_fit_measures``). The
     sample size of RMSEA, CN and MFI is ``N - G`` (lavaan's ``lav_utils_get_ntotal`` for estimators
     other than ML)."""
@@ -390,34 +378,23 @@ def step09_measures(objective: DWLSObjective, theta: np.ndarray, test: OrdinalTe
         fm["tli.scaled"] = tli(adj.chisq, df, badj.chisq, dfb)
     robust = adj is not None  # lavaan drops them (NA names) without a scaled test (DWLS, ULS)
     if robust:
-        r = _robust_values(x2, df, x2b, dfb, adj, badj, cat, n, ngroups)
-        fm["cfi.robust"], fm["tli.robust"] = r["cfi"], r["tli"]
-    fm.update({"nnfi": tli(x2, df, x2b, dfb), "rfi": rfi(x2, df, x2b, dfb), "nfi": nfi(x2, df, x2b, dfb),
-               "pnfi": pnfi(x2, df, x2b, dfb), "ifi": ifi(x2, df, x2b, dfb), "rni": rni(x2, df, x2b, dfb)})
+        r = _robust_values(df, dfb, cat, n, ngroups)
+        fm["cfi.robust"], fm["tli.robust"] = r["cfi.robust"], r["tli.robust"]
+    fm.update(incremental_indices(x2, df, x2b, dfb))
     if adj is not None:
-        for name, index in (("nnfi", tli), ("rfi", rfi), ("nfi", nfi), ("pnfi", pnfi), ("ifi", ifi), ("rni", rni)):
-            fm[f"{name}.scaled"] = index(adj.chisq, df, badj.chisq, dfb)
+        fm.update(incremental_indices(adj.chisq, df, badj.chisq, dfb, ".scaled"))
     if robust:
-        fm["nnfi.robust"], fm["rni.robust"] = r["tli"], r["rni"]
-    fm["rmsea"] = rmsea(x2, df, n, ngroups)
-    fm["rmsea.ci.lower"], fm["rmsea.ci.upper"] = rmsea_ci(x2, df, n, ngroups)
-    fm["rmsea.ci.level"] = 0.90
-    fm["rmsea.pvalue"] = rmsea_pvalue(x2, df, n, ngroups, h0=0.05)
-    fm["rmsea.close.h0"] = 0.05
-    fm["rmsea.notclose.pvalue"] = rmsea_notclose_pvalue(x2, df, n, ngroups, h0=0.08)
-    fm["rmsea.notclose.h0"] = 0.08
+        fm["nnfi.robust"], fm["rni.robust"] = r["nnfi.robust"], r["rni.robust"]
+    fm.update(rmsea_measures(x2, df, n, ngroups))
     if adj is not None:
         if adj.test == "scaled.shifted":
             xx2, df2 = adj.chisq, df
         else:
             xx2, df2 = x2, (adj.trace_ugamma if np.isfinite(adj.trace_ugamma) and adj.trace_ugamma != 0
                             else float("nan"))
-        fm["rmsea.scaled"] = rmsea(xx2, df2, n, ngroups)
-        fm["rmsea.ci.lower.scaled"], fm["rmsea.ci.upper.scaled"] = rmsea_ci(xx2, df2, n, ngroups)
-        fm["rmsea.pvalue.scaled"] = rmsea_pvalue(xx2, df2, n, ngroups, h0=0.05)
-        fm["rmsea.notclose.pvalue.scaled"] = rmsea_notclose_pvalue(xx2, df2, n, ngroups, h0=0.08)
+        fm.update(rmsea_measures(xx2, df2, n, ngroups, ".scaled"))
     if robust:
-        fm.update(r["rmsea"])
+        fm.update({k: v for k, v in r.items() if k.startswith("rmsea.")})
     fm.update(_residual_measures(objective, theta))
     nel = sum(st.nstat for st in objective.groups)
     g = _gfi(objective, theta)
@@ -427,30 +404,15 @@ def step09_measures(objective: DWLSObjective, theta: np.ndarray, test: OrdinalTe
     return fm
 
 
-def _robust_values(x2, df, x2b, dfb, adj, badj, cat: CatML | None, n: int, ngroups: int) -> dict:
-    """lavaan's ``*.robust`` CFI / TLI / RNI / RMSEA of a categorical fit: from catML (Savalei 2021)
-    for all-ordinal data without conditional.x; NaN otherwise (lavaan's ``lav_fit_catml_dwls``
-    returns NA with continuous variables)."""
-    nan = float("nan")
-    if cat is None or adj is None:
-        return {"cfi": nan, "tli": nan, "rni": nan,
-                "rmsea": {k: nan for k in ("rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
-                                           "rmsea.pvalue.robust", "rmsea.notclose.pvalue.robust")}}
-    c, cb = cat.c_hat3, cat.c_hat3_null
-    xx3, xx3b = cat.xx3, cat.xx3_null
-    return {"cfi": cfi(xx3, df, xx3b, dfb, c, cb), "tli": tli(xx3, df, xx3b, dfb, c, cb),
-            "rni": rni(xx3, df, xx3b, dfb, c, cb), "rmsea": _rmsea_robust(cat, n, ngroups)}
-
-
-def _rmsea_robust(cat: CatML, n: int, ngroups: int) -> dict:
-    """lavaan's robust RMSEA and its interval and tests for categorical data (``lav_fit_rmsea_lavobject``):
-    from ``XX3`` on ``df3`` with ``c_hat3`` (the interval and tests from ``XX3 / c_hat3``)."""
-    c = cat.c_hat3
-    lo, hi = rmsea_ci(cat.xx3_scaled, cat.df3, n, ngroups, c)
-    return {"rmsea.robust": rmsea(cat.xx3, cat.df3, n, ngroups, c), "rmsea.ci.lower.robust": lo,
-            "rmsea.ci.upper.robust": hi,
-            "rmsea.pvalue.robust": rmsea_pvalue(cat.xx3_scaled, cat.df3, n, ngroups, c, h0=0.05),
-            "rmsea.notclose.pvalue.robust": rmsea_notclose_pvalue(cat.xx3_scaled, cat.df3, n, ngroups, c, h0=0.08)}
+def _robust_values(df: int, dfb: int, cat: CorrectedStatistics | None, n: int, ngroups: int) -> dict[str, float]:
+    """lavaan's ``*.robust`` CFI / TLI / RNI / RMSEA of a categorical fit (``lav_fit_rmsea_lavobject``):
+    from catML (Savalei 2021) for all-ordinal data without conditional.x, ``XX3`` on ``df3`` with
+    ``c_hat3`` (the RMSEA's interval and tests from ``XX3 / c_hat3``); NaN otherwise (lavaan's
+    ``lav_fit_catml_dwls`` returns NA with continuous variables)."""
+    if cat is None:
+        return dict.fromkeys(ROBUST_MEASURES, float("nan"))
+    return robust_measures(cat.xx3, df, cat.xx3_null, dfb, cat.c_hat3, cat.c_hat3_null, cat.xx3_scaled, cat.df3,
+                           n, ngroups)
 
 
 def _residual_measures(objective: DWLSObjective, theta: np.ndarray) -> dict[str, float]:
@@ -500,26 +462,9 @@ def step10_table(est: OrdinalEstimation, vcov: np.ndarray) -> pd.DataFrame:
     """lavaan's ``parameterEstimates(standardized=TRUE, ci=TRUE)`` of an ordinal fit. Standardized
     values use the implied variances of the latent responses (``std.all`` of a threshold is
     ``tau / sd(y*)``, of a scale factor 1, as ``lav_standardize_all``)."""
-    pt = est.partable
-    t = pt.table
-    free = t["free"].to_numpy()
     values = est.model.row_values(est.theta)
-    se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    se = np.where(free > 0, se_free[np.maximum(free - 1, 0)], 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(free > 0, values / se, np.nan)
-    p = 2 * special.ndtr(-np.abs(z))
-    lower = np.where(free > 0, values - Z975 * se, values)
-    upper = np.where(free > 0, values + Z975 * se, values)
     std_lv, std_all = standardized_values(est, values)
-    frame = pd.DataFrame({
-        C.LHS: t["lhs"], C.OP: t["op"], C.RHS: t["rhs"], C.GROUP: t["group"], C.LABEL: t["label"].to_numpy(),
-        C.EST: values, C.SE: se, C.Z: z, C.PVALUE: p, C.CI_LOWER: lower, C.CI_UPPER: upper,
-        C.STD_LV: std_lv, C.STD_ALL: std_all,
-    })
-    if pt.definitions:
-        frame = pd.concat([frame, _defined_rows(est, vcov, values, std_lv, std_all)], ignore_index=True)
-    return frame
+    return estimates_table(est.partable, est.theta, vcov, values, std_lv, std_all)
 
 
 def standardized_values(est: OrdinalEstimation, values: np.ndarray, theta: np.ndarray | None = None
@@ -546,31 +491,6 @@ def standardized_values(est: OrdinalEstimation, values: np.ndarray, theta: np.nd
     return std_lv, std_all
 
 
-def _defined_rows(est: OrdinalEstimation, vcov, values, std_lv, std_all) -> pd.DataFrame:
-    pt = est.partable
-    t = pt.table
-    labels = [x for x in t["label"] if x] + list(t["plabel"])
-    defs = compile_definitions(pt.definitions, list(dict.fromkeys(labels)))
-    free = t["free"].to_numpy()
-
-    def at(theta: np.ndarray) -> np.ndarray:
-        vals = np.where(free > 0, theta[np.maximum(free - 1, 0)], values)
-        ev = evaluate_definitions(defs, label_values(t, vals))
-        return np.array([ev[d.name] for d in defs])
-
-    val, se = delta_method(at, est.theta, vcov, columns=definition_columns(t, defs))  # the parameters they read
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = val / se
-    ev_lv = evaluate_definitions(defs, label_values(t, std_lv))
-    ev_all = evaluate_definitions(defs, label_values(t, std_all))
-    return pd.DataFrame({
-        C.LHS: [d.name for d in defs], C.OP: C.DEFINED, C.RHS: [d.expression for d in defs],
-        C.GROUP: 0, C.LABEL: [d.name for d in defs], C.EST: val, C.SE: se, C.Z: z,
-        C.PVALUE: 2 * special.ndtr(-np.abs(z)), C.CI_LOWER: val - Z975 * se, C.CI_UPPER: val + Z975 * se,
-        C.STD_LV: [ev_lv[d.name] for d in defs], C.STD_ALL: [ev_all[d.name] for d in defs],
-    })
-
-
 # -- the pipeline ---------------------------------------------------------------------------------
 def wls_weights(stats: Sequence[OrdinalGroupStats], estimator: str) -> list[np.ndarray]:
     """lavaan's ``WLS.VD``: ``1 / diag(NACOV)`` (DWLS family) or ones (ULS family)."""
@@ -595,6 +515,7 @@ def fit_ordinal(parsed: ParsedModel, syntax: str, data: pd.DataFrame, *, estimat
         FitOptions,
         FitResult,
         heywood_problems,
+        negative_variances,
     )
 
     roles = parsed_roles(parsed)
@@ -632,6 +553,7 @@ def fit_ordinal(parsed: ParsedModel, syntax: str, data: pd.DataFrame, *, estimat
     est = OrdinalEstimation(pt, model, tuple(stats), objective, theta, optim, levels, tuple(codes))
     values = model.row_values(theta)
     problems += heywood_problems(pt.table, values, on_heywood, model.ordinal_residual_rows)
+    improper = [f"negative variance {r}" for r in negative_variances(pt.table, values, model.ordinal_residual_rows)]
     # steps 6-8: vcov, test, baseline
     vcov, e_inv = step06_vcov(objective, theta, options.se)
     uls = est_def.wls_weights == "identity"
@@ -649,7 +571,7 @@ def fit_ordinal(parsed: ParsedModel, syntax: str, data: pd.DataFrame, *, estimat
     measures = step09_measures(objective, theta, test, base_test, pt.npar, cat, estimator, ngroups)
     table = step10_table(est, vcov)
     return FitResult(syntax, options, table, measures, tuple(st.n for st in stats), prepared.group_labels,
-                     prepared.excluded, vcov, tuple(problems), est, prepared.recoded)
+                     prepared.excluded, vcov, tuple(problems), est, prepared.recoded, tuple(improper))
 
 
 def parsed_roles(parsed: ParsedModel) -> VariableClasses:
@@ -658,7 +580,7 @@ def parsed_roles(parsed: ParsedModel) -> VariableClasses:
     return classify_variables(parsed.statements)
 
 
-def _catml(objective: DWLSObjective, theta: np.ndarray, pt: ParTable, e_inv: np.ndarray) -> CatML | None:
+def _catml(objective: DWLSObjective, theta: np.ndarray, pt: ParTable, e_inv: np.ndarray) -> CorrectedStatistics | None:
     """Savalei's catML statistics, or ``None`` when a polychoric matrix is not positive definite
     (lavaan's ``cat.check.pd``: the robust indices are then NA)."""
     stats = objective.groups

@@ -33,6 +33,7 @@ import numpy as np
 from scipy import linalg, sparse, special
 
 from analysis.sem.ordinal.samplestats import OrdinalGroupStats
+from analysis.sem.robust import CorrectedStatistics
 from analysis.sem.threads import large_threads
 
 
@@ -196,19 +197,6 @@ def satorra_bentler(chisq: float, df: int, tr1: float) -> AdjustedTest:
 
 
 # -- catML (robust CFI / TLI / RMSEA of ordinal data) -------------------------------------------------
-@dataclass(frozen=True)
-class CatML:
-    """lavaan's ``lav_fit_catml_dwls`` output."""
-
-    xx3: float
-    df3: int
-    c_hat3: float
-    xx3_scaled: float
-    xx3_null: float
-    df3_null: int
-    c_hat3_null: float
-
-
 def ml_correlation_discrepancy(sample: np.ndarray, implied: np.ndarray) -> float:
     """``log|Sigma| + tr(R Sigma^-1) - log|R| - p`` (``inf`` when ``Sigma`` is not positive definite)."""
     try:
@@ -222,7 +210,7 @@ def ml_correlation_discrepancy(sample: np.ndarray, implied: np.ndarray) -> float
 
 def catml(stats: Sequence[OrdinalGroupStats], sigmas: Sequence[np.ndarray], e_inv: np.ndarray,
           deltas: Sequence[sparse.csr_matrix], wls_v: Sequence[np.ndarray], fg: np.ndarray,
-          df3: int) -> CatML:
+          df3: int) -> CorrectedStatistics:
     """Savalei's (2021) robust statistics of an all-ordinal DWLS fit (see the module docstring).
 
     ``sigmas``: the implied correlation matrices at the DWLS estimates; ``df3``: the catML model's
@@ -251,7 +239,7 @@ def catml(stats: Sequence[OrdinalGroupStats], sigmas: Sequence[np.ndarray], e_in
             ks += fg[h] * _correlation_quadratic(z if h == g else None, 1.0 / np.sqrt(fg[g]), dh, proj, winv, p)
     c_hat3 = ks / df3 if df3 > 0 else float("nan")
     c_null = kbs / df_null
-    return CatML(xx3, df3, c_hat3, xx3 / c_hat3 if np.isfinite(c_hat3) else float("nan"), xx3_null, df_null, c_null)
+    return CorrectedStatistics(xx3, df3, c_hat3, xx3 / c_hat3 if np.isfinite(c_hat3) else float("nan"), xx3_null, df_null, c_null)
 
 
 def _correlation_quadratic(z: np.ndarray | None, scale: float, d: sparse.csr_matrix, proj: np.ndarray,

@@ -4,6 +4,8 @@ to the CSVs cell for cell, seeds cited by author and year, reproducible bytes, L
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -12,7 +14,18 @@ from docx import Document
 
 from analysis.propositions.pipeline import analyze
 from analysis.report import publication as pubmod
-from analysis.report.publication import num, publication_tables, pval, tex_escape, write_publication
+from analysis.report.publication import (
+    LONG_TABLE_ROWS,
+    PubTable,
+    first_order,
+    latex_document,
+    num,
+    publication_tables,
+    pval,
+    tex_escape,
+    to_latex,
+    write_publication,
+)
 from analysis.report.render import write_reports
 from instrument import load_instrument
 from synthetic_data.generate import generate
@@ -123,23 +136,33 @@ _UNTEX = {r"\textless{}": "<", r"\textgreater{}": ">", r"\&": "&", r"\%": "%", r
           "--": "\u2013"}
 
 
+def _tex_cells(lines: str) -> list[list[str]]:
+    rows = []
+    for line in lines.replace("\\midrule\n", "").strip().split("\n"):
+        cells = [c.strip() for c in re.split(r"(?<!\\)&", line.rstrip().removesuffix("\\\\"))]
+        for k, v in _UNTEX.items():
+            cells = [c.replace(k, v) for c in cells]
+        rows.append(cells)
+    return rows
+
+
 def _tex_tables(text: str) -> list[list[list[str]]]:
+    """Each table's cells, heading first: from a ``table`` float's tabular (between its rules) or from
+    a ``longtable`` (the heading before ``\\endfirsthead``, the rows after ``\\endfoot``)."""
     out = []
-    for body in re.findall(r"\\toprule\n(.*?)\\bottomrule", text, flags=re.S):
-        rows = []
-        for line in body.replace("\\midrule\n", "").strip().split("\n"):
-            cells = [c.strip() for c in re.split(r"(?<!\\)&", line.rstrip().removesuffix("\\\\"))]
-            for k, v in _UNTEX.items():
-                cells = [c.replace(k, v) for c in cells]
-            rows.append(cells)
-        out.append(rows)
+    for kind, body in re.findall(r"\\begin\{(table|sidewaystable|longtable)\}(.*?)\\end\{\1\}", text, flags=re.S):
+        if kind != "longtable":
+            out.append(_tex_cells(re.search(r"\\toprule\n(.*?)\\bottomrule", body, flags=re.S)[1]))
+        else:
+            head = re.search(r"\\toprule\n(.*?)\\midrule\n\\endfirsthead", body, flags=re.S)[1]
+            out.append(_tex_cells(head + body.split("\\endfoot\n", 1)[1]))
     return out
 
 
 def test_latex_cells_equal_the_csvs(pub, written):
     out, _ = written
     text = (out / "tables.tex").read_text(encoding="utf-8")
-    assert text.count("\\begin{table}") == len(pub.tables) and "\\toprule" in text
+    assert sum(text.count(f"\\begin{{{env}}}") for env in ("table", "sidewaystable", "longtable")) == len(pub.tables)
     for t, cells in zip(pub.tables, _tex_tables(text)):
         assert cells == _csv(out / f"{t.key}.csv"), t.key
 
@@ -172,3 +195,61 @@ def test_invariance_sequence_when_countries_are_large_enough(result, inst, monke
     none = publication_tables(result, inst)
     assert not any(t.key.endswith("invariance") for t in none.tables)
     assert "fewer than two countries" in none.notes[0]
+
+
+def test_first_order_drops_second_order_factors_only():
+    syntax = ("A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3\nC =~ c1 + c2 + c3\n"
+              "H =~ A + B   # second order\nC ~~ A\n")
+    flat, second = first_order(syntax)
+    assert second == ("H",)
+    assert flat == "A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3\nC =~ c1 + c2 + c3\nC ~~ A\n"
+    assert first_order("A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3\n") == ("A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3\n", ())
+    # a second-order factor used elsewhere (a regression) keeps the model as it is
+    kept = "A =~ a1 + a2\nB =~ b1 + b2\nH =~ A + B\nY =~ y1 + y2 + y3\nY ~ H\n"
+    assert first_order(kept) == (kept, ())
+
+
+def _long_pub() -> tuple[PubTable, PubTable]:
+    rows = LONG_TABLE_ROWS + 5
+    long = PubTable("table1_long", 1, "Many Rows", pd.DataFrame({
+        "Item": [f"x_{k}" for k in range(rows)], "Text": [f"statement {k} " * 6 for k in range(rows)],
+        "M": [f"{k / 10:.2f}" for k in range(rows)]}), "A long note with 50% & more.")
+    short = PubTable("table2_short", 2, "Few Rows", pd.DataFrame({"Test": ["a -> b", "b -> c"], "p": [".010", "< .001"]}))
+    return long, short
+
+
+def test_latex_long_tables_break_across_pages_with_the_same_cells():
+    long, short = _long_pub()
+    text = to_latex(long)
+    assert "\\begin{longtable}{l>{\\raggedright\\arraybackslash}p{" in text and "\\begin{table}" not in text
+    assert text.count("Item & Text & M \\\\") == 2  # heading on the first page and repeated
+    assert "\\endfirsthead" in text and "\\endhead" in text and "\\textit{Note.} A long note with 50\\% \\& more." in text
+    assert "\\begin{table}[htbp]" in to_latex(short) and "tabularx" not in to_latex(short)
+    cells = _tex_tables(text + to_latex(short))
+    assert cells[0] == [list(long.frame.columns)] + long.frame.astype(str).map(str.strip).values.tolist()
+    assert cells[1] == [list(short.frame.columns)] + short.frame.values.tolist()
+
+
+def test_latex_wide_text_wraps_in_a_tabularx():
+    frame = pd.DataFrame({"Hypothesis": ["H1", "H2"], "Passage": ["word " * 20, "a short one"]})
+    text = to_latex(PubTable("t", 1, "Wide", frame))
+    assert "\\begin{tabularx}{\\linewidth}{l>{\\raggedright\\arraybackslash}X}" in text
+    assert "\\end{tabularx}" in text and "\\begin{tabular}" not in text and "\\begin{table}[htbp]" in text
+    many = pd.DataFrame({"Test": ["word " * 10], **{f"Column {k}": ["0.123456"] for k in range(8)}})
+    sideways = to_latex(PubTable("t", 1, "Many Columns", many))
+    assert sideways.count("\\begin{sidewaystable}") == 1 and sideways.count("\\end{sidewaystable}") == 1
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no pdflatex (TeX Live) on this machine")
+def test_latex_document_compiles_without_overfull_tables(tmp_path, pub):
+    long, short = _long_pub()
+    doc = ("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs, longtable, array, tabularx, rotating}\n"
+           "\\begin{document}\n\\input{tables.tex}\n\\end{document}\n")
+    (tmp_path / "tables.tex").write_text(latex_document(pub) + to_latex(long) + to_latex(short), encoding="utf-8")
+    (tmp_path / "doc.tex").write_text(doc, encoding="utf-8")
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    log = (tmp_path / "doc.log").read_text(encoding="latin-1")
+    assert done.returncode == 0, log[-2000:]
+    assert (tmp_path / "doc.pdf").read_bytes().startswith(b"%PDF")
+    assert "Float too large" not in log

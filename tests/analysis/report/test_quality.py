@@ -305,3 +305,17 @@ def test_no_page_timers_is_a_note(report, written):
     assert "No page times: per-page speeding was not checked" in written["quality.md"]
     assert "No page times: per-page speeding was not checked" in written["quality.html"]
     assert report.rules.set_index("rule").loc["page_speeder", "flagged"] == 0
+
+
+def test_mcar_on_too_few_rows_for_every_item_stops_with_a_reason(inst):
+    """138 Likert items on 250 firms: EM's covariance matrix of all items turns singular and its
+    log-likelihood falls; the test is reported as not computable (with why) within a second rather
+    than iterating 10,000 times, and the per-module tests still run."""
+    data = generate(world="theory", n=250, seed=2).data
+    mcar = q.step4_missing(data, inst)["mcar"].set_index("scope")
+    note = mcar.loc["all Likert items", "note"]
+    assert note.startswith("not computable: EM for the saturated model failed: the log-likelihood fell")
+    assert "138 variables became singular" in note and "250 rows" in note
+    assert np.isnan(mcar.loc["all Likert items", "statistic"]) and mcar.loc["all Likert items", "n_patterns"] > 1
+    modules = mcar.drop(index="all Likert items")
+    assert len(modules) == 5 and modules["note"].eq("").all() and modules["p"].between(0, 1).all()

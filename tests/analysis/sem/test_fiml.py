@@ -233,3 +233,22 @@ def test_quartic_term_row_by_row_equals_batched(monkeypatch):
     reference = fiml.casewise_hessian(rt2, U, V, M)
     monkeypatch.setattr(fiml, "QUARTIC_BATCH_K", 0)  # row by row in the Schur form
     np.testing.assert_allclose(fiml.casewise_hessian(rt2, U, V, M), reference, atol=1e-10 * np.abs(reference).max())
+
+
+def test_em_raises_when_the_loglikelihood_falls():
+    """EM is monotone; on 138 items and 250 rows the covariance matrix turns singular, the
+    log-likelihood falls and em_saturated says so (ConvergenceError) instead of iterating on."""
+    from instrument import load_instrument
+    from smecore.errors import ConvergenceError
+    from synthetic_data.generate import generate
+
+    inst = load_instrument()
+    data = generate(world="theory", n=250, seed=2).data
+    items = [it.id for c in inst.constructs.values() for it in c.items if it.id in data.columns]
+    x = data[items].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    x = x[~np.isnan(x).all(axis=1)]
+    with pytest.raises(ConvergenceError, match=rf"log-likelihood fell at iteration \d+ .* {len(items)} variables"):
+        em_saturated(x)
+    # a well-posed subset (one module's 16 items) converges
+    mean, cov, ll = em_saturated(x[:, :16])
+    assert np.isfinite(ll) and np.linalg.eigvalsh(cov)[0] > 0

@@ -26,6 +26,14 @@ from tests.analysis.conftest import (
     REFERENCE,
     read_reference,
 )
+from tests.analysis.sem.reference_compare import (
+    ReferenceSet,
+    Tolerances,
+    assert_column_close,
+    cached_fits,
+    fit_measure_tests,
+    parameter_tests,
+)
 
 EXTRA = REFERENCE.parent / "lavaan_extra"
 MIMIC = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ sex + ageyr\ntextual ~ ageyr"
@@ -107,10 +115,9 @@ CASES = {
 }
 
 
-def read_case(name: str) -> pd.DataFrame:
-    """A reference table of a case, from the shared set or the extra set."""
-    path = REFERENCE / name
-    return pd.read_csv(path if path.exists() else EXTRA / name)
+SOURCES = ReferenceSet((REFERENCE, EXTRA))
+read_case = SOURCES.read  # a reference table of a case, from the shared set or the extra set
+merged = SOURCES.merged  # our parameter table beside lavaan's (columns *_ref)
 
 # tolerances from the issue: absolute unless marked relative
 RELATIVE = {"chisq": 1e-3, "chisq.scaled": 1e-3, "baseline.chisq": 1e-3,
@@ -124,6 +131,8 @@ OTHER_ABSOLUTE = 1e-3  # every other index lavaan's fitMeasures() gives (gfi, rm
 EXACT = ("npar", "df", "ntotal", "baseline.df", "df.scaled", "baseline.df.scaled", "rmsea.ci.level",
          "rmsea.close.h0", "rmsea.notclose.h0")
 LIKELIHOOD = ("logl", "unrestricted.logl", "aic", "bic", "bic2")  # relative 1e-6
+TOLERANCES = Tolerances(relative={**RELATIVE, **dict.fromkeys(LIKELIHOOD, 1e-6)}, exact=EXACT,
+                        other_absolute=OTHER_ABSOLUTE, absolute=ABSOLUTE)
 
 
 def fit_case(case: str):
@@ -134,98 +143,27 @@ def fit_case(case: str):
 
 
 @pytest.fixture(scope="module")
-def fitted() -> dict:
-    cache: dict = {}
-
-    def get(case: str):
-        if case not in cache:
-            cache[case] = fit_case(case)
-        return cache[case]
-
-    return get
+def fitted():
+    return cached_fits(fit_case)
 
 
-def merged(result, case: str) -> pd.DataFrame:
-    ref = read_case(f"{case}_parameters.csv")
-    if "group" not in ref:
-        ref["group"] = 1
-    ref.loc[ref["op"] == ":=", "group"] = 0
-    ref["rhs"] = ref["rhs"].fillna("")
-    m = result.parameters.merge(ref, on=["lhs", "op", "rhs", "group"], suffixes=("", "_ref"),
-                                how="outer", indicator=True)
-    assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", ["lhs", "op", "rhs", "group"]]
-    return m
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_estimates(fitted, case):
-    m = merged(fitted(case), case)
-    np.testing.assert_allclose(m["est"], m["est_ref"], atol=1e-3, rtol=0)
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_standard_errors(fitted, case):
-    m = merged(fitted(case), case)
-    free = m["se_ref"] > 0
-    assert free.sum() > 0
-    np.testing.assert_allclose(m.loc[free, "se"], m.loc[free, "se_ref"], rtol=0.01)
-    assert (m.loc[~free, "se"] == 0).all()
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_std_all(fitted, case):
-    m = merged(fitted(case), case)
-    np.testing.assert_allclose(m["std.all"], m["std.all_ref"], atol=1e-3, rtol=0)
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_std_lv(fitted, case):
-    m = merged(fitted(case), case)
-    np.testing.assert_allclose(m["std.lv"], m["std.lv_ref"], atol=1e-3, rtol=0)
+# est, std.all, std.lv within 1e-3 absolute, SEs within 1% (every case has free parameters), and
+# every fitMeasures() measure within TOLERANCES: one test per quantity and case
+test_estimates, test_standard_errors, test_std_all, test_std_lv = parameter_tests(SOURCES, CASES, some_free=True)
+test_fit_measure, test_fit_measure_names = fit_measure_tests(SOURCES, CASES, TOLERANCES)
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_confidence_intervals(fitted, case):
     m = merged(fitted(case), case)
-    np.testing.assert_allclose(m["ci.lower"], m["ci.lower_ref"], atol=2e-3, rtol=0)
-    np.testing.assert_allclose(m["ci.upper"], m["ci.upper_ref"], atol=2e-3, rtol=0)
-
-
-def _fit_cases():
-    """Every (case, measure) of lavaan's full ``fitMeasures()`` output (the *_fit.csv files)."""
-    for case in CASES:
-        for measure in read_case(f"{case}_fit.csv")["measure"]:
-            yield case, measure
-
-
-@pytest.mark.parametrize(("case", "measure"), list(_fit_cases()))
-def test_fit_measure(fitted, case, measure):
-    ref = read_case(f"{case}_fit.csv").set_index("measure")["value"][measure]
-    ours = fitted(case).fit_measures[measure]
-    if np.isnan(ref):  # lavaan reports NA (e.g. p-values of a saturated model): so must we
-        assert np.isnan(ours)
-    elif measure in RELATIVE:
-        assert ours == pytest.approx(ref, rel=RELATIVE[measure])
-    elif measure in EXACT:
-        assert ours == ref
-    elif measure in LIKELIHOOD:
-        assert ours == pytest.approx(ref, rel=1e-6)
-    else:
-        assert ours == pytest.approx(ref, abs=ABSOLUTE.get(measure, OTHER_ABSOLUTE))
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_fit_measure_names(fitted, case):
-    """Our fit measures are exactly the names lavaan's fitMeasures() gives for the case (no more, no fewer)."""
-    ref = set(read_case(f"{case}_fit.csv")["measure"])
-    ours = set(fitted(case).fit_measures)
-    assert ours == ref, {"missing": sorted(ref - ours), "extra": sorted(ours - ref)}
+    assert_column_close(m, "ci.lower", atol=2e-3)
+    assert_column_close(m, "ci.upper", atol=2e-3)
 
 
 def test_scaling_factor_h0_counts_parameters_before_equalities(fitted):
     """lavaan divides the h0 trace by the free parameters before equality constraints (nx.free):
     with the labelled PoliticalDemocracy model that is 31, not the 28 left after a, b, c."""
-    ref = read_case("poldem_labels_MLR_fit.csv").set_index("measure")["value"]
+    ref = SOURCES.fit_measures("poldem_labels_MLR")
     fm = fitted("poldem_labels_MLR").fit_measures
     assert fm["npar"] == ref["npar"] == 28
     assert fm["scaling.factor.h0"] == pytest.approx(ref["scaling.factor.h0"], abs=1e-5)
@@ -243,7 +181,7 @@ def test_every_reported_robust_measure_is_checked(fitted):
 @pytest.mark.parametrize("case", ["hs1939_cfa_MLR", "hs1939missing_cfa_FIML"])
 def test_summary_lists_further_measures(fitted, case):
     """summary() shows lavaan's further measures with lavaan's values (3 decimals), scaled and robust beside."""
-    ref = read_case(f"{case}_fit.csv").set_index("measure")["value"]
+    ref = SOURCES.fit_measures(case)
     lines = fitted(case).summary().splitlines()
 
     def row(label: str) -> list[str]:

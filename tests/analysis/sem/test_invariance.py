@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from analysis.sem.invariance import INVARIANCE_COLUMNS, measurement_invariance
-from smecore.errors import OptionError
+from smecore.errors import HeywoodCaseWarning, OptionError
 from tests.analysis.conftest import HS_MODEL, read_reference
 
 
@@ -82,3 +82,38 @@ def test_fit_many_equals_separate_fits(kw):
         alone = fit(HS_MODEL, data, group="school", group_equal=lv, **kw)
         pd.testing.assert_frame_equal(res.parameters, alone.parameters)
         assert res.fit_measures == pytest.approx(alone.fit_measures, nan_ok=True)
+
+
+def _heywood_groups(n: int = 400, seed: int = 5) -> pd.DataFrame:
+    """Two groups from a population whose one-factor model needs a negative residual variance:
+    r12 = r13 = .8, r23 = .5 give lambda1^2 = .8 * .8 / .5 = 1.28 > var(x1) = 1 (Heywood by design)."""
+    cov = np.array([[1, .8, .8], [.8, 1, .5], [.8, .5, 1]])
+    rng = np.random.default_rng(seed)
+    x = rng.multivariate_normal(np.zeros(3), cov, size=2 * n)
+    return pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "x3": x[:, 2], "g": np.repeat([1, 2], n)})
+
+
+def test_stop_when_improper_ends_the_sequence_at_an_improper_level():
+    data = _heywood_groups()
+    model = "F =~ x1 + x2 + x3"
+    with pytest.warns(HeywoodCaseWarning, match="x1 ~~ x1"):
+        full = measurement_invariance(model, data, "g", levels=("configural", "metric", "scalar"))
+    assert list(full.table["level"]) == ["configural", "metric", "scalar"] and full.stopped == ""
+    conf = full.fits["configural"]
+    assert not conf.proper
+    assert conf.improper[0].startswith("negative variance x1 ~~ x1 = -")
+    assert all(v < 0 for v in conf.parameters.query("lhs == 'x1' and op == '~~' and rhs == 'x1'")["est"])
+    with pytest.warns(HeywoodCaseWarning, match="x1 ~~ x1"):
+        early = measurement_invariance(model, data, "g", levels=("configural", "metric", "scalar"),
+                                       stop_when_improper=True)
+    assert list(early.table["level"]) == ["configural"] and list(early.fits) == ["configural"]
+    assert early.stopped.startswith("the configural model's solution is improper (negative variance x1 ~~ x1")
+    assert early.stopped.endswith("so metric, scalar were not tested")
+    pd.testing.assert_frame_equal(early.table, full.table.iloc[:1])
+
+
+def test_a_proper_sequence_is_not_stopped(hs_data):
+    res = measurement_invariance(HS_MODEL, hs_data, "school", levels=("configural", "metric"),
+                                 stop_when_improper=True)
+    assert list(res.table["level"]) == ["configural", "metric"] and res.stopped == ""
+    assert all(f.proper and f.improper == () for f in res.fits.values())

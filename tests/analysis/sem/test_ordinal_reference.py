@@ -25,6 +25,14 @@ import pytest
 
 from analysis.sem.fit import fit
 from tests.analysis.conftest import ORDINAL_MODEL, REFERENCE
+from tests.analysis.sem.reference_compare import (
+    ReferenceSet,
+    Tolerances,
+    assert_column_close,
+    cached_fits,
+    fit_measure_tests,
+    parameter_tests,
+)
 
 ORDINAL = REFERENCE.parent / "lavaan_ordinal"
 SEM = """
@@ -69,15 +77,13 @@ ABSOLUTE = 1e-3
 #: measures we add to lavaan 0.6.14's fitMeasures(): the shift parameter of the scaled-shifted test
 #: (lavaan prints it in summary(); its value is lavInspect(fit, "test")$scaled.shifted$shift.parameter)
 EXTRA_MEASURES = {"chisq.shift.parameters"}
+TOLERANCES = Tolerances(relative=CHISQ_RELATIVE, exact=EXACT, other_absolute=ABSOLUTE)
 
 
-def _path(name: str):
-    shared = REFERENCE / name
-    return shared if shared.exists() else ORDINAL / name
-
-
-def read_case(name: str) -> pd.DataFrame:
-    return pd.read_csv(_path(name))
+SOURCES = ReferenceSet((REFERENCE, ORDINAL))
+_path = SOURCES.path  # the shared set first, then tests/results/lavaan_ordinal
+read_case = SOURCES.read
+merged = SOURCES.merged  # our parameter table beside lavaan's (columns *_ref)
 
 
 def fit_case(case: str):
@@ -88,33 +94,15 @@ def fit_case(case: str):
 
 
 @pytest.fixture(scope="module")
-def fitted() -> dict:
-    cache: dict = {}
-
-    def get(case: str):
-        if case not in cache:
-            cache[case] = fit_case(case)
-        return cache[case]
-
-    return get
+def fitted():
+    return cached_fits(fit_case)
 
 
-def merged(result, case: str) -> pd.DataFrame:
-    ref = read_case(f"{case}_parameters.csv")
-    if "group" not in ref:
-        ref["group"] = 1
-    ref.loc[ref["op"] == ":=", "group"] = 0
-    ref["rhs"] = ref["rhs"].fillna("")
-    m = result.parameters.merge(ref, on=["lhs", "op", "rhs", "group"], suffixes=("", "_ref"), how="outer",
-                                indicator=True)
-    assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", ["lhs", "op", "rhs", "group"]]
-    return m
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_estimates(fitted, case):
-    m = merged(fitted(case), case)
-    np.testing.assert_allclose(m["est"], m["est_ref"], atol=1e-3, rtol=0)
+# est, std.all, std.lv within 1e-3 absolute, SEs within 1%, and every fitMeasures() measure within
+# TOLERANCES (NaN where lavaan reports NA: robust indices with equal thresholds, SRMR (Mplus), ULS
+# p-values); our names are lavaan's plus the shift parameter of a scaled-shifted test
+test_estimates, test_standard_errors, test_std_all, test_std_lv = parameter_tests(SOURCES, CASES, some_free=False)
+test_fit_measure, test_fit_measure_names = fit_measure_tests(SOURCES, CASES, TOLERANCES, extra=EXTRA_MEASURES)
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -122,55 +110,7 @@ def test_threshold_estimates(fitted, case):
     m = merged(fitted(case), case)
     th = m["op"] == "|"
     assert th.sum() > 0
-    np.testing.assert_allclose(m.loc[th, "est"], m.loc[th, "est_ref"], atol=1e-3, rtol=0)
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_standard_errors(fitted, case):
-    m = merged(fitted(case), case)
-    free = m["se_ref"] > 0
-    np.testing.assert_allclose(m.loc[free, "se"], m.loc[free, "se_ref"], rtol=0.01)
-    assert (m.loc[~free, "se"] == 0).all()
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_std_all(fitted, case):
-    m = merged(fitted(case), case)
-    np.testing.assert_allclose(m["std.all"], m["std.all_ref"], atol=1e-3, rtol=0)
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_std_lv(fitted, case):
-    m = merged(fitted(case), case)
-    np.testing.assert_allclose(m["std.lv"], m["std.lv_ref"], atol=1e-3, rtol=0)
-
-
-def _fit_cases():
-    for case in CASES:
-        for measure in read_case(f"{case}_fit.csv")["measure"]:
-            yield case, measure
-
-
-@pytest.mark.parametrize(("case", "measure"), list(_fit_cases()))
-def test_fit_measure(fitted, case, measure):
-    ref = read_case(f"{case}_fit.csv").set_index("measure")["value"][measure]
-    ours = fitted(case).fit_measures[measure]
-    if np.isnan(ref):  # lavaan reports NA (robust indices with equal thresholds, SRMR (Mplus), ULS p-values)
-        assert np.isnan(ours)
-    elif measure in CHISQ_RELATIVE:
-        assert ours == pytest.approx(ref, rel=CHISQ_RELATIVE[measure])
-    elif measure in EXACT:
-        assert ours == ref
-    else:
-        assert ours == pytest.approx(ref, abs=ABSOLUTE)
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_fit_measure_names(fitted, case):
-    """lavaan's fitMeasures() names for the case, plus the shift parameter of a scaled-shifted test."""
-    ref = set(read_case(f"{case}_fit.csv")["measure"])
-    ours = set(fitted(case).fit_measures)
-    assert ours - EXTRA_MEASURES == ref, {"missing": sorted(ref - ours), "extra": sorted(ours - ref)}
+    assert_column_close(m.loc[th], "est")
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if _path(f"{c}_test.csv").exists()])
@@ -224,7 +164,7 @@ def test_the_cases_cover_what_the_issue_asks_for():
     for case, kw in options.items():
         if kw.get("estimator", "WLSMV") != "WLSMV":
             continue
-        ref = read_case(f"{case}_fit.csv").set_index("measure")["value"]
+        ref = SOURCES.fit_measures(case)
         assert set(issue) <= set(ref.index), case
         na = [m for m in issue if np.isnan(ref[m])]
         allowed = "thresholds" in kw.get("group_equal", []) or isinstance(kw["ordered"], list)
