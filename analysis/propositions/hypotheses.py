@@ -220,9 +220,20 @@ def hypothesis_decision(tests: pd.DataFrame) -> tuple[pd.Series, pd.Series, bool
     the extra conditions hold (HTMT below its threshold). Used by ``analyze`` and the power study."""
     p = tests["p.predicted"].to_numpy(dtype=float, na_value=np.nan)
     kind = tests["kind"].to_numpy(dtype=object)
-    decides = tests["decision"].astype(bool).to_numpy() & ~np.isnan(p)
-    if not decides.any():  # combine_tests' error on no decision test
-        return combine_tests(tests[decides]), None, True
+    decision = tests["decision"].astype(bool).to_numpy()
+    if not decision.any():
+        names = ", ".join(map(str, tests["test"])) if "test" in tests else ""
+        raise ValueError(f"no decision test among the tests of this hypothesis ({names}); "
+                         "mark at least one test 'decision: true' in the registry")
+    htmt = kind == "htmt"
+    extra_ok = bool(tests.loc[htmt, "ok"].all()) if htmt.any() else True
+    decides = decision & ~np.isnan(p)
+    if not decides.any():
+        # No decision test has a p-value: a standardized test of an improper solution (a negative
+        # latent variance, whose standardized estimate is undefined) or a test that could not be
+        # computed. The first decision test, p-values NaN, is the weakest: "not supported".
+        first = tests.iloc[int(np.flatnonzero(decision)[0])]
+        return first, first, extra_ok
 
     def weakest_of(rows: np.ndarray) -> pd.Series:  # combine_tests on positions: the first largest p-value
         at = np.flatnonzero(rows)
@@ -231,8 +242,6 @@ def hypothesis_decision(tests: pd.DataFrame) -> tuple[pd.Series, pd.Series, bool
     weakest = weakest_of(decides)
     effects = decides & (kind != "lr")
     shown = weakest_of(effects) if effects.any() else weakest
-    htmt = kind == "htmt"
-    extra_ok = bool(tests.loc[htmt, "ok"].all()) if htmt.any() else True
     return weakest, shown, extra_ok
 
 

@@ -121,3 +121,13 @@ def test_set_changes_power(tmp_path):
                  overrides=["H14=0.05"])
     assert weak.settings.overrides == (("H14", 0.05),)
     assert weak.power.loc[weak.power["hypothesis"] == "H14", "power"].iloc[0] <= 1 / 3
+
+
+def test_a_heywood_case_without_standardized_estimate_counts_as_improper_and_not_supported():
+    """The default grid's replication 479 at N = 100 (seed 1): H16's latent square gets a negative
+    variance, so its standardized slope - the decision test - has no estimate. The replication must
+    record it (status improper, no p-value: not supported) and go on, not stop the grid."""
+    rows = pd.DataFrame(replication(Block("theory", 100, (479,), ("H16",), 1), 479))
+    assert rows["status"].tolist() == ["improper"]
+    assert "Heywood case" in rows["reason"][0] and "CINTSQ" in rows["reason"][0]
+    assert np.isnan(rows["p.predicted"][0]) and np.isnan(rows["h.pvalue"][0]) and bool(rows["decision"][0])

@@ -152,10 +152,13 @@ def _decision_by_frames(tests):
     from analysis.propositions.hypotheses import combine_tests
 
     decision = tests[tests["decision"].astype(bool) & tests["p.predicted"].notna()]
+    extra_ok = bool(tests.loc[tests["kind"] == "htmt", "ok"].all()) if (tests["kind"] == "htmt").any() else True
+    if decision.empty and tests["decision"].astype(bool).any():  # no p-value at all: the first decision test
+        first = tests[tests["decision"].astype(bool)].iloc[0]
+        return first, first, extra_ok
     weakest = combine_tests(decision)
     effects = decision[decision["kind"] != "lr"]
     shown = combine_tests(effects) if len(effects) else weakest
-    extra_ok = bool(tests.loc[tests["kind"] == "htmt", "ok"].all()) if (tests["kind"] == "htmt").any() else True
     return weakest, shown, extra_ok
 
 
@@ -174,9 +177,29 @@ def test_hypothesis_decision_equals_the_frame_selections(seed):
     try:
         want = _decision_by_frames(tests)
     except ValueError:  # no decision test
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="no decision test"):
             hypothesis_decision(tests)
         return
     got = hypothesis_decision(tests)
     assert got[0].equals(want[0]) and got[0].name == want[0].name
     assert got[1].equals(want[1]) and got[1].name == want[1].name and got[2] == want[2]
+
+
+def test_a_hypothesis_whose_decision_tests_have_no_p_value_is_not_supported(instrument):
+    """A standardized test of a Heywood solution has no estimate (the latent variance is negative):
+    the hypothesis is "not supported", and the Holm step leaves it out of the family (as lavaan's
+    std.all is NA there). Found by the default power grid (N = 100, replication 479, H16)."""
+    from analysis.propositions.hypotheses import hypothesis_decision
+    from analysis.propositions.pipeline import family_verdicts
+
+    nan = np.nan
+    tests = pd.DataFrame({"test": ["lr", "b", "c"], "kind": ["lr", "wald (standardized)", "htmt"],
+                          "p.predicted": [nan, nan, nan], "p.opposite": [nan, nan, nan],
+                          "decision": [False, True, False], "ok": [nan, nan, True]})
+    weakest, shown, extra_ok = hypothesis_decision(tests)
+    assert weakest["test"] == "b" and shown["test"] == "b" and extra_ok
+    reg = load_registry(instrument)
+    assert reg.adjust == "holm" and reg.alpha == 0.05
+    got = family_verdicts([weakest["p.predicted"], 0.001, 0.04], [weakest["p.opposite"], 0.9, 0.9], [True] * 3, reg)
+    assert got["verdict"].tolist() == ["not supported", "supported", "supported"]
+    assert np.isnan(got["pvalue.holm"][0]) and got["pvalue.holm"][2] == pytest.approx(0.04)  # a family of 2
