@@ -68,8 +68,12 @@ def power_command(
     study = result.study
     typer.echo(result.summary())
     if study:
-        each = "not reached" if study["n.each"] != study["n.each"] else f"{study['n.each']:,.0f}"
-        typer.echo(f"study: N = {each} firms for 80% power on each hypothesis (limited by {study['limiting']})")
+        if study["n.each"] != study["n.each"]:  # NaN: some hypothesis never reaches the target on the grid
+            typer.echo(f"study: 80% power on each hypothesis is not reached by N = {study['max.n']:,} "
+                       f"(limited by {study['limiting']})")
+        else:
+            typer.echo(f"study: N = {study['n.each']:,.0f} firms for 80% power on each hypothesis "
+                       f"(limited by {study['limiting']})")
     ran = result.timings.get("blocks run", 0)
     typer.echo(f"{ran} blocks of replications run in {time.perf_counter() - started:.0f} s; report: "
                f"{out / 'power.html'}")
