@@ -70,3 +70,13 @@ def test_unreadable_plan_refused(tmp_path):
     with pytest.raises(DataError, match="no machine-readable plan"):
         read_plan(tmp_path / "prereg.md")
     assert main(["plan", "--out", str(tmp_path / "p"), "--n", "0"]) == 2
+
+
+def test_power_command_reports_a_target_not_reached(tmp_path, capsys):
+    """Two replications of H13 at N = 100 cannot reach 80% power: the CLI says so in words."""
+    rc = main(["power", "--out", str(tmp_path / "p"), "--hypotheses", "H13", "--n", "100", "--reps", "2",
+               "--workers", "1", "--no-recovery"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "study: 80% power on each hypothesis is not reached by N = 100 (limited by H13)" in out
+    assert (tmp_path / "p" / "power.csv").exists()
