@@ -325,7 +325,8 @@ def score(data: pd.DataFrame, instrument: Instrument, survey_year: int | None = 
             if all(it.id in d.columns for it in c.items):
                 constructs[c.id] = [it.id for it in c.items]
     items = [c for its in constructs.values() for c in its]
-    d = d.assign(**instrument.reverse_scored(as_floats(d[items])))
+    reversed_items = instrument.reverse_scored(as_floats(d[items]))
+    d[items] = reversed_items
     derived = {}
     if {"firm_export_ratio", "firm_markets"} <= set(d.columns):
         derived["DOI"] = (_z(pd.to_numeric(d["firm_export_ratio"], errors="coerce"))
@@ -344,11 +345,18 @@ def score(data: pd.DataFrame, instrument: Instrument, survey_year: int | None = 
         derived["lnew"] = np.log1p(pd.to_numeric(d["firm_new_markets_3y"], errors="coerce"))
     if "firm_intl_growth" in d.columns:
         derived["growth"] = pd.to_numeric(d["firm_intl_growth"], errors="coerce")
+    # scale means on one float array (pandas' mean(axis=1) per construct, the same sums: missing cells
+    # count 0 and are not counted; a column subset per construct costs ~0.5 ms each on extension blocks)
+    values = reversed_items.to_numpy(dtype=float)
+    position = {name: i for i, name in enumerate(reversed_items.columns)}
     scores = {}
     for c, items in constructs.items():
-        block = as_floats(d[items])
-        enough = block.notna().sum(axis=1) >= len(items) / 2
-        scores[score_name(c)] = block.mean(axis=1).where(enough)
+        block = values[:, [position[i] for i in items]]
+        answered = ~np.isnan(block)
+        count = answered.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(answered, block, 0.0).sum(axis=1) / count
+        scores[score_name(c)] = pd.Series(np.where(count >= len(items) / 2, mean, np.nan), index=d.index)
     second = {so: members for so, members in instrument.second_order().items() if all(m in constructs for m in members)}
     for so, members in second.items():
         scores[score_name(so)] = pd.DataFrame({m: scores[score_name(m)] for m in members}).mean(axis=1)

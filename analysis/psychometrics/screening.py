@@ -453,7 +453,7 @@ def screen(data: pd.DataFrame, *, likert: Sequence[str], id_column: str | None =
                             "seconds": seconds, "mahalanobis_d2": d2, "mahalanobis_p": mp, "irv": iv,
                             "evenodd": eo, "psychsyn": syn, "psychant": ant, "pages_timed": pages_timed,
                             "pages_sped": pages_sped}, index=data.index)
-    return ScreeningResult(data.loc[~excluded].copy(), log, indices)
+    return ScreeningResult(data.loc[~excluded], log, indices)  # boolean indexing: already a new frame
 
 
 def screen_instrument(data: pd.DataFrame, instrument, rules: ScreeningRules | None = None,
