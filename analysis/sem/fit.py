@@ -190,16 +190,16 @@ def _ndat(partable: ParTable, groups: Sequence[GroupData]) -> int:
 def step06_estimate(partable: ParTable, groups: Sequence[GroupData], meanstructure: bool,
                     fiml: bool, theta0: np.ndarray | None = None, max_iter: int = 500,
                     tol: float = 1e-14, exact_when_slow: bool = False, model: RamModel | None = None,
-                    final_step: bool = False) -> Estimation:
-    """Minimise the ML (or FIML) discrepancy; raise on non-convergence (``exact_when_slow``:
-    see :func:`analysis.sem.optimize.minimize`). ``model``: the RAM matrices when already built
+                    final_step: bool = False, fallback: bool = True) -> Estimation:
+    """Minimise the ML (or FIML) discrepancy; raise on non-convergence (``exact_when_slow``,
+    ``final_step``, ``fallback``: see :func:`analysis.sem.optimize.minimize`). ``model``: the RAM matrices when already built
     (refits), else built from ``partable``."""
     if model is None:
         model = RamModel(partable, [(gd.cov, gd.mean) for gd in groups])
     objective = objective_class("fiml" if fiml else "listwise")(model, list(groups), meanstructure)
     start = start_values(partable, list(groups)) if theta0 is None else theta0
     res = minimize(objective, start, max_iter=max_iter, tol=tol, exact_when_slow=exact_when_slow,
-                   final_step=final_step)
+                   final_step=final_step, fallback=fallback)
     if not res.converged and "starting values" in res.message:
         raise NotPositiveDefiniteError(
             "the model-implied covariance matrix is not positive definite at the starting values; give start "
@@ -843,7 +843,11 @@ def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
     :func:`refit_statistics` for more. ``tol`` (Newton decrement) defaults to 1e-8 and the
     last, already solved Newton step is taken, which leaves estimates accurate to about 1e-6
     (measured on HolzingerSwineford1939 resamples; tol 1e-10 without that step left 1e-5
-    and took 12% more iterations) - ample for bootstrap and Monte Carlo distributions. Returns ``None`` when the sample cannot be fitted (non-positive-
+    and took 12% more iterations) - ample for bootstrap and Monte Carlo distributions. No L-BFGS-B
+    fallback when Newton fails (as lavaan's bootstrap, which counts such draws as failed): of 1,212
+    refits of power replications at N = 100 (H9, H10, H13, H16, 300 replications) the 1,186 that
+    converged took a median 7 Newton steps (max 427 of the 500 allowed), and the fallback rescued
+    none of the other 26 while it cost each about 4 s. Returns ``None`` when the sample cannot be fitted (non-positive-
     definite moments or no convergence: the package's :class:`EstimationError`
     family, or numpy's ``LinAlgError`` from a singular sample) so that callers
     can count failures. Anything else - a programming error - propagates: in
@@ -857,7 +861,7 @@ def refit(est: Estimation, arrays: Sequence[np.ndarray], *, fiml: bool,
             model = est.model.with_exo([(gd.cov, gd.mean) for gd in groups])
             return step06_estimate(est.partable, groups, est.objective.meanstructure, fiml,
                                    est.theta if theta0 is None else theta0, tol=tol, exact_when_slow=True,
-                                   model=model, final_step=True)
+                                   model=model, final_step=True, fallback=False)
     except (EstimationError, np.linalg.LinAlgError):
         return None
 

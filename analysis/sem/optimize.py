@@ -90,7 +90,7 @@ def _newton(objective, theta, max_iter, tol, exact_when_slow=False, final_step=F
 
 
 def minimize(objective, theta0: np.ndarray, *, max_iter: int = 500, tol: float = 1e-14,
-             exact_when_slow: bool = False, final_step: bool = False) -> OptimResult:
+             exact_when_slow: bool = False, final_step: bool = False, fallback: bool = True) -> OptimResult:
     """Minimise ``objective`` (``value``, ``gradient``, ``step_matrix``, ``information``) from ``theta0``.
 
     ``tol`` bounds the Newton decrement ``g' H^-1 g``, i.e. twice the
@@ -99,12 +99,14 @@ def minimize(objective, theta0: np.ndarray, *, max_iter: int = 500, tol: float =
     refits (few steps left), too costly for a first fit of a large FIML model. ``final_step``
     returns the point after the last (already solved) Newton step instead of before it - with
     the exact Hessian its error is about the square of the one at the stopping point (refits,
-    which stop early); ``value`` is then that of the point before it.
+    which stop early); ``value`` is then that of the point before it. ``fallback=False`` gives up
+    when Newton / scoring fails instead of handing over to L-BFGS-B (warm-started refits: see
+    :func:`analysis.sem.fit.refit`).
     """
     theta, f, it, ok, msg = _newton(objective, np.asarray(theta0, dtype=float), max_iter, tol, exact_when_slow,
                                     final_step)
-    if ok:
-        return OptimResult(theta, f, it, True, msg)
+    if ok or not fallback:
+        return OptimResult(theta, f, it, ok, msg)
     # fallback: quasi-Newton from wherever scoring stopped (or the start), then polish
     x0 = theta if np.isfinite(f) else np.asarray(theta0, dtype=float)
 

@@ -173,3 +173,27 @@ def test_lean_statistics_of_two_models_of_the_same_data_share_the_saturated_mode
     alone = lean.refit_result(restricted, arrays, statistics=True)
     assert alone.fit_measures == b.fit_measures and b.fit_measures["chisq.scaled"] > a.fit_measures["chisq.scaled"]
     np.testing.assert_array_equal(alone.vcov, b.vcov)
+
+
+def test_refit_gives_up_when_newton_fails_without_the_lbfgs_fallback(hs_fit, monkeypatch):
+    """A refit whose Newton / scoring run fails counts as failed at once: the L-BFGS-B fallback
+    (never a rescue for refits, measured; about 4 s each) is not run, while a full fit still uses it."""
+    import analysis.sem.optimize as optmod
+
+    data = read_reference("HolzingerSwineford1939.csv")
+    calls = []
+
+    def newton_fails(objective, theta, max_iter, tol, *args):
+        return theta, objective.value(theta), max_iter, False, f"no convergence after {max_iter} iterations"
+
+    def lbfgs(*args, **kwargs):
+        calls.append(kwargs.get("method"))
+        raise AssertionError("L-BFGS-B fallback called")
+
+    monkeypatch.setattr(optmod, "_newton", newton_fails)
+    monkeypatch.setattr(optmod, "scipy_minimize", lbfgs)
+    assert refit(hs_fit.estimation, _arrays(hs_fit, data), fiml=False) is None
+    assert calls == []
+    with pytest.raises(AssertionError, match="fallback called"):
+        fit(HS_MODEL, data)
+    assert calls == ["L-BFGS-B"]
