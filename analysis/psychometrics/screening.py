@@ -175,19 +175,21 @@ def _rowwise_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     Hand-written because numpy/pandas have no row-wise paired correlation with
     pairwise-complete columns; NaN with fewer than two pairs or zero variance. Rows with the same
-    present columns are computed together, each with the operations of a row alone (a row's mean,
-    then its dot products, as ``x @ y`` of two vectors): the numbers of a row-by-row loop.
+    number of present columns are computed together, each with the operations of a row alone (a
+    row's mean, then its dot products, as ``x @ y`` of two vectors): the numbers of a row-by-row loop.
     """
     out = np.full(len(a), np.nan)
     if not len(a):
         return out
     ok = ~(np.isnan(a) | np.isnan(b))
-    patterns, which = np.unique(ok, axis=0, return_inverse=True)
-    for k, mask in enumerate(patterns):
-        if mask.sum() < 2:
-            continue
-        rows = np.flatnonzero(which.ravel() == k)
-        xa, xb = a[np.ix_(rows, mask)], b[np.ix_(rows, mask)]
+    count = ok.sum(axis=1)
+    # rows grouped by how many pairs they have, m: each row's m present values gathered in column
+    # order into an (rows x m) block - the block a missing pattern gives, with one Python iteration
+    # per m instead of per pattern (nearly one pattern per respondent: ~30 ms of a 1,500-row screening)
+    for m in np.unique(count[count >= 2]):
+        rows = np.flatnonzero(count == m)
+        cols = np.nonzero(ok[rows])[1].reshape(len(rows), int(m))
+        xa, xb = np.take_along_axis(a[rows], cols, axis=1), np.take_along_axis(b[rows], cols, axis=1)
         x, y = xa - xa.mean(axis=1)[:, None], xb - xb.mean(axis=1)[:, None]
         xx = (x[:, None, :] @ x[:, :, None])[:, 0, 0]
         yy = (y[:, None, :] @ y[:, :, None])[:, 0, 0]
