@@ -175,11 +175,13 @@ def observed_column(scored: Scored, name: str) -> pd.Series:
 # -- building models -----------------------------------------------------------------------------
 
 def build_model(h: Hypothesis, scored: Scored, instrument: Instrument,
-                cluster: str | None = None) -> tuple[str, pd.DataFrame]:
-    """lavaan syntax and data frame (reverse-scored items, observed variables, product indicators)."""
+                cluster: str | None = None, items_as_floats: pd.DataFrame | None = None) -> tuple[str, pd.DataFrame]:
+    """lavaan syntax and data frame (reverse-scored items, observed variables, product indicators).
+    ``items_as_floats``: :func:`numeric_frame` of (at least) the hypothesis' items when the caller has it."""
     spec = h.spec
     lines, columns = [], {}
-    items_as_floats = numeric_frame(scored, dict.fromkeys(i for c in spec.constructs for i in scored.constructs[c]))
+    if items_as_floats is None:
+        items_as_floats = numeric_frame(scored, dict.fromkeys(i for c in spec.constructs for i in scored.constructs[c]))
     for c in spec.constructs:
         items = scored.constructs[c]
         lines.append(f"{c} =~ " + " + ".join(items))
@@ -308,13 +310,15 @@ def hypothesis_specs(scored: Scored, instrument: Instrument, registry: Registry,
     by_syntax: dict[str, str] = {}
     of: dict[str, str] = {}
     skipped = []
+    # every construct's items as floats once, not once per hypothesis
+    items_as_floats = numeric_frame(scored, dict.fromkeys(i for items in scored.constructs.values() for i in items))
     for h in registry.hypotheses:
         reason = unavailable(h, scored, instrument)
         if reason:
             skipped.append({"hypothesis": h.id, "reason": reason})
             continue
         try:
-            syntax, data = build_model(h, scored, instrument, cluster)
+            syntax, data = build_model(h, scored, instrument, cluster, items_as_floats)
         except SmeSurveyError as exc:
             skipped.append({"hypothesis": h.id, "reason": f"the model could not be built: {exc}"})
             continue
