@@ -25,7 +25,7 @@ def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
 
 def report(out: Path) -> str:
     prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
-    power = pd.read_csv(out / "power.csv")
+    power = pd.read_csv(out / "power.csv", keep_default_na=False, na_values=[""])  # world "null" is no NaN
     lines = [f"== {out}: worlds {'/'.join(prov['worlds'])}, N = {prov['ns'][0]}..{prov['ns'][-1]}, "
              f"{prov['reps']} replications, seed {prov['seed']} =="]
     for world, p in power.groupby("world", sort=False):
@@ -39,7 +39,7 @@ def report(out: Path) -> str:
         rates = p[p.hypothesis != "FAMILY"].groupby("hypothesis")[["nonconverged", "improper", "skipped"]].mean()
         lines += ["non-convergence, improper-solution and skipped rates (mean over N):",
                   _ordered(rates).round(4).to_string(), ""]
-    sizes = pd.read_csv(out / "sample_size.csv")
+    sizes = pd.read_csv(out / "sample_size.csv", keep_default_na=False, na_values=[""])
     theory = sizes[sizes.world == "theory"]
     if len(theory):
         wide = theory.pivot(index="hypothesis", columns="target", values=["n.required", "n.lower", "n.upper"])
@@ -48,7 +48,7 @@ def report(out: Path) -> str:
                   "bounds cross) --", _ordered(wide).round(0).to_string(), ""]
     rec_path = out / "recovery.csv"
     if rec_path.exists():
-        rec = pd.read_csv(rec_path)
+        rec = pd.read_csv(rec_path, keep_default_na=False, na_values=[""])
         ns = [n for n in (300, 1000, 1500) if n in set(rec.n)]
         cols = ["hypothesis", "test", "n", "true", "bias", "relative.bias", "rmse", "coverage.95",
                 "coverage.simultaneous", "se.ratio"]

@@ -42,6 +42,7 @@ from analysis.power.settings import (
     parse_worlds,
 )
 from analysis.power.summary import (
+    FAMILY,
     decisions,
     power_table,
     recovery_table,
@@ -82,12 +83,22 @@ class PowerResult:
     paths: tuple[Path, ...] = ()
 
     def summary(self) -> str:
+        """One line per world and hypothesis: the theory world's N for 80% power; the null world's largest
+        false-positive rate over the grid (after Holm, and unadjusted; ``FAMILY``: the family-wise rate)."""
         s = self.sample_sizes
         lines = [f"power study: {len(self.settings.hypotheses)} hypotheses, N = {', '.join(map(str, self.settings.ns))},"
                  f" {self.settings.reps} replications, world {'/'.join(self.settings.worlds)}"]
-        for r in s[(s["target"] == 0.8)].to_dict("records"):
+        for r in s[(s["target"] == 0.8) & (s["world"] != "null")].to_dict("records"):
             n = "not reached" if not np.isfinite(r["n.required"]) else f"{r['n.required']:.0f}"
             lines.append(f"  {r['world']:6s} {r['hypothesis']:6s} N for 80% power: {n}")
+        null = self.power[self.power["world"] == "null"]
+        for hid, g in null.groupby("hypothesis", sort=False):
+            worst = g.loc[g["power"].idxmax()]
+            what = "family-wise error rate" if hid == FAMILY else "false-positive rate"
+            line = f"  null   {hid:6s} {what}: at most {worst['power']:.3f} (N = {worst['n']:,})"
+            if hid != FAMILY:
+                line += f"; without Holm at most {g['power.unadjusted'].max():.3f}"
+            lines.append(line)
         return "\n".join(lines)
 
 

@@ -18,6 +18,11 @@ def test_null_world_false_positive_rate_near_alpha(tmp_path):
     assert row["nonconverged"] == 0 and row["skipped"] == 0
     rec = res.recovery[res.recovery["hypothesis"] == "H5"].iloc[0]
     assert abs(rec["true"]) < 0.01 and abs(rec["bias"]) < 0.03
+    # the summary gives the null world's error rates, not an "N for 80% power" that means nothing there
+    text = res.summary()
+    assert "N for 80% power" not in text
+    assert f"H5     false-positive rate: at most {row['power']:.3f} (N = 150)" in text
+    assert "FAMILY family-wise error rate: at most" in text
 
 
 def test_theory_world_coverage_near_95(tmp_path):
