@@ -177,3 +177,20 @@ def test_validated_data_score_the_same_without_a_second_validation(inst):
     a, b = score(checked, inst), score(checked, inst, codes_checked=True)
     assert a.data.equals(b.data) and a.constructs == b.constructs and a.modules == b.modules
     assert b.cells.empty and list(b.cells.columns) == list(CELL_COLUMNS)
+
+
+@pytest.mark.parametrize("codes_checked", [False, True])
+def test_the_input_frame_is_never_modified(inst, codes_checked):
+    """validate_codes and score work on a shallow copy under pandas 3's copy-on-write: replacing its
+    columns (codes set missing, reverse-keyed items) must leave the caller's frame as it was."""
+    d = _frame(inst)
+    d.loc[0, "ada_1"] = 9  # a code the scale does not have (numeric column: the array path)
+    d.loc[1, "firm_employees"] = 0
+    before = d.copy(deep=True)
+    clean, _ = validate_codes(d, inst)
+    pd.testing.assert_frame_equal(d, before)
+    s = score(clean if codes_checked else d, inst, survey_year=2026, codes_checked=codes_checked)
+    pd.testing.assert_frame_equal(d, before)
+    assert s.data["ada_3"].tolist() == [7.0, 6.0, 5.0, 4.0]
+    if codes_checked:
+        assert clean["ada_3"].tolist() == [1, 2, 3, 4]  # the cleaned frame keeps its answers too
