@@ -45,14 +45,13 @@ from threadpoolctl import threadpool_limits
 
 from analysis.power.settings import WORLDS
 from analysis.propositions.hypotheses import Registry, hypothesis_decision, load_registry
-from analysis.propositions.models import ModelSpec, hypothesis_specs
+from analysis.propositions.models import ModelSpec, hypothesis_specs, observed_variables
 from analysis.propositions.pipeline import hypothesis_tests, step12_prepare
 from analysis.psychometrics.scoring import check_items_usable
 from analysis.sem.data_prep import prepare_data
 from analysis.sem.effects import wald_values
 from analysis.sem.fit import FitResult
 from analysis.sem.lean import refit_result
-from analysis.sem.syntax import classify_variables, parse_model
 from instrument import Instrument, load_instrument
 from smecore.errors import SmeSurveyError
 from synthetic_data.generate import generate
@@ -147,11 +146,6 @@ def template(world: str, overrides: tuple[tuple[str, float], ...], key: str, ext
             return None
 
 
-@cache
-def _variables(syntax: str, auxiliary: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(classify_variables(parse_model(syntax).statements).ov) + auxiliary
-
-
 def lean_fit(spec: ModelSpec, world: str, overrides, extra: str = "") -> FitResult | None:
     """Fit ``spec`` (plus ``extra``) through the lean refit path from its template; the full
     :meth:`ModelSpec.fit` when no template matches. None when the model cannot be estimated."""
@@ -163,7 +157,7 @@ def lean_fit(spec: ModelSpec, world: str, overrides, extra: str = "") -> FitResu
                 return spec.fit(extra)
             except SmeSurveyError:
                 return None
-        prepared = prepare_data(spec.data, _variables(spec.syntax + extra, spec.auxiliary), missing="fiml",
+        prepared = prepare_data(spec.data, observed_variables(spec.syntax + extra) + spec.auxiliary, missing="fiml",
                                 covariates=(), source=spec.source)
         if any(len(x) < 2 for x in prepared.arrays):
             return None
