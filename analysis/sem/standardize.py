@@ -75,9 +75,14 @@ class Standardizer:
         """The standardized values of the rows: ``est`` (the rows' values) and each ``sigma_all[g]`` may
         carry leading dimensions (``k x nrow`` and ``k x nvar x nvar``: ``k`` parameter vectors at once;
         each one's numbers are those of a call with it alone)."""
+        return self.from_variances(est, [np.diagonal(sig, axis1=-2, axis2=-1) for sig in sigma_all])
+
+    def from_variances(self, est: np.ndarray, variances: list[np.ndarray]) -> np.ndarray:
+        """:meth:`__call__` from the implied variances of all variables (``variances[g]``: the diagonal of
+        ``sigma_all[g]``, ``nvar`` or ``k x nvar``) - all the standardization reads of those matrices."""
         out = np.full(est.shape, np.nan)
-        for sig, rows in zip(sigma_all, self.groups):
-            var = np.diagonal(sig, axis1=-2, axis2=-1).copy()
+        for variance, rows in zip(variances, self.groups):
+            var = np.array(variance, dtype=float)
             var[var < 0] = np.nan
             sd = np.sqrt(var)
             scale = np.where(self.rescaled, sd, 1.0)
