@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -194,6 +195,12 @@ class Instrument:
         (``relevant``) is its section's and every one of its variables' (an attention check placed in a
         conditional module shares its condition).
         """
+        return list(self._sections)
+
+    @cached_property
+    def _sections(self) -> tuple[Section, ...]:
+        """:meth:`sections`, built once per instrument (a frozen definition; :meth:`select` makes a new
+        one): an analysis asks for the variables several times, and a power study per replication."""
         q = self.questionnaire
         substantive = [m for m in self.module_ids if m != "M0"]
         out = []
@@ -224,16 +231,20 @@ class Instrument:
             mk = self.marker
             out.append(Section("M0", dict(q.closing.title), dict(q.closing.intro),
                                (Block("grid", dict(mk.name), None, mk.scale, tuple(self._item_variables(mk)), mk.id),), closing=True))
-        return out
+        return tuple(out)
 
     def variables(self, paradata: bool = True) -> list[Variable]:
         """Every variable in questionnaire order (with ``respondent_id`` first and
         ``duration_sec`` last when ``paradata``)."""
-        body = [v for s in self.sections() for b in s.blocks for v in b.variables]
+        body = list(self._body_variables)
         if not paradata:
             return body
         rid, dur = _paradata()
         return [rid, *body, dur]
+
+    @cached_property
+    def _body_variables(self) -> tuple[Variable, ...]:
+        return tuple(v for s in self._sections for b in s.blocks for v in b.variables)
 
     def counts(self) -> dict[str, int]:
         """What the (selected) questionnaire holds, counted from :meth:`variables`.
