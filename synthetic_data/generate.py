@@ -93,7 +93,8 @@ def _assign_firms(n: int, pop: Population, rng: np.random.Generator) -> tuple[pd
 
 def generate(*, world: str = "theory", n: int = 600, seed: int = 1, modules: Sequence[str] | None = None,
              knobs: Knobs | None = None, clean: bool = False, instrument: Instrument | None = None,
-             population: Population | None = None, keep_continuous: bool = False) -> GeneratedData:
+             population: Population | None = None, keep_continuous: bool = False,
+             nullable_integers: bool = True) -> GeneratedData:
     """Generate ``n`` firms' responses in ``world`` ("theory" or "null").
 
     Parameters
@@ -107,6 +108,11 @@ def generate(*, world: str = "theory", n: int = 600, seed: int = 1, modules: Seq
         Also return the continuous responses of the construct items (before
         categorisation and knobs) - for checking the generator against the
         implied population covariance.
+    nullable_integers : bool
+        Whole-number columns as pandas' nullable integers (default: a CSV shows ``3`` and an empty
+        cell). ``False``: as floats with NaN for a missing answer - the same numbers, as
+        ``pandas.read_csv`` reads a written file's columns with empty cells; for analyses in memory
+        (a power study's replications), which convert them to floats anyway.
     """
     if not isinstance(n, int | np.integer) or not 1 <= n <= MAX_N:
         raise OptionError(f"n must be a whole number between 1 and {MAX_N:,}; got {n!r}")
@@ -183,7 +189,7 @@ def generate(*, world: str = "theory", n: int = 600, seed: int = 1, modules: Seq
     if knobs.page_durations:
         pages = page_durations(frame, page_variables(inst), respondents["duration_sec"].to_numpy(),
                                np.random.default_rng(np.random.SeedSequence([seed, PAGE_STREAM])))
-    frame = _typed(frame, variables)
+    frame = _typed(frame, variables, nullable_integers)
     sidecar = {
         "generator": "sme-intl-survey synthetic_data", "world": world, "seed": seed, "n": n,
         "modules": [m for m in inst.module_ids], "knobs": knobs.as_dict(), "clean": clean,
@@ -200,16 +206,21 @@ def generate(*, world: str = "theory", n: int = 600, seed: int = 1, modules: Seq
                          pd.DataFrame(continuous) if keep_continuous else None, pages)
 
 
-def _typed(frame: pd.DataFrame, variables) -> pd.DataFrame:
-    """Whole-number columns as nullable integers (CSV shows ``3`` and empty, not ``3.0`` and ``nan``)."""
+def _typed(frame: pd.DataFrame, variables, nullable: bool = True) -> pd.DataFrame:
+    """Whole-number columns as nullable integers (CSV shows ``3`` and empty, not ``3.0`` and ``nan``);
+    ``nullable=False``: the same numbers as floats, NaN where missing."""
     columns = {}
     for v in variables:
         if v.name in frame.columns and v.type != "text":
             col = frame[v.name]
             if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
                 x = np.round(col.to_numpy(dtype=float, na_value=np.nan))  # the same numbers, on arrays
+                if not nullable:
+                    columns[v.name] = x
+                    continue
                 missing = np.isnan(x)
                 columns[v.name] = pd.arrays.IntegerArray(np.where(missing, 0, x).astype(np.int64), missing)
             else:
-                columns[v.name] = pd.array(np.round(pd.to_numeric(col)).astype("Float64"), dtype="Int64")
+                whole = pd.array(np.round(pd.to_numeric(col)).astype("Float64"), dtype="Int64")
+                columns[v.name] = whole if nullable else whole.to_numpy(dtype=float, na_value=np.nan)
     return with_columns(frame, columns)

@@ -119,7 +119,7 @@ def _template_specs(world: str, overrides: tuple[tuple[str, float], ...]) -> dic
     """Every hypothesis model built on the template sample (TEMPLATE_N firms, fixed seed)."""
     inst, reg = context()
     g = generate(world=world, n=TEMPLATE_N, seed=TEMPLATE_SEED, population=population(world, overrides),
-                 instrument=inst)
+                 instrument=inst, nullable_integers=False)
     _, scored = step12_prepare(g.data, inst)
     built = hypothesis_specs(scored, inst, reg)
     return {spec_key(s): s for s in built.specs}
@@ -182,7 +182,7 @@ def replication(block: Block, rep: int) -> list[dict]:
     reg = registry_for(block.hypotheses)
     t0, c0 = time.perf_counter(), time.process_time()
     g = generate(world=block.world, n=block.n, seed=data_seed(block.seed, block.world, block.n, rep),
-                 population=population(block.world, block.overrides), instrument=inst)
+                 population=population(block.world, block.overrides), instrument=inst, nullable_integers=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

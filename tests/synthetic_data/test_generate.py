@@ -6,6 +6,7 @@ import json
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from instrument import load_instrument
@@ -209,3 +210,19 @@ def test_bad_options(tmp_path):
         Knobs.from_mapping({"carless": 0.1})
     with pytest.raises(OptionError, match="format"):
         write_data(generate(n=10), tmp_path / "x.csv", "spss")
+
+
+def test_float_columns_hold_the_numbers_of_the_nullable_integers():
+    """nullable_integers=False (what a power study analyses in memory) gives the same numbers as floats,
+    NaN where the nullable integers are missing - what pandas.read_csv makes of a written file."""
+    typed = generate(world="theory", n=300, seed=5).data
+    floats = generate(world="theory", n=300, seed=5, nullable_integers=False).data
+    assert list(floats.columns) == list(typed.columns)
+    whole = [c for c in typed.columns if str(typed[c].dtype) == "Int64"]
+    assert len(whole) > 150 and any(typed[c].isna().any() for c in whole)
+    for c in typed.columns:
+        if c in whole:
+            assert floats[c].dtype == np.float64
+            np.testing.assert_array_equal(floats[c].to_numpy(), typed[c].to_numpy(dtype=float, na_value=np.nan))
+        else:
+            pd.testing.assert_series_equal(floats[c], typed[c])
