@@ -100,6 +100,26 @@ def chol_inverse(sigma: np.ndarray) -> tuple[np.ndarray, float] | None:
     return inv_chol.T @ inv_chol, float(logdet)
 
 
+def small_cholesky(m: np.ndarray) -> np.ndarray | None:
+    """Lower Cholesky factors of a stack of positive-definite ``k x k`` matrices (``n x k x k``); None
+    when one is not positive definite. Why by hand for ``k = 1``: the rows missing one value are
+    usually the largest group, and numpy's batched LAPACK call costs far more than the square root,
+    which is the number LAPACK's factor of a 1 x 1 matrix is."""
+    if m.shape[-1] == 1:
+        return np.sqrt(m) if np.all(m > 0) else None
+    try:
+        chol = np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        return None
+    return chol if np.all(np.isfinite(chol)) else None  # LAPACK passes NaN through
+
+
+def small_inverse(m: np.ndarray) -> np.ndarray:
+    """Inverses of a stack of ``k x k`` matrices; for ``k = 1`` the reciprocal (what LAPACK's solve gives,
+    without the batched call's overhead - see :func:`small_cholesky`)."""
+    return 1.0 / m if m.shape[-1] == 1 else np.linalg.inv(m)
+
+
 @dataclass(frozen=True)
 class Block:
     """The rows missing ``k`` values: their indices, missing columns and conditional covariances."""
@@ -174,12 +194,11 @@ def row_terms(rg: RowGroups, mean: np.ndarray, sigma: np.ndarray) -> RowTerms | 
     blocks = []
     for _, rows, cols in rg.by_k:
         pmm = P[cols[:, :, None], cols[:, None, :]]
-        try:
-            chol = np.linalg.cholesky(pmm)
-        except np.linalg.LinAlgError:
+        chol = small_cholesky(pmm)
+        if chol is None:
             return None
-        cond = np.linalg.inv(pmm)
-        a = np.take_along_axis(RP[rows], cols, axis=1)
+        cond = small_inverse(pmm)
+        a = RP[rows[:, None], cols]
         sol = np.einsum("nkl,nl->nk", cond, a)
         quad[rows] -= np.einsum("nk,nk->n", a, sol)
         logdets[rows] += 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
@@ -268,7 +287,7 @@ def casewise_hessian(rt: RowTerms, U: np.ndarray, V: np.ndarray, M: np.ndarray,
         step = max(1, 4_000_000 // (k * (k + 1) // 2 * q))
         for s in range(0, len(b.rows), step):
             rows, cols = b.rows[s:s + step], b.cols[s:s + step]
-            rt_ = np.linalg.cholesky(b.cond_cov[s:s + step]).transpose(0, 2, 1)  # R'
+            rt_ = small_cholesky(b.cond_cov[s:s + step]).transpose(0, 2, 1)  # R' (C_i is positive definite)
             zu, zv = np.matmul(rt_, ut[cols]), np.matmul(rt_, vt[cols])  # n_k x k x q
             if observed_path:
                 quartic += _quartic_observed(sigma, U, V, cols)
@@ -391,7 +410,7 @@ def saturated_scores(rt: RowTerms, transformed: bool = False) -> np.ndarray:
         step = max(1, 2_000_000 // (p * p))
         for s in range(0, len(blk.rows), step):  # + P C~_i P = L L', L = P_m R
             rows = blk.rows[s:s + step]
-            low = np.matmul(P[blk.cols[s:s + step]].transpose(0, 2, 1), np.linalg.cholesky(blk.cond_cov[s:s + step]))
+            low = np.matmul(P[blk.cols[s:s + step]].transpose(0, 2, 1), small_cholesky(blk.cond_cov[s:s + step]))
             pcp = np.matmul(low, low.transpose(0, 2, 1)).reshape(len(rows), p * p)
             cov[rows] += np.take(pcp, ac, axis=1)
     cov[:, np.flatnonzero(a == c)] *= 0.5  # a diagonal element has one cell; off-diagonal ones two

@@ -252,3 +252,21 @@ def test_em_raises_when_the_loglikelihood_falls():
     # a well-posed subset (one module's 16 items) converges
     mean, cov, ll = em_saturated(x[:, :16])
     assert np.isfinite(ll) and np.linalg.eigvalsh(cov)[0] > 0
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_small_factors_are_lapacks_numbers(k):
+    """The 1 x 1 shortcut (square root, reciprocal) gives LAPACK's numbers bit for bit; larger blocks go
+    to LAPACK; a block that is not positive definite is None, as the LinAlgError it replaces."""
+    from analysis.sem.fiml import small_cholesky, small_inverse
+
+    rng = np.random.default_rng(k)
+    a = rng.normal(size=(500, k, k))
+    m = a @ a.transpose(0, 2, 1) + 0.1 * np.eye(k)
+    np.testing.assert_array_equal(small_cholesky(m), np.linalg.cholesky(m))
+    np.testing.assert_array_equal(small_inverse(m), np.linalg.inv(m))
+    bad = m.copy()
+    bad[7] = -np.eye(k)
+    assert small_cholesky(bad) is None
+    bad[7] = np.nan
+    assert small_cholesky(bad) is None
