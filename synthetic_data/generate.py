@@ -209,18 +209,21 @@ def generate(*, world: str = "theory", n: int = 600, seed: int = 1, modules: Seq
 def _typed(frame: pd.DataFrame, variables, nullable: bool = True) -> pd.DataFrame:
     """Whole-number columns as nullable integers (CSV shows ``3`` and empty, not ``3.0`` and ``nan``);
     ``nullable=False``: the same numbers as floats, NaN where missing."""
+    dtypes = frame.dtypes
+    names = [v.name for v in variables if v.name in frame.columns and v.type != "text"]
+    numeric = [c for c in names if pd.api.types.is_numeric_dtype(dtypes[c]) and not pd.api.types.is_bool_dtype(dtypes[c])]
     columns = {}
-    for v in variables:
-        if v.name in frame.columns and v.type != "text":
-            col = frame[v.name]
-            if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-                x = np.round(col.to_numpy(dtype=float, na_value=np.nan))  # the same numbers, on arrays
-                if not nullable:
-                    columns[v.name] = x
-                    continue
+    if numeric:  # one conversion of all numeric columns (the same numbers as column by column)
+        block = np.round(frame[numeric].to_numpy(dtype=float, na_value=np.nan))
+        for j, c in enumerate(numeric):
+            x = block[:, j]
+            if nullable:
                 missing = np.isnan(x)
-                columns[v.name] = pd.arrays.IntegerArray(np.where(missing, 0, x).astype(np.int64), missing)
+                columns[c] = pd.arrays.IntegerArray(np.where(missing, 0, x).astype(np.int64), missing)
             else:
-                whole = pd.array(np.round(pd.to_numeric(col)).astype("Float64"), dtype="Int64")
-                columns[v.name] = whole if nullable else whole.to_numpy(dtype=float, na_value=np.nan)
+                columns[c] = x
+    for c in names:
+        if c not in columns:
+            whole = pd.array(np.round(pd.to_numeric(frame[c])).astype("Float64"), dtype="Int64")
+            columns[c] = whole if nullable else whole.to_numpy(dtype=float, na_value=np.nan)
     return with_columns(frame, columns)

@@ -152,8 +152,14 @@ def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping
         whether they finished, where they stopped, and the duration in seconds.
     """
     streams = [np.random.default_rng(s) for s in seed_sequence.spawn(7)]
-    out = data.copy()
-    n = len(out)
+    # the changed columns as arrays, the frame built once at the end: rebuilding a frame of ~180 columns
+    # after each knob cost more than drawing the answers (and so did taking every column out as a Series)
+    cols: dict[str, object] = {}
+
+    def column(name: str):
+        return cols[name] if name in cols else data[name]
+
+    n = len(data)
     lik = list(likert)
     kind = np.full(n, "attentive", dtype=object)
     u = streams[0].random(n)
@@ -162,12 +168,12 @@ def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping
     careless = kind == "careless"
     straight = kind == "straightliner"
     if lik:
-        block = out[lik].to_numpy(dtype=float, copy=True)
+        block = data[lik].to_numpy(dtype=float, copy=True)
         rand = streams[1].integers(1, 8, size=block.shape)
         block[careless] = rand[careless]
         value = streams[1].integers(1, 8, size=n)
         block[straight] = value[straight][:, None]
-        out = with_columns(out, {c: block[:, j] for j, c in enumerate(lik)})
+        cols.update({c: block[:, j] for j, c in enumerate(lik)})
     for col, expected in attention.items():
         chance = streams[2].integers(1, 8, size=n)
         fail = (streams[2].random(n) < knobs.attention_fail) & ~careless & ~straight
@@ -176,30 +182,28 @@ def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping
         answers[careless] = chance[careless]
         answers[straight] = value[straight] if lik else chance[straight]
         answers[fail] = wrong[fail]
-        out = out.assign(**{col: answers})
-    order = [c for c in questions if c in out.columns]
+        cols[col] = answers
+    order = [c for c in questions if c in data.columns or c in cols]
     finished = np.ones(n, dtype=bool)
     stop_at = np.full(n, len(order))
     if knobs.partial > 0 and order:
         quits = streams[3].random(n) < knobs.partial
         stop_at[quits] = streams[3].integers(int(0.2 * len(order)), len(order), size=quits.sum())
         finished[quits] = False
-        columns = {}
         for j, col in enumerate(order):
             gone = stop_at <= j
             if gone.any():
-                values = out[col].to_numpy(copy=True)
+                values = np.array(column(col), copy=True)
                 values = values.astype(object) if values.dtype == object else values.astype(float)
                 values[gone] = None if values.dtype == object else np.nan
-                columns[col] = values
-        if columns:
-            out = with_columns(out, columns)
+                cols[col] = values
     if lik and (knobs.mcar > 0 or knobs.mar > 0):
-        block = out[lik].to_numpy(dtype=float, copy=True)
+        block = np.column_stack([np.asarray(column(c), dtype=float) for c in lik])
         p_mar = knobs.mar * 2 * stats.norm.cdf(-np.asarray(size, dtype=float))  # mean about `mar`
         miss = (streams[4].random(block.shape) < knobs.mcar) | (streams[5].random(block.shape) < p_mar[:, None])
         block[miss] = np.nan
-        out = with_columns(out, {c: block[:, j] for j, c in enumerate(lik)})
+        cols.update({c: block[:, j] for j, c in enumerate(lik)})
+    out = pd.DataFrame({c: column(c) for c in data.columns} | cols, index=data.index)
     seconds = np.full(n, np.nan)
     if knobs.durations:
         answered = out[order].notna().sum(axis=1).to_numpy() if order else np.zeros(n)
@@ -207,7 +211,6 @@ def apply_knobs(data: pd.DataFrame, *, likert: Sequence[str], attention: Mapping
         per_item[careless] *= 0.3
         per_item[straight] *= 0.35
         seconds = np.round(30 + answered * per_item).astype(float)
-    out = out.copy()  # one consolidated block (the column updates above fragment the frame)
     respondents = pd.DataFrame({"type": kind, "finished": finished, "stopped_at": stop_at,
                                 "duration_sec": seconds}, index=out.index)
     return out, respondents
