@@ -336,7 +336,9 @@ def score(data: pd.DataFrame, instrument: Instrument, survey_year: int | None = 
                 constructs[c.id] = [it.id for it in c.items]
     items = [c for its in constructs.values() for c in its]
     reversed_items = instrument.reverse_scored(as_floats(d[items]))
-    d[items] = reversed_items
+    # d[items] = reversed_items, as one block beside the other columns in their places (setting the items
+    # column by column split the frame's blocks once per item: ~15 ms per sample of a power study)
+    d = pd.concat([d.drop(columns=items), reversed_items], axis=1)[list(d.columns)]
     derived = {}
     if {"firm_export_ratio", "firm_markets"} <= set(d.columns):
         derived["DOI"] = (_z(pd.to_numeric(d["firm_export_ratio"], errors="coerce"))
