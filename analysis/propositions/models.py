@@ -15,6 +15,7 @@ MLR with FIML, as the pipeline fits every SEM by default; with ``ordinal=True``
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -157,12 +158,26 @@ def with_auxiliary(syntax: str, data: pd.DataFrame, scored: Scored) -> tuple[pd.
     the index. Pass the names to ``fit(..., auxiliary=...)``.
     """
     in_model = observed_variables(syntax)
-    aux = [v for v in MISSINGNESS_PREDICTORS if v in scored.data.columns and v not in in_model
-           and v not in data.columns and pd.to_numeric(scored.data[v], errors="coerce").nunique() >= 2]
+    aux = [v for v, _ in _predictors(scored) if v not in in_model and v not in data.columns]
     if not aux:
         return data, []
-    extra = {v: pd.to_numeric(scored.data[v], errors="coerce").astype(float) for v in aux}
-    return data.assign(**extra), aux
+    values = dict(_predictors(scored))
+    return data.assign(**{v: values[v] for v in aux}), aux
+
+
+def _predictors(scored: Scored) -> tuple[tuple[str, pd.Series], ...]:
+    """The :data:`MISSINGNESS_PREDICTORS` of ``scored`` with at least two distinct observed values, as
+    floats: found once per scored data set (each of its models asks) and freed with it."""
+    key = id(scored)
+    if key not in _PREDICTORS:
+        _PREDICTORS[key] = tuple(
+            (v, values) for v in MISSINGNESS_PREDICTORS if v in scored.data.columns
+            for values in [pd.to_numeric(scored.data[v], errors="coerce").astype(float)] if values.nunique() >= 2)
+        weakref.finalize(scored, _PREDICTORS.pop, key, None)
+    return _PREDICTORS[key]
+
+
+_PREDICTORS: dict[int, tuple] = {}
 
 
 def observed_column(scored: Scored, name: str) -> pd.Series:
