@@ -26,7 +26,7 @@ import pandas as pd
 from analysis.propositions.hypotheses import Hypothesis, Registry
 from analysis.psychometrics.scoring import Scored, as_floats
 from analysis.sem.fit import FitResult, fit
-from analysis.sem.interaction import product_indicators
+from analysis.sem.interaction import product_columns
 from analysis.sem.syntax import classify_variables, parse_model
 from instrument import Instrument
 from smecore.errors import DataError, OptionError, SmeSurveyError
@@ -194,46 +194,49 @@ def build_model(h: Hypothesis, scored: Scored, instrument: Instrument,
     """lavaan syntax and data frame (reverse-scored items, observed variables, product indicators).
     ``items_as_floats``: :func:`numeric_frame` of (at least) the hypothesis' items when the caller has it."""
     spec = h.spec
+    # columns as numpy arrays in the scored data's row order (building the frame once from them: the
+    # models are built in every replication of a power study, where Series lookups and arithmetic
+    # cost more than the arrays' work)
+    index = scored.data.index
     lines, columns = [], {}
     if items_as_floats is None:
         items_as_floats = numeric_frame(scored, dict.fromkeys(i for c in spec.constructs for i in scored.constructs[c]))
+    if not items_as_floats.index.equals(index):
+        items_as_floats = items_as_floats.reindex(index)
+    item_values = items_as_floats.to_numpy(dtype=float, na_value=np.nan)
+    item_at = {c: j for j, c in enumerate(items_as_floats.columns)}
     for c in spec.constructs:
         items = scored.constructs[c]
         lines.append(f"{c} =~ " + " + ".join(items))
         for i in items:
-            columns[i] = items_as_floats[i]
+            columns[i] = item_values[:, item_at[i]]
     members = instrument.second_order()
     for so in spec.second_order:
         lines.append(f"{so} =~ " + " + ".join(members[so]))
     for name in spec.observed:
-        columns[name] = observed_column(scored, name)
+        columns[name] = observed_column(scored, name).to_numpy()
     for prod in spec.products:
         a, b = prod.of
         xa = scored.constructs[a]
         if b in scored.constructs:
             xb = scored.constructs[b]
-            frame = pd.DataFrame({**{i: columns[i] for i in xa}, **{i: columns.get(i, pd.to_numeric(
-                scored.data[i], errors="coerce")) for i in xb}})
+            values = {i: columns[i] for i in xa} | {i: columns[i] if i in columns else pd.to_numeric(
+                scored.data[i], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for i in xb}
         else:  # latent x observed: every indicator times the standardized observed variable
             obs = observed_column(scored, b)
             zname = f"{b}_z"
-            frame = pd.DataFrame({**{i: columns[i] for i in xa}, zname: (obs - obs.mean()) / obs.std()})
+            values = {i: columns[i] for i in xa} | {zname: ((obs - obs.mean()) / obs.std()).to_numpy()}
             xb = [zname] * len(xa)
-        prods = product_indicators(frame, xa, xb)
+        prods = product_columns(values, xa, xb)
         if b not in scored.constructs:
-            prods.columns = [f"{i}_x_{b.lower()}" for i in xa]
-        lines.append(f"{prod.name} =~ " + " + ".join(prods.columns))
-        for c in prods.columns:
-            columns[c] = prods[c]
+            prods = {f"{i}_x_{b.lower()}": v for i, v in zip(xa, prods.values(), strict=True)}
+        lines.append(f"{prod.name} =~ " + " + ".join(prods))
+        columns.update(prods)
     lines.append(spec.model.strip())
     for k, t in enumerate(spec.tests):
         if t.kind == "indirect":
             lines.append(f"ind{k + 1} := {t.expression}")
-    index = scored.data.index
-    if all(col.index.equals(index) for col in columns.values()):  # as pd.DataFrame(columns), without aligning
-        data = pd.DataFrame({name: col.to_numpy() for name, col in columns.items()}, index=index)
-    else:  # pragma: no cover - every column comes from the scored data
-        data = pd.DataFrame(columns)
+    data = pd.DataFrame(columns, index=index)
     if spec.group:
         g = observed_column(scored, spec.group)
         names = {v: k for k, v in spec.groups.items()}

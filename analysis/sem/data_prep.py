@@ -66,9 +66,15 @@ def _numeric_block(data: pd.DataFrame, variables: Sequence[str], source: str) ->
     numeric or boolean, else column by column (:func:`_numeric_column`, which names a non-numeric value)."""
     if not variables:
         return np.empty((len(data), 0))
-    dtypes = data.dtypes
-    if all(pd.api.types.is_numeric_dtype(dtypes[v]) or pd.api.types.is_bool_dtype(dtypes[v]) for v in variables):
-        return data[list(variables)].to_numpy(dtype=float, na_value=np.nan, copy=True)
+    at = data.columns.get_indexer(list(variables))
+    dtypes = data.dtypes.to_numpy()
+    if all(pd.api.types.is_numeric_dtype(dtypes[j]) or pd.api.types.is_bool_dtype(dtypes[j]) for j in at):
+        if len(at) * 2 >= data.shape[1] and all(pd.api.types.is_numeric_dtype(d) or pd.api.types.is_bool_dtype(d)
+                                                 for d in dtypes):
+            # a model's frame (mostly its own columns): the whole frame in one conversion, then the columns -
+            # selecting them first builds a frame, which cost three times the conversion
+            return data.to_numpy(dtype=float, na_value=np.nan)[:, at]
+        return data.iloc[:, at].to_numpy(dtype=float, na_value=np.nan, copy=True)
     return np.column_stack([_numeric_column(data, v, source) for v in variables])
 
 
@@ -96,12 +102,18 @@ def close_column(name: str, columns: Sequence[str]) -> str | None:
     return None
 
 
+#: the empty logs, copied (building an empty frame costs ten times its copy; a model's data are prepared
+#: once per refit in Monte Carlo studies)
+_EMPTY_RECODED = pd.DataFrame([], columns=["row", "variable", "original"])
+_EMPTY_EXCLUDED = pd.DataFrame([], columns=["row", "reason"])
+
+
 def _apply_missing_codes(x: np.ndarray, variables: Sequence[str], index: pd.Index,
                          codes: Sequence[float]) -> pd.DataFrame:
     """Set cells of ``x`` equal to one of ``codes`` to NaN (in place); the log of those cells."""
     rows: list[tuple] = []
     if not codes:
-        return pd.DataFrame(rows, columns=["row", "variable", "original"])
+        return _EMPTY_RECODED.copy()
     hit = np.isin(x, np.asarray(codes, dtype=float))
     for i, j in zip(*np.nonzero(hit)):
         rows.append((index[i], variables[j], f"{x[i, j]:g}"))
@@ -317,7 +329,7 @@ def prepare_data(data: pd.DataFrame, variables: Sequence[str], *, group: str | N
             warnings.warn(f"{source}: cluster-robust standard errors and test from only {g} clusters "
                           f"('{cluster}'); with fewer than {SMALL_G} clusters they tend to be too small "
                           "(Cameron & Miller 2015) - read the p-values with care", SmeSurveyWarning, stacklevel=3)
-    log = pd.DataFrame(excluded, columns=["row", "reason"])
+    log = pd.DataFrame(excluded, columns=["row", "reason"]) if excluded else _EMPTY_EXCLUDED.copy()
     notice = "; ".join(notices) + " (every excluded row is in the exclusion log, excluded.csv)" if notices else None
     return PreparedData(tuple(arrays), tuple(variables), labels, tuple(rows), log, clusters, notice, recoded)
 

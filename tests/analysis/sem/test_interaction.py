@@ -62,3 +62,21 @@ def test_recovers_a_known_quadratic_effect():
     b = res.parameters.set_index(["lhs", "op", "rhs"]).loc[("Y", "~", "XX")]
     assert b["ci.lower"] < -0.15 < b["ci.upper"]
     assert b["est"] == pytest.approx(-0.15, abs=0.04)
+
+
+def test_products_with_missing_values_are_pandas_arithmetic_to_the_last_bit():
+    """The numpy path gives what the Series formula gives (NaN-skipping means, NaN products), integer
+    columns included, and keeps the index."""
+    rng = np.random.default_rng(3)
+    n = 500
+    df = pd.DataFrame({"a": rng.normal(2, 1.5, n), "b": rng.integers(1, 8, n), "c": rng.normal(-1, 3, n)},
+                      index=np.arange(n) * 3 + 7)
+    df.loc[rng.random(n) < 0.15, "a"] = np.nan
+    df.loc[rng.random(n) < 0.1, "c"] = np.nan
+    ours = product_indicators(df, ["a", "b"], ["c", "a"])
+    for (x, z), col in zip((("a", "c"), ("b", "a")), ours.columns, strict=True):
+        prod = (df[x] - df[x].mean()) * (df[z] - df[z].mean())
+        expected = (prod - prod.mean()).to_numpy(dtype=float)
+        np.testing.assert_array_equal(ours[col].to_numpy(), expected)
+    assert ours.index.equals(df.index)
+    assert ours.isna().sum().tolist() == [int((df["a"].isna() | df["c"].isna()).sum()), int(df["a"].isna().sum())]
