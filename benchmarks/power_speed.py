@@ -1,6 +1,6 @@
 """Power-study speed: CPU time per replication per hypothesis model, the default grid's time, scaling.
 
-Run: ``python -m benchmarks.power_speed [--ns 100,500,1000,1500] [--reps 4] [--scaling]``.
+Run: ``python -m benchmarks.power_speed [--ns 100,500,1000,1500] [--reps 4] [--scaling [--scaling-reps 20]]``.
 
 1. Per replication (one synthetic study of N firms, all 16 hypotheses, theory world), measured in this
    process after the per-process templates are built: CPU seconds per hypothesis - its share of the
@@ -11,9 +11,11 @@ Run: ``python -m benchmarks.power_speed [--ns 100,500,1000,1500] [--reps 4] [--s
    measured CPU per study, interpolated linearly in N over the 15 sizes, times 500, divided by the
    cores (2 here) - the wall time on an otherwise idle machine, plus the start-up of the workers
    (each builds its templates once: measured here too).
-3. ``--scaling``: the same small grid (16 hypotheses or ``--scaling-hypotheses``, N = 200 and 300, 20 replications: 4 blocks of
-   10) with 1 and 2 local workers and on a Dask ``LocalCluster`` of 2 worker processes; wall time,
-   from a cold start (fresh workers build their templates), and whether the results are identical.
+3. ``--scaling``: the same small grid (16 hypotheses or ``--scaling-hypotheses``, N = 200 and 300,
+   ``--scaling-reps`` replications, default 20: blocks of 10) with 1 and 2 local workers and on a Dask
+   ``LocalCluster`` of 2 worker processes; wall time from a cold start (fresh workers start and build
+   their templates, ~4 s each, so a small grid understates what 2 workers gain on a long run), the
+   speed-up over 1 worker, and whether the results are identical.
 """
 
 from __future__ import annotations
@@ -60,10 +62,10 @@ def grid_estimate(table: pd.DataFrame, cores: int = 2) -> dict:
             "studies": len(GRID_NS) * GRID_REPS}
 
 
-def scaling(tmp: Path, hypotheses: str | None = None) -> pd.DataFrame:
+def scaling(tmp: Path, hypotheses: str | None = None, reps: int = 20) -> pd.DataFrame:
     from analysis.power import power
 
-    grid = {"hypotheses": hypotheses, "ns": "200,300", "reps": 20, "seed": 3, "recovery": False}
+    grid = {"hypotheses": hypotheses, "ns": "200,300", "reps": reps, "seed": 3, "recovery": False}
     rows, ref = [], None
     runs = [("1 local worker", {"workers": 1}), ("2 local workers", {"workers": 2}),
             ("Dask LocalCluster, 2 workers", {"cluster": True})]
@@ -84,7 +86,9 @@ def scaling(tmp: Path, hypotheses: str | None = None) -> pd.DataFrame:
         same = True if ref is None else frame.equals(ref)
         ref = frame if ref is None else ref
         rows.append({"run": label, "wall seconds": round(wall, 1), "identical to 1 worker": same})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table.insert(2, "speed-up", (table["wall seconds"].iloc[0] / table["wall seconds"]).round(2))
+    return table
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -93,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=4)
     parser.add_argument("--scaling", action="store_true")
     parser.add_argument("--scaling-hypotheses", default=None, help="e.g. H5,H14 (default: all 16)")
+    parser.add_argument("--scaling-reps", type=int, default=20, help="replications per N of the scaling grid")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -106,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
           f"about {est['wall_minutes_idle']:.0f} minutes on 2 idle cores")
     if args.scaling:
         with tempfile.TemporaryDirectory() as tmp:
-            print(scaling(Path(tmp), args.scaling_hypotheses).to_string(index=False))
+            print(f"scaling grid: N = 200, 300 x {args.scaling_reps} replications")
+            print(scaling(Path(tmp), args.scaling_hypotheses, args.scaling_reps).to_string(index=False))
 
 
 if __name__ == "__main__":
